@@ -1,0 +1,4 @@
+package awssim
+
+// smtpState is the simulated SMTP endpoint's state.
+type smtpState struct{}

@@ -1,0 +1,23 @@
+// Package steps is sesame's engine: the steps that take a domain from nothing
+// to "verified in SES with SMTP credentials on disk", the runner that drives
+// them, and the saved answers that let an operator stop and resume.
+//
+// # The Step contract
+//
+// Every step is level-based and idempotent:
+//
+//   - Check reads AWS (never writes) and reports where things stand: Done,
+//     Todo, Pending, Skipped or Failed, with a detail in the operator's words.
+//   - Plan says what Apply would change, without changing anything. The
+//     runner shows it and asks for approval before Apply.
+//   - Apply makes the change. Running it twice makes no second change: it
+//     reads before it writes, and treats an "already exists" race as success.
+//
+// Resuming means checking again: AWS is the truth, and the state file keeps
+// only what AWS cannot tell (the operator's answers, the ids sesame created,
+// and where its files are).
+//
+// This package has no terminal code at all: it never imports bubbletea,
+// lipgloss or huh. Front ends (the TUI, plain lines, JSON) receive Events
+// from the Runner and answer questions through a Prompter.
+package steps

@@ -1,0 +1,171 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// InputError is a bad or missing answer. Front ends exit with code 2.
+type InputError struct {
+	// Field is what was wrong ("domain"); Flag is the flag that sets it.
+	Field, Flag string
+	// Msg says what is accepted.
+	Msg string
+}
+
+func (e *InputError) Error() string {
+	if e.Flag != "" {
+		return fmt.Sprintf("%s: %s (set it with %s)", e.Field, e.Msg, e.Flag)
+	}
+	return fmt.Sprintf("%s: %s", e.Field, e.Msg)
+}
+
+// ErrPending means the run stopped while something is still pending (SES
+// verification with --no-wait or at --timeout). It is safe to resume; front
+// ends exit with code 3.
+var ErrPending = errors.New("stopped while still pending")
+
+// PendingError is an ErrPending with what is pending and how to resume.
+type PendingError struct {
+	Step   string
+	Detail string
+}
+
+func (e *PendingError) Error() string { return e.Detail }
+
+// Unwrap makes errors.Is(err, ErrPending) true.
+func (e *PendingError) Unwrap() error { return ErrPending }
+
+// ErrDeclined means the operator declined a planned change. Nothing was
+// changed; the run stops resumable (exit 3).
+var ErrDeclined = errors.New("declined")
+
+// ErrNeedsApproval means changes were planned under --no-input without
+// --yes; the plan was shown and nothing changed (exit 2).
+var ErrNeedsApproval = errors.New("changes need approval: run again with --yes to apply them")
+
+// ExitCode maps an error from the runner to sesame's exit codes: 0 finished,
+// 1 error, 2 bad input or a missing answer, 3 stopped while pending, 130
+// interrupted.
+func ExitCode(err error) int {
+	var ie *InputError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, context.Canceled):
+		return 130
+	case errors.As(err, &ie), errors.Is(err, ErrNeedsApproval):
+		return 2
+	case errors.Is(err, ErrPending), errors.Is(err, ErrDeclined):
+		return 3
+	default:
+		return 1
+	}
+}
+
+// AWSError is a failed AWS call explained for the operator: what failed,
+// AWS's code and message, and what to do next.
+type AWSError struct {
+	// Op is "iam:CreateUser" style: the IAM action of the call.
+	Op string
+	// Resource is what the call was about (a user name, a zone id, a domain).
+	Resource string
+	Code     string
+	Message  string
+	// Hint is the next action, in the operator's words.
+	Hint string
+	Err  error
+}
+
+func (e *AWSError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s", e.Op)
+	if e.Resource != "" {
+		fmt.Fprintf(&b, " on %s", e.Resource)
+	}
+	b.WriteString(" failed")
+	if e.Code != "" {
+		fmt.Fprintf(&b, ": %s", e.Code)
+	}
+	if e.Message != "" {
+		fmt.Fprintf(&b, ": %s", e.Message)
+	}
+	if e.Hint != "" {
+		fmt.Fprintf(&b, "\n  → %s", e.Hint)
+	}
+	return b.String()
+}
+
+func (e *AWSError) Unwrap() error { return e.Err }
+
+// accessDeniedCodes are the codes AWS services use for a denied action.
+var accessDeniedCodes = map[string]bool{
+	"AccessDenied": true, "AccessDeniedException": true, "UnauthorizedOperation": true,
+	"AuthorizationError": true, "NotAuthorized": true,
+}
+
+// IsAccessDenied reports whether err is an AWS access-denied error.
+func IsAccessDenied(err error) bool {
+	var ae smithy.APIError
+	return errors.As(err, &ae) && accessDeniedCodes[ae.ErrorCode()]
+}
+
+// ErrorCode returns the AWS error code of err, or "".
+func ErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// Explain wraps a failed AWS call in an AWSError with a next action. op is
+// the IAM action ("route53:ChangeResourceRecordSets"); resource what it was
+// about. Context cancellation passes through unchanged so that Ctrl-C is
+// not reported as an AWS failure.
+func Explain(op, resource string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	e := &AWSError{Op: op, Resource: resource, Err: err}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		e.Code, e.Message = ae.ErrorCode(), ae.ErrorMessage()
+	} else {
+		e.Message = err.Error()
+	}
+	switch {
+	case accessDeniedCodes[e.Code]:
+		e.Hint = fmt.Sprintf("your AWS identity is not allowed %s: ask your AWS administrator for it (`sesame policy` prints every permission sesame needs), then run sesame again: it resumes where it stopped", op)
+	case e.Code == "ExpiredToken" || e.Code == "ExpiredTokenException" || strings.Contains(e.Message, "token has expired") || strings.Contains(err.Error(), "refresh cached SSO token"):
+		e.Hint = "your AWS session has expired: run `aws sso login` (with --profile if you use one) and run sesame again"
+	case e.Code == "RequestTimeTooSkewed" || e.Code == "SignatureDoesNotMatch" && strings.Contains(strings.ToLower(e.Message), "time"):
+		e.Hint = "this machine's clock is off from AWS's: sync it (for example `sudo timedatectl set-ntp true` or `sudo chronyc makestep`) and run sesame again"
+	case e.Code == "InvalidClientTokenId" || e.Code == "UnrecognizedClientException" || e.Code == "SignatureDoesNotMatch":
+		e.Hint = "AWS does not accept these credentials: check AWS_PROFILE / --profile, `aws sts get-caller-identity`, and that the secret key is complete"
+	case isThrottle(e.Code):
+		e.Hint = "AWS kept throttling after several retries: wait a minute and run sesame again; it resumes where it stopped"
+	case e.Code == "":
+		if strings.Contains(e.Message, "no EC2 IMDS role found") || strings.Contains(e.Message, "failed to retrieve credentials") || strings.Contains(e.Message, "get credentials") {
+			e.Hint = "sesame found no AWS credentials: set AWS_PROFILE or pass --profile, run `aws configure` or `aws sso login`, or try `sesame --demo`"
+		} else {
+			e.Hint = "check the network connection to AWS and run sesame again; it resumes where it stopped"
+		}
+	}
+	return e
+}
+
+func isThrottle(code string) bool {
+	switch code {
+	case "Throttling", "ThrottlingException", "TooManyRequestsException", "PriorRequestNotComplete", "RequestLimitExceeded", "SlowDown":
+		return true
+	}
+	return false
+}

@@ -1,0 +1,164 @@
+package steps
+
+import (
+	"fmt"
+	"time"
+)
+
+// Facts are what steps discovered from AWS during one run. Later steps read
+// what earlier ones found (the DNS step needs the identity's DKIM tokens),
+// and front ends render them. Nothing here is saved.
+type Facts struct {
+	Account     *AccountInfo
+	Credentials *Credentials
+	Identity    *IdentityInfo
+	Zone        *ZoneInfo
+	// Records are the DNS records the domain needs, as the dns step worked
+	// them out (DKIM CNAMEs, MAIL FROM MX and SPF, DMARC).
+	Records []DNSRecord
+	MX      *MXReport
+	Sandbox *SandboxReport
+	Relay   *RelayReport
+}
+
+// AccountInfo is who and where sesame is working.
+type AccountInfo struct {
+	ID     string `json:"id"`
+	ARN    string `json:"arn"`
+	Region string `json:"region"`
+	// IsRoot is true when the caller is the account's root user.
+	IsRoot bool `json:"is_root,omitempty"`
+}
+
+// Secret is a string that does not print: fmt, %v, %s and JSON all show a
+// mask. Reveal returns the value, for the relay files and an explicit reveal.
+type Secret string
+
+const secretMask = "••••••••"
+
+// Reveal returns the secret's value.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns a mask, never the value.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return secretMask
+}
+
+// GoString returns a mask, never the value.
+func (s Secret) GoString() string { return s.String() }
+
+// Format masks the secret for every fmt verb.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
+
+// MarshalJSON never writes the value.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`""`), nil }
+
+// Credentials are the SMTP credentials sesame made or found on disk.
+type Credentials struct {
+	UserName    string `json:"user_name"`
+	AccessKeyID string `json:"username"` // the SMTP user name is the access key id
+	Host        string `json:"host"`
+	Port        int    `json:"port"`
+	// Password is the SMTP password; it is only ever written to the relay files.
+	Password Secret `json:"-"`
+	// File is the file that holds the password (sasl_passwd).
+	File string `json:"file"`
+	// Created is true when this run created the key.
+	Created bool `json:"created,omitempty"`
+}
+
+// IdentityInfo is the SES identity of the domain, as GetEmailIdentity says.
+type IdentityInfo struct {
+	Domain             string   `json:"domain"`
+	VerificationStatus string   `json:"verification_status"`
+	VerifiedForSending bool     `json:"verified_for_sending"`
+	DKIMStatus         string   `json:"dkim_status"`
+	Tokens             []string `json:"tokens,omitempty"`
+	// SigningHostedZone is where the DKIM CNAMEs point (dkim.amazonses.com
+	// in most regions).
+	SigningHostedZone string `json:"signing_hosted_zone,omitempty"`
+	MailFromDomain    string `json:"mail_from_domain,omitempty"`
+	MailFromStatus    string `json:"mail_from_status,omitempty"`
+	// ErrorType is SES's VerificationInfo.ErrorType, when it gave one.
+	ErrorType string `json:"error_type,omitempty"`
+}
+
+// ZoneInfo is the public hosted zone that holds the domain's records.
+type ZoneInfo struct {
+	ID          string   `json:"id"`
+	Name        string   `json:"name"`
+	NameServers []string `json:"name_servers,omitempty"`
+}
+
+// DNSRecord is one record set the domain needs.
+type DNSRecord struct {
+	Name   string   `json:"name"`
+	Type   string   `json:"type"`
+	TTL    int64    `json:"ttl"`
+	Values []string `json:"values"`
+	// Purpose says why: "DKIM", "MAIL FROM MX", "MAIL FROM SPF", "DMARC".
+	Purpose string `json:"purpose"`
+}
+
+// MXReport lists the domain's MX records, which sesame never touches.
+type MXReport struct {
+	Domain  string   `json:"domain"`
+	Records []string `json:"records"`
+}
+
+// ManualRecords are the records to publish by hand when the domain has no
+// hosted zone in the account.
+type ManualRecords struct {
+	Records []DNSRecord `json:"records"`
+	// ZoneFile is the records as BIND zone-file lines.
+	ZoneFile string `json:"zone_file"`
+	// JSON is the records as a JSON document.
+	JSON string `json:"json"`
+}
+
+// RecordVisibility is one record's state in public DNS while SES verifies.
+type RecordVisibility struct {
+	Name     string   `json:"name"`
+	Type     string   `json:"type"`
+	Expected []string `json:"expected"`
+	Observed []string `json:"observed"`
+	// State is "visible", "missing", "different" or "unknown".
+	State string `json:"state"`
+}
+
+// VerificationProgress is published on each poll while SES verifies.
+type VerificationProgress struct {
+	Elapsed        time.Duration      `json:"elapsed"`
+	NextCheck      time.Duration      `json:"next_check"`
+	Checks         int                `json:"checks"`
+	Status         string             `json:"status"`
+	DKIMStatus     string             `json:"dkim_status"`
+	MailFromStatus string             `json:"mail_from_status,omitempty"`
+	Records        []RecordVisibility `json:"records"`
+}
+
+// SandboxReport is the account's sending status in the region.
+type SandboxReport struct {
+	ProductionAccess  bool    `json:"production_access"`
+	SendingEnabled    bool    `json:"sending_enabled"`
+	EnforcementStatus string  `json:"enforcement_status,omitempty"`
+	Max24HourSend     float64 `json:"max_24_hour_send"`
+	MaxSendRate       float64 `json:"max_send_rate"`
+	SentLast24Hours   float64 `json:"sent_last_24_hours"`
+	ReviewStatus      string  `json:"review_status,omitempty"`
+	CaseID            string  `json:"case_id,omitempty"`
+}
+
+// RelayReport is what the relay step wrote and found.
+type RelayReport struct {
+	Host string `json:"host"`
+	Port int    `json:"port"`
+	// Files are the files written, by role.
+	Files map[string]string `json:"files"`
+	// LoginTest is "ok", "skipped" or "failed".
+	LoginTest string `json:"login_test"`
+	Detail    string `json:"detail,omitempty"`
+}
