@@ -31,6 +31,10 @@ type Env struct {
 	// Save persists Answers and Record; nil means nothing is saved (tests,
 	// status). Steps call env.SaveState() after they create something.
 	Save func() error
+	// Bind is called by the account step once the account is known, so the
+	// front end can load that setup's saved record and take its lock before
+	// any change. nil means nothing to bind.
+	Bind func(*AccountInfo) error
 }
 
 // Options are the switches of one run. None of them is persisted.
