@@ -5,7 +5,7 @@ import "fmt"
 // Exit codes, as DESIGN.md gives them.
 const (
 	exitOK          = 0   // finished: verified, files written
-	exitError       = 1   // an error
+	exitFailure     = 1   // an error
 	exitInput       = 2   // bad input, or a missing answer with --no-input
 	exitPending     = 3   // stopped while something is pending; safe to resume
 	exitInterrupted = 130 // interrupted (Ctrl-C, SIGTERM)
