@@ -1,0 +1,156 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/miekg/dns"
+)
+
+// DefaultLookupTimeout bounds one DNS lookup of the visibility checks.
+const DefaultLookupTimeout = 2 * time.Second
+
+// dnsResolver is the Resolver behind NewResolver and
+// NewAuthoritativeResolver: it asks its servers in order and returns the
+// first answer.
+type dnsResolver struct {
+	// servers are host:port pairs; empty means read /etc/resolv.conf at
+	// each lookup (so a changed resolv.conf is picked up).
+	servers []string
+	timeout time.Duration
+	// recurse sets the RD bit: true for a recursive resolver, false when
+	// asking a zone's authoritative servers.
+	recurse bool
+	// resolvConf is the file read when servers is empty.
+	resolvConf string
+}
+
+// NewResolver returns a Resolver that asks server ("host:port", from
+// --resolver) or, when server is empty, the system's resolvers from
+// /etc/resolv.conf. Each lookup is bounded by timeout (DefaultLookupTimeout
+// when zero).
+func NewResolver(server string, timeout time.Duration) Resolver {
+	r := &dnsResolver{timeout: timeout, recurse: true, resolvConf: "/etc/resolv.conf"}
+	if server != "" {
+		r.servers = []string{withPort(server)}
+	}
+	return r
+}
+
+// NewAuthoritativeResolver returns a Resolver that asks the zone's own name
+// servers directly (Facts.Zone.NameServers, "ns-1.awsdns-01.org" or
+// "host:port"), without recursion, so a record is seen as soon as Route 53
+// serves it, before caches catch up. Each lookup is bounded by timeout.
+func NewAuthoritativeResolver(nameServers []string, timeout time.Duration) Resolver {
+	r := &dnsResolver{timeout: timeout}
+	for _, ns := range nameServers {
+		r.servers = append(r.servers, withPort(strings.TrimSuffix(ns, ".")))
+	}
+	return r
+}
+
+// withPort adds DNS's port 53 where addr has none.
+func withPort(addr string) string {
+	if _, _, err := net.SplitHostPort(addr); err == nil {
+		return addr
+	}
+	return net.JoinHostPort(strings.Trim(addr, "[]"), "53")
+}
+
+// Lookup asks for qtype at name and returns the values normalised as the
+// Resolver interface says. A name that does not exist, or has no record of
+// that type, is an empty answer and no error; a server failure or timeout
+// is an error (the caller shows "unknown").
+func (r *dnsResolver) Lookup(ctx context.Context, name, qtype string) ([]string, error) {
+	t, ok := dns.StringToType[strings.ToUpper(qtype)]
+	if !ok {
+		return nil, fmt.Errorf("look up %s %s: unknown record type", name, qtype)
+	}
+	timeout := r.timeout
+	if timeout <= 0 {
+		timeout = DefaultLookupTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+
+	servers := r.servers
+	if len(servers) == 0 {
+		cfg, err := dns.ClientConfigFromFile(r.resolvConf)
+		if err != nil {
+			return nil, fmt.Errorf("look up %s %s: read the system resolver configuration: %w", name, qtype, err)
+		}
+		for _, s := range cfg.Servers {
+			servers = append(servers, net.JoinHostPort(s, cfg.Port))
+		}
+	}
+	if len(servers) == 0 {
+		return nil, fmt.Errorf("look up %s %s: no DNS server to ask", name, qtype)
+	}
+
+	q := new(dns.Msg)
+	q.SetQuestion(dns.Fqdn(strings.ToLower(name)), t)
+	q.RecursionDesired = r.recurse
+	var errs []error
+	for _, srv := range servers {
+		in, err := exchange(ctx, q, srv)
+		if err != nil {
+			errs = append(errs, err)
+			if ctx.Err() != nil {
+				break
+			}
+			continue
+		}
+		switch in.Rcode {
+		case dns.RcodeSuccess, dns.RcodeNameError:
+			return answerValues(in, t), nil
+		default:
+			errs = append(errs, fmt.Errorf("%s answered %s", srv, dns.RcodeToString[in.Rcode]))
+		}
+	}
+	return nil, fmt.Errorf("look up %s %s: %w", name, qtype, errors.Join(errs...))
+}
+
+// exchange asks srv over UDP and again over TCP when the answer was
+// truncated (long TXT sets).
+func exchange(ctx context.Context, q *dns.Msg, srv string) (*dns.Msg, error) {
+	c := &dns.Client{Net: "udp"}
+	in, _, err := c.ExchangeContext(ctx, q, srv)
+	if err == nil && in.Truncated {
+		c = &dns.Client{Net: "tcp"}
+		in, _, err = c.ExchangeContext(ctx, q, srv)
+	}
+	return in, err
+}
+
+// answerValues picks the answers of type t out of a reply and normalises
+// them: TXT strings joined without quotes, MX as "10 host.", CNAME targets
+// lower case with a trailing dot.
+func answerValues(in *dns.Msg, t uint16) []string {
+	out := []string{}
+	for _, rr := range in.Answer {
+		if rr.Header().Rrtype != t {
+			continue
+		}
+		switch v := rr.(type) {
+		case *dns.TXT:
+			out = append(out, strings.Join(v.Txt, ""))
+		case *dns.MX:
+			out = append(out, strconv.Itoa(int(v.Preference))+" "+strings.ToLower(dns.Fqdn(v.Mx)))
+		case *dns.CNAME:
+			out = append(out, strings.ToLower(dns.Fqdn(v.Target)))
+		case *dns.NS:
+			out = append(out, strings.ToLower(dns.Fqdn(v.Ns)))
+		default:
+			// Other types: the value part of the presentation form.
+			s := rr.String()
+			h := rr.Header().String()
+			out = append(out, strings.TrimPrefix(s, h))
+		}
+	}
+	return out
+}
