@@ -1,0 +1,495 @@
+package steps
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+)
+
+// The TTLs of the records sesame writes. DKIM keys rarely change, so an hour
+// keeps resolver load low; the MAIL FROM and DMARC records use five minutes
+// so a mistake is quick to correct.
+const (
+	dkimTTL  = 1800
+	otherTTL = 300
+)
+
+// Purposes of the records the domain needs (DNSRecord.Purpose).
+const (
+	PurposeDKIM        = "DKIM"
+	PurposeMailFromMX  = "MAIL FROM MX"
+	PurposeMailFromSPF = "MAIL FROM SPF"
+	PurposeDMARC       = "DMARC"
+)
+
+// SPF and DMARC values sesame publishes.
+const (
+	spfValue     = "v=spf1 include:amazonses.com ~all"
+	spfInclude   = "include:amazonses.com"
+	dmarcValue   = "v=DMARC1; p=none;"
+	txtChunkSize = 255
+)
+
+// DesiredRecords returns the record sets the domain needs, in presentation
+// form: names and CNAME/MX targets without a trailing dot, TXT values
+// unquoted. The DKIM CNAMEs point into the identity's SigningHostedZone (or
+// the region's DKIM zone when SES does not say); mailFrom, when not empty,
+// adds the MAIL FROM MX and SPF at mailFrom.<domain>; dmarc adds a DMARC
+// policy at _dmarc.<domain> (which the planner writes only if none exists).
+func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dmarc bool) []DNSRecord {
+	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
+	var out []DNSRecord
+	if id != nil {
+		zone := strings.TrimSuffix(strings.ToLower(id.SigningHostedZone), ".")
+		if zone == "" {
+			zone = DKIMZone(region)
+		}
+		for _, t := range id.Tokens {
+			t = strings.ToLower(t)
+			out = append(out, DNSRecord{
+				Name: t + "._domainkey." + domain, Type: "CNAME", TTL: dkimTTL,
+				Values: []string{t + "." + zone}, Purpose: PurposeDKIM,
+			})
+		}
+	}
+	if mailFrom != "" {
+		name := strings.ToLower(mailFrom) + "." + domain
+		out = append(out,
+			DNSRecord{Name: name, Type: "MX", TTL: otherTTL, Values: []string{"10 " + FeedbackHost(region)}, Purpose: PurposeMailFromMX},
+			DNSRecord{Name: name, Type: "TXT", TTL: otherTTL, Values: []string{spfValue}, Purpose: PurposeMailFromSPF},
+		)
+	}
+	if dmarc {
+		out = append(out, DNSRecord{Name: "_dmarc." + domain, Type: "TXT", TTL: otherTTL, Values: []string{dmarcValue}, Purpose: PurposeDMARC})
+	}
+	return out
+}
+
+// DNSPlan is what the DNS step would do to a hosted zone.
+type DNSPlan struct {
+	// Changes has one line per desired record: create, unchanged, merge or
+	// conflict.
+	Changes []Change
+	// Batch is the Route 53 change batch that makes the zone hold every
+	// desired record. It is empty when nothing is to do, and when there is
+	// any conflict: a conflict stops the run before any write.
+	Batch []r53types.Change
+}
+
+// Conflicts returns the conflicting changes.
+func (p DNSPlan) Conflicts() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Action == ActionConflict {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Counts returns how many changes of each action the plan holds.
+func (p DNSPlan) Counts() map[Action]int {
+	m := map[Action]int{}
+	for _, c := range p.Changes {
+		m[c.Action]++
+	}
+	return m
+}
+
+// PlanDNS compares the desired records of domain with the record sets
+// currently in its zone and works out, for each, whether to create it,
+// leave it, merge it into an existing set or stop on a conflict. It is pure:
+// no I/O, same answer for the same input.
+//
+// Its promises, which the fuzz test checks: it never plans a change to an
+// MX at the domain itself; it never UPSERTs, so a concurrent edit makes the
+// batch fail rather than lose a value; a TXT set is replaced only by a
+// DELETE of its exact current values and a CREATE of a superset of them;
+// a name ends with at most one SPF record; a conflict empties the batch.
+// desired must hold at most one record per (name, type), as
+// DesiredRecords returns.
+func PlanDNS(domain string, desired []DNSRecord, current []r53types.ResourceRecordSet) DNSPlan {
+	apex := normName(domain)
+	byName := map[string][]r53types.ResourceRecordSet{}
+	for _, s := range current {
+		n := normName(aws.ToString(s.Name))
+		byName[n] = append(byName[n], s)
+	}
+	var plan DNSPlan
+	conflict := false
+	for _, d := range desired {
+		name := normName(d.Name)
+		ch := Change{Resource: "dns-record", Name: strings.TrimSuffix(name, "."), Type: strings.ToUpper(d.Type), Value: strings.Join(d.Values, "\n")}
+		var batch []r53types.Change
+		if ch.Type == "MX" && name == apex {
+			ch.Action, ch.Note = ActionConflict, "sesame never writes an MX record at the domain itself: it would take over the domain's incoming mail"
+		} else {
+			batch = planOne(&ch, name, d, byName[name])
+		}
+		if ch.Action == ActionConflict {
+			conflict = true
+		}
+		plan.Changes = append(plan.Changes, ch)
+		plan.Batch = append(plan.Batch, batch...)
+	}
+	if conflict {
+		plan.Batch = nil
+	}
+	return plan
+}
+
+// planOne decides one desired record against the sets at its name and
+// fills ch; it returns that record's part of the batch.
+func planOne(ch *Change, name string, d DNSRecord, sets []r53types.ResourceRecordSet) []r53types.Change {
+	typ := ch.Type
+	var same *r53types.ResourceRecordSet
+	var cname *r53types.ResourceRecordSet
+	var others []string
+	for i := range sets {
+		switch t := string(sets[i].Type); {
+		case t == typ:
+			same = &sets[i]
+		case t == "CNAME":
+			cname = &sets[i]
+		default:
+			others = append(others, t)
+		}
+	}
+	if same != nil {
+		ch.Current = strings.Join(displayValues(*same), "\n")
+	} else if cname != nil {
+		ch.Current = "CNAME " + strings.Join(displayValues(*cname), "\n")
+	}
+	create := func() []r53types.Change {
+		ch.Action = ActionCreate
+		return []r53types.Change{{Action: r53types.ChangeActionCreate, ResourceRecordSet: wireSet(name, typ, d.TTL, d.Values)}}
+	}
+	switch typ {
+	case "CNAME":
+		switch {
+		case same != nil:
+			want, got := normName(d.Values[0]), normName(firstValue(*same))
+			if want == got {
+				ch.Action = ActionUnchanged
+				return nil
+			}
+			ch.Action = ActionConflict
+			ch.Note = fmt.Sprintf("a CNAME at %s already points to %s, not %s: if it is left from an earlier SES identity, delete it in Route 53 and run sesame again", ch.Name, strings.TrimSuffix(got, "."), strings.TrimSuffix(want, "."))
+			return nil
+		case len(others) > 0:
+			ch.Action = ActionConflict
+			ch.Current = strings.Join(others, ", ") + " records"
+			ch.Note = fmt.Sprintf("%s already has %s records, and a CNAME cannot share its name with other records: remove them (or choose another domain) and run sesame again", ch.Name, strings.Join(others, ", "))
+			return nil
+		}
+		return create()
+	}
+	// MX or TXT from here on.
+	if cname != nil {
+		if d.Purpose == PurposeDMARC {
+			// A CNAME at _dmarc delegates the policy to a DMARC service:
+			// there is a DMARC record, and sesame leaves it alone.
+			ch.Action = ActionUnchanged
+			ch.Note = "a DMARC policy is already published through a CNAME; left unchanged"
+			return nil
+		}
+		ch.Action = ActionConflict
+		ch.Note = fmt.Sprintf("%s is a CNAME (to %s), and a %s record cannot share its name: choose another MAIL FROM label with --mail-from, or remove the CNAME, and run sesame again", ch.Name, strings.TrimSuffix(normName(firstValue(*cname)), "."), typ)
+		return nil
+	}
+	if same == nil {
+		return create()
+	}
+	switch typ {
+	case "MX":
+		want := normMX(d.Values[0])
+		cur := make([]string, 0, len(same.ResourceRecords))
+		for _, v := range displayValues(*same) {
+			cur = append(cur, normMX(v))
+		}
+		if len(cur) == 1 && cur[0] == want {
+			ch.Action = ActionUnchanged
+			return nil
+		}
+		ch.Action = ActionConflict
+		ch.Note = fmt.Sprintf("%s already has MX records (%s), and SES needs exactly one MX there, %s: choose another MAIL FROM label with --mail-from (the MAIL FROM domain must not receive mail), or remove those MX records, and run sesame again", ch.Name, strings.Join(cur, ", "), want)
+		return nil
+	case "TXT":
+		return planTXT(ch, name, d, *same)
+	}
+	ch.Action = ActionConflict
+	ch.Note = "sesame does not manage " + typ + " records"
+	return nil
+}
+
+// planTXT merges a desired TXT value into an existing TXT set: the current
+// values stay, and the set is replaced by DELETE of its exact current form
+// and CREATE of the merged one.
+func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordSet) []r53types.Change {
+	cur := displayValues(same)
+	merged := append([]string(nil), cur...)
+	switch d.Purpose {
+	case PurposeDMARC:
+		for _, v := range cur {
+			if isDMARC(v) {
+				ch.Action = ActionUnchanged
+				ch.Note = "a DMARC record already exists; sesame leaves it unchanged"
+				return nil
+			}
+		}
+		merged = append(merged, d.Values...)
+		ch.Note = "adds the DMARC policy and keeps the TXT values already there"
+	case PurposeMailFromSPF:
+		spf := -1
+		for i, v := range cur {
+			if isSPF(v) {
+				if spf >= 0 {
+					ch.Action = ActionConflict
+					ch.Note = fmt.Sprintf("%s already has two SPF records, which makes SPF fail for every message: merge them into one in Route 53 and run sesame again", ch.Name)
+					return nil
+				}
+				spf = i
+			}
+		}
+		switch {
+		case spf < 0:
+			merged = append(merged, d.Values...)
+			ch.Note = "adds the SPF record and keeps the TXT values already there"
+		case spfIncludesSES(cur[spf]):
+			ch.Action = ActionUnchanged
+			ch.Note = "the SPF record already includes amazonses.com"
+			return nil
+		default:
+			merged[spf] = addSPFInclude(cur[spf])
+			ch.Note = "adds include:amazonses.com to the SPF record already there (one SPF record per name) and keeps the other TXT values"
+		}
+	default:
+		for _, want := range d.Values {
+			if !containsFold(cur, want) {
+				merged = append(merged, want)
+			}
+		}
+		if len(merged) == len(cur) {
+			ch.Action = ActionUnchanged
+			return nil
+		}
+		ch.Note = "adds the value and keeps the TXT values already there"
+	}
+	ch.Action = ActionMerge
+	ch.Value = strings.Join(merged, "\n")
+	del := copyWireSet(same)
+	return []r53types.Change{
+		{Action: r53types.ChangeActionDelete, ResourceRecordSet: del},
+		{Action: r53types.ChangeActionCreate, ResourceRecordSet: wireSet(name, "TXT", aws.ToInt64(same.TTL), merged)},
+	}
+}
+
+func containsFold(vals []string, v string) bool {
+	for _, x := range vals {
+		if strings.EqualFold(strings.TrimSpace(x), strings.TrimSpace(v)) {
+			return true
+		}
+	}
+	return false
+}
+
+func isSPF(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	return v == "v=spf1" || strings.HasPrefix(v, "v=spf1 ")
+}
+
+func isDMARC(v string) bool {
+	v = strings.ToLower(strings.TrimSpace(v))
+	return strings.HasPrefix(v, "v=dmarc1")
+}
+
+// spfIncludesSES reports whether an SPF record already authorises SES.
+func spfIncludesSES(v string) bool {
+	for _, term := range strings.Fields(strings.ToLower(v)) {
+		if strings.TrimLeft(term, "+") == spfInclude {
+			return true
+		}
+	}
+	return false
+}
+
+// addSPFInclude inserts include:amazonses.com right after "v=spf1", so it is
+// evaluated before any "all" or "redirect" term.
+func addSPFInclude(v string) string {
+	fields := strings.Fields(v)
+	out := append([]string{fields[0], spfInclude}, fields[1:]...)
+	return strings.Join(out, " ")
+}
+
+func firstValue(s r53types.ResourceRecordSet) string {
+	if len(s.ResourceRecords) == 0 {
+		return ""
+	}
+	return aws.ToString(s.ResourceRecords[0].Value)
+}
+
+// displayValues returns a set's values in presentation form: TXT strings
+// unquoted and joined, others as stored.
+func displayValues(s r53types.ResourceRecordSet) []string {
+	out := make([]string, 0, len(s.ResourceRecords))
+	for _, r := range s.ResourceRecords {
+		v := aws.ToString(r.Value)
+		if s.Type == r53types.RRTypeTxt || s.Type == r53types.RRTypeSpf {
+			v = TXTUnquote(v)
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// wireSet builds a Route 53 record set from presentation values.
+func wireSet(name, typ string, ttl int64, values []string) *r53types.ResourceRecordSet {
+	rs := &r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRType(typ), TTL: aws.Int64(ttl)}
+	for _, v := range values {
+		switch typ {
+		case "TXT":
+			v = TXTQuote(v)
+		case "CNAME":
+			v = normName(v)
+		case "MX":
+			v = normMX(v)
+		}
+		rs.ResourceRecords = append(rs.ResourceRecords, r53types.ResourceRecord{Value: aws.String(v)})
+	}
+	return rs
+}
+
+// copyWireSet copies a set as Route 53 returned it, for a DELETE that must
+// match it exactly.
+func copyWireSet(s r53types.ResourceRecordSet) *r53types.ResourceRecordSet {
+	c := s
+	c.ResourceRecords = append([]r53types.ResourceRecord(nil), s.ResourceRecords...)
+	return &c
+}
+
+// normName is the comparison form of a DNS name: \ddd escapes decoded,
+// lower case, one trailing dot.
+func normName(n string) string {
+	n = strings.ToLower(decodeEscapes(strings.TrimSpace(n)))
+	n = strings.TrimRight(n, ".")
+	return n + "."
+}
+
+// normMX is the comparison form of an MX value: "10 host." in lower case.
+func normMX(v string) string {
+	f := strings.Fields(v)
+	if len(f) != 2 {
+		return strings.ToLower(strings.Join(f, " "))
+	}
+	pref, err := strconv.Atoi(f[0])
+	if err != nil {
+		return strings.ToLower(strings.Join(f, " "))
+	}
+	return strconv.Itoa(pref) + " " + normName(f[1])
+}
+
+// decodeEscapes decodes Route 53's \ddd (octal in Route 53's names, decimal
+// in RFC 1035 presentation; Route 53 documents three octal digits) and \X
+// escapes.
+func decodeEscapes(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '\\' || i+1 >= len(s) {
+			b.WriteByte(c)
+			continue
+		}
+		if i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
+			n, _ := strconv.ParseUint(s[i+1:i+4], 8, 8)
+			b.WriteByte(byte(n))
+			i += 3
+			continue
+		}
+		b.WriteByte(s[i+1])
+		i++
+	}
+	return b.String()
+}
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }
+
+// TXTUnquote turns a Route 53 TXT value (one or more quoted strings, with
+// \" \\ and \ddd escapes) into the text it carries, the strings joined. A
+// value without quotes is returned as it is, escapes decoded.
+func TXTUnquote(v string) string {
+	v = strings.TrimSpace(v)
+	if !strings.HasPrefix(v, `"`) {
+		return decodeEscapes(v)
+	}
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '"':
+			in = !in
+		case !in:
+			// whitespace between strings
+		case c == '\\' && i+3 < len(v) && isOctal(v[i+1]) && isOctal(v[i+2]) && isOctal(v[i+3]):
+			n, _ := strconv.ParseUint(v[i+1:i+4], 8, 8)
+			b.WriteByte(byte(n))
+			i += 3
+		case c == '\\' && i+1 < len(v):
+			b.WriteByte(v[i+1])
+			i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}
+
+// TXTQuote turns text into a Route 53 TXT value: quoted strings of at most
+// 255 bytes each, separated by spaces, with " and \ escaped and bytes
+// outside printable ASCII as \ddd. TXTUnquote
+// inverts it.
+func TXTQuote(s string) string {
+	if s == "" {
+		return `""`
+	}
+	var parts []string
+	for len(s) > 0 {
+		n := min(txtChunkSize, len(s))
+		chunk := s[:n]
+		s = s[n:]
+		var b strings.Builder
+		b.WriteByte('"')
+		for i := 0; i < len(chunk); i++ {
+			switch c := chunk[i]; {
+			case c == '"' || c == '\\':
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			case c < 0x20 || c >= 0x7f:
+				// Route 53 wants octal escapes for these bytes.
+				fmt.Fprintf(&b, "\\%03o", c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		b.WriteByte('"')
+		parts = append(parts, b.String())
+	}
+	return strings.Join(parts, " ")
+}
+
+// SortRecords orders records for display: by name, then type.
+func SortRecords(rs []DNSRecord) {
+	sort.SliceStable(rs, func(i, j int) bool {
+		if rs[i].Name != rs[j].Name {
+			return rs[i].Name < rs[j].Name
+		}
+		return rs[i].Type < rs[j].Type
+	})
+}
