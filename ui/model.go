@@ -1,0 +1,455 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/charmbracelet/bubbles/cursor"
+	"github.com/charmbracelet/bubbles/help"
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/bubbles/progress"
+	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textinput"
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/lipgloss"
+	"github.com/sesame-tool/sesame/steps"
+)
+
+// defaultStepIDs are sesame's steps in DESIGN.md's order, listed as pending
+// before the run reaches them.
+var defaultStepIDs = []string{"account", "smtp-user", "identity", "dns", "inbound-mx", "verification", "sandbox", "relay"}
+
+// phase is where the run stands, as the model sees it.
+type phase int
+
+const (
+	// phaseRunning: the run is going (and may be asking a question).
+	phaseRunning phase = iota
+	// phaseCancelling: q or Ctrl+C cancelled the run; waiting for it to return.
+	phaseCancelling
+	// phaseFinished: the run returned; the summary or the error shows.
+	phaseFinished
+)
+
+// warning is a warning and the step that gave it.
+type warning struct{ step, text string }
+
+// stepRow is one line of the step list.
+type stepRow struct {
+	id, title string
+	running   bool
+	// status is the last finished status; "" until the step finishes.
+	status steps.Status
+	detail string
+	err    error
+}
+
+// model is the TUI's one bubbletea model.
+type model struct {
+	ctx    context.Context
+	run    RunFunc
+	opts   TUIOptions
+	bus    chan tea.Msg
+	cancel context.CancelFunc
+
+	phase       phase
+	interrupted bool
+	quitting    bool
+	report      *steps.Report
+	err         error
+
+	st      *Styles
+	keys    keyMap
+	help    help.Model
+	spin    spinner.Model
+	bar     progress.Model
+	input   textinput.Model
+	animate bool
+	now     func() time.Time
+	width   int
+	height  int
+
+	rows     []*stepRow
+	cur      string
+	account  *steps.AccountInfo
+	plans    map[string]*steps.Plan
+	info     map[string][]string
+	warnings []warning
+	domain   string
+	region   string
+	retry    string
+	creds    *steps.Credentials
+	reveal   bool
+	verify   *steps.VerificationProgress
+	verifyAt time.Time
+	sandbox  *steps.SandboxReport
+	mx       *steps.MXReport
+	manual   *steps.ManualRecords
+	relay    *steps.RelayReport
+
+	prompt   *promptMsg
+	choice   int
+	inputErr string
+}
+
+// newModel builds the model; animate false freezes the spinner, the cursor
+// and the clock tick (tests), and now is the clock.
+func newModel(ctx context.Context, opts TUIOptions, run RunFunc, r *lipgloss.Renderer, animate bool, now func() time.Time) *model {
+	st := DefaultStyles(r)
+	m := &model{
+		ctx: ctx, run: run, opts: opts, bus: make(chan tea.Msg, 64),
+		st: st, keys: defaultKeyMap(), animate: animate, now: now,
+		width: opts.Width, height: opts.Height,
+		plans: map[string]*steps.Plan{}, info: map[string][]string{},
+	}
+	m.help = help.New()
+	m.help.Styles = help.Styles{
+		ShortKey: st.Key, ShortDesc: st.Dim, ShortSeparator: st.Dim, Ellipsis: st.Dim,
+		FullKey: st.Key, FullDesc: st.Dim, FullSeparator: st.Dim,
+	}
+	m.spin = spinner.New(spinner.WithSpinner(spinner.MiniDot), spinner.WithStyle(st.Running))
+	fill := colOK.Dark
+	if !r.HasDarkBackground() {
+		fill = colOK.Light
+	}
+	m.bar = progress.New(progress.WithoutPercentage(), progress.WithSolidFill(fill),
+		progress.WithColorProfile(r.ColorProfile()), progress.WithWidth(30))
+	m.input = textinput.New()
+	m.input.Prompt = "> "
+	m.input.PromptStyle = st.Selected
+	m.input.TextStyle = r.NewStyle()
+	m.input.PlaceholderStyle = st.Dim
+	m.input.Cursor.Style = r.NewStyle().Reverse(true)
+	m.input.Cursor.TextStyle = r.NewStyle()
+	if !animate {
+		m.input.Cursor.SetMode(cursor.CursorStatic)
+	}
+	ids := opts.Steps
+	if ids == nil {
+		ids = defaultStepIDs
+	}
+	for _, id := range ids {
+		m.rows = append(m.rows, &stepRow{id: id, title: id})
+	}
+	return m
+}
+
+// Init starts the run and, when animated, the spinner and the clock.
+func (m *model) Init() tea.Cmd {
+	cmds := []tea.Cmd{m.startRunCmd(), m.listenCmd()}
+	if m.animate {
+		cmds = append(cmds, m.spin.Tick, clockTickCmd())
+	}
+	return tea.Batch(cmds...)
+}
+
+// startRunCmd runs the RunFunc with a cancelable context. Its events,
+// questions and end all travel on the bus, in order, so the end of a run
+// is never seen before its last event.
+func (m *model) startRunCmd() tea.Cmd {
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.cancel = cancel
+	m.phase = phaseRunning
+	bus, run := m.bus, m.run
+	return func() tea.Msg {
+		defer cancel()
+		emit := func(e steps.Event) { bus <- eventMsg(e) }
+		rep, err := run(ctx, busPrompter{bus: bus}, emit)
+		bus <- runDoneMsg{report: rep, err: err}
+		return nil
+	}
+}
+
+// listenCmd waits for the next message from the run.
+func (m *model) listenCmd() tea.Cmd {
+	bus := m.bus
+	return func() tea.Msg { return <-bus }
+}
+
+func clockTickCmd() tea.Cmd {
+	return tea.Tick(time.Second, func(t time.Time) tea.Msg { return clockTickMsg(t) })
+}
+
+// Update handles keys, the run's messages and the timers.
+func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		return m, nil
+	case tea.KeyMsg:
+		return m, m.handleKey(msg)
+	case tea.InterruptMsg:
+		return m, m.quit()
+	case eventMsg:
+		m.handleEvent(steps.Event(msg))
+		return m, m.listenCmd()
+	case promptMsg:
+		m.ask(&msg)
+		return m, tea.Batch(m.listenCmd(), m.input.Focus())
+	case runDoneMsg:
+		return m, m.finish(msg)
+	case clockTickMsg:
+		return m, clockTickCmd()
+	case spinner.TickMsg:
+		var cmd tea.Cmd
+		m.spin, cmd = m.spin.Update(msg)
+		return m, cmd
+	}
+	if m.prompt != nil && m.prompt.kind == promptInput {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(msg)
+		return m, cmd
+	}
+	return m, nil
+}
+
+// quit cancels a run in flight and waits for it; once the run has
+// returned it ends the program.
+func (m *model) quit() tea.Cmd {
+	if m.phase == phaseFinished {
+		m.quitting = true
+		return tea.Quit
+	}
+	m.interrupted = true
+	m.phase = phaseCancelling
+	m.prompt = nil
+	m.cancel()
+	return nil
+}
+
+func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
+	if key.Matches(k, m.keys.ForceQuit) {
+		return m.quit()
+	}
+	if m.phase == phaseCancelling {
+		return nil
+	}
+	if m.prompt != nil {
+		return m.answerKey(k)
+	}
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		return m.quit()
+	case key.Matches(k, m.keys.Help):
+		m.help.ShowAll = !m.help.ShowAll
+	case key.Matches(k, m.keys.Reveal) && m.credsShown():
+		m.reveal = !m.reveal
+	case key.Matches(k, m.keys.Retry) && m.phase == phaseFinished && m.err != nil:
+		m.resetForRetry()
+		return m.startRunCmd()
+	}
+	return nil
+}
+
+// answerKey handles a key while a question is on screen.
+func (m *model) answerKey(k tea.KeyMsg) tea.Cmd {
+	p := m.prompt
+	if p.kind == promptInput {
+		if key.Matches(k, m.keys.Enter) {
+			v := m.input.Value()
+			if v == "" {
+				v = p.q.Default
+			}
+			if p.validate != nil {
+				if err := p.validate(v); err != nil {
+					m.inputErr = err.Error()
+					return nil
+				}
+			}
+			m.reply(promptReply{value: v})
+			return nil
+		}
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(k)
+		if m.inputErr != "" && p.validate != nil {
+			// Once an answer was refused, re-check as the operator types
+			// so the message goes away as soon as the answer is good.
+			m.inputErr = ""
+			if err := p.validate(m.input.Value()); err != nil {
+				m.inputErr = err.Error()
+			}
+		}
+		return cmd
+	}
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		return m.quit()
+	case key.Matches(k, m.keys.Help):
+		m.help.ShowAll = !m.help.ShowAll
+	case key.Matches(k, m.keys.Reveal) && m.credsShown():
+		m.reveal = !m.reveal
+	case p.kind == promptConfirm && key.Matches(k, m.keys.Yes):
+		m.reply(promptReply{yes: true})
+	case p.kind == promptConfirm && key.Matches(k, m.keys.No):
+		m.reply(promptReply{yes: false})
+	case p.kind == promptConfirm && key.Matches(k, m.keys.Enter):
+		m.reply(promptReply{yes: !isNo(p.q.Default)})
+	case p.kind == promptChoose && key.Matches(k, m.keys.Up):
+		m.choice = max(0, m.choice-1)
+	case p.kind == promptChoose && key.Matches(k, m.keys.Down):
+		m.choice = min(len(p.options)-1, m.choice+1)
+	case p.kind == promptChoose && key.Matches(k, m.keys.Enter):
+		m.reply(promptReply{value: p.options[m.choice].Value})
+	case p.kind == promptChoose && len(k.Runes) == 1 && k.Runes[0] >= '1' && k.Runes[0] <= '9':
+		if i := int(k.Runes[0] - '1'); i < len(p.options) {
+			m.choice = i
+		}
+	}
+	return nil
+}
+
+func isNo(s string) bool { return len(s) > 0 && (s[0] == 'n' || s[0] == 'N') }
+
+// ask puts a question on screen.
+func (m *model) ask(p *promptMsg) {
+	if p.kind == promptChoose && len(p.options) == 0 {
+		p.reply <- promptReply{}
+		return
+	}
+	m.prompt = p
+	m.inputErr = ""
+	m.choice = 0
+	for i, o := range p.options {
+		if o.Value == p.q.Default {
+			m.choice = i
+		}
+	}
+	m.input.Reset()
+	m.input.Placeholder = p.q.Default
+	m.input.EchoMode = textinput.EchoNormal
+	if p.q.Secret {
+		m.input.EchoMode = textinput.EchoPassword
+	}
+	if p.q.Step != "" {
+		m.cur = p.q.Step
+	}
+}
+
+// reply answers the question on screen; the reply channel is buffered,
+// so this never blocks even if the run has stopped waiting.
+func (m *model) reply(r promptReply) {
+	// The first answers name the setup; the header shows them at once.
+	switch m.prompt.q.ID {
+	case "domain":
+		m.domain = r.value
+	case "region":
+		m.region = r.value
+	}
+	m.prompt.reply <- r
+	m.prompt = nil
+	m.input.Blur()
+}
+
+// stepIndex is a step's place in the list, -1 when it is not there.
+func (m *model) stepIndex(id string) int {
+	return slices.IndexFunc(m.rows, func(r *stepRow) bool { return r.id == id })
+}
+
+// credsShown reports whether the credentials are on screen (and so the
+// reveal key works): in their own step, in relay, and at the end.
+func (m *model) credsShown() bool {
+	return m.creds != nil && (m.phase == phaseFinished || m.cur == "smtp-user" || m.cur == "relay")
+}
+
+func (m *model) row(id, title string) *stepRow {
+	for _, r := range m.rows {
+		if r.id == id {
+			if title != "" {
+				r.title = title
+			}
+			return r
+		}
+	}
+	r := &stepRow{id: id, title: orDefault(title, id)}
+	m.rows = append(m.rows, r)
+	return r
+}
+
+func (m *model) handleEvent(e steps.Event) {
+	switch e.Kind {
+	case steps.EventStepStarted:
+		r := m.row(e.Step, e.Title)
+		r.running, r.status, r.detail, r.err = true, "", "", nil
+		m.cur, m.retry = e.Step, ""
+	case steps.EventStepChecked:
+		m.row(e.Step, e.Title).detail = e.Detail
+	case steps.EventPlan:
+		m.plans[e.Step] = e.Plan
+	case steps.EventApplying:
+		r := m.row(e.Step, e.Title)
+		r.detail = "applying"
+		if e.Plan != nil && e.Plan.Summary != "" {
+			r.detail = "applying: " + e.Plan.Summary
+		}
+		m.retry = ""
+	case steps.EventStepFinished:
+		r := m.row(e.Step, e.Title)
+		r.running, r.status, r.detail, r.err = false, e.Status, e.Detail, e.Err
+		m.retry = ""
+	case steps.EventInfo:
+		l := append(m.info[e.Step], e.Detail)
+		m.info[e.Step] = l[max(0, len(l)-3):]
+	case steps.EventWarning:
+		w := warning{step: e.Step, text: e.Detail}
+		if !slices.Contains(m.warnings, w) {
+			m.warnings = append(m.warnings, w)
+		}
+	case steps.EventRetrying:
+		m.retry = fmt.Sprintf("retrying (%d/%d): %s", e.Attempt, e.MaxAttempts, e.Detail)
+	case steps.EventData:
+		m.handleData(e.Data)
+	}
+}
+
+func (m *model) handleData(d any) {
+	switch d := d.(type) {
+	case *steps.AccountInfo:
+		m.account = d
+	case *steps.Credentials:
+		m.creds = d
+	case *steps.VerificationProgress:
+		m.verify, m.verifyAt = d, m.now()
+	case *steps.SandboxReport:
+		m.sandbox = d
+	case *steps.MXReport:
+		m.mx = d
+	case *steps.ManualRecords:
+		m.manual = d
+	case *steps.RelayReport:
+		m.relay = d
+	}
+}
+
+// finish takes the run's result; after an interrupt, or when the caller's
+// context ended, the program ends too.
+func (m *model) finish(d runDoneMsg) tea.Cmd {
+	m.phase = phaseFinished
+	m.report, m.err = d.report, d.err
+	m.prompt = nil
+	for _, r := range m.rows {
+		r.running = false
+	}
+	if m.report != nil && m.account == nil && m.report.Account != "" {
+		m.account = &steps.AccountInfo{ID: m.report.Account, Region: m.report.Region}
+	}
+	if m.interrupted || m.ctx.Err() != nil {
+		m.quitting = true
+		return tea.Quit
+	}
+	return nil
+}
+
+func (m *model) resetForRetry() {
+	m.err, m.report = nil, nil
+	m.plans, m.info = map[string]*steps.Plan{}, map[string][]string{}
+	m.warnings, m.retry, m.verify, m.manual = nil, "", nil, nil
+	for _, r := range m.rows {
+		r.running, r.status, r.detail, r.err = false, "", "", nil
+	}
+}
+
+// interruptedErr reports whether err is an interrupt rather than a failure.
+func interruptedErr(err error) bool { return errors.Is(err, context.Canceled) }

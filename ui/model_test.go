@@ -1,0 +1,244 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/sesame-tool/sesame/steps"
+)
+
+// testModel is a model at 80x24 that is fed messages directly, without a run.
+func testModel(t testing.TB, w, h int) *model {
+	t.Helper()
+	m := newModel(context.Background(), TUIOptions{Demo: true, Domain: "example.com", Region: "eu-west-1"}, nil, asciiRenderer(), false, fixedNow)
+	m.cancel = func() {}
+	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
+	return m
+}
+
+func feed(m *model, msgs ...tea.Msg) {
+	for _, msg := range msgs {
+		m.Update(msg)
+	}
+}
+
+func keyRunes(s string) tea.KeyMsg { return tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune(s)} }
+
+func view(m *model) string { return ansi.Strip(m.View()) }
+
+func started(id, title string) tea.Msg {
+	return eventMsg{Kind: steps.EventStepStarted, Step: id, Title: title}
+}
+
+func finished(id string, st steps.Status, detail string) tea.Msg {
+	return eventMsg{Kind: steps.EventStepFinished, Step: id, Status: st, Detail: detail}
+}
+
+func data(id string, d any) tea.Msg { return eventMsg{Kind: steps.EventData, Step: id, Data: d} }
+
+func TestModelViews(t *testing.T) {
+	creds := &steps.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Host: "email-smtp.eu-west-1.amazonaws.com", Port: 587, Password: testPassword, File: "/out/sasl_passwd"}
+	tests := []struct {
+		name    string
+		msgs    []tea.Msg
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "question with a refused answer",
+			msgs: []tea.Msg{
+				promptMsg{kind: promptInput, q: steps.Question{ID: "domain", Title: "Domain to send from", Flag: "--domain"}, validate: validateDomain, reply: make(chan promptReply, 1)},
+				keyRunes("exa"), tea.KeyMsg{Type: tea.KeyEnter},
+			},
+			want: []string{"Domain to send from", "> exa", "a domain looks like example.com", "enter submit", "ctrl+c quit"},
+		},
+		{
+			name: "plan",
+			msgs: []tea.Msg{
+				started("dns", "Publish the DNS records"),
+				promptMsg{kind: promptConfirm, q: steps.Question{ID: "approve-dns", Step: "dns", Title: "Apply this plan?", Default: "y", Plan: dnsPlan()}, reply: make(chan promptReply, 1)},
+			},
+			want: []string{"NAME", "TYPE", "VALUE", "ACTION", "CNAME", "create", "merge", "unchanged", "Apply this plan? [Y/n]", "y/enter approve", "n/esc decline", "_dmarc.example.…"},
+		},
+		{
+			name: "waiting for verification",
+			msgs: []tea.Msg{
+				started("inbound-mx", "Leave inbound mail alone"),
+				eventMsg{Kind: steps.EventWarning, Step: "inbound-mx", Detail: "publishing SES's inbound MX would replace every MX record"},
+				data("inbound-mx", &steps.MXReport{Domain: "example.com", Records: []string{"10 mx1.example.net."}}),
+				finished("inbound-mx", steps.StatusSkipped, "MX left alone"),
+				started("verification", "Wait for SES to verify the domain"),
+				data("verification", &steps.VerificationProgress{Elapsed: 65e9, NextCheck: 10e9, Checks: 3, Status: "PENDING", DKIMStatus: "PENDING",
+					Records: []steps.RecordVisibility{{Name: "tok._domainkey.example.com", Type: "CNAME", Expected: []string{"tok.dkim.amazonses.com."}, State: "missing"}}}),
+			},
+			want: []string{"elapsed 1m05s", "next check in 10s", "check 3", "◷ CNAME tok._domainkey missing, want tok.dkim.amazonses.com.", "q leaves safely; run sesame again to resume here.",
+				"⚠ inbound-mx", "! publishing SES's inbound MX", "MX records that stay: 10 mx1.example.net."},
+		},
+		{
+			name: "sandbox",
+			msgs: []tea.Msg{
+				started("sandbox", "Report the sending status"),
+				data("sandbox", &steps.SandboxReport{SendingEnabled: true, Max24HourSend: 200, MaxSendRate: 1, SentLast24Hours: 50, ReviewStatus: "PENDING", CaseID: "case-42"}),
+			},
+			want: []string{"Sandbox: SES delivers only to verified addresses", "554 Message rejected", "sent per 24 h", "50/200", "review: pending, case case-42", "1 a second"},
+		},
+		{
+			name: "error",
+			msgs: []tea.Msg{
+				started("dns", "Publish the DNS records"),
+				eventMsg{Kind: steps.EventStepFinished, Step: "dns", Status: steps.StatusFailed, Err: errors.New("x")},
+				runDoneMsg{err: &steps.AWSError{Op: "route53:ChangeResourceRecordSets", Code: "AccessDenied", Message: "not authorized", Hint: "ask your AWS administrator"}},
+			},
+			want:    []string{"✗ Publish the DNS records failed", "route53:ChangeResourceRecordSets failed: AccessDenied: not", "Next: ask your AWS administrator", "r retry", "✗ dns"},
+			notWant: []string{"→"},
+		},
+		{
+			name: "summary with credentials masked",
+			msgs: []tea.Msg{
+				started("smtp-user", "Create SMTP credentials"),
+				data("smtp-user", creds),
+				finished("smtp-user", steps.StatusDone, "ok"),
+				runDoneMsg{report: &steps.Report{Domain: "example.com", Region: "eu-west-1", Files: []string{"/out/sasl_passwd", "/out/apply-postfix.sh"}}},
+			},
+			want:    []string{"✓ Finished", "SMTP username AKIAIOSFODNN7EXAMPLE", "SMTP password ••••••••", "p show password", "sudo sh /out/apply-postfix.sh", "sesame status", "/out/sasl_passwd"},
+			notWant: []string{testPassword[:12]},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testModel(t, 80, 24)
+			feed(m, tt.msgs...)
+			v := view(m)
+			for _, w := range tt.want {
+				if !strings.Contains(v, w) {
+					t.Errorf("view lacks %q:\n%s", w, v)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(v, w) {
+					t.Errorf("view has %q:\n%s", w, v)
+				}
+			}
+			assertFits(t, v, 80, 24)
+		})
+	}
+}
+
+// assertFits checks that no line is wider than the terminal and that the
+// screen is exactly as tall, so nothing wraps or scrolls.
+func assertFits(t testing.TB, v string, w, h int) {
+	t.Helper()
+	lines := strings.Split(v, "\n")
+	if len(lines) != h {
+		t.Errorf("view has %d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if n := ansi.StringWidth(l); n > w {
+			t.Errorf("line %d is %d cells wide (max %d): %q", i, n, w, l)
+		}
+	}
+}
+
+func TestRevealPassword(t *testing.T) {
+	m := testModel(t, 80, 24)
+	feed(m, started("smtp-user", "Create SMTP credentials"),
+		data("smtp-user", &steps.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Password: testPassword, File: "/out/sasl_passwd"}))
+	if strings.Contains(view(m), testPassword) {
+		t.Fatal("the password shows before the operator asks")
+	}
+	feed(m, keyRunes("p"))
+	if !strings.Contains(view(m), testPassword) {
+		t.Fatalf("p does not reveal the password:\n%s", view(m))
+	}
+	feed(m, keyRunes("p"))
+	if strings.Contains(view(m), testPassword) {
+		t.Fatal("a second p does not hide the password again")
+	}
+}
+
+func TestPromptAnswers(t *testing.T) {
+	opts := []steps.Option{{Value: "us-east-1"}, {Value: "eu-west-1"}, {Value: "eu-central-1"}}
+	tests := []struct {
+		name string
+		p    promptMsg
+		keys []tea.Msg
+		want promptReply
+	}{
+		{"confirm y", promptMsg{kind: promptConfirm, q: steps.Question{Default: "n"}}, []tea.Msg{keyRunes("y")}, promptReply{yes: true}},
+		{"confirm enter takes the default", promptMsg{kind: promptConfirm, q: steps.Question{Default: "n"}}, []tea.Msg{tea.KeyMsg{Type: tea.KeyEnter}}, promptReply{yes: false}},
+		{"confirm esc declines", promptMsg{kind: promptConfirm, q: steps.Question{Default: "y"}}, []tea.Msg{tea.KeyMsg{Type: tea.KeyEsc}}, promptReply{yes: false}},
+		{"choose starts at the default", promptMsg{kind: promptChoose, q: steps.Question{Default: "eu-west-1"}, options: opts}, []tea.Msg{tea.KeyMsg{Type: tea.KeyDown}, tea.KeyMsg{Type: tea.KeyEnter}}, promptReply{value: "eu-central-1"}},
+		{"choose by number", promptMsg{kind: promptChoose, options: opts}, []tea.Msg{keyRunes("1"), tea.KeyMsg{Type: tea.KeyEnter}}, promptReply{value: "us-east-1"}},
+		{"input after a refused answer", promptMsg{kind: promptInput, validate: validateDomain}, []tea.Msg{keyRunes("exa"), tea.KeyMsg{Type: tea.KeyEnter}, keyRunes("mple.com"), tea.KeyMsg{Type: tea.KeyEnter}}, promptReply{value: "example.com"}},
+		{"input q is typed, not quit", promptMsg{kind: promptInput}, []tea.Msg{keyRunes("q.example"), tea.KeyMsg{Type: tea.KeyEnter}}, promptReply{value: "q.example"}},
+		{"input empty takes the default", promptMsg{kind: promptInput, q: steps.Question{Default: "mail"}}, []tea.Msg{tea.KeyMsg{Type: tea.KeyEnter}}, promptReply{value: "mail"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testModel(t, 80, 24)
+			tt.p.reply = make(chan promptReply, 1)
+			feed(m, tt.p)
+			feed(m, tt.keys...)
+			select {
+			case got := <-tt.p.reply:
+				if got != tt.want {
+					t.Fatalf("reply %+v, want %+v", got, tt.want)
+				}
+			default:
+				t.Fatalf("no reply; view:\n%s", view(m))
+			}
+			if m.prompt != nil {
+				t.Fatal("the question stays on screen after the answer")
+			}
+		})
+	}
+}
+
+func TestResize(t *testing.T) {
+	m := testModel(t, 80, 24)
+	feed(m, started("dns", "Publish the DNS records"),
+		promptMsg{kind: promptConfirm, q: steps.Question{Title: "Apply this plan?", Default: "y", Plan: dnsPlan()}, reply: make(chan promptReply, 1)})
+	wide := view(m)
+	assertFits(t, wide, 80, 24)
+	if !strings.Contains(wide, "│") {
+		t.Errorf("80 columns should show the step list beside the pane:\n%s", wide)
+	}
+	for _, size := range [][2]int{{60, 20}, {60, 24}, {100, 30}} {
+		feed(m, tea.WindowSizeMsg{Width: size[0], Height: size[1]})
+		v := view(m)
+		assertFits(t, v, size[0], size[1])
+		for _, w := range []string{"Apply this plan? [Y/n]", "y/enter approve", "…"} {
+			if !strings.Contains(v, w) {
+				t.Errorf("%dx%d: view lacks %q:\n%s", size[0], size[1], w, v)
+			}
+		}
+	}
+	feed(m, tea.WindowSizeMsg{Width: 60, Height: 20})
+	if v := view(m); !strings.Contains(v, "step 4 of 8: dns") || strings.Contains(v, "│") {
+		t.Errorf("60 columns should put the step list on one line:\n%s", v)
+	}
+}
+
+func TestQuitCancelsAndWaits(t *testing.T) {
+	m := testModel(t, 80, 24)
+	cancelled := false
+	m.cancel = func() { cancelled = true }
+	_, cmd := m.Update(keyRunes("q"))
+	if cmd != nil || !cancelled || m.phase != phaseCancelling {
+		t.Fatalf("q during work: cmd %v, cancelled %v, phase %v; want the run cancelled and the program kept until it returns", cmd, cancelled, m.phase)
+	}
+	if !strings.Contains(view(m), "Stopping") {
+		t.Errorf("no stopping notice:\n%s", view(m))
+	}
+	_, cmd = m.Update(runDoneMsg{err: context.Canceled})
+	if cmd == nil || !m.quitting {
+		t.Fatal("the program does not end once the cancelled run returned")
+	}
+	if _, ok := cmd().(tea.QuitMsg); !ok {
+		t.Fatal("the command after the run returned is not tea.Quit")
+	}
+}

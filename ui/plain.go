@@ -1,0 +1,152 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/sesame-tool/sesame/steps"
+)
+
+// Plain is the line reporter for runs without a TUI: no TTY, --no-input,
+// ACCESSIBLE=1. It prints one line per step transition, plans as tables
+// and the steps' data as text, and nothing else: no cursor movement and no
+// colour codes unless asked. It is safe for concurrent use.
+type Plain struct {
+	mu sync.Mutex
+	w  io.Writer
+	st *Styles
+}
+
+// NewPlain returns a Plain that writes to w, with ANSI colours only when
+// color is true.
+func NewPlain(w io.Writer, color bool) *Plain {
+	return &Plain{w: w, st: DefaultStyles(forcedRenderer(w, color))}
+}
+
+// Event prints one event. Its signature fits steps.Env.Emit.
+func (p *Plain) Event(e steps.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, l := range p.lines(e) {
+		fmt.Fprintln(p.w, l)
+	}
+}
+
+func (p *Plain) lines(e steps.Event) []string {
+	st := p.st
+	switch e.Kind {
+	case steps.EventStepChecked:
+		if e.Status == steps.StatusTodo || e.Status == steps.StatusPending {
+			return []string{fmt.Sprintf("→ %s  %s", e.Step, orDefault(e.Detail, string(e.Status)))}
+		}
+	case steps.EventPlan:
+		if e.Plan == nil {
+			return nil
+		}
+		l := []string{fmt.Sprintf("  plan for %s: %s", e.Step, orDefault(e.Plan.Summary, "no summary"))}
+		for _, r := range planTable(e.Plan, 0, st) {
+			l = append(l, "    "+r)
+		}
+		return l
+	case steps.EventApplying:
+		return []string{fmt.Sprintf("… %s  applying", e.Step)}
+	case steps.EventStepFinished:
+		return p.finished(e)
+	case steps.EventInfo:
+		return []string{fmt.Sprintf("  %s: %s", e.Step, e.Detail)}
+	case steps.EventWarning:
+		return []string{st.Warning.Render(fmt.Sprintf("%s %s: %s", markWarning, e.Step, e.Detail))}
+	case steps.EventRetrying:
+		return []string{st.Dim.Render(fmt.Sprintf("… retrying (%d/%d): %s", e.Attempt, e.MaxAttempts, e.Detail))}
+	case steps.EventData:
+		return p.data(e)
+	}
+	return nil
+}
+
+func (p *Plain) finished(e steps.Event) []string {
+	mark := p.st.status(e.Status).Render(statusMark(e.Status))
+	detail := e.Detail
+	switch {
+	case e.Err != nil && errors.Is(e.Err, steps.ErrDeclined):
+		mark = p.st.Warning.Render(markSkipped)
+	case e.Status == steps.StatusSkipped:
+		detail = "skipped: " + detail
+	case e.Status == steps.StatusPending:
+		detail = "pending: " + detail
+	}
+	if e.Err != nil && e.Status == steps.StatusFailed {
+		detail = e.Err.Error()
+	}
+	first, rest, _ := strings.Cut(detail, "\n")
+	l := []string{fmt.Sprintf("%s %s  %s", mark, e.Step, first)}
+	if rest != "" {
+		for _, r := range strings.Split(rest, "\n") {
+			l = append(l, "  "+strings.TrimLeft(r, " "))
+		}
+	}
+	return l
+}
+
+func (p *Plain) data(e steps.Event) []string {
+	switch d := e.Data.(type) {
+	case *steps.AccountInfo:
+		s := fmt.Sprintf("  account %s (%s) in %s", d.ID, d.ARN, d.Region)
+		return []string{s}
+	case *steps.Credentials:
+		return []string{
+			fmt.Sprintf("  SMTP host %s port %d", d.Host, d.Port),
+			fmt.Sprintf("  SMTP username %s, password %s (IAM user %s)", d.AccessKeyID, maskedPassword(d.Password), d.UserName),
+			fmt.Sprintf("  the password is in %s (mode 0600)", d.File),
+		}
+	case *steps.VerificationProgress:
+		return []string{"  " + verificationLine(d)}
+	case *steps.SandboxReport:
+		var l []string
+		for _, s := range sandboxLines(d) {
+			l = append(l, "  "+s)
+		}
+		return append(l, "  Quota: "+quotaLine(d))
+	case *steps.MXReport:
+		if len(d.Records) == 0 {
+			return []string{fmt.Sprintf("  %s has no MX records; sesame adds none", d.Domain)}
+		}
+		l := []string{fmt.Sprintf("  MX records of %s that stay as they are:", d.Domain)}
+		for _, r := range d.Records {
+			l = append(l, "    "+r)
+		}
+		return l
+	case *steps.ManualRecords:
+		l := []string{"  Publish these records at your DNS host:"}
+		for _, r := range recordTable(d.Records, 0, p.st) {
+			l = append(l, "    "+r)
+		}
+		if d.ZoneFile != "" {
+			l = append(l, "  As BIND zone-file lines:")
+			for _, r := range strings.Split(strings.TrimRight(d.ZoneFile, "\n"), "\n") {
+				l = append(l, "    "+r)
+			}
+		}
+		return l
+	case *steps.RelayReport:
+		l := []string{fmt.Sprintf("  relay via %s:%d; SMTP login test: %s", d.Host, d.Port, orDefault(d.LoginTest, "not run"))}
+		if d.Detail != "" {
+			l = append(l, "  "+d.Detail)
+		}
+		for _, role := range sortedRoles(d.Files) {
+			l = append(l, fmt.Sprintf("    %-14s %s", role, d.Files[role]))
+		}
+		return l
+	}
+	return nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}

@@ -1,0 +1,70 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/sesame-tool/sesame/steps"
+)
+
+// RunFunc is the whole run behind a front end: it asks its questions
+// through p, reports through emit and returns the report. The TUI may call
+// it again when the operator presses r after a failure.
+type RunFunc func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error)
+
+// TUIOptions set up the TUI.
+type TUIOptions struct {
+	// Demo shows the DEMO badge: the account is sesame's simulator.
+	Demo bool
+	// NoColor turns colour off (--no-color); NO_COLOR and TERM=dumb do too.
+	NoColor bool
+	// Width and Height fix the screen size; 0 means the terminal's.
+	Width, Height int
+	// Domain and Region are shown in the header until the account is known.
+	Domain, Region string
+	// Steps are the step ids listed as pending before the run reaches
+	// them; nil means sesame's steps in their usual order.
+	Steps []string
+}
+
+// RunTUI runs the wizard's TUI on in and out until the operator quits. The
+// run goes in a goroutine with a context that q and Ctrl+C cancel; the TUI
+// then waits for it to return. It returns the run's report and error:
+// context.Canceled when interrupted during work (exit 130), the run's own
+// result when q is pressed after it finished. The program renders inline,
+// and the summary is printed after it ends so it stays in the scrollback.
+func RunTUI(ctx context.Context, in io.Reader, out io.Writer, opts TUIOptions, run RunFunc) (*steps.Report, error) {
+	r := newRenderer(out, opts.NoColor)
+	m := newModel(ctx, opts, run, r, true, time.Now)
+	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithoutSignalHandler()}
+	if opts.Width > 0 && opts.Height > 0 {
+		m.width, m.height = opts.Width, opts.Height
+	}
+	p := tea.NewProgram(m, popts...)
+	final, perr := p.Run()
+	fm, ok := final.(*model)
+	if !ok {
+		fm = m
+	}
+	if fm.phase != phaseFinished && fm.cancel != nil {
+		// The program ended before the run did (its input closed, or it
+		// was killed): stop the run and wait for it, answering nothing.
+		fm.cancel()
+		for msg := range fm.bus {
+			if d, ok := msg.(runDoneMsg); ok {
+				fm.report, fm.err = d.report, d.err
+				break
+			}
+		}
+	}
+	if fm.report != nil {
+		PrintSummary(out, fm.report, ColorWanted(out, opts.NoColor))
+	}
+	if perr != nil && fm.err == nil {
+		return fm.report, fmt.Errorf("terminal UI: %w", perr)
+	}
+	return fm.report, fm.err
+}

@@ -1,0 +1,121 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/sesame-tool/sesame/steps"
+)
+
+// PrintSummary prints what a run left behind, for the terminal's
+// scrollback after either front end: each step's outcome, the SMTP
+// settings (never the password), the files written and the commands to
+// run next. Colour codes only when color is true.
+func PrintSummary(w io.Writer, r *steps.Report, color bool) {
+	if r == nil {
+		return
+	}
+	st := DefaultStyles(forcedRenderer(w, color))
+	fmt.Fprintln(w)
+	for _, l := range summaryLines(r, st, 0, true, false) {
+		fmt.Fprintln(w, l)
+	}
+}
+
+// summaryLines renders the summary; width 0 means no truncation, and
+// withSteps adds one line per step (the TUI shows its own step list), and
+// compact leaves out what the TUI's pane shows elsewhere.
+func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact bool) []string {
+	var l []string
+	title := "sesame: " + orDefault(r.Domain, "(no domain)")
+	if r.Region != "" {
+		title += " in " + r.Region
+	}
+	if r.Account != "" {
+		title += ", account " + r.Account
+	}
+	if r.Demo {
+		title += " (demo)"
+	}
+	l = append(l, st.Bold.Render(title))
+	if withSteps {
+		idW := 0
+		for _, s := range r.Steps {
+			idW = max(idW, len(s.ID))
+		}
+		for _, s := range r.Steps {
+			first, _, _ := strings.Cut(s.Detail, "\n")
+			line := fmt.Sprintf("%s %s  %s", st.status(s.Status).Render(statusMark(s.Status)), pad(s.ID, idW), first)
+			if width > 0 {
+				line = truncate(line, width)
+			}
+			l = append(l, line)
+		}
+	}
+	if r.SMTP != nil && !compact {
+		l = append(l, "", st.Bold.Render("SMTP relay"),
+			fmt.Sprintf("  host %s port %d, username %s", r.SMTP.Host, r.SMTP.Port, r.SMTP.Username),
+			"  the password is only in the files below (mode 0600)")
+	}
+	if r.Sandbox != nil && !compact {
+		l = append(l, "", st.Bold.Render("Sending"))
+		if r.Sandbox.ProductionAccess {
+			l = append(l, "  production access; "+quotaLine(r.Sandbox))
+		} else {
+			l = append(l, "  in the SES sandbox: only verified recipients, 200 a day, 1 a second")
+		}
+	}
+	if len(r.Files) > 0 && !compact {
+		l = append(l, "", st.Bold.Render("Files written"))
+		for _, f := range r.Files {
+			l = append(l, "  "+f)
+		}
+	}
+	switch {
+	case r.Error == context.Canceled.Error():
+		l = append(l, "", st.Warning.Render("Interrupted: what was done is kept; run sesame again to resume here."))
+	case r.Error != "":
+		first, _, _ := strings.Cut(r.Error, "\n")
+		l = append(l, "", st.Error.Render("Stopped: "+first))
+	}
+	l = append(l, "", st.Bold.Render("Next"))
+	for _, c := range nextCommands(r) {
+		if compact {
+			c, _, _ = strings.Cut(c, "    #")
+		}
+		l = append(l, "  "+c)
+	}
+	if len(r.Files) > 0 && compact {
+		l = append(l, "", st.Bold.Render("Files written"))
+		for _, f := range r.Files {
+			l = append(l, "  "+f)
+		}
+	}
+	if width > 0 {
+		for i := range l {
+			l[i] = truncate(l[i], width)
+		}
+	}
+	return l
+}
+
+// errorNext is the next action for a failed run, in words.
+func errorNext(err error) string {
+	var ae *steps.AWSError
+	var ie *steps.InputError
+	switch {
+	case errors.As(err, &ae) && ae.Hint != "":
+		return ae.Hint
+	case errors.As(err, &ie) && ie.Flag != "":
+		return "give a valid answer (or set " + ie.Flag + ") and retry"
+	case errors.Is(err, steps.ErrDeclined):
+		return "nothing was changed; press r to see the plan again, or q and run sesame later: it resumes here"
+	case errors.Is(err, steps.ErrPending):
+		return "it is safe to leave: run sesame again later and it picks up here"
+	default:
+		return "fix the cause and press r to retry; sesame resumes where it stopped"
+	}
+}

@@ -1,0 +1,490 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/charmbracelet/bubbles/key"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/sesame-tool/sesame/steps"
+)
+
+// Layout constants: the side-by-side layout needs room for the step list
+// and a pane a plan table fits in; narrower terminals get the list as one
+// line above a full-width pane.
+const (
+	wideMin   = 72
+	listWidth = 16
+)
+
+// View renders the whole screen: header, step list, the current pane and
+// the help line.
+func (m *model) View() string {
+	if m.quitting {
+		// RunTUI prints the summary into the scrollback after the program
+		// ends, so the live area is cleared rather than left half-drawn.
+		return ""
+	}
+	w, h := m.width, m.height
+	if w <= 0 {
+		w = 80
+	}
+	header := m.headerLines(w)
+	rule := m.st.Rule.Render(strings.Repeat("─", w))
+	m.help.Width = w
+	footer := strings.Split(m.help.View(m.helpKeys()), "\n")
+
+	var body []string
+	bodyH := 0
+	if h > 0 {
+		bodyH = max(3, h-len(header)-2-len(footer))
+	}
+	if w >= wideMin {
+		paneW := w - listWidth - 3
+		pane := clip(m.paneLines(paneW, bodyH), bodyH)
+		list := m.listLines()
+		n := max(len(pane), len(list), bodyH)
+		sep := m.st.Rule.Render("│")
+		for i := range n {
+			l, p := "", ""
+			if i < len(list) {
+				l = list[i]
+			}
+			if i < len(pane) {
+				p = pane[i]
+			}
+			body = append(body, strings.TrimRight(fit(l, listWidth)+" "+sep+" "+truncate(p, paneW), " "))
+		}
+		body = clip(body, bodyH)
+	} else {
+		body = append(body, truncate(m.compactList(), w), "")
+		for _, p := range clip(m.paneLines(w, max(1, bodyH-2)), max(1, bodyH-2)) {
+			body = append(body, truncate(p, w))
+		}
+	}
+	for h > 0 && len(body) < bodyH {
+		body = append(body, "")
+	}
+	lines := append(header, rule)
+	lines = append(lines, body...)
+	lines = append(lines, rule)
+	lines = append(lines, footer...)
+	return strings.Join(lines, "\n")
+}
+
+// clip keeps the first h lines, marking the cut with an ellipsis; h 0 means
+// no limit.
+func clip(lines []string, h int) []string {
+	if h <= 0 || len(lines) <= h {
+		return lines
+	}
+	out := append([]string(nil), lines[:h-1]...)
+	return append(out, ellipsis)
+}
+
+func (m *model) headerLines(w int) []string {
+	first := m.st.App.Render("sesame")
+	if m.opts.Demo || (m.report != nil && m.report.Demo) {
+		first += " " + m.st.Badge.Render("DEMO")
+	}
+	domain, region := orDefault(m.domain, m.opts.Domain), orDefault(m.region, m.opts.Region)
+	if m.report != nil {
+		domain, region = orDefault(m.report.Domain, domain), orDefault(m.report.Region, region)
+	}
+	var parts []string
+	if domain != "" {
+		parts = append(parts, m.st.Bold.Render(domain))
+	}
+	second := m.st.Dim.Render("account not known yet")
+	if a := m.account; a != nil {
+		region = orDefault(a.Region, region)
+		parts = append(parts, "account "+a.ID)
+		if a.ARN != "" {
+			second = m.st.Dim.Render(a.ARN)
+		}
+	}
+	if region != "" {
+		parts = append(parts, region)
+	}
+	if len(parts) > 0 {
+		first += "  " + strings.Join(parts, m.st.Dim.Render(" · "))
+	}
+	return []string{truncate(first, w), truncate(second, w)}
+}
+
+// rowMark is a step's mark and style in the list.
+func (m *model) rowMark(r *stepRow) string {
+	switch {
+	case r.running && m.phase != phaseFinished:
+		return m.spin.View()
+	case r.status == "" || (r.status == steps.StatusTodo && r.err == nil):
+		return m.st.Todo.Render(markTodo)
+	case errors.Is(r.err, steps.ErrDeclined):
+		return m.st.Skipped.Render(markSkipped)
+	default:
+		return m.st.status(r.status).Render(statusMark(r.status))
+	}
+}
+
+func (m *model) listLines() []string {
+	var l []string
+	for _, r := range m.rows {
+		name := r.id
+		switch {
+		case r.id == m.cur && m.phase != phaseFinished:
+			name = m.st.Bold.Render(name)
+		case r.status == "":
+			name = m.st.Dim.Render(name)
+		}
+		l = append(l, " "+m.rowMark(r)+" "+truncate(name, listWidth-3))
+	}
+	return l
+}
+
+// compactList is the step list as one line, for narrow terminals.
+func (m *model) compactList() string {
+	var b strings.Builder
+	pos := 0
+	for i, r := range m.rows {
+		b.WriteString(m.rowMark(r))
+		if r.id == m.cur {
+			pos = i + 1
+		}
+	}
+	s := b.String()
+	if m.cur != "" {
+		s += fmt.Sprintf("  step %d of %d: %s", pos, len(m.rows), m.st.Bold.Render(m.cur))
+	}
+	return s
+}
+
+func (m *model) currentRow() *stepRow {
+	for _, r := range m.rows {
+		if r.id == m.cur {
+			return r
+		}
+	}
+	return nil
+}
+
+// paneLines is the right-hand pane: the question, the error, the summary
+// or the current step, then the notes that must stay in view.
+func (m *model) paneLines(w, h int) []string {
+	var l []string
+	switch {
+	case m.phase == phaseCancelling:
+		l = append(l, m.st.Warning.Render("Stopping: waiting for the calls in flight to end…"),
+			m.st.Dim.Render("Nothing is lost: run sesame again to resume here."))
+	case m.prompt != nil:
+		// The question and its answer line always show; the context above
+		// them (the plan, the report) gives way when the screen is short.
+		head, tail := m.questionParts(w, h)
+		if h > 0 && len(head) > h-len(tail) {
+			head = clip(head, max(1, h-len(tail)))
+		}
+		l = append(head, tail...)
+	case m.phase == phaseFinished && m.err != nil && !interruptedErr(m.err):
+		l = m.errorLines(w)
+	case m.phase == phaseFinished && m.report != nil:
+		l = append(l, m.st.OK.Render(markDone+" Finished"))
+		l = append(l, m.noteLines(w)...)
+		return append(l, summaryLines(m.report, m.st, w, false, true)[1:]...)
+	default:
+		l = m.stepLines(w)
+	}
+	if notes := m.noteLines(w); len(notes) > 0 {
+		l = append(l, "")
+		l = append(l, notes...)
+	}
+	return l
+}
+
+func (m *model) stepLines(w int) []string {
+	r := m.currentRow()
+	if r == nil {
+		return []string{m.st.Dim.Render("Starting…")}
+	}
+	l := []string{m.st.Title.Render(r.title)}
+	for _, d := range wrap(r.detail, w) {
+		if d != "" {
+			l = append(l, m.st.Dim.Render(d))
+		}
+	}
+	l = append(l, m.dataCard(r, w)...)
+	for _, i := range m.info[r.id] {
+		l = append(l, truncate(i, w))
+	}
+	if m.retry != "" {
+		l = append(l, m.st.Warning.Render(truncate(m.retry, w)))
+	}
+	return l
+}
+
+// dataCard is what the current step published, if anything: the waiting
+// screen, the sandbox report, the records to publish by hand, the relay.
+func (m *model) dataCard(r *stepRow, w int) []string {
+	var l []string
+	switch {
+	case r.id == "verification" && m.verify != nil:
+		l = append(l, "")
+		l = append(l, m.verifyLines(w)...)
+	case r.id == "sandbox" && m.sandbox != nil:
+		l = append(l, "")
+		l = append(l, m.sandboxCard(w)...)
+	case r.id == "dns" && m.manual != nil:
+		l = append(l, "", "Publish these records at your DNS host:")
+		l = append(l, recordTable(m.manual.Records, w, m.st)...)
+	case r.id == "relay" && m.relay != nil:
+		l = append(l, "", fmt.Sprintf("relay via %s:%d, SMTP login test: %s", m.relay.Host, m.relay.Port, orDefault(m.relay.LoginTest, "not run")))
+		for _, role := range sortedRoles(m.relay.Files) {
+			l = append(l, "  "+m.relay.Files[role])
+		}
+	}
+	return l
+}
+
+// verifyLines is the waiting screen: time, countdown and each record.
+func (m *model) verifyLines(w int) []string {
+	v := m.verify
+	since := m.now().Sub(m.verifyAt)
+	l := []string{fmt.Sprintf("elapsed %s · next check in %s · check %d",
+		duration(v.Elapsed+since), duration(v.NextCheck-since), v.Checks)}
+	s := fmt.Sprintf("SES: %s · DKIM: %s", lower(v.Status), lower(v.DKIMStatus))
+	if v.MailFromStatus != "" {
+		s += " · MAIL FROM: " + lower(v.MailFromStatus)
+	}
+	l = append(l, s)
+	// Names are shown relative to the domain: the DKIM tokens are long
+	// enough without it.
+	domain := orDefault(m.domain, m.opts.Domain)
+	rel := func(n string) string {
+		if domain != "" && strings.HasSuffix(strings.TrimSuffix(n, "."), "."+domain) {
+			return strings.TrimSuffix(strings.TrimSuffix(n, "."), "."+domain)
+		}
+		return n
+	}
+	nameW := 0
+	for _, r := range v.Records {
+		nameW = max(nameW, ansi.StringWidth(rel(r.Name)))
+	}
+	nameW = min(nameW, max(10, (w-8)/2))
+	for _, r := range v.Records {
+		st := m.st.Waiting
+		switch r.State {
+		case "visible":
+			st = m.st.Done
+		case "different":
+			st = m.st.Error
+		}
+		want := "want " + joinValues(r.Expected)
+		switch r.State {
+		case "visible":
+			want = "visible"
+		case "different":
+			want = "seen " + joinValues(r.Observed) + ", " + want
+		case "missing":
+			want = "missing, " + want
+		default:
+			want = "lookup failed, " + want
+		}
+		line := st.Render(visibilityMark(r.State)) + " " + fit(r.Type, 5) + " " + fit(rel(r.Name), nameW) + " " + want
+		l = append(l, truncate(line, w))
+	}
+	l = append(l, "", m.st.Dim.Render("q leaves safely; run sesame again to resume here."))
+	return l
+}
+
+func (m *model) sandboxCard(w int) []string {
+	r := m.sandbox
+	var l []string
+	for _, s := range sandboxLines(r) {
+		l = append(l, wrap(s, w)...)
+	}
+	barW := max(10, min(30, w-24))
+	m.bar.Width = barW
+	l = append(l, "", "sent per 24 h  "+m.bar.ViewAs(quotaRatio(r))+fmt.Sprintf(" %s/%s", number(r.SentLast24Hours), number(r.Max24HourSend)),
+		fmt.Sprintf("max send rate  %s a second", number(r.MaxSendRate)))
+	return l
+}
+
+// questionParts shows the question on screen with what it needs: the plan
+// for an approval or the step's report (head), then the question with the
+// list for a choice or the input line and its error (tail).
+func (m *model) questionParts(w, h int) (head, tail []string) {
+	p := m.prompt
+	q := p.q
+	var l []string
+	if r := m.currentRow(); r != nil {
+		l = append(l, m.st.Dim.Render(truncate(r.title, w)))
+	}
+	if q.Plan != nil {
+		for _, s := range wrap(q.Plan.Summary, w) {
+			l = append(l, m.st.Bold.Render(s))
+		}
+		l = append(l, "")
+		l = append(l, planTable(q.Plan, w, m.st)...)
+		if q.Plan.HasConflict() {
+			l = append(l, m.st.Error.Render("conflicts stop the run before any write"))
+		}
+		l = append(l, "")
+	} else {
+		if r := m.currentRow(); r != nil {
+			if card := m.dataCard(r, w); len(card) > 0 {
+				l = append(l, card[1:]...)
+				l = append(l, "")
+			}
+		}
+		if q.Detail != "" {
+			l = append(l, wrap(q.Detail, w)...)
+			l = append(l, "")
+		}
+	}
+	head, l = l, nil
+	switch p.kind {
+	case promptConfirm:
+		hint := "[Y/n]"
+		if isNo(q.Default) {
+			hint = "[y/N]"
+		}
+		l = append(l, m.st.Title.Render(q.Title)+" "+m.st.Dim.Render(hint))
+	case promptChoose:
+		l = append(l, m.st.Title.Render(q.Title))
+		// Long lists (the regions) scroll in a window around the choice.
+		win := max(3, min(len(p.options), h-4))
+		if h <= 0 {
+			win = len(p.options)
+		}
+		start := max(0, min(m.choice-win/2, len(p.options)-win))
+		if start > 0 {
+			l = append(l, m.st.Dim.Render("  ↑ more"))
+		}
+		for i := start; i < min(len(p.options), start+win); i++ {
+			o := p.options[i]
+			label := orDefault(o.Label, o.Value)
+			if o.Detail != "" {
+				label += "  " + m.st.Dim.Render(o.Detail)
+			}
+			if i == m.choice {
+				l = append(l, m.st.Selected.Render("› ")+m.st.Selected.Render(orDefault(o.Label, o.Value))+strings.TrimPrefix(label, orDefault(o.Label, o.Value)))
+			} else {
+				l = append(l, "  "+label)
+			}
+		}
+		if start+win < len(p.options) {
+			l = append(l, m.st.Dim.Render("  ↓ more"))
+		}
+	case promptInput:
+		l = append(l, m.st.Title.Render(q.Title))
+		m.input.Width = max(10, w-4)
+		l = append(l, m.input.View())
+		if m.inputErr != "" {
+			for _, s := range wrap(m.inputErr, w-2) {
+				l = append(l, m.st.InputError.Render(s))
+			}
+		} else if q.Flag != "" {
+			l = append(l, m.st.Dim.Render("(next time: "+q.Flag+")"))
+		}
+	}
+	return head, l
+}
+
+func (m *model) errorLines(w int) []string {
+	err := m.err
+	var l []string
+	failed := "The run stopped"
+	for _, r := range m.rows {
+		if r.status == steps.StatusFailed || errors.Is(r.err, steps.ErrDeclined) {
+			failed = r.title
+		}
+	}
+	style := m.st.Failed
+	head := markFailed + " " + failed + " failed"
+	switch {
+	case errors.Is(err, steps.ErrDeclined):
+		style, head = m.st.Warning, markSkipped+" "+failed+": declined"
+	case errors.Is(err, steps.ErrPending):
+		style, head = m.st.Waiting, markWaiting+" Stopped while still pending"
+	}
+	l = append(l, style.Render(truncate(head, w)))
+	msg := err.Error()
+	var ae *steps.AWSError
+	if errors.As(err, &ae) && ae.Hint != "" {
+		msg, _, _ = strings.Cut(msg, "\n  → ")
+	}
+	for _, s := range wrap(msg, w) {
+		l = append(l, m.st.Error.Render(s))
+	}
+	l = append(l, "")
+	for _, s := range wrap("Next: "+errorNext(err), w) {
+		l = append(l, s)
+	}
+	l = append(l, "", m.st.Dim.Render("r to retry, q to quit"))
+	return l
+}
+
+// noteLines are what stays in view beside a step: a warning during its
+// step and the next (so the inbound-mx warning and the MX records that stay
+// are read while verification waits), and the SMTP credentials where they
+// matter.
+func (m *model) noteLines(w int) []string {
+	var l []string
+	cur := m.stepIndex(m.cur)
+	for _, warn := range m.warnings {
+		if i := m.stepIndex(warn.step); m.phase == phaseFinished || (i >= 0 && cur-i > 1) {
+			continue
+		}
+		for i, s := range wrap(warn.text, w-2) {
+			prefix := "  "
+			if i == 0 {
+				prefix = markWarning + " "
+			}
+			l = append(l, m.st.Warning.Render(prefix+s))
+		}
+	}
+	if m.mx != nil && m.phase != phaseFinished && (m.cur == "inbound-mx" || m.cur == "verification") {
+		if len(m.mx.Records) == 0 {
+			l = append(l, fmt.Sprintf("%s has no MX records; sesame adds none.", m.mx.Domain))
+		} else {
+			l = append(l, wrap("MX records that stay: "+strings.Join(m.mx.Records, ", "), w)...)
+		}
+	}
+	if c := m.creds; c != nil && m.credsShown() {
+		pw := maskedPassword(c.Password)
+		if m.reveal && c.Password.Reveal() != "" {
+			pw = c.Password.Reveal()
+		}
+		l = append(l, truncate("SMTP username "+c.AccessKeyID, w),
+			truncate("SMTP password "+pw+m.st.Dim.Render(" (p shows/hides)"), w),
+			truncate(m.st.Dim.Render("password saved in "+c.File), w))
+	}
+	return l
+}
+
+// helpKeys are the keys that work now.
+func (m *model) helpKeys() helpKeys {
+	k := m.keys
+	quit := k.Quit
+	var short []key.Binding
+	switch {
+	case m.phase == phaseCancelling:
+		return helpKeys{short: []key.Binding{key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("", "stopping…"))}}
+	case m.prompt != nil && m.prompt.kind == promptInput:
+		enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit"))
+		short = []key.Binding{enter, k.ForceQuit}
+		return helpKeys{short: short, full: [][]key.Binding{short}}
+	case m.prompt != nil && m.prompt.kind == promptConfirm:
+		short = []key.Binding{k.Yes, k.No}
+	case m.prompt != nil && m.prompt.kind == promptChoose:
+		choose := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))
+		short = []key.Binding{k.Up, k.Down, choose}
+	case m.phase == phaseFinished && m.err != nil:
+		short = []key.Binding{k.Retry}
+	}
+	if m.credsShown() {
+		short = append(short, k.Reveal)
+	}
+	short = append(short, quit, k.Help)
+	full := [][]key.Binding{short[:len(short)-2], {quit, k.ForceQuit, k.Help}}
+	return helpKeys{short: short, full: full}
+}
