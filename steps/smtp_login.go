@@ -1,0 +1,455 @@
+package steps
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/smtp"
+	"net/textproto"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// SMTPLogin is how to reach an SMTP server and log in to it: the SES SMTP
+// endpoint of the region, or --smtp-endpoint.
+type SMTPLogin struct {
+	// Endpoint is host:port.
+	Endpoint string
+	// ServerName is the name the TLS certificate must carry; "" means the
+	// host of Endpoint.
+	ServerName string
+	// Roots are the CAs trusted for the server's certificate; nil means the
+	// system's.
+	Roots *x509.CertPool
+	// Implicit is TLS from the first byte (465, 2465) instead of STARTTLS.
+	Implicit bool
+	// Username is the access key id; Password its SMTP password.
+	Username string
+	Password Secret
+	// Region is the region the password was derived for, for explanations.
+	Region string
+	// Timeout bounds one connection (default 20 s).
+	Timeout time.Duration
+}
+
+// DefaultLoginRetry is how long a 535 is retried: a new IAM access key can
+// take several seconds (AWS says "5-10 seconds or more") to work over SMTP.
+const DefaultLoginRetry = 15 * time.Second
+
+// loginRetryInterval is the pause between login attempts.
+const loginRetryInterval = 3 * time.Second
+
+// SMTPError is an SMTP conversation that failed: where, and what the server
+// (or the network) said.
+type SMTPError struct {
+	// Stage is "connect", "starttls", "auth", "mail", "rcpt" or "data".
+	Stage    string
+	Endpoint string
+	// Code and Msg are the server's reply, when it gave one (Code 0 otherwise).
+	Code int
+	Msg  string
+	Err  error
+}
+
+func (e *SMTPError) Error() string {
+	if e.Code != 0 {
+		return fmt.Sprintf("SMTP %s at %s: %d %s", e.Stage, e.Endpoint, e.Code, e.Msg)
+	}
+	return fmt.Sprintf("SMTP %s at %s: %v", e.Stage, e.Endpoint, e.Err)
+}
+
+func (e *SMTPError) Unwrap() error { return e.Err }
+
+// SMTPRoots returns the system CAs plus the PEM certificates in caFile
+// (--smtp-ca); "" means the system CAs alone (nil).
+func SMTPRoots(caFile string) (*x509.CertPool, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("read the SMTP CA file (--smtp-ca): %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, &InputError{Field: "smtp-ca", Flag: "--smtp-ca", Msg: fmt.Sprintf("%s holds no PEM certificate", caFile)}
+	}
+	return pool, nil
+}
+
+// session connects, secures the connection and logs in. The caller quits
+// or closes the returned client.
+func (l SMTPLogin) session(ctx context.Context) (*smtp.Client, error) {
+	host, _, err := net.SplitHostPort(l.Endpoint)
+	if err != nil {
+		return nil, &SMTPError{Stage: "connect", Endpoint: l.Endpoint, Err: fmt.Errorf("the endpoint must be host:port: %w", err)}
+	}
+	name := firstNonEmpty(l.ServerName, host)
+	tlsConf := &tls.Config{ServerName: name, RootCAs: l.Roots, MinVersion: tls.VersionTLS12}
+	timeout := l.Timeout
+	if timeout == 0 {
+		timeout = 20 * time.Second
+	}
+	dialer := &net.Dialer{Timeout: timeout}
+	var conn net.Conn
+	if l.Implicit {
+		conn, err = (&tls.Dialer{NetDialer: dialer, Config: tlsConf}).DialContext(ctx, "tcp", l.Endpoint)
+	} else {
+		conn, err = dialer.DialContext(ctx, "tcp", l.Endpoint)
+	}
+	if err != nil {
+		return nil, &SMTPError{Stage: "connect", Endpoint: l.Endpoint, Err: err}
+	}
+	// net/smtp knows no context: a deadline bounds the whole conversation
+	// and cancelling the context closes the connection.
+	_ = conn.SetDeadline(time.Now().Add(timeout))
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	c, err := l.converse(conn, name, tlsConf)
+	if !stop() && ctx.Err() != nil {
+		if c != nil {
+			c.Close()
+		}
+		return nil, ctx.Err()
+	}
+	return c, err
+}
+
+func (l SMTPLogin) converse(conn net.Conn, name string, tlsConf *tls.Config) (*smtp.Client, error) {
+	fail := func(c *smtp.Client, stage string, err error) (*smtp.Client, error) {
+		if c != nil {
+			c.Close()
+		} else {
+			conn.Close()
+		}
+		return nil, smtpError(stage, l.Endpoint, err)
+	}
+	c, err := smtp.NewClient(conn, name)
+	if err != nil {
+		return fail(nil, "connect", err)
+	}
+	if err := c.Hello(ehloName()); err != nil {
+		return fail(c, "connect", err)
+	}
+	if !l.Implicit {
+		if ok, _ := c.Extension("STARTTLS"); !ok {
+			return fail(c, "starttls", errors.New("the server does not offer STARTTLS; SES always does: is --smtp-endpoint right?"))
+		}
+		if err := c.StartTLS(tlsConf); err != nil {
+			return fail(c, "starttls", err)
+		}
+	}
+	ok, mechs := c.Extension("AUTH")
+	if !ok {
+		return fail(c, "auth", errors.New("the server offers no AUTH after TLS"))
+	}
+	var auth smtp.Auth
+	switch {
+	case hasWord(mechs, "PLAIN"):
+		auth = smtp.PlainAuth("", l.Username, l.Password.Reveal(), name)
+	case hasWord(mechs, "LOGIN"):
+		auth = loginAuth{user: l.Username, pass: l.Password.Reveal()}
+	default:
+		return fail(c, "auth", fmt.Errorf("the server offers neither AUTH PLAIN nor LOGIN (%s)", mechs))
+	}
+	if err := c.Auth(auth); err != nil {
+		return fail(c, "auth", err)
+	}
+	return c, nil
+}
+
+// Test connects, secures the connection (STARTTLS or implicit TLS), logs in
+// and quits: no mail is sent.
+func (l SMTPLogin) Test(ctx context.Context) error {
+	c, err := l.session(ctx)
+	if err != nil {
+		return err
+	}
+	_ = c.Quit()
+	return nil
+}
+
+// TestMessage is the one message --test-to sends.
+type TestMessage struct {
+	From, To string
+	// Region and Host go into the text, so the recipient knows the path.
+	Region, Host string
+	Date         time.Time
+}
+
+// Bytes renders the message with CRLF line ends.
+func (m TestMessage) Bytes() []byte {
+	var id [8]byte
+	_, _ = rand.Read(id[:])
+	_, domain, _ := strings.Cut(m.From, "@")
+	lines := []string{
+		"From: sesame test <" + m.From + ">",
+		"To: <" + m.To + ">",
+		"Subject: sesame: test message through Amazon SES (" + m.Region + ")",
+		"Date: " + m.Date.Format(time.RFC1123Z),
+		"Message-ID: <sesame-" + hex.EncodeToString(id[:]) + "@" + domain + ">",
+		"MIME-Version: 1.0",
+		"Content-Type: text/plain; charset=utf-8",
+		"",
+		"This message was sent by sesame to test the Amazon SES SMTP relay",
+		"at " + m.Host + " with the SMTP credentials it wrote for Postfix.",
+		"If it arrived, SES accepts mail from " + domain + ".",
+	}
+	return []byte(strings.Join(lines, "\r\n") + "\r\n")
+}
+
+// Send logs in and sends one message.
+func (l SMTPLogin) Send(ctx context.Context, m TestMessage) error {
+	c, err := l.session(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if err := c.Mail(m.From); err != nil {
+		return smtpError("mail", l.Endpoint, err)
+	}
+	if err := c.Rcpt(m.To); err != nil {
+		return smtpError("rcpt", l.Endpoint, err)
+	}
+	w, err := c.Data()
+	if err != nil {
+		return smtpError("data", l.Endpoint, err)
+	}
+	if _, err := w.Write(m.Bytes()); err != nil {
+		return smtpError("data", l.Endpoint, err)
+	}
+	if err := w.Close(); err != nil {
+		return smtpError("data", l.Endpoint, err)
+	}
+	_ = c.Quit()
+	return nil
+}
+
+// LoginTest runs the login test, retrying a refused login (535, or SES's
+// 454 temporary authentication failure) for up to window, because a new
+// access key takes a few seconds to work over SMTP. onRetry (may be nil) is
+// told of each retry. A login still refused at the end is explained: see
+// SMTPAuthError.
+func LoginTest(ctx context.Context, clock Clock, window time.Duration, l SMTPLogin, onRetry func(attempt int, err error)) error {
+	start := clock.Now()
+	for attempt := 1; ; attempt++ {
+		err := l.Test(ctx)
+		if err == nil || !retryableLogin(err) {
+			return explainLogin(err, l, clock.Now().Sub(start))
+		}
+		if clock.Now().Add(loginRetryInterval).Sub(start) > window {
+			return explainLogin(err, l, clock.Now().Sub(start))
+		}
+		if onRetry != nil {
+			onRetry(attempt, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-clock.After(loginRetryInterval):
+		}
+	}
+}
+
+func retryableLogin(err error) bool {
+	var se *SMTPError
+	return errors.As(err, &se) && se.Stage == "auth" && (se.Code == 535 || se.Code == 454)
+}
+
+// SMTPAuthError is a login SES kept refusing, with its likely causes.
+type SMTPAuthError struct {
+	Endpoint, Username, Region string
+	// Waited is how long the login was retried.
+	Waited time.Duration
+	// Causes are the likely causes, the most likely first.
+	Causes []string
+	Err    *SMTPError
+}
+
+func (e *SMTPAuthError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "the SMTP login as %s at %s was refused: %d %s", e.Username, e.Endpoint, e.Err.Code, e.Err.Msg)
+	if e.Waited > 0 {
+		fmt.Fprintf(&b, " (still after %s of retries while a new key propagates)", e.Waited.Round(time.Second))
+	}
+	b.WriteString(". Likely causes:")
+	for _, c := range e.Causes {
+		b.WriteString("\n  - " + c)
+	}
+	b.WriteString("\n  → run sesame again to check the key (the smtp-user step makes a new one when needed), or `sesame smtp-password --region " + firstNonEmpty(e.Region, "REGION") + "` to derive a password from a secret key you have; --no-smtp-test skips this test")
+	return b.String()
+}
+
+func (e *SMTPAuthError) Unwrap() error { return e.Err }
+
+// accessKeyIDLike reports whether s looks like an IAM access key id (AKIA…
+// for long-term keys, ASIA… for temporary ones, which SMTP refuses).
+func accessKeyIDLike(s string) bool {
+	return len(s) == 20 && (strings.HasPrefix(s, "AKIA") || strings.HasPrefix(s, "ASIA")) && strings.ToUpper(s) == s
+}
+
+// smtpPasswordLike reports whether s has the shape of a v4 SES SMTP
+// password: 44 base64 characters starting with B (the 0x04 version byte).
+func smtpPasswordLike(s string) bool { return len(s) == 44 && strings.HasPrefix(s, "B") }
+
+// loginCauses lists the likely causes of a refused login, the ones the
+// credentials themselves point at first.
+func loginCauses(l SMTPLogin) []string {
+	region := firstNonEmpty(l.Region, "the endpoint's region")
+	user := "the IAM user name was used as the login instead of the access key id (it starts with AKIA)"
+	secret := "the IAM secret access key was used as the password instead of the SMTP password derived from it"
+	other := fmt.Sprintf("the password was derived for another region than %s: SMTP passwords are bound to their region, so relayhost and the password must name the same one", region)
+	var first, rest []string
+	switch {
+	case !accessKeyIDLike(l.Username):
+		first = append(first, fmt.Sprintf("%s: %q does not look like an access key id", user, l.Username))
+		rest = append(rest, other, secret)
+	case !smtpPasswordLike(l.Password.Reveal()):
+		first = append(first, secret+": the password does not have the shape of an SES SMTP password (44 characters starting with B)")
+		rest = append(rest, other)
+	case strings.HasPrefix(l.Username, "ASIA"):
+		first = append(first, "the access key is temporary (ASIA…, from STS or SSO): SES SMTP accepts only long-term IAM user keys")
+		rest = append(rest, other)
+	default:
+		rest = append(rest, other, secret, user)
+	}
+	rest = append(rest, "the access key was deleted or deactivated in IAM, or the user lost its ses:SendRawEmail policy")
+	return append(first, rest...)
+}
+
+func explainLogin(err error, l SMTPLogin, waited time.Duration) error {
+	var se *SMTPError
+	if err == nil || !errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case se.Stage == "auth" && se.Code == 535:
+		return &SMTPAuthError{Endpoint: l.Endpoint, Username: l.Username, Region: l.Region, Waited: waited, Causes: loginCauses(l), Err: se}
+	case se.Stage == "connect" || se.Stage == "starttls":
+		var ue x509.UnknownAuthorityError
+		var he x509.HostnameError
+		hint := "check that this machine reaches it (outbound TCP to the SMTP port; some networks block it), or skip the test with --no-smtp-test"
+		if errors.As(err, &ue) || errors.As(err, &he) {
+			hint = "the server's TLS certificate is not trusted for this name: for a test server pass its CA with --smtp-ca; for SES, check the system CA bundle"
+		}
+		return fmt.Errorf("the SMTP login test could not reach %s: %w\n  → %s", l.Endpoint, err, hint)
+	case se.Code == 454:
+		return fmt.Errorf("SES could not check the login just now: %w\n  → this is temporary: run sesame again in a minute", err)
+	case se.Code == 530:
+		return fmt.Errorf("%w\n  → the server wants authentication the client could not offer: check --smtp-endpoint", err)
+	}
+	return err
+}
+
+// ExplainSend puts a failed test message in words: the SES sandbox (554
+// "Email address is not verified"), a missing ses:SendRawEmail permission,
+// or a sending quota.
+func ExplainSend(err error, m TestMessage) error {
+	var se *SMTPError
+	if err == nil || !errors.As(err, &se) {
+		return err
+	}
+	msg := strings.ToLower(se.Msg)
+	_, fromDomain, _ := strings.Cut(m.From, "@")
+	_, failed, _ := strings.Cut(msg, "failed the check in region")
+	senderFailed := fromDomain != "" && strings.Contains(failed, strings.ToLower(fromDomain))
+	switch {
+	case se.Code == 554 && strings.Contains(msg, "not verified") && senderFailed:
+		return fmt.Errorf("SES refused the test message from %s: %w\n  → the sender's domain %s is not verified in SES in %s yet: run sesame again to finish the verification step, then send the test again",
+			m.From, err, fromDomain, firstNonEmpty(m.Region, "this region"))
+	case se.Code == 554 && strings.Contains(msg, "not verified"):
+		return fmt.Errorf("SES refused the test message to %s: %w\n  → the account is in the SES sandbox in %s: it sends only to verified addresses (and the mailbox simulator, %s) until AWS grants production access. Verify %s in SES, send to the simulator, or request production access (sesame's sandbox step files the request)",
+			m.To, err, firstNonEmpty(m.Region, "this region"), MailboxSimulatorSuccess, m.To)
+	case se.Code == 554 && strings.Contains(msg, "not authorized"):
+		return fmt.Errorf("SES refused the test message: %w\n  → the SMTP user lacks ses:SendRawEmail: run sesame again (the smtp-user step restores its policy)", err)
+	case se.Code == 454 && strings.Contains(msg, "quota"):
+		return fmt.Errorf("SES refused the test message: %w\n  → the account's daily sending quota is used up: wait, or request a higher quota", err)
+	case se.Code == 454 && strings.Contains(msg, "rate"):
+		return fmt.Errorf("SES refused the test message: %w\n  → the account's sending rate is exceeded: wait a second and try again", err)
+	}
+	return err
+}
+
+func smtpError(stage, endpoint string, err error) error {
+	var tp *textproto.Error
+	if errors.As(err, &tp) {
+		return &SMTPError{Stage: stage, Endpoint: endpoint, Code: tp.Code, Msg: tp.Msg, Err: err}
+	}
+	return &SMTPError{Stage: stage, Endpoint: endpoint, Err: err}
+}
+
+func hasWord(list, word string) bool {
+	for _, w := range strings.Fields(list) {
+		if strings.EqualFold(w, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// ehloName is the name sesame greets with: this machine's name, or
+// "localhost" when it has none a server would take.
+func ehloName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" || strings.ContainsAny(h, " \t") {
+		return "localhost"
+	}
+	return h
+}
+
+// loginAuth is AUTH LOGIN, which net/smtp lacks; SES offers it beside PLAIN.
+// It is only used on a TLS connection (session secures it first).
+type loginAuth struct{ user, pass string }
+
+func (a loginAuth) Start(server *smtp.ServerInfo) (string, []byte, error) {
+	if !server.TLS {
+		return "", nil, errors.New("refusing AUTH LOGIN without TLS")
+	}
+	return "LOGIN", nil, nil
+}
+
+func (a loginAuth) Next(fromServer []byte, more bool) ([]byte, error) {
+	if !more {
+		return nil, nil
+	}
+	switch strings.ToLower(strings.TrimSpace(string(fromServer))) {
+	case "username:":
+		return []byte(a.user), nil
+	case "password:":
+		return []byte(a.pass), nil
+	}
+	return nil, fmt.Errorf("unexpected AUTH LOGIN challenge %s", strconv.Quote(string(fromServer)))
+}
+
+// SMTPEndpoint is the login test's endpoint: --smtp-endpoint, or the SES
+// SMTP host of the region on the relay's port.
+func SMTPEndpoint(opts Options, region string) string {
+	if opts.SMTPEndpoint != "" {
+		return opts.SMTPEndpoint
+	}
+	port := opts.SMTPPort
+	if port == 0 {
+		port = DefaultSMTPPort
+	}
+	return net.JoinHostPort(SMTPHost(region), strconv.Itoa(port))
+}
+
+// EndpointImplicitTLS reports whether an endpoint's port speaks TLS from
+// the first byte (465, 2465).
+func EndpointImplicitTLS(endpoint string) bool {
+	_, p, err := net.SplitHostPort(endpoint)
+	if err != nil {
+		return false
+	}
+	n, _ := strconv.Atoi(p)
+	return WrapperMode(n)
+}

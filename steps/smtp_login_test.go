@@ -1,0 +1,201 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeClock advances only when waited on, so retry loops run at once.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)} }
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	now := c.now
+	c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	ch <- now
+	return ch
+}
+
+const (
+	testKeyID  = "AKIAIOSFODNN7EXAMPLE"
+	testSecret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+)
+
+func TestLoginTest(t *testing.T) {
+	good := SMTPPassword(testSecret, "us-east-1")
+	tests := []struct {
+		name        string
+		implicit    bool
+		user        string
+		pass        string
+		refuseFirst int
+		wantErr     []string // substrings of the error; nil means success
+		wantAuths   int
+	}{
+		{name: "starttls ok", user: testKeyID, pass: good, wantAuths: 1},
+		{name: "implicit tls ok", implicit: true, user: testKeyID, pass: good, wantAuths: 1},
+		{name: "new key propagates after two refusals", user: testKeyID, pass: good, refuseFirst: 2, wantAuths: 3},
+		{name: "password for another region", user: testKeyID, pass: SMTPPassword(testSecret, "us-west-2"),
+			wantErr: []string{"535 Authentication Credentials Invalid", "derived for another region than us-east-1", "retries"}, wantAuths: 6},
+		{name: "secret key as password", user: testKeyID, pass: testSecret,
+			wantErr: []string{"535", "secret access key was used as the password", "does not have the shape"}},
+		{name: "user name as login", user: "ses-smtp-example-com", pass: good,
+			wantErr: []string{"535", "IAM user name was used as the login", `"ses-smtp-example-com"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newTestSMTP(t, tt.implicit)
+			srv.users[testKeyID] = good
+			srv.refuseFirst = tt.refuseFirst
+			l := SMTPLogin{Endpoint: srv.addr, Roots: srv.roots(), Implicit: tt.implicit,
+				Username: tt.user, Password: Secret(tt.pass), Region: "us-east-1"}
+			retries := 0
+			err := LoginTest(context.Background(), newFakeClock(), DefaultLoginRetry, l, func(int, error) { retries++ })
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("LoginTest: %v", err)
+				}
+			} else {
+				var ae *SMTPAuthError
+				if !errors.As(err, &ae) {
+					t.Fatalf("LoginTest error = %v, want an *SMTPAuthError", err)
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("error lacks %q:\n%v", w, err)
+					}
+				}
+				if strings.Contains(err.Error(), tt.pass) {
+					t.Errorf("error reveals the password:\n%v", err)
+				}
+			}
+			if tt.wantAuths != 0 && srv.auths != tt.wantAuths {
+				t.Errorf("server saw %d AUTH attempts, want %d", srv.auths, tt.wantAuths)
+			}
+			if srv.auths != retries+1 {
+				t.Errorf("%d retries reported for %d attempts", retries, srv.auths)
+			}
+		})
+	}
+}
+
+func TestLoginTestUntrustedCertificate(t *testing.T) {
+	srv := newTestSMTP(t, false)
+	l := SMTPLogin{Endpoint: srv.addr, Username: testKeyID, Password: "x"}
+	err := LoginTest(context.Background(), newFakeClock(), DefaultLoginRetry, l, nil)
+	if err == nil || !strings.Contains(err.Error(), "--smtp-ca") {
+		t.Fatalf("LoginTest with an unknown CA = %v, want the --smtp-ca hint", err)
+	}
+}
+
+func TestSendTestMessage(t *testing.T) {
+	good := SMTPPassword(testSecret, "us-east-1")
+	tests := []struct {
+		name    string
+		from    string
+		to      string
+		wantErr []string
+	}{
+		{name: "mailbox simulator", to: MailboxSimulatorSuccess},
+		{name: "verified recipient", to: "ops@example.net"},
+		{name: "unverified sender", from: "sesame-test@unverified.example", to: MailboxSimulatorSuccess,
+			wantErr: []string{"554 Message rejected", "sender's domain unverified.example is not verified in SES in us-east-1"}},
+		{name: "sandbox rejects an unverified recipient", to: "someone@example.org",
+			wantErr: []string{"554 Message rejected: Email address is not verified", "SES sandbox in us-east-1", "verified addresses", MailboxSimulatorSuccess}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := newTestSMTP(t, false)
+			srv.users[testKeyID] = good
+			srv.verified["sesame-test@example.com"] = true
+			srv.verified["ops@example.net"] = true
+			l := SMTPLogin{Endpoint: srv.addr, Roots: srv.roots(), Username: testKeyID, Password: Secret(good), Region: "us-east-1"}
+			m := TestMessage{From: firstNonEmpty(tt.from, "sesame-test@example.com"), To: tt.to, Region: "us-east-1", Host: SMTPHost("us-east-1"), Date: time.Now()}
+			err := ExplainSend(l.Send(context.Background(), m), m)
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("Send: %v", err)
+				}
+				if len(srv.received) != 1 || srv.received[0] != m.From+"→"+tt.to {
+					t.Fatalf("server received %q", srv.received)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatal("Send succeeded, want a sandbox rejection")
+			}
+			for _, w := range tt.wantErr {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error lacks %q:\n%v", w, err)
+				}
+			}
+		})
+	}
+}
+
+func TestSMTPRoots(t *testing.T) {
+	srv := newTestSMTP(t, false)
+	dir := t.TempDir()
+	ca := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ca, srv.certPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	notPEM := filepath.Join(dir, "junk.pem")
+	if err := os.WriteFile(notPEM, []byte("junk"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	roots, err := SMTPRoots(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := SMTPLogin{Endpoint: srv.addr, Roots: roots, Username: testKeyID, Password: "p"}
+	srv.users[testKeyID] = "p"
+	if err := l.Test(context.Background()); err != nil {
+		t.Fatalf("login trusting --smtp-ca: %v", err)
+	}
+	var ie *InputError
+	if _, err := SMTPRoots(notPEM); !errors.As(err, &ie) || ie.Flag != "--smtp-ca" {
+		t.Errorf("SMTPRoots(non-PEM) = %v, want an input error naming --smtp-ca", err)
+	}
+	if _, err := SMTPRoots(filepath.Join(dir, "missing.pem")); err == nil {
+		t.Error("SMTPRoots(missing file) succeeded")
+	}
+}
+
+func TestSMTPEndpoint(t *testing.T) {
+	tests := []struct {
+		opts     Options
+		want     string
+		implicit bool
+	}{
+		{Options{}, "email-smtp.eu-west-1.amazonaws.com:587", false},
+		{Options{SMTPPort: 465}, "email-smtp.eu-west-1.amazonaws.com:465", true},
+		{Options{SMTPPort: 2587}, "email-smtp.eu-west-1.amazonaws.com:2587", false},
+		{Options{SMTPPort: 2465, SMTPEndpoint: "127.0.0.1:2525"}, "127.0.0.1:2525", false},
+	}
+	for _, tt := range tests {
+		got := SMTPEndpoint(tt.opts, "eu-west-1")
+		if got != tt.want || EndpointImplicitTLS(got) != tt.implicit {
+			t.Errorf("SMTPEndpoint(%+v) = %s (implicit %v), want %s (implicit %v)", tt.opts, got, EndpointImplicitTLS(got), tt.want, tt.implicit)
+		}
+	}
+}
