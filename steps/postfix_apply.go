@@ -1,0 +1,301 @@
+package steps
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// PostfixInstall is a Postfix installation that --apply-postfix configures:
+// its configuration directory and its commands.
+type PostfixInstall struct {
+	// Dir is the configuration directory ("" means /etc/postfix).
+	Dir string
+	// Sbin is where postconf, postmap and postfix are; "" means PATH, then
+	// /usr/sbin (often not on a user's PATH).
+	Sbin string
+	// Now stamps the backups (default time.Now).
+	Now func() time.Time
+}
+
+func (p PostfixInstall) dir() string { return firstNonEmpty(p.Dir, DefaultPostfixDir) }
+
+func (p PostfixInstall) tool(name string) (string, error) {
+	if p.Sbin != "" {
+		path := filepath.Join(p.Sbin, name)
+		if _, err := os.Stat(path); err != nil {
+			return "", fmt.Errorf("postfix: %s not found in %s: is Postfix installed?", name, p.Sbin)
+		}
+		return path, nil
+	}
+	if path, err := exec.LookPath(name); err == nil {
+		return path, nil
+	}
+	for _, d := range []string{"/usr/sbin", "/usr/local/sbin", "/sbin"} {
+		if _, err := os.Stat(filepath.Join(d, name)); err == nil {
+			return filepath.Join(d, name), nil
+		}
+	}
+	return "", fmt.Errorf("postfix: %s not found: Postfix is not installed here (install the postfix package), or run %s on the mail server instead", name, ApplyScriptFile)
+}
+
+// run runs a Postfix command with -c DIR and returns its output; a failure
+// carries the output, which is where Postfix says what is wrong.
+func (p PostfixInstall) run(ctx context.Context, name string, args ...string) (string, error) {
+	path, err := p.tool(name)
+	if err != nil {
+		return "", err
+	}
+	args = append([]string{"-c", p.dir()}, args...)
+	var out, errOut bytes.Buffer
+	cmd := exec.CommandContext(ctx, path, args...)
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	if err := cmd.Run(); err != nil {
+		return out.String(), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(errOut.String()))
+	}
+	return out.String(), nil
+}
+
+// Preflight says why --apply-postfix cannot run here, or nil: it needs
+// root, Postfix's commands and a main.cf.
+func (p PostfixInstall) Preflight() error {
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("--apply-postfix needs root to change %s: run sesame with sudo, or run %s as root yourself", p.dir(), ApplyScriptFile)
+	}
+	for _, t := range []string{"postconf", "postmap", "postfix"} {
+		if _, err := p.tool(t); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(p.dir(), "main.cf")); err != nil {
+		return fmt.Errorf("--apply-postfix: %w: is %s Postfix's configuration directory?", err, p.dir())
+	}
+	return nil
+}
+
+// Current returns the values Postfix uses now for the settings (postconf
+// -h: explicit or default).
+func (p PostfixInstall) Current(ctx context.Context, settings []PostfixSetting) (map[string]string, error) {
+	names := make([]string, len(settings))
+	for i, s := range settings {
+		names[i] = s.Name
+	}
+	out, err := p.run(ctx, "postconf", append([]string{"-h"}, names...)...)
+	if err != nil {
+		return nil, fmt.Errorf("read the Postfix settings: %w", err)
+	}
+	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
+	if len(lines) != len(names) {
+		return nil, fmt.Errorf("read the Postfix settings: postconf printed %d values for %d names", len(lines), len(names))
+	}
+	cur := map[string]string{}
+	for i, n := range names {
+		cur[n] = strings.TrimSpace(lines[i])
+	}
+	return cur, nil
+}
+
+// fallbackRelay matches a master.cf override that sends mail around the relay.
+var fallbackRelay = regexp.MustCompile(`(?m)^([ \t]+-o[ \t]*smtp_fallback_relay=)`)
+
+// Diff is what applying c would change, setting by setting (current value
+// → new value), then the installed sasl_passwd and its map, then master.cf.
+// Every change is ActionUnchanged when Postfix is already configured.
+func (p PostfixInstall) Diff(ctx context.Context, c RelayConfig) ([]Change, error) {
+	settings := c.Settings()
+	cur, err := p.Current(ctx, settings)
+	if err != nil {
+		return nil, err
+	}
+	mainCF := filepath.Join(p.dir(), "main.cf")
+	var changes []Change
+	for _, s := range settings {
+		ch := Change{Action: ActionUnchanged, Resource: "postfix-setting", Name: s.Name, Value: s.Value, Current: cur[s.Name]}
+		if cur[s.Name] != s.Value {
+			ch.Action, ch.Note = ActionUpdate, "in "+mainCF
+		}
+		changes = append(changes, ch)
+	}
+	passwd := filepath.Join(p.dir(), SASLPasswdFile)
+	ch := Change{Action: ActionUnchanged, Resource: "file", Name: passwd, Value: "root:root 0600, then postmap"}
+	if !p.passwdCurrent(c) {
+		ch.Action = ActionWrite
+	}
+	changes = append(changes, ch)
+	if master, err := os.ReadFile(filepath.Join(p.dir(), "master.cf")); err == nil && fallbackRelay.Match(master) {
+		changes = append(changes, Change{Action: ActionUpdate, Resource: "file", Name: filepath.Join(p.dir(), "master.cf"),
+			Value: "comment out -o smtp_fallback_relay=", Note: "the override would send mail around the SES relay"})
+	}
+	return changes, nil
+}
+
+// passwdCurrent reports whether the installed sasl_passwd holds c's line,
+// is private and root's, and its map is no older than it.
+func (p PostfixInstall) passwdCurrent(c RelayConfig) bool {
+	passwd := filepath.Join(p.dir(), SASLPasswdFile)
+	data, err := os.ReadFile(passwd)
+	if err != nil || string(data) != c.SASLPasswd() {
+		return false
+	}
+	st, err := os.Stat(passwd)
+	if err != nil || st.Mode().Perm()&0o077 != 0 {
+		return false
+	}
+	db, err := os.Stat(passwd + ".db")
+	return err == nil && !db.ModTime().Before(st.ModTime()) && db.Mode().Perm()&0o077 == 0
+}
+
+// PostfixApplied is what an apply did.
+type PostfixApplied struct {
+	// Changed is false when Postfix was already configured.
+	Changed bool
+	// Backup is the copy of main.cf taken before changing it.
+	Backup string
+	// Reloaded is true when a running Postfix was reloaded; false when
+	// Postfix is not running (the note says so).
+	Reloaded bool
+	Note     string
+}
+
+// Apply configures Postfix for c: it backs up main.cf (timestamped), sets
+// each changed parameter with postconf -e, installs sasl_passwd root:root
+// 0600 and its map, comments out master.cf's smtp_fallback_relay
+// overrides, runs postfix check (restoring the backups if it fails) and
+// reloads a running Postfix. With nothing to change it changes nothing.
+func (p PostfixInstall) Apply(ctx context.Context, c RelayConfig) (PostfixApplied, error) {
+	var res PostfixApplied
+	if err := p.Preflight(); err != nil {
+		return res, err
+	}
+	changes, err := p.Diff(ctx, c)
+	if err != nil {
+		return res, err
+	}
+	var edits []string
+	passwdChanged, masterChanged := false, false
+	for _, ch := range changes {
+		switch {
+		case ch.Action == ActionUnchanged:
+		case ch.Resource == "postfix-setting":
+			edits = append(edits, ch.Name+" = "+ch.Value)
+		case ch.Name == filepath.Join(p.dir(), SASLPasswdFile):
+			passwdChanged = true
+		default:
+			masterChanged = true
+		}
+	}
+	if len(edits) == 0 && !passwdChanged && !masterChanged {
+		return res, nil
+	}
+	res.Changed = true
+	now := time.Now
+	if p.Now != nil {
+		now = p.Now
+	}
+	stamp := now().UTC().Format("20060102T150405Z")
+	mainCF := filepath.Join(p.dir(), "main.cf")
+	masterCF := filepath.Join(p.dir(), "master.cf")
+	res.Backup = mainCF + ".sesame-" + stamp
+	if err := copyFile(mainCF, res.Backup); err != nil {
+		return res, fmt.Errorf("back up %s before changing it: %w", mainCF, err)
+	}
+	restores := []func() error{func() error { return copyFile(res.Backup, mainCF) }}
+	restore := func(cause error) error {
+		var errs []error
+		for _, r := range restores {
+			errs = append(errs, r())
+		}
+		if err := errors.Join(errs...); err != nil {
+			return fmt.Errorf("%w; restoring the backups failed too: %v (main.cf's backup is %s)", cause, err, res.Backup)
+		}
+		return fmt.Errorf("%w\n  → nothing changed: main.cf (and sasl_passwd, master.cf) were restored from the backups", cause)
+	}
+	if len(edits) > 0 {
+		if _, err := p.run(ctx, "postconf", append([]string{"-e"}, edits...)...); err != nil {
+			return res, restore(fmt.Errorf("set the relay in %s: %w", mainCF, err))
+		}
+	}
+	if passwdChanged {
+		passwd := filepath.Join(p.dir(), SASLPasswdFile)
+		if old, err := os.ReadFile(passwd); err == nil {
+			restores = append(restores, func() error { return installRootFile(passwd, old, 0o600) })
+		}
+		if err := installRootFile(passwd, []byte(c.SASLPasswd()), 0o600); err != nil {
+			return res, restore(err)
+		}
+		if _, err := p.run(ctx, "postmap", "hash:"+passwd); err != nil {
+			return res, restore(fmt.Errorf("build the password map: %w", err))
+		}
+		if err := os.Chmod(passwd+".db", 0o600); err != nil {
+			return res, restore(fmt.Errorf("restrict %s.db: %w", passwd, err))
+		}
+		_ = os.Chown(passwd+".db", 0, 0)
+	}
+	if masterChanged {
+		old, err := os.ReadFile(masterCF)
+		if err != nil {
+			return res, restore(fmt.Errorf("read %s: %w", masterCF, err))
+		}
+		if err := os.WriteFile(masterCF+".sesame-"+stamp, old, 0o644); err != nil {
+			return res, restore(fmt.Errorf("back up %s: %w", masterCF, err))
+		}
+		restores = append(restores, func() error { return installRootFile(masterCF, old, 0o644) })
+		if err := installRootFile(masterCF, fallbackRelay.ReplaceAll(old, []byte("#$1")), 0o644); err != nil {
+			return res, restore(err)
+		}
+	}
+	if _, err := p.run(ctx, "postfix", "check"); err != nil {
+		return res, restore(fmt.Errorf("postfix check refused the new configuration: %w", err))
+	}
+	if _, err := p.run(ctx, "postfix", "status"); err != nil {
+		res.Note = "Postfix is not running: start it (systemctl start postfix, or postfix start) to relay through SES"
+		return res, nil
+	}
+	if _, err := p.run(ctx, "postfix", "reload"); err != nil {
+		return res, fmt.Errorf("the relay is configured but postfix reload failed: %w\n  → run `postfix reload` (or systemctl reload postfix) yourself", err)
+	}
+	res.Reloaded = true
+	return res, nil
+}
+
+// installRootFile writes a file atomically with perm, owned by root. It
+// does not narrow the directory (WriteFileAtomic would make /etc/postfix
+// 0700, which Postfix's unprivileged daemons cannot read).
+func installRootFile(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".sesame-*")
+	if err != nil {
+		return fmt.Errorf("install %s: %w", path, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp)
+	_, werr := f.Write(data)
+	for _, err := range []error{werr, f.Chmod(perm), f.Chown(0, 0), f.Sync(), f.Close()} {
+		if err != nil {
+			return fmt.Errorf("install %s: %w", path, err)
+		}
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("install %s: %w", path, err)
+	}
+	return nil
+}
+
+// copyFile copies src to dst with src's permissions.
+func copyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	st, err := os.Stat(src)
+	if err != nil {
+		return err
+	}
+	return installRootFile(dst, data, st.Mode().Perm())
+}

@@ -1,0 +1,324 @@
+package steps
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Relay is the "relay" step: it writes the Postfix relay files (the main.cf
+// snippet, sasl_passwd and apply-postfix.sh) into the output directory from
+// the SMTP credentials on disk, tests the SMTP login with them, and with
+// --apply-postfix installs them into the local Postfix. It makes no AWS call.
+type Relay struct {
+	// OSRelease is the os-release file that picks the CA bundle and the
+	// SASL package ("" means /etc/os-release).
+	OSRelease string
+	// CAFile overrides the distribution's smtp_tls_CAfile.
+	CAFile string
+	// Sbin is where Postfix's commands are for --apply-postfix ("" means
+	// PATH, then /usr/sbin).
+	Sbin string
+
+	// tested identifies the login that passed this run (endpoint, user and
+	// a hash of the password), so the Check after Apply can say Done.
+	tested string
+	// testDetail says how the test went, for the Done detail.
+	testDetail string
+}
+
+// ID implements Step.
+func (*Relay) ID() string { return "relay" }
+
+// Title implements Step.
+func (*Relay) Title() string { return "Write the Postfix relay config" }
+
+// relayState is what Check works out, shared by Plan and Apply.
+type relayState struct {
+	cfg   RelayConfig
+	out   string
+	stale []string
+	// postfix are the --apply-postfix changes (nil without the flag).
+	postfix []Change
+}
+
+func (s relayState) postfixPending() bool {
+	for _, c := range s.postfix {
+		if c.Action != ActionUnchanged {
+			return true
+		}
+	}
+	return false
+}
+
+// state reads the credentials on disk and compares the files. A non-nil
+// Result means the step cannot go on (Failed, with the reason).
+func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error) {
+	failed := func(format string, args ...any) (relayState, *Result, error) {
+		return relayState{}, &Result{Status: StatusFailed, Detail: fmt.Sprintf(format, args...)}, nil
+	}
+	region := env.Answers.Region
+	if err := ValidateRegion(region); err != nil {
+		return failed("%v", err)
+	}
+	port := env.Options.SMTPPort
+	if port == 0 {
+		port = DefaultSMTPPort
+	}
+	if err := ValidateSMTPPort(port); err != nil {
+		return failed("%v", err)
+	}
+	out := env.Answers.OutDir
+	if out == "" {
+		return failed("no directory for the relay files: set it with --out")
+	}
+	entry, err := ReadSASLPasswd(out)
+	if errors.Is(err, os.ErrNotExist) {
+		return failed("no SMTP credentials on disk: the smtp-user step makes them; run sesame again")
+	}
+	if err != nil {
+		return failed("%v: the smtp-user step writes it; move the file aside and run sesame again to make new credentials", err)
+	}
+	if entry.Host != SMTPHost(region) {
+		other := firstNonEmpty(RegionOfSMTPHost(entry.Host), entry.Host)
+		return failed("%s holds an SMTP password for %s, but the region is %s: SMTP passwords are bound to their region. Run sesame with --region %s, or move the file aside and run sesame again to make credentials for %s",
+			filepath.Join(out, SASLPasswdFile), other, region, other, region)
+	}
+	postfixDir := firstNonEmpty(env.Options.PostfixDir, DefaultPostfixDir)
+	s := relayState{out: out, cfg: RelayConfig{
+		Region: region, Port: port, Username: entry.Username, Password: entry.Password,
+		PostfixDir: postfixDir, Distro: DetectDistro(r.OSRelease), CAFile: r.CAFile,
+	}}
+	if err := s.cfg.Validate(); err != nil {
+		return failed("%v", err)
+	}
+	s.stale = RelayFilesCurrent(out, s.cfg)
+	if env.Options.ApplyPostfix {
+		pf := r.postfix(env)
+		if err := pf.Preflight(); err != nil {
+			return failed("%v", err)
+		}
+		if s.postfix, err = pf.Diff(ctx, s.cfg); err != nil {
+			return relayState{}, nil, err
+		}
+	}
+	return s, nil, nil
+}
+
+func (r *Relay) postfix(env *Env) PostfixInstall {
+	return PostfixInstall{Dir: env.Options.PostfixDir, Sbin: r.Sbin, Now: env.Clock.Now}
+}
+
+func (r *Relay) loginKey(env *Env, cfg RelayConfig) string {
+	sum := sha256.Sum256([]byte(cfg.Password.Reveal()))
+	return SMTPEndpoint(env.Options, cfg.Region) + "\x00" + cfg.Username + "\x00" + hex.EncodeToString(sum[:8])
+}
+
+// Check implements Step: Done when the files in --out agree with the
+// credentials for the region and port, Postfix is configured (with
+// --apply-postfix), and the SMTP login passed this run or was skipped.
+func (r *Relay) Check(ctx context.Context, env *Env) (Result, error) {
+	s, res, err := r.state(ctx, env)
+	if res != nil || err != nil {
+		return deref(res), err
+	}
+	host := s.cfg.RelayHost()
+	if len(s.stale) > 0 {
+		return Result{Status: StatusTodo, Detail: fmt.Sprintf("write the relay files for %s in %s (%s)", host, s.out, strings.Join(s.stale, ", "))}, nil
+	}
+	if s.postfixPending() {
+		return Result{Status: StatusTodo, Detail: fmt.Sprintf("the relay files for %s are written; Postfix in %s is not configured with them yet", host, s.cfg.Dir())}, nil
+	}
+	r.publishFacts(env, s, r.loginState(env, s))
+	if !env.Options.NoSMTPTest && r.tested != r.loginKey(env, s.cfg) {
+		return Result{Status: StatusTodo, Detail: fmt.Sprintf("the relay files for %s are written; the SMTP login test has not run yet", host)}, nil
+	}
+	detail := fmt.Sprintf("Postfix relay files for %s in %s", host, s.out)
+	if env.Options.ApplyPostfix {
+		detail += "; installed in " + s.cfg.Dir()
+	}
+	if env.Options.NoSMTPTest {
+		detail += "; SMTP login test skipped (--no-smtp-test)"
+	} else {
+		detail += "; " + r.testDetail
+	}
+	return Result{Status: StatusDone, Detail: detail}, nil
+}
+
+func deref(r *Result) Result {
+	if r == nil {
+		return Result{}
+	}
+	return *r
+}
+
+func (r *Relay) loginState(env *Env, s relayState) string {
+	switch {
+	case env.Options.NoSMTPTest:
+		return "skipped"
+	case r.tested == r.loginKey(env, s.cfg):
+		return "ok"
+	}
+	return "not run"
+}
+
+// Plan implements Step. Writing into sesame's own output directory needs no
+// approval; changing the local Postfix (--apply-postfix) does, and the
+// plan shows each main.cf parameter's current and new value.
+func (r *Relay) Plan(ctx context.Context, env *Env) (Plan, error) {
+	s, res, err := r.state(ctx, env)
+	if err != nil {
+		return Plan{}, err
+	}
+	if res != nil {
+		return Plan{}, errors.New(res.Detail)
+	}
+	var p Plan
+	var parts []string
+	for _, f := range s.cfg.Files() {
+		path := filepath.Join(s.out, f.Name)
+		ch := Change{Action: ActionUnchanged, Resource: "file", Name: path}
+		for _, st := range s.stale {
+			if strings.HasPrefix(st, f.Name) {
+				ch.Action = ActionWrite
+			}
+		}
+		p.Changes = append(p.Changes, ch)
+	}
+	if len(s.stale) > 0 {
+		parts = append(parts, fmt.Sprintf("write the relay files for %s in %s", s.cfg.RelayHost(), s.out))
+	}
+	if s.postfixPending() {
+		p.Changes = append(p.Changes, s.postfix...)
+		p.NeedsApproval = true
+		parts = append(parts, fmt.Sprintf("configure Postfix in %s (main.cf is backed up first)", s.cfg.Dir()))
+	}
+	if env.Options.NoSMTPTest {
+		parts = append(parts, "skip the SMTP login test (--no-smtp-test)")
+	} else {
+		parts = append(parts, "test the SMTP login at "+SMTPEndpoint(env.Options, s.cfg.Region))
+	}
+	if env.Options.TestTo != "" && !env.Options.NoSMTPTest {
+		parts = append(parts, "send one test message to "+env.Options.TestTo)
+	}
+	p.Summary = strings.Join(parts, ", then ")
+	return p, nil
+}
+
+// Apply implements Step: it writes the files, configures Postfix with
+// --apply-postfix, tests the login (retrying a 535 while a new key
+// propagates) and sends the optional test message.
+func (r *Relay) Apply(ctx context.Context, env *Env) error {
+	s, res, err := r.state(ctx, env)
+	if err != nil {
+		return err
+	}
+	if res != nil {
+		return errors.New(res.Detail)
+	}
+	if len(s.stale) > 0 {
+		if _, err := WriteRelayFiles(s.out, s.cfg); err != nil {
+			return err
+		}
+	}
+	if env.Record.Files == nil {
+		env.Record.Files = map[string]string{}
+	}
+	for role, path := range relayPaths(s.out) {
+		env.Record.Files[role] = path
+	}
+	if err := env.SaveState(); err != nil {
+		return fmt.Errorf("the relay files are written but the state file could not be saved: %w", err)
+	}
+	if s.postfixPending() {
+		applied, err := r.postfix(env).Apply(ctx, s.cfg)
+		if err != nil {
+			return err
+		}
+		if applied.Changed {
+			env.Info(r.ID(), "configured Postfix in %s; main.cf was backed up to %s", s.cfg.Dir(), applied.Backup)
+		}
+		if applied.Note != "" {
+			env.Warn(r.ID(), "%s", applied.Note)
+		} else if applied.Reloaded {
+			env.Info(r.ID(), "reloaded Postfix")
+		}
+	}
+	if env.Options.NoSMTPTest {
+		env.Info(r.ID(), "SMTP login test skipped (--no-smtp-test): Postfix's first message will tell whether SES accepts the credentials")
+		r.publish(env, s, "skipped", "skipped by --no-smtp-test")
+		return nil
+	}
+	login, err := r.login(env, s.cfg)
+	if err != nil {
+		return err
+	}
+	err = LoginTest(ctx, env.Clock, DefaultLoginRetry, login, func(attempt int, err error) {
+		env.Emit(Event{Kind: EventRetrying, Step: r.ID(), Attempt: attempt, MaxAttempts: int(DefaultLoginRetry / loginRetryInterval),
+			Detail: fmt.Sprintf("SES refused the SMTP login (%v); a new access key takes a few seconds to work, retrying", err), Time: env.Clock.Now()})
+	})
+	if err != nil {
+		r.publish(env, s, "failed", err.Error())
+		return err
+	}
+	r.tested = r.loginKey(env, s.cfg)
+	r.testDetail = fmt.Sprintf("SMTP login as %s at %s ok", login.Username, login.Endpoint)
+	if to := env.Options.TestTo; to != "" {
+		if env.Answers.Domain == "" {
+			return &InputError{Field: "domain", Flag: "--domain", Msg: "the test message needs the verified domain for its From address"}
+		}
+		m := TestMessage{From: "sesame-test@" + env.Answers.Domain, To: to, Region: s.cfg.Region, Host: s.cfg.SMTPHost(), Date: env.Clock.Now()}
+		if err := ExplainSend(login.Send(ctx, m), m); err != nil {
+			r.publish(env, s, "ok", "the login worked but the test message failed: "+err.Error())
+			return err
+		}
+		r.testDetail += fmt.Sprintf("; test message from %s to %s accepted", m.From, to)
+		env.Info(r.ID(), "SES accepted the test message from %s to %s", m.From, to)
+	}
+	r.publish(env, s, "ok", r.testDetail)
+	return nil
+}
+
+// login builds the login test for the credentials of cfg.
+func (r *Relay) login(env *Env, cfg RelayConfig) (SMTPLogin, error) {
+	roots, err := SMTPRoots(env.Options.SMTPCA)
+	if err != nil {
+		return SMTPLogin{}, err
+	}
+	endpoint := SMTPEndpoint(env.Options, cfg.Region)
+	return SMTPLogin{
+		Endpoint: endpoint, Roots: roots, Implicit: EndpointImplicitTLS(endpoint),
+		Username: cfg.Username, Password: cfg.Password, Region: cfg.Region,
+	}, nil
+}
+
+func relayPaths(out string) map[string]string {
+	return map[string]string{
+		RoleMainCF:      filepath.Join(out, MainCFSnippetFile),
+		RoleSASLPasswd:  filepath.Join(out, SASLPasswdFile),
+		RoleApplyScript: filepath.Join(out, ApplyScriptFile),
+	}
+}
+
+// publishFacts fills env.Facts for front ends and the --json report, and
+// the credentials when no earlier step did (a run that found them on disk).
+func (r *Relay) publishFacts(env *Env, s relayState, login string) *RelayReport {
+	rep := &RelayReport{Host: s.cfg.SMTPHost(), Port: s.cfg.SMTPPort(), Files: relayPaths(s.out), LoginTest: login}
+	env.Facts.Relay = rep
+	if env.Facts.Credentials == nil {
+		env.Facts.Credentials = &Credentials{AccessKeyID: s.cfg.Username, Host: s.cfg.SMTPHost(), Port: s.cfg.SMTPPort(),
+			Password: s.cfg.Password, File: filepath.Join(s.out, SASLPasswdFile)}
+	}
+	return rep
+}
+
+func (r *Relay) publish(env *Env, s relayState, login, detail string) {
+	rep := r.publishFacts(env, s, login)
+	rep.Detail = detail
+	env.Publish(r.ID(), rep)
+}
