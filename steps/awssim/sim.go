@@ -44,6 +44,10 @@ type Options struct {
 	// ReviewDelay is how long a production-access request stays PENDING
 	// before it is GRANTED.
 	ReviewDelay time.Duration
+	// ChangeDelay is how long a Route 53 change stays PENDING (0 means
+	// DefaultChangeDelay, negative means INSYNC at once). GetChange reports
+	// PENDING at least once unless the delay is negative.
+	ChangeDelay time.Duration
 	// Log receives one line per API request: "<service> <Operation> <status>".
 	Log io.Writer
 	// Now is the clock (default time.Now).
@@ -146,6 +150,9 @@ type reply struct {
 	status      int
 	contentType string
 	body        []byte
+	// location, when set, is sent as the Location header (Route 53's
+	// CreateHostedZone answers 201 with one).
+	location string
 }
 
 // apiError is an AWS error, rendered in the service's wire format.
@@ -210,6 +217,7 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		s.respond(w, r, reply{}, missingAuth(r.Service))
 		return
 	}
+	s.touchKey(r.AccessKey, r.Service, r.Region)
 	if ae := s.denied(r); ae != nil {
 		s.mu.Unlock()
 		s.respond(w, r, reply{}, ae)
@@ -332,6 +340,9 @@ func (s *Sim) respond(w http.ResponseWriter, r *request, rep reply, ae *apiError
 		w.Header().Set("Content-Type", rep.contentType)
 	}
 	w.Header().Set("X-Amzn-RequestId", s.requestID())
+	if rep.location != "" {
+		w.Header().Set("Location", rep.location)
+	}
 	if ae != nil && r.Service == "sesv2" {
 		w.Header().Set("X-Amzn-ErrorType", ae.code)
 	}

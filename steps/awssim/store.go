@@ -60,7 +60,9 @@ func (s *Sim) SecretForKey(id string) (string, bool) {
 
 // hostedZone is one Route 53 hosted zone.
 type hostedZone struct {
-	ID        string // "Z..." without the /hostedzone/ prefix
+	ID string // "Z..." without the /hostedzone/ prefix
+	// Seq is the creation order (ListHostedZones lists zones in it).
+	Seq       int
 	Name      string // lower case, trailing dot
 	CallerRef string
 	Comment   string
@@ -88,11 +90,17 @@ type rrset struct {
 type r53Change struct {
 	ID        string
 	Submitted time.Time
+	Comment   string
+	// Polled is set once GetChange has reported the change PENDING, so a
+	// poller always sees PENDING first, as with AWS.
+	Polled bool
 }
 
 type r53State struct {
 	zones   map[string]*hostedZone // by id
 	changes map[string]*r53Change  // by id
+	// seq numbers zones in creation order.
+	seq int
 }
 
 func (s *Sim) initRoute53() {

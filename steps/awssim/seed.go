@@ -1,0 +1,282 @@
+package awssim
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Seeding: the state a Sim starts with, from Go (tests, the demo) or from
+// the JSON file `sesame-sim --seed-file` reads. Seeded records obey the same
+// rules as ChangeResourceRecordSets, so a seed cannot hold what Route 53
+// would refuse.
+
+// RecordSet is one Route 53 record set as stored: Name lower case with a
+// trailing dot, TXT values with their quotes.
+type RecordSet struct {
+	Name   string   `json:"name"`
+	Type   string   `json:"type"`
+	TTL    int64    `json:"ttl"`
+	Values []string `json:"values"`
+}
+
+// Seed is the --seed-file document.
+type Seed struct {
+	Zones []SeedZone `json:"zones"`
+	Users []SeedUser `json:"users"`
+}
+
+// SeedZone is a hosted zone to start with. A zone with a VPC is private;
+// a private zone without one gets a placeholder VPC in us-east-1.
+type SeedZone struct {
+	Name    string      `json:"name"`
+	Private bool        `json:"private"`
+	VPC     *SeedVPC    `json:"vpc,omitempty"`
+	Records []RecordSet `json:"records"`
+}
+
+// SeedVPC is the VPC a private zone is associated with.
+type SeedVPC struct {
+	ID     string `json:"id"`
+	Region string `json:"region"`
+}
+
+// SeedUser is an IAM user to start with.
+type SeedUser struct {
+	Name string            `json:"name"`
+	Tags map[string]string `json:"tags,omitempty"`
+	// Policies are inline policies: name → policy document (a JSON object).
+	Policies map[string]json.RawMessage `json:"policies,omitempty"`
+	Keys     []SeedKey                  `json:"keys,omitempty"`
+}
+
+// SeedKey is an access key; an empty ID or Secret is generated.
+type SeedKey struct {
+	ID     string `json:"id,omitempty"`
+	Secret string `json:"secret,omitempty"`
+}
+
+// LoadSeedFile applies the seed file at path.
+func (s *Sim) LoadSeedFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read seed file: %w", err)
+	}
+	if err := s.LoadSeed(bytes.NewReader(b)); err != nil {
+		return fmt.Errorf("seed file %s: %w", path, err)
+	}
+	return nil
+}
+
+// LoadSeed decodes a Seed document (unknown fields are an error, so a typo
+// does not silently seed nothing) and applies it.
+func (s *Sim) LoadSeed(r io.Reader) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	var seed Seed
+	if err := dec.Decode(&seed); err != nil {
+		return fmt.Errorf("decode seed JSON: %w", err)
+	}
+	return s.ApplySeed(seed)
+}
+
+// ApplySeed creates the seed's zones, records and users. It stops at the
+// first entry AWS would refuse and says which.
+func (s *Sim) ApplySeed(seed Seed) error {
+	for _, z := range seed.Zones {
+		var v *vpc
+		switch {
+		case z.VPC != nil:
+			v = &vpc{ID: z.VPC.ID, Region: z.VPC.Region}
+		case z.Private:
+			v = &placeholderVPC
+		}
+		id, err := s.createZoneLocked(z.Name, v)
+		if err != nil {
+			return err
+		}
+		for _, rs := range z.Records {
+			if err := s.PutRecordSet(id, rs.Name, rs.Type, rs.TTL, rs.Values...); err != nil {
+				return fmt.Errorf("zone %q: %w", z.Name, err)
+			}
+		}
+	}
+	for _, u := range seed.Users {
+		if err := s.seedUser(u); err != nil {
+			return fmt.Errorf("user %q: %w", u.Name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Sim) seedUser(su SeedUser) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !iamNameRE.MatchString(su.Name) {
+		return fmt.Errorf("not a valid IAM user name (%s)", `[\w+=,.@-]{1,64}`)
+	}
+	keys := make([]string, 0, len(su.Tags))
+	for k := range su.Tags {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var tags []tag
+	for _, k := range keys {
+		tags = append(tags, tag{Key: k, Value: su.Tags[k]})
+	}
+	u, ae := s.createUser(su.Name, "/", tags)
+	if ae != nil {
+		return ae
+	}
+	for name, doc := range su.Policies {
+		if ae := checkPolicy(string(doc)); ae != nil {
+			return fmt.Errorf("policy %q: %w", name, ae)
+		}
+		u.Policies[name] = string(doc)
+	}
+	for _, k := range su.Keys {
+		if k.ID != "" && (!strings.HasPrefix(k.ID, "AKIA") || len(k.ID) != 20) {
+			return fmt.Errorf("access key id %q: want AKIA and 16 more characters", k.ID)
+		}
+		if k.Secret != "" && len(k.Secret) != 40 {
+			return errors.New("access key secret: want 40 characters")
+		}
+		if _, ae := s.addKey(u, k.ID, k.Secret); ae != nil {
+			return ae
+		}
+	}
+	return nil
+}
+
+// placeholderVPC is the VPC of private zones seeded without one.
+var placeholderVPC = vpc{ID: "vpc-0sesamesim0000000", Region: "us-east-1"}
+
+// CreateZone creates a hosted zone (public, or private with a placeholder
+// VPC) with its SOA and NS sets, and returns its id without the
+// /hostedzone/ prefix. It panics on a name Route 53 would refuse: callers
+// pass literal names.
+func (s *Sim) CreateZone(name string, private bool) (id string) {
+	var v *vpc
+	if private {
+		v = &placeholderVPC
+	}
+	id, err := s.createZoneLocked(name, v)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
+func (s *Sim) createZoneLocked(name string, v *vpc) (string, error) {
+	n := decodeName(name)
+	if !validName(n) {
+		return "", fmt.Errorf("zone %q: not a valid domain name", name)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.createZone(n, "sesame-sim-seed-"+newRequestID(), "", v)
+	return z.ID, nil
+}
+
+// PutRecordSet writes a record set as an UPSERT would: it replaces a set of
+// that name and type, and fails as Route 53 would (name outside the zone,
+// CNAME beside other types or at the apex, unquoted TXT).
+func (s *Sim) PutRecordSet(zoneID, name, typ string, ttl int64, values ...string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.r53.zones[strings.TrimPrefix(zoneID, "/hostedzone/")]
+	if z == nil {
+		return fmt.Errorf("put %s %s: %w", typ, name, noSuchZone(zoneID))
+	}
+	typ = strings.ToUpper(typ)
+	if !rrTypes[typ] {
+		return fmt.Errorf("put %s %s: unknown record type", typ, name)
+	}
+	sets, msgs := applyChanges(z, []change{{Action: "UPSERT", Set: rrset{Name: decodeName(name), Type: typ, TTL: ttl, Values: values}}})
+	if len(msgs) > 0 {
+		return fmt.Errorf("put %s %s: %s", typ, name, strings.Join(msgs, "; "))
+	}
+	z.Sets = sets
+	return nil
+}
+
+// RecordSets lists a zone's record sets in Route 53's order (nil for an
+// unknown zone).
+func (s *Sim) RecordSets(zoneID string) []RecordSet {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.r53.zones[strings.TrimPrefix(zoneID, "/hostedzone/")]
+	if z == nil {
+		return nil
+	}
+	var out []RecordSet
+	for _, k := range z.sortedKeys() {
+		set := z.Sets[k]
+		out = append(out, RecordSet{Name: set.Name, Type: set.Type, TTL: set.TTL, Values: append([]string(nil), set.Values...)})
+	}
+	return out
+}
+
+// Zones lists the ids of every hosted zone, in creation order.
+func (s *Sim) Zones() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, z := range s.zonesInOrder(func(a, b *hostedZone) bool { return a.Seq < b.Seq }) {
+		out = append(out, z.ID)
+	}
+	return out
+}
+
+// Users lists the IAM user names, sorted.
+func (s *Sim) Users() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]string, 0, len(s.iam.users))
+	for _, u := range s.iam.users {
+		out = append(out, u.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// AccessKeys lists the access key ids of a user, oldest first (nil for an
+// unknown user). Secrets are not exposed here.
+func (s *Sim) AccessKeys(user string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.user(user)
+	if u == nil {
+		return nil
+	}
+	var out []string
+	for _, k := range u.Keys {
+		out = append(out, k.ID)
+	}
+	return out
+}
+
+// Start serves the Sim on addr ("127.0.0.1:0" picks a port) and returns
+// its endpoint URL and a stop function that releases hung requests and
+// closes the listener.
+func (s *Sim) Start(addr string) (url string, stop func(), err error) {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	stop = func() {
+		s.Release()
+		_ = srv.Close()
+	}
+	return "http://" + l.Addr().String(), stop, nil
+}
