@@ -239,7 +239,7 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		m.reveal = !m.reveal
 	case key.Matches(k, m.keys.Retry) && m.phase == phaseFinished && m.err != nil:
 		m.resetForRetry()
-		return m.startRunCmd()
+		return tea.Batch(m.startRunCmd(), m.listenCmd())
 	}
 	return nil
 }

@@ -473,6 +473,11 @@ func (m *model) helpKeys() helpKeys {
 		enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit"))
 		short = []key.Binding{enter, k.ForceQuit}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
+	case m.prompt != nil && m.prompt.kind == promptConfirm && m.prompt.q.Plan == nil:
+		yes := key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes"))
+		no := key.NewBinding(key.WithKeys("n"), key.WithHelp("n/esc", "no"))
+		enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "default"))
+		short = []key.Binding{yes, no, enter}
 	case m.prompt != nil && m.prompt.kind == promptConfirm:
 		short = []key.Binding{k.Yes, k.No}
 	case m.prompt != nil && m.prompt.kind == promptChoose:
