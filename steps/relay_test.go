@@ -7,11 +7,13 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sesame-tool/sesame/steps/internal/smtptest"
 )
 
 // relayFixture is a relay step run against the in-test SMTP server.
 type relayFixture struct {
-	srv    *testSMTP
+	srv    *smtptest.Server
 	out    string
 	env    *Env
 	events []Event
@@ -19,15 +21,15 @@ type relayFixture struct {
 
 func newRelayFixture(t *testing.T, opts Options) *relayFixture {
 	t.Helper()
-	f := &relayFixture{srv: newTestSMTP(t, false), out: filepath.Join(t.TempDir(), "out")}
-	f.srv.users[testKeyID] = SMTPPassword(testSecret, "us-east-1")
-	f.srv.verified["sesame-test@example.com"] = true
+	f := &relayFixture{srv: smtptest.New(t, false), out: filepath.Join(t.TempDir(), "out")}
+	f.srv.AddUser(testKeyID, SMTPPassword(testSecret, "us-east-1"))
+	f.srv.Verify("sesame-test@example.com")
 	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, f.srv.certPEM, 0o600); err != nil {
+	if err := os.WriteFile(ca, f.srv.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if opts.SMTPEndpoint == "" {
-		opts.SMTPEndpoint = f.srv.addr
+		opts.SMTPEndpoint = f.srv.Addr
 	}
 	opts.SMTPCA = ca
 	f.env = NewEnv(Clients{}, &Answers{Domain: "example.com", Region: "us-east-1", OutDir: f.out}, opts)
@@ -115,8 +117,8 @@ func TestRelayStep(t *testing.T) {
 			} else if err != nil {
 				t.Fatalf("Run: %v", err)
 			}
-			if f.srv.auths != tt.wantAuths {
-				t.Errorf("%d logins, want %d", f.srv.auths, tt.wantAuths)
+			if f.srv.Auths() != tt.wantAuths {
+				t.Errorf("%d logins, want %d", f.srv.Auths(), tt.wantAuths)
 			}
 			if _, err := os.Stat(filepath.Join(f.out, MainCFSnippetFile)); (err == nil) != tt.wantFiles {
 				t.Errorf("main.cf snippet exists = %v, want %v", err == nil, tt.wantFiles)
@@ -179,8 +181,8 @@ func TestRelayStepIdempotent(t *testing.T) {
 	if _, err := f.run(&Relay{}); err != nil {
 		t.Fatal(err)
 	}
-	if f.srv.auths != 2 {
-		t.Errorf("%d logins over two runs, want 2", f.srv.auths)
+	if f.srv.Auths() != 2 {
+		t.Errorf("%d logins over two runs, want 2", f.srv.Auths())
 	}
 	for name, st := range before {
 		now, err := os.Stat(filepath.Join(f.out, name))
@@ -212,8 +214,8 @@ func TestRelayStepLoginRefused(t *testing.T) {
 			retries++
 		}
 	}
-	if retries == 0 || f.srv.auths != retries+1 {
-		t.Errorf("%d retry events for %d logins", retries, f.srv.auths)
+	if retries == 0 || f.srv.Auths() != retries+1 {
+		t.Errorf("%d retry events for %d logins", retries, f.srv.Auths())
 	}
 	if reps := f.relayReports(); len(reps) == 0 || reps[len(reps)-1].LoginTest != "failed" {
 		t.Errorf("relay reports %+v, want a failed login test", reps)
@@ -240,7 +242,7 @@ func TestRelayPlan(t *testing.T) {
 	if writes != 2 {
 		t.Errorf("plan writes %d files, want 2 (the snippet and the script): %+v", writes, p.Changes)
 	}
-	for _, want := range []string{"write the relay files for [email-smtp.us-east-1.amazonaws.com]:587", "test the SMTP login at " + f.srv.addr, "send one test message"} {
+	for _, want := range []string{"write the relay files for [email-smtp.us-east-1.amazonaws.com]:587", "test the SMTP login at " + f.srv.Addr, "send one test message"} {
 		if !strings.Contains(p.Summary, want) {
 			t.Errorf("summary %q lacks %q", p.Summary, want)
 		}

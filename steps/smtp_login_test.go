@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/internal/smtptest"
 )
 
 // fakeClock advances only when waited on, so retry loops run at once.
@@ -63,10 +65,10 @@ func TestLoginTest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newTestSMTP(t, tt.implicit)
-			srv.users[testKeyID] = good
-			srv.refuseFirst = tt.refuseFirst
-			l := SMTPLogin{Endpoint: srv.addr, Roots: srv.roots(), Implicit: tt.implicit,
+			srv := smtptest.New(t, tt.implicit)
+			srv.AddUser(testKeyID, good)
+			srv.RefuseFirst(tt.refuseFirst)
+			l := SMTPLogin{Endpoint: srv.Addr, Roots: srv.Roots(), Implicit: tt.implicit,
 				Username: tt.user, Password: Secret(tt.pass), Region: "us-east-1"}
 			retries := 0
 			err := LoginTest(context.Background(), newFakeClock(), DefaultLoginRetry, l, func(int, error) { retries++ })
@@ -88,19 +90,19 @@ func TestLoginTest(t *testing.T) {
 					t.Errorf("error reveals the password:\n%v", err)
 				}
 			}
-			if tt.wantAuths != 0 && srv.auths != tt.wantAuths {
-				t.Errorf("server saw %d AUTH attempts, want %d", srv.auths, tt.wantAuths)
+			if tt.wantAuths != 0 && srv.Auths() != tt.wantAuths {
+				t.Errorf("server saw %d AUTH attempts, want %d", srv.Auths(), tt.wantAuths)
 			}
-			if srv.auths != retries+1 {
-				t.Errorf("%d retries reported for %d attempts", retries, srv.auths)
+			if srv.Auths() != retries+1 {
+				t.Errorf("%d retries reported for %d attempts", retries, srv.Auths())
 			}
 		})
 	}
 }
 
 func TestLoginTestUntrustedCertificate(t *testing.T) {
-	srv := newTestSMTP(t, false)
-	l := SMTPLogin{Endpoint: srv.addr, Username: testKeyID, Password: "x"}
+	srv := smtptest.New(t, false)
+	l := SMTPLogin{Endpoint: srv.Addr, Username: testKeyID, Password: "x"}
 	err := LoginTest(context.Background(), newFakeClock(), DefaultLoginRetry, l, nil)
 	if err == nil || !strings.Contains(err.Error(), "--smtp-ca") {
 		t.Fatalf("LoginTest with an unknown CA = %v, want the --smtp-ca hint", err)
@@ -124,19 +126,20 @@ func TestSendTestMessage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			srv := newTestSMTP(t, false)
-			srv.users[testKeyID] = good
-			srv.verified["sesame-test@example.com"] = true
-			srv.verified["ops@example.net"] = true
-			l := SMTPLogin{Endpoint: srv.addr, Roots: srv.roots(), Username: testKeyID, Password: Secret(good), Region: "us-east-1"}
+			srv := smtptest.New(t, false)
+			srv.AddUser(testKeyID, good)
+			srv.Verify("sesame-test@example.com")
+			srv.Verify("ops@example.net")
+			l := SMTPLogin{Endpoint: srv.Addr, Roots: srv.Roots(), Username: testKeyID, Password: Secret(good), Region: "us-east-1"}
 			m := TestMessage{From: firstNonEmpty(tt.from, "sesame-test@example.com"), To: tt.to, Region: "us-east-1", Host: SMTPHost("us-east-1"), Date: time.Now()}
 			err := ExplainSend(l.Send(context.Background(), m), m)
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatalf("Send: %v", err)
 				}
-				if len(srv.received) != 1 || srv.received[0] != m.From+"→"+tt.to {
-					t.Fatalf("server received %q", srv.received)
+				got := srv.Messages()
+				if len(got) != 1 || got[0].From != m.From || len(got[0].To) != 1 || got[0].To[0] != tt.to || got[0].AuthUser != testKeyID {
+					t.Fatalf("server received %+v", got)
 				}
 				return
 			}
@@ -153,10 +156,10 @@ func TestSendTestMessage(t *testing.T) {
 }
 
 func TestSMTPRoots(t *testing.T) {
-	srv := newTestSMTP(t, false)
+	srv := smtptest.New(t, false)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(ca, srv.certPEM, 0o600); err != nil {
+	if err := os.WriteFile(ca, srv.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	notPEM := filepath.Join(dir, "junk.pem")
@@ -167,8 +170,8 @@ func TestSMTPRoots(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := SMTPLogin{Endpoint: srv.addr, Roots: roots, Username: testKeyID, Password: "p"}
-	srv.users[testKeyID] = "p"
+	l := SMTPLogin{Endpoint: srv.Addr, Roots: roots, Username: testKeyID, Password: "p"}
+	srv.AddUser(testKeyID, "p")
 	if err := l.Test(context.Background()); err != nil {
 		t.Fatalf("login trusting --smtp-ca: %v", err)
 	}

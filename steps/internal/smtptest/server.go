@@ -1,4 +1,7 @@
-package steps
+// Package smtptest is a tiny SES-like SMTP server for sesame's tests: the
+// unit tests of the login test use it, and the real-Postfix test can relay
+// into it. It listens on loopback only.
+package smtptest
 
 import (
 	"bufio"
@@ -18,15 +21,16 @@ import (
 	"time"
 )
 
-// testSMTP is a tiny SES-like SMTP server for the login tests: STARTTLS (or
-// TLS from the first byte), AUTH PLAIN/LOGIN against a fixed set of
-// credentials answering SES's 535 otherwise, and SES's sandbox 554 for
-// recipients it was not told are verified.
-type testSMTP struct {
-	addr    string
-	certPEM []byte
+// Server is an SES-like SMTP server: STARTTLS (or TLS from the first
+// byte), AUTH PLAIN/LOGIN against a fixed set of credentials answering
+// SES's 535 otherwise, and SES's sandbox 554 for addresses it was not told
+// are verified (the mailbox simulator always is).
+type Server struct {
+	// Addr is the host:port it listens on (127.0.0.1).
+	Addr string
+	// CertPEM is its self-signed certificate (for 127.0.0.1 and localhost).
+	CertPEM []byte
 	tlsConf *tls.Config
-	ln      net.Listener
 
 	mu       sync.Mutex
 	users    map[string]string // user → password
@@ -35,10 +39,55 @@ type testSMTP struct {
 	// that has not propagated yet.
 	refuseFirst int
 	auths       int
-	received    []string // "from→to" of accepted messages
+	received    []Message
 }
 
-func newTestSMTP(t *testing.T, implicit bool) *testSMTP {
+// Message is one message the server accepted.
+type Message struct {
+	From     string
+	To       []string
+	Data     string
+	AuthUser string
+}
+
+// AddUser lets user log in with password.
+func (s *Server) AddUser(user, password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.users[user] = password
+}
+
+// Verify makes addr a verified address, which the sandbox sends from and to.
+func (s *Server) Verify(addr string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.verified[addr] = true
+}
+
+// RefuseFirst refuses the next n good logins with 535, like a new key.
+func (s *Server) RefuseFirst(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseFirst = n
+}
+
+// Auths is how many AUTH attempts the server saw.
+func (s *Server) Auths() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.auths
+}
+
+// Messages are the messages accepted so far.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.received...)
+}
+
+// New starts a server on 127.0.0.1 that stops when the test ends.
+// implicit makes it speak TLS from the first byte (like port 465).
+func New(t testing.TB, implicit bool) *Server {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -55,8 +104,8 @@ func newTestSMTP(t *testing.T, implicit bool) *testSMTP {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &testSMTP{users: map[string]string{}, verified: map[string]bool{}}
-	s.certPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
+	s := &Server{users: map[string]string{}, verified: map[string]bool{}}
+	s.CertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	s.tlsConf = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -65,7 +114,7 @@ func newTestSMTP(t *testing.T, implicit bool) *testSMTP {
 	if implicit {
 		ln = tls.NewListener(ln, s.tlsConf)
 	}
-	s.ln, s.addr = ln, ln.Addr().String()
+	s.Addr = ln.Addr().String()
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -79,14 +128,14 @@ func newTestSMTP(t *testing.T, implicit bool) *testSMTP {
 	return s
 }
 
-// roots trusts only the server's certificate.
-func (s *testSMTP) roots() *x509.CertPool {
+// Roots trusts only the server's certificate.
+func (s *Server) Roots() *x509.CertPool {
 	p := x509.NewCertPool()
-	p.AppendCertsFromPEM(s.certPEM)
+	p.AppendCertsFromPEM(s.CertPEM)
 	return p
 }
 
-func (s *testSMTP) serve(c net.Conn, secure bool) {
+func (s *Server) serve(c net.Conn, secure bool) {
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
 	r, w := bufio.NewReader(c), bufio.NewWriter(c)
@@ -100,7 +149,7 @@ func (s *testSMTP) serve(c net.Conn, secure bool) {
 		l, _ := r.ReadString('\n')
 		return strings.TrimRight(l, "\r\n")
 	}
-	authed, from := false, ""
+	authed, from, authUser := false, "", ""
 	var to []string
 	say("220 test-smtp ESMTP")
 	for {
@@ -158,7 +207,7 @@ func (s *testSMTP) serve(c net.Conn, secure bool) {
 			}
 			s.mu.Unlock()
 			if ok {
-				authed = true
+				authed, authUser = true, user
 				say("235 Authentication successful.")
 			} else {
 				say("535 Authentication Credentials Invalid")
@@ -169,13 +218,16 @@ func (s *testSMTP) serve(c net.Conn, secure bool) {
 				continue
 			}
 			from = strings.Trim(strings.Fields(line[len("MAIL FROM:"):])[0], "<>")
+			to = nil
 			say("250 Ok")
 		case cmd == "RCPT":
 			to = append(to, strings.Trim(strings.TrimSpace(line[len("RCPT TO:"):]), "<>"))
 			say("250 Ok")
 		case cmd == "DATA":
 			say("354 End data with <CR><LF>.<CR><LF>")
-			for read() != "." {
+			var data strings.Builder
+			for l := read(); l != "."; l = read() {
+				data.WriteString(l + "\n")
 			}
 			s.mu.Lock()
 			var bad []string
@@ -185,7 +237,7 @@ func (s *testSMTP) serve(c net.Conn, secure bool) {
 				}
 			}
 			if len(bad) == 0 {
-				s.received = append(s.received, from+"→"+strings.Join(to, ","))
+				s.received = append(s.received, Message{From: from, To: to, Data: data.String(), AuthUser: authUser})
 			}
 			s.mu.Unlock()
 			if len(bad) > 0 {
