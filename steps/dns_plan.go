@@ -279,6 +279,7 @@ func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordS
 		}
 		ch.Note = "adds the value and keeps the TXT values already there"
 	}
+	merged = dedupe(merged)
 	ch.Action = ActionMerge
 	ch.Value = strings.Join(merged, "\n")
 	del := copyWireSet(same)
@@ -286,6 +287,20 @@ func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordS
 		{Action: r53types.ChangeActionDelete, ResourceRecordSet: del},
 		{Action: r53types.ChangeActionCreate, ResourceRecordSet: wireSet(name, "TXT", aws.ToInt64(same.TTL), merged)},
 	}
+}
+
+// dedupe drops repeated values (two quotings of one text are one value to
+// Route 53, which refuses duplicates in a set), keeping the first.
+func dedupe(vals []string) []string {
+	seen := map[string]bool{}
+	out := vals[:0:0]
+	for _, v := range vals {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func containsFold(vals []string, v string) bool {

@@ -381,7 +381,13 @@ func (f *FakeRoute53) ChangeResourceRecordSets(_ context.Context, in *route53.Ch
 		work[k] = v
 	}
 	var msgs []string
-	touched := map[setKey]bool{}
+	// A batch may DELETE a set and CREATE it anew (the way to replace a set
+	// exactly), but not make the same action on one set twice.
+	type touch struct {
+		k setKey
+		a r53types.ChangeAction
+	}
+	touched := map[touch]bool{}
 	for _, c := range in.ChangeBatch.Changes {
 		if c.ResourceRecordSet == nil {
 			msgs = append(msgs, "a change has no ResourceRecordSet")
@@ -391,11 +397,11 @@ func (f *FakeRoute53) ChangeResourceRecordSets(_ context.Context, in *route53.Ch
 		name := fqdn(aws.ToString(rs.Name))
 		rs.Name = aws.String(name)
 		k := setKey{name, string(rs.Type)}
-		if touched[k] {
-			msgs = append(msgs, fmt.Sprintf("Tried to change resource record set %s type %s more than once in a single change batch", strings.TrimSuffix(name, "."), rs.Type))
+		if touched[touch{k, c.Action}] {
+			msgs = append(msgs, fmt.Sprintf("Tried to %s resource record set %s type %s more than once in a single change batch", strings.ToLower(string(c.Action)), strings.TrimSuffix(name, "."), rs.Type))
 			continue
 		}
-		touched[k] = true
+		touched[touch{k, c.Action}] = true
 		if name != z.name && !strings.HasSuffix(name, "."+z.name) {
 			msgs = append(msgs, fmt.Sprintf("RRSet with DNS name %s is not permitted in zone %s", name, z.name))
 			continue

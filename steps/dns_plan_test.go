@@ -1,0 +1,418 @@
+package steps
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/sesame-tool/sesame/steps/stepstest"
+)
+
+const (
+	ptDomain = "example.com"
+	ptTok1   = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	ptTok2   = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	ptTok3   = "cccccccccccccccccccccccccccccccc"
+)
+
+// ptDesired is the full set: 3 DKIM, MAIL FROM "mail" MX and SPF, DMARC.
+func ptDesired() []DNSRecord {
+	id := &IdentityInfo{Tokens: []string{ptTok1, ptTok2, ptTok3}, SigningHostedZone: "dkim.amazonses.com"}
+	return DesiredRecords(ptDomain, "us-east-1", id, "mail", true)
+}
+
+// rrs builds a record set as Route 53 returns it.
+func rrs(name, typ string, ttl int64, values ...string) r53types.ResourceRecordSet {
+	s := r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRType(typ), TTL: aws.Int64(ttl)}
+	for _, v := range values {
+		s.ResourceRecords = append(s.ResourceRecords, r53types.ResourceRecord{Value: aws.String(v)})
+	}
+	return s
+}
+
+func dkimName(tok string) string   { return tok + "._domainkey.example.com." }
+func dkimTarget(tok string) string { return tok + ".dkim.amazonses.com" }
+
+func TestDesiredRecords(t *testing.T) {
+	got := ptDesired()
+	want := []string{
+		"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa._domainkey.example.com CNAME aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.dkim.amazonses.com",
+		"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb._domainkey.example.com CNAME bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.dkim.amazonses.com",
+		"cccccccccccccccccccccccccccccccc._domainkey.example.com CNAME cccccccccccccccccccccccccccccccc.dkim.amazonses.com",
+		"mail.example.com MX 10 feedback-smtp.us-east-1.amazonses.com",
+		"mail.example.com TXT v=spf1 include:amazonses.com ~all",
+		"_dmarc.example.com TXT v=DMARC1; p=none;",
+	}
+	var lines []string
+	for _, r := range got {
+		lines = append(lines, r.Name+" "+r.Type+" "+strings.Join(r.Values, ","))
+	}
+	if !slices.Equal(lines, want) {
+		t.Fatalf("DesiredRecords =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	// Without a SigningHostedZone the region's table decides.
+	r := DesiredRecords("example.com", "ap-northeast-3", &IdentityInfo{Tokens: []string{"t"}}, "", false)
+	if len(r) != 1 || r[0].Values[0] != "t.dkim.ap-northeast-3.amazonses.com" {
+		t.Errorf("regional DKIM zone: got %+v", r)
+	}
+}
+
+func TestPlanDNS(t *testing.T) {
+	longTXT := strings.Repeat("x", 300)
+	tests := []struct {
+		name    string
+		current []r53types.ResourceRecordSet
+		// actions per desired record: DKIM1..3, MX, SPF, DMARC
+		want []Action
+		// merged TXT values expected at a name (unquoted), when checked
+		mergedAt   string
+		wantMerged []string
+		noteHas    string
+	}{
+		{
+			name: "empty zone",
+			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate},
+		},
+		{
+			name: "apex MX and TXT stay out of the batch",
+			current: []r53types.ResourceRecordSet{
+				rrs("example.com.", "MX", 300, "10 mx1.mailhost.example.net.", "20 mx2.mailhost.example.net."),
+				rrs("example.com.", "TXT", 300, `"google-site-verification=abc"`, `"v=spf1 include:_spf.google.com ~all"`),
+			},
+			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate},
+		},
+		{
+			name: "DKIM in place, stale tokens elsewhere left alone",
+			current: []r53types.ResourceRecordSet{
+				rrs(dkimName(ptTok1), "CNAME", 1800, dkimTarget(ptTok1)+"."),
+				rrs(strings.ToUpper(dkimName(ptTok2)), "CNAME", 300, strings.ToUpper(dkimTarget(ptTok2))),
+				rrs(dkimName(ptTok3), "CNAME", 1800, dkimTarget(ptTok3)),
+				rrs("oldoldoldoldoldoldoldoldoldoldol._domainkey.example.com.", "CNAME", 1800, "oldoldoldoldoldoldoldoldoldoldol.dkim.amazonses.com"),
+			},
+			want: []Action{ActionUnchanged, ActionUnchanged, ActionUnchanged, ActionCreate, ActionCreate, ActionCreate},
+		},
+		{
+			name: "DKIM CNAME with another value",
+			current: []r53types.ResourceRecordSet{
+				rrs(dkimName(ptTok1), "CNAME", 1800, "somewhere.else.example."),
+			},
+			want:    []Action{ActionConflict, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate},
+			noteHas: "delete it in Route 53",
+		},
+		{
+			name: "another type where the DKIM CNAME goes",
+			current: []r53types.ResourceRecordSet{
+				rrs(dkimName(ptTok2), "TXT", 300, `"v=DKIM1; k=rsa; p=MIGf"`),
+			},
+			want:    []Action{ActionCreate, ActionConflict, ActionCreate, ActionCreate, ActionCreate, ActionCreate},
+			noteHas: "cannot share its name",
+		},
+		{
+			name: "CNAME at the MAIL FROM name",
+			current: []r53types.ResourceRecordSet{
+				rrs("mail.example.com.", "CNAME", 300, "ghs.googlehosted.com."),
+			},
+			want:    []Action{ActionCreate, ActionCreate, ActionCreate, ActionConflict, ActionConflict, ActionCreate},
+			noteHas: "--mail-from",
+		},
+		{
+			name: "TXT at the MAIL FROM name is merged",
+			current: []r53types.ResourceRecordSet{
+				rrs("mail.example.com.", "TXT", 600, `"site-verification=xyz"`),
+			},
+			want:       []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionMerge, ActionCreate},
+			mergedAt:   "mail.example.com.",
+			wantMerged: []string{"site-verification=xyz", "v=spf1 include:amazonses.com ~all"},
+		},
+		{
+			name: "existing SPF gets the include, one SPF",
+			current: []r53types.ResourceRecordSet{
+				rrs("mail.example.com.", "TXT", 600, `"v=spf1 include:_spf.google.com ~all"`, `"other"`),
+			},
+			want:       []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionMerge, ActionCreate},
+			mergedAt:   "mail.example.com.",
+			wantMerged: []string{"v=spf1 include:amazonses.com include:_spf.google.com ~all", "other"},
+		},
+		{
+			name: "SPF already includes amazonses.com",
+			current: []r53types.ResourceRecordSet{
+				rrs("mail.example.com.", "TXT", 600, `"v=spf1 +include:amazonses.com -all"`),
+				rrs("mail.example.com.", "MX", 300, "10 FEEDBACK-SMTP.us-east-1.amazonses.com."),
+			},
+			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionUnchanged, ActionUnchanged, ActionCreate},
+		},
+		{
+			name: "two SPF records already",
+			current: []r53types.ResourceRecordSet{
+				rrs("mail.example.com.", "TXT", 600, `"v=spf1 a ~all"`, `"v=spf1 mx ~all"`),
+			},
+			want:    []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionConflict, ActionCreate},
+			noteHas: "two SPF records",
+		},
+		{
+			name: "MX at the MAIL FROM name points elsewhere",
+			current: []r53types.ResourceRecordSet{
+				rrs("mail.example.com.", "MX", 300, "10 mx.example.net."),
+			},
+			want:    []Action{ActionCreate, ActionCreate, ActionCreate, ActionConflict, ActionCreate, ActionCreate},
+			noteHas: "exactly one MX",
+		},
+		{
+			name: "existing DMARC is never modified",
+			current: []r53types.ResourceRecordSet{
+				rrs("_dmarc.example.com.", "TXT", 3600, `"v=DMARC1; p=reject; rua=mailto:d@example.com"`),
+			},
+			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionUnchanged},
+		},
+		{
+			name: "TXT at _dmarc without a policy is merged",
+			current: []r53types.ResourceRecordSet{
+				rrs("_dmarc.example.com.", "TXT", 3600, `"note"`),
+			},
+			want:       []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionMerge},
+			mergedAt:   "_dmarc.example.com.",
+			wantMerged: []string{"note", "v=DMARC1; p=none;"},
+		},
+		{
+			name: "DMARC delegated by CNAME",
+			current: []r53types.ResourceRecordSet{
+				rrs("_dmarc.example.com.", "CNAME", 3600, "example-com._dmarc.dmarc-service.example."),
+			},
+			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionUnchanged},
+		},
+		{
+			name: "long TXT with escapes kept whole",
+			current: []r53types.ResourceRecordSet{
+				rrs("mail.example.com.", "TXT", 300, TXTQuote(longTXT), `"quote\"inside"`, `"caf\303\251"`),
+			},
+			want:       []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionMerge, ActionCreate},
+			mergedAt:   "mail.example.com.",
+			wantMerged: []string{longTXT, `quote"inside`, "café", "v=spf1 include:amazonses.com ~all"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			plan := PlanDNS(ptDomain, ptDesired(), tt.current)
+			var got []Action
+			for _, c := range plan.Changes {
+				got = append(got, c.Action)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("actions = %v, want %v\n%+v", got, tt.want, plan.Changes)
+			}
+			checkPlanInvariants(t, ptDomain, tt.current, plan)
+			if tt.noteHas != "" {
+				found := false
+				for _, c := range plan.Conflicts() {
+					found = found || strings.Contains(c.Note, tt.noteHas)
+				}
+				if !found {
+					t.Errorf("no conflict note says %q: %+v", tt.noteHas, plan.Conflicts())
+				}
+			}
+			if tt.mergedAt != "" {
+				var merged []string
+				for _, c := range plan.Batch {
+					if c.Action == r53types.ChangeActionCreate && aws.ToString(c.ResourceRecordSet.Name) == tt.mergedAt {
+						merged = displayValues(*c.ResourceRecordSet)
+					}
+				}
+				if !slices.Equal(merged, tt.wantMerged) {
+					t.Errorf("merged set at %s = %q, want %q", tt.mergedAt, merged, tt.wantMerged)
+				}
+			}
+			if len(plan.Conflicts()) == 0 {
+				checkBatchConverges(t, tt.current, plan)
+			}
+		})
+	}
+}
+
+// TestPlanDNSRefusesApexMX: even a desired MX at the domain (which
+// DesiredRecords never returns) is a conflict, never a write.
+func TestPlanDNSRefusesApexMX(t *testing.T) {
+	plan := PlanDNS("example.com", []DNSRecord{{Name: "EXAMPLE.com.", Type: "MX", TTL: 300, Values: []string{"10 inbound-smtp.us-east-1.amazonaws.com"}}}, nil)
+	if len(plan.Batch) != 0 || len(plan.Conflicts()) != 1 {
+		t.Fatalf("plan = %+v, want one conflict and no batch", plan)
+	}
+}
+
+// checkPlanInvariants holds for every plan: no change to the apex MX, no
+// UPSERT, a TXT set deleted only with a CREATE that keeps its values, one
+// SPF per created set, no batch with a conflict.
+func checkPlanInvariants(t *testing.T, domain string, current []r53types.ResourceRecordSet, plan DNSPlan) {
+	t.Helper()
+	if len(plan.Conflicts()) > 0 && len(plan.Batch) > 0 {
+		t.Fatalf("a plan with conflicts has a batch: %+v", plan.Batch)
+	}
+	created := map[string][]string{}
+	for _, c := range plan.Batch {
+		rs := c.ResourceRecordSet
+		if c.Action == r53types.ChangeActionUpsert {
+			t.Fatalf("the batch UPSERTs %s", aws.ToString(rs.Name))
+		}
+		if rs.Type == r53types.RRTypeMx && normName(aws.ToString(rs.Name)) == normName(domain) {
+			t.Fatalf("the batch changes the MX at the domain: %+v", c)
+		}
+		if c.Action == r53types.ChangeActionCreate && rs.Type == r53types.RRTypeTxt {
+			vals := displayValues(*rs)
+			created[normName(aws.ToString(rs.Name))] = vals
+			spf := 0
+			for _, v := range vals {
+				if isSPF(v) {
+					spf++
+				}
+			}
+			if spf > 1 {
+				t.Fatalf("the batch creates %d SPF records at %s: %q", spf, aws.ToString(rs.Name), vals)
+			}
+		}
+	}
+	for _, c := range plan.Batch {
+		rs := c.ResourceRecordSet
+		if c.Action != r53types.ChangeActionDelete {
+			continue
+		}
+		if rs.Type != r53types.RRTypeTxt {
+			t.Fatalf("the batch deletes a %s set", rs.Type)
+		}
+		// The DELETE must carry the set exactly as it is.
+		found := false
+		for _, cur := range current {
+			if aws.ToString(cur.Name) == aws.ToString(rs.Name) && cur.Type == rs.Type {
+				found = aws.ToInt64(cur.TTL) == aws.ToInt64(rs.TTL) && slices.Equal(setValuesOf(cur), setValuesOf(*rs))
+			}
+		}
+		if !found {
+			t.Fatalf("the DELETE of %s does not match the current set exactly", aws.ToString(rs.Name))
+		}
+		after, ok := created[normName(aws.ToString(rs.Name))]
+		if !ok {
+			t.Fatalf("TXT set %s deleted and not re-created", aws.ToString(rs.Name))
+		}
+		for _, v := range displayValues(*rs) {
+			if !slices.Contains(after, v) && !(isSPF(v) && slices.Contains(after, addSPFInclude(v))) {
+				t.Fatalf("TXT value %q at %s is lost; after: %q", v, aws.ToString(rs.Name), after)
+			}
+		}
+	}
+}
+
+func setValuesOf(s r53types.ResourceRecordSet) []string {
+	var out []string
+	for _, r := range s.ResourceRecords {
+		out = append(out, aws.ToString(r.Value))
+	}
+	return out
+}
+
+// checkBatchConverges applies the batch to a FakeRoute53 holding current
+// (so Route 53's rules judge it) and plans again: everything is then
+// unchanged.
+func checkBatchConverges(t *testing.T, current []r53types.ResourceRecordSet, plan DNSPlan) {
+	t.Helper()
+	f := stepstest.NewFakeRoute53()
+	zone := f.AddZone(ptDomain, false)
+	for _, s := range current {
+		f.Put(zone, aws.ToString(s.Name), string(s.Type), aws.ToInt64(s.TTL), setValuesOf(s)...)
+	}
+	ctx := context.Background()
+	if len(plan.Batch) > 0 {
+		_, err := f.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+			HostedZoneId: aws.String(zone), ChangeBatch: &r53types.ChangeBatch{Changes: plan.Batch},
+		})
+		if err != nil {
+			t.Fatalf("Route 53 (fake) refuses the batch: %v", err)
+		}
+	}
+	sets, err := readSets(ctx, f, zone, ptDesired())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again := PlanDNS(ptDomain, ptDesired(), sets)
+	if len(again.Batch) != 0 {
+		t.Fatalf("after applying, the plan still changes: %+v", again.Changes)
+	}
+}
+
+func TestTXTQuoting(t *testing.T) {
+	tests := []struct{ text, quoted string }{
+		{"v=spf1 ~all", `"v=spf1 ~all"`},
+		{"", `""`},
+		{`a"b\c`, `"a\"b\\c"`},
+		{"café", `"caf\303\251"`},
+		{strings.Repeat("a", 256), `"` + strings.Repeat("a", 255) + `" "a"`},
+	}
+	for _, tt := range tests {
+		if got := TXTQuote(tt.text); got != tt.quoted {
+			t.Errorf("TXTQuote(%q) = %s, want %s", tt.text, got, tt.quoted)
+		}
+		if got := TXTUnquote(tt.quoted); got != tt.text {
+			t.Errorf("TXTUnquote(%s) = %q, want %q", tt.quoted, got, tt.text)
+		}
+	}
+	if got := TXTUnquote(`"ab" "cd"`); got != "abcd" {
+		t.Errorf("strings are joined: got %q", got)
+	}
+	if got := normName(`\052.Example.COM`); got != "*.example.com." {
+		t.Errorf("normName decodes escapes: got %q", got)
+	}
+}
+
+// FuzzPlanDNS builds a zone from the fuzzer's values and checks the
+// planner's promises on it: no panic, the invariants above, and a batch
+// that Route 53's rules accept and after which nothing is left to do.
+func FuzzPlanDNS(f *testing.F) {
+	f.Add("site-verification=x", "", "", "v=DMARC1; p=reject", "10 mx.example.net.", uint8(0))
+	f.Add("v=spf1 a ~all\nother", "10 feedback-smtp.us-east-1.amazonses.com.", "", "", "", uint8(1))
+	f.Add("", "", "wrong.target.example.", "", "", uint8(2))
+	f.Add("", "", "", "", "", uint8(4))
+	f.Fuzz(func(t *testing.T, mailTXT, mailMX, dkim1, dmarcTXT, apexMX string, flags uint8) {
+		var cur []r53types.ResourceRecordSet
+		add := func(name, typ string, raw string, quote bool) {
+			var vals []string
+			seen := map[string]bool{}
+			for _, v := range strings.Split(raw, "\n") {
+				if v == "" || len(v) > 1000 {
+					continue
+				}
+				if quote {
+					v = TXTQuote(v)
+				}
+				if !seen[v] {
+					seen[v] = true
+					vals = append(vals, v)
+				}
+			}
+			if len(vals) > 0 {
+				cur = append(cur, rrs(name, typ, 300, vals...))
+			}
+		}
+		add("mail.example.com.", "TXT", mailTXT, true)
+		add("_dmarc.example.com.", "TXT", dmarcTXT, true)
+		add("example.com.", "MX", apexMX, false)
+		if flags&1 != 0 {
+			add("mail.example.com.", "MX", mailMX, false)
+		} else if flags&2 != 0 {
+			add("mail.example.com.", "CNAME", strings.SplitN(mailMX, "\n", 2)[0], false)
+		}
+		if flags&4 != 0 {
+			add(dkimName(ptTok1), "TXT", dkim1, true)
+		} else {
+			add(dkimName(ptTok1), "CNAME", strings.SplitN(dkim1, "\n", 2)[0], false)
+		}
+		plan := PlanDNS(ptDomain, ptDesired(), cur)
+		if len(plan.Changes) != len(ptDesired()) {
+			t.Fatalf("%d changes for %d records", len(plan.Changes), len(ptDesired()))
+		}
+		checkPlanInvariants(t, ptDomain, cur, plan)
+		if len(plan.Conflicts()) == 0 {
+			checkBatchConverges(t, cur, plan)
+		}
+	})
+}
