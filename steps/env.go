@@ -71,6 +71,9 @@ type Options struct {
 	// RequestProduction asks SES for production access (with consent).
 	RequestProduction bool
 	Production        ProductionRequest
+	// VerifyRecipient is an email address to verify as an SES identity, so
+	// a sandboxed account can send test mail to it (SES mails it a link).
+	VerifyRecipient string
 }
 
 // ProductionRequest holds the fields of an SES production-access request.

@@ -1,0 +1,344 @@
+package steps
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+)
+
+// Sandbox reports the account's SES sending status in the region
+// (production access or the sandbox, quotas, a review under way) and, only
+// with consent, requests production access or verifies one recipient
+// address for sandbox testing. Being in the sandbox is a state to report,
+// not an error: the step is Done there unless the operator asked for a
+// change. Use it as &Sandbox{}: it remembers that it offered production
+// access, so a run asks once.
+type Sandbox struct {
+	offered bool
+}
+
+// ID is the step's stable key.
+func (*Sandbox) ID() string { return "sandbox" }
+
+// Title is the step's name for the operator.
+func (*Sandbox) Title() string { return "Report the SES sending status" }
+
+// sandboxMeaning says what the sandbox means in practice.
+func sandboxMeaning(region string, rep *SandboxReport) string {
+	return fmt.Sprintf("in the SES sandbox in %s: mail goes only to verified addresses (and the mailbox simulator), at most %s a day and %s a second; "+
+		"mail to anyone else bounces with `554 Message rejected: Email address is not verified`",
+		region, quota(rep.Max24HourSend, 200), quota(rep.MaxSendRate, 1))
+}
+
+func quota(v, fallback float64) string {
+	switch {
+	case v < 0:
+		return "unlimited"
+	case v == 0:
+		v = fallback
+	}
+	return strings.TrimSuffix(strings.TrimRight(fmt.Sprintf("%.2f", v), "0"), ".")
+}
+
+// readSandbox asks SES for the account's status and records it.
+func readSandbox(ctx context.Context, env *Env) (*SandboxReport, error) {
+	out, err := env.Clients.SES.GetAccount(ctx, &sesv2.GetAccountInput{})
+	if err != nil {
+		return nil, Explain("ses:GetAccount", env.Answers.Region, err)
+	}
+	rep := sandboxReport(out)
+	env.Facts.Sandbox = rep
+	return rep, nil
+}
+
+// recipientState says whether the recipient address to verify needs
+// creating (true), and a line about where it stands.
+func recipientState(ctx context.Context, env *Env) (bool, string, error) {
+	addr := env.Options.VerifyRecipient
+	if addr == "" {
+		return false, "", nil
+	}
+	if err := ValidateEmail(addr); err != nil {
+		var ie *InputError
+		if errors.As(err, &ie) {
+			ie.Field, ie.Flag = "verify-recipient", "--verify-recipient"
+		}
+		return false, "", err
+	}
+	out, err := env.Clients.SES.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(addr)})
+	var nf *sestypes.NotFoundException
+	switch {
+	case errors.As(err, &nf):
+		return true, "", nil
+	case err != nil:
+		return false, "", Explain("ses:GetEmailIdentity", addr, err)
+	case out.VerifiedForSendingStatus:
+		return false, fmt.Sprintf("%s is verified: sandbox test mail can go to it", addr), nil
+	default:
+		return false, fmt.Sprintf("SES mailed a verification link to %s: open it, then test mail can go to that address", addr), nil
+	}
+}
+
+// Check reports the sending status and publishes it. In an interactive
+// run of a sandboxed account it offers (once) to request production
+// access.
+func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
+	region := env.Answers.Region
+	rep := env.Facts.Sandbox
+	if rep == nil {
+		var err error
+		if rep, err = readSandbox(ctx, env); err != nil {
+			return Result{}, err
+		}
+	}
+	env.Publish("sandbox", rep)
+
+	var res Result
+	if !rep.SendingEnabled {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("SES sending is paused for this account in %s: mail will be refused until AWS re-enables it", region))
+	}
+	if rep.ProductionAccess {
+		res.Status = StatusDone
+		res.Detail = fmt.Sprintf("production access in %s: %s of %s messages sent in the last 24 hours, up to %s a second",
+			region, quota(rep.SentLast24Hours, 0), quota(rep.Max24HourSend, 0), quota(rep.MaxSendRate, 0))
+		return res, nil
+	}
+
+	needRecipient, recipientLine, err := recipientState(ctx, env)
+	if err != nil {
+		return Result{}, err
+	}
+	if recipientLine != "" {
+		res.Warnings = append(res.Warnings, recipientLine)
+	}
+	pending := rep.ReviewStatus == string(sestypes.ReviewStatusPending)
+	if !pending && !env.Options.RequestProduction && !env.Options.NoInput && !env.Options.DryRun && !s.offered {
+		s.offered = true
+		ok, err := env.Prompt.Confirm(ctx, Question{
+			ID: "request-production", Step: "sandbox", Title: "Request SES production access now?",
+			Detail: "This account is " + sandboxMeaning(region, rep) + ". AWS reviews a request in about a day; sesame needs the mail type, your website and a short use case.",
+			Flag:   "--request-production", Default: "n",
+		})
+		var ie *InputError
+		switch {
+		case errors.As(err, &ie): // a front end that cannot ask: not an error here
+		case err != nil:
+			return Result{}, err
+		case ok:
+			env.Options.RequestProduction = true
+		}
+	}
+
+	res.Status = StatusDone
+	switch {
+	case pending:
+		res.Detail = fmt.Sprintf("%s; production access requested (case %s) and under review by AWS", sandboxMeaning(region, rep), firstNonEmpty(rep.CaseID, "id not given"))
+	case env.Options.RequestProduction:
+		res.Status = StatusTodo
+		res.Detail = sandboxMeaning(region, rep) + "; production access will be requested"
+	default:
+		res.Detail = sandboxMeaning(region, rep)
+		hint := "to send to anyone, request production access: run sesame with --request-production (and --mail-type, --website-url, --use-case), or use the SES console's Get set up page"
+		if rep.ReviewStatus == string(sestypes.ReviewStatusDenied) || rep.ReviewStatus == string(sestypes.ReviewStatusFailed) {
+			hint = fmt.Sprintf("the last production-access request (case %s) was %s: answer AWS in that support case, or request again with --request-production", firstNonEmpty(rep.CaseID, "?"), rep.ReviewStatus)
+		}
+		res.Warnings = append(res.Warnings, hint)
+	}
+	if needRecipient {
+		res.Status = StatusTodo
+		res.Detail += fmt.Sprintf("; %s will be verified for test mail", env.Options.VerifyRecipient)
+	}
+	return res, nil
+}
+
+// Plan shows the production-access request (asking for missing fields)
+// and the recipient to verify.
+func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
+	region := env.Answers.Region
+	var p Plan
+	rep := env.Facts.Sandbox
+	if env.Options.RequestProduction && rep != nil && !rep.ProductionAccess && rep.ReviewStatus != string(sestypes.ReviewStatusPending) {
+		if !env.Options.DryRun {
+			if err := askProduction(ctx, env); err != nil {
+				return Plan{}, err
+			}
+		}
+		pr := env.Options.Production
+		lines := []string{
+			"mail type: " + firstNonEmpty(pr.MailType, "(missing: --mail-type)"),
+			"website: " + firstNonEmpty(pr.WebsiteURL, "(missing: --website-url)"),
+			"use case: " + firstNonEmpty(pr.UseCase, "(none)"),
+			"contact language: " + firstNonEmpty(pr.ContactLanguage, "EN"),
+			"contacts: " + firstNonEmpty(strings.Join(pr.Contacts, ", "), "(none)"),
+		}
+		p.Changes = append(p.Changes, Change{Action: ActionRequest, Resource: "account", Name: "SES production access in " + region,
+			Value: strings.Join(lines, "\n"), Note: "AWS reviews the request, usually within a day; the case id is kept in the state file"})
+	}
+	if need, _, err := recipientState(ctx, env); err != nil {
+		return Plan{}, err
+	} else if need {
+		p.Changes = append(p.Changes, Change{Action: ActionCreate, Resource: "ses-identity", Name: env.Options.VerifyRecipient,
+			Note: "SES mails a verification link to this address; once opened, sandbox test mail can go to it"})
+	}
+	if len(p.Changes) > 0 {
+		p.NeedsApproval = true
+		var what []string
+		for _, c := range p.Changes {
+			what = append(what, string(c.Action)+" "+c.Name)
+		}
+		p.Summary = strings.Join(what, "; ")
+	}
+	return p, nil
+}
+
+// askProduction fills the missing fields of the production request by
+// asking (a --no-input run fails naming the flag); the optional ones are
+// asked only in an interactive run.
+func askProduction(ctx context.Context, env *Env) error {
+	pr := &env.Options.Production
+	pr.MailType = strings.ToUpper(strings.TrimSpace(pr.MailType))
+	if pr.MailType == "" {
+		v, err := env.Prompt.Choose(ctx, Question{ID: "mail-type", Step: "sandbox", Title: "What mail will you send?", Flag: "--mail-type",
+			Detail: "AWS asks this to review the request."}, []Option{
+			{Value: string(sestypes.MailTypeTransactional), Label: "Transactional", Detail: "receipts, password resets, alerts: mail a recipient expects"},
+			{Value: string(sestypes.MailTypeMarketing), Label: "Marketing", Detail: "newsletters and promotions"},
+		})
+		if err != nil {
+			return err
+		}
+		pr.MailType = v
+	}
+	if pr.WebsiteURL == "" {
+		v, err := env.Prompt.Input(ctx, Question{ID: "website-url", Step: "sandbox", Title: "Your website's URL", Flag: "--website-url",
+			Detail: "AWS looks at it to see who sends the mail."}, ValidateWebsiteURL)
+		if err != nil {
+			return err
+		}
+		pr.WebsiteURL = strings.TrimSpace(v)
+	}
+	if !env.Options.NoInput && pr.UseCase == "" {
+		v, err := env.Prompt.Input(ctx, Question{ID: "use-case", Step: "sandbox", Title: "How will you send mail, and to whom?", Flag: "--use-case",
+			Detail: "A few sentences: who gets the mail, how they signed up, how you handle bounces and complaints. Reviews with a clear use case are granted sooner."}, nil)
+		if err != nil {
+			return err
+		}
+		pr.UseCase = strings.TrimSpace(v)
+	}
+	if !env.Options.NoInput && pr.Contacts == nil {
+		v, err := env.Prompt.Input(ctx, Question{ID: "contact-email", Step: "sandbox", Title: "Extra contact email addresses (comma-separated, may be empty)", Flag: "--contact-email"},
+			func(s string) error {
+				for _, a := range splitList(s) {
+					if err := ValidateEmail(a); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		if err != nil {
+			return err
+		}
+		pr.Contacts = splitList(v)
+	}
+	return validateProduction(*pr)
+}
+
+func splitList(s string) []string {
+	out := []string{}
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// validateProduction checks a production request before it reaches AWS.
+func validateProduction(pr ProductionRequest) error {
+	switch sestypes.MailType(strings.ToUpper(pr.MailType)) {
+	case sestypes.MailTypeMarketing, sestypes.MailTypeTransactional:
+	default:
+		msg := fmt.Sprintf("%q is not a mail type: use TRANSACTIONAL or MARKETING", pr.MailType)
+		if pr.MailType == "" {
+			msg = "a mail type is required: use TRANSACTIONAL or MARKETING"
+		}
+		return &InputError{Field: "mail-type", Flag: "--mail-type", Msg: msg}
+	}
+	if err := ValidateWebsiteURL(pr.WebsiteURL); err != nil {
+		return err
+	}
+	switch strings.ToUpper(pr.ContactLanguage) {
+	case "", "EN", "JA":
+	default:
+		return &InputError{Field: "contact-language", Flag: "--contact-language", Msg: fmt.Sprintf("%q is not a contact language SES offers: use EN or JA", pr.ContactLanguage)}
+	}
+	for _, c := range pr.Contacts {
+		if err := ValidateEmail(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Apply verifies the recipient and requests production access. A request
+// already under review (ConflictException) is reported as pending review,
+// not as an error.
+func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
+	need, _, err := recipientState(ctx, env)
+	if err != nil {
+		return err
+	}
+	if need {
+		addr := env.Options.VerifyRecipient
+		_, err := env.Clients.SES.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(addr)})
+		var exists *sestypes.AlreadyExistsException
+		if err != nil && !errors.As(err, &exists) {
+			return Explain("ses:CreateEmailIdentity", addr, err)
+		}
+		env.Info("sandbox", "SES mailed a verification link to %s: open it to receive sandbox test mail", addr)
+	}
+	rep, err := readSandbox(ctx, env)
+	if err != nil {
+		return err
+	}
+	if !env.Options.RequestProduction || rep.ProductionAccess || rep.ReviewStatus == string(sestypes.ReviewStatusPending) {
+		return nil
+	}
+	pr := env.Options.Production
+	if err := validateProduction(pr); err != nil {
+		return err
+	}
+	in := &sesv2.PutAccountDetailsInput{
+		MailType:                        sestypes.MailType(strings.ToUpper(pr.MailType)),
+		WebsiteURL:                      aws.String(strings.TrimSpace(pr.WebsiteURL)),
+		ContactLanguage:                 sestypes.ContactLanguage(strings.ToUpper(firstNonEmpty(pr.ContactLanguage, "EN"))),
+		AdditionalContactEmailAddresses: pr.Contacts,
+		ProductionAccessEnabled:         aws.Bool(true),
+	}
+	if pr.UseCase != "" {
+		in.UseCaseDescription = aws.String(pr.UseCase)
+	}
+	_, err = env.Clients.SES.PutAccountDetails(ctx, in)
+	var conflict *sestypes.ConflictException
+	underReview := errors.As(err, &conflict)
+	if err != nil && !underReview {
+		return Explain("ses:PutAccountDetails", env.Answers.Region, err)
+	}
+	if rep, err = readSandbox(ctx, env); err != nil {
+		return err
+	}
+	if underReview {
+		env.Info("sandbox", "a production-access request is already under review for this account in %s", env.Answers.Region)
+		if rep.ReviewStatus != string(sestypes.ReviewStatusPending) {
+			rep.ReviewStatus = string(sestypes.ReviewStatusPending) // SES said so, even if GetAccount lags
+		}
+	}
+	if rep.CaseID != "" {
+		env.Record.ProductionCaseID = rep.CaseID
+	}
+	return env.SaveState()
+}
