@@ -79,7 +79,10 @@ type (
 		Name            string   `xml:"Name"`
 		Type            string   `xml:"Type"`
 		TTL             int64    `xml:"TTL"`
-		ResourceRecords []string `xml:"ResourceRecords>ResourceRecord>Value"`
+		ResourceRecords []xmlRecord `xml:"ResourceRecords>ResourceRecord"`
+	}
+	xmlRecord struct {
+		Value string `xml:"Value"`
 	}
 )
 
@@ -413,9 +416,11 @@ func (s *Sim) r53ListResourceRecordSets(r *request, parts []string) (reply, *api
 	}
 	for _, k := range keys {
 		set := z.Sets[k]
-		out.ResourceRecordSets = append(out.ResourceRecordSets, xmlRRSet{
-			Name: encodeName(set.Name), Type: set.Type, TTL: set.TTL, ResourceRecords: append([]string(nil), set.Values...),
-		})
+		x := xmlRRSet{Name: encodeName(set.Name), Type: set.Type, TTL: set.TTL}
+		for _, v := range set.Values {
+			x.ResourceRecords = append(x.ResourceRecords, xmlRecord{v})
+		}
+		out.ResourceRecordSets = append(out.ResourceRecordSets, x)
 	}
 	return restXMLReply(200, "ListResourceRecordSetsResponse", out)
 }
