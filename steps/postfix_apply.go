@@ -80,24 +80,28 @@ func (p PostfixInstall) Preflight() error {
 	return nil
 }
 
-// Current returns the values Postfix uses now for the settings (postconf
-// -h: explicit or default).
+// Current returns the values Postfix uses now for the settings (explicit
+// or default).
 func (p PostfixInstall) Current(ctx context.Context, settings []PostfixSetting) (map[string]string, error) {
 	names := make([]string, len(settings))
 	for i, s := range settings {
 		names[i] = s.Name
 	}
-	out, err := p.run(ctx, "postconf", append([]string{"-h"}, names...)...)
+	out, err := p.run(ctx, "postconf", names...)
 	if err != nil {
 		return nil, fmt.Errorf("read the Postfix settings: %w", err)
 	}
-	lines := strings.Split(strings.TrimRight(out, "\n"), "\n")
-	if len(lines) != len(names) {
-		return nil, fmt.Errorf("read the Postfix settings: postconf printed %d values for %d names", len(lines), len(names))
-	}
+	// "name = value" lines; an empty value prints as "name =".
 	cur := map[string]string{}
-	for i, n := range names {
-		cur[n] = strings.TrimSpace(lines[i])
+	for _, line := range strings.Split(out, "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			cur[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	for _, n := range names {
+		if _, ok := cur[n]; !ok {
+			return nil, fmt.Errorf("read the Postfix settings: postconf did not print %s: is this Postfix too old for it?", n)
+		}
 	}
 	return cur, nil
 }
@@ -225,7 +229,18 @@ func (p PostfixInstall) Apply(ctx context.Context, c RelayConfig) (PostfixApplie
 	if passwdChanged {
 		passwd := filepath.Join(p.dir(), SASLPasswdFile)
 		if old, err := os.ReadFile(passwd); err == nil {
-			restores = append(restores, func() error { return installRootFile(passwd, old, 0o600) })
+			restores = append(restores, func() error {
+				if err := installRootFile(passwd, old, 0o600); err != nil {
+					return err
+				}
+				_, err := p.run(ctx, "postmap", "hash:"+passwd)
+				return err
+			})
+		} else {
+			// There was none: restoring means removing the new one and its map.
+			restores = append(restores, func() error {
+				return errors.Join(removeIfExists(passwd), removeIfExists(passwd+".db"))
+			})
 		}
 		if err := installRootFile(passwd, []byte(c.SASLPasswd()), 0o600); err != nil {
 			return res, restore(err)
@@ -298,4 +313,11 @@ func copyFile(src, dst string) error {
 		return err
 	}
 	return installRootFile(dst, data, st.Mode().Perm())
+}
+
+func removeIfExists(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
 }

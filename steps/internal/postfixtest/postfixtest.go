@@ -1,0 +1,244 @@
+// Package postfixtest runs a private Postfix instance for tests: its own
+// configuration, queue and data directories in a temporary directory, no
+// listening smtpd, mail injected with its sendmail. It needs root and
+// Debian's postfix and libsasl2-modules (or the same on another
+// distribution); Skip says when they are missing.
+package postfixtest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Sbin is where Postfix's commands are.
+const Sbin = "/usr/sbin"
+
+// Missing says what this machine lacks to run a private Postfix, or "".
+func Missing() string {
+	if os.Geteuid() != 0 {
+		return "not root: a private Postfix instance needs root to start"
+	}
+	for _, tool := range []string{"postfix", "postmap", "postconf", "postqueue", "sendmail"} {
+		if _, err := os.Stat(filepath.Join(Sbin, tool)); err != nil {
+			return fmt.Sprintf("%s/%s is missing: install Postfix (apt-get install postfix)", Sbin, tool)
+		}
+	}
+	if _, err := user.Lookup("postfix"); err != nil {
+		return "no postfix user: install Postfix (apt-get install postfix)"
+	}
+	plugins, _ := filepath.Glob("/usr/lib*/*/sasl2/libplain.so*")
+	more, _ := filepath.Glob("/usr/lib*/sasl2/libplain.so*")
+	if len(plugins)+len(more) == 0 {
+		return "the Cyrus SASL PLAIN plugin is missing: install libsasl2-modules (or cyrus-sasl-plain)"
+	}
+	return ""
+}
+
+// Skip skips the test when a private Postfix cannot run here.
+func Skip(t testing.TB) {
+	t.Helper()
+	if why := Missing(); why != "" {
+		t.Skip("real-Postfix test skipped: " + why)
+	}
+}
+
+// Instance is a private Postfix.
+type Instance struct {
+	// Dir holds everything; ConfDir is its config_directory.
+	Dir, ConfDir, QueueDir string
+	// LogFile is its maillog_file.
+	LogFile string
+	t       testing.TB
+	started bool
+}
+
+// New prepares (but does not start) an instance with a base main.cf:
+// loopback only, no local delivery, its own directories, fast retries, and
+// a master.cf without inet services or chroot (the SASL plugins and the CA
+// file must be reachable). Stopping and removal are registered with
+// t.Cleanup.
+func New(t testing.TB) *Instance {
+	t.Helper()
+	Skip(t)
+	// Not t.TempDir: its parents are 0700 and Postfix's unprivileged
+	// daemons must reach the queue.
+	dir, err := os.MkdirTemp("", "sesame-postfix-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := &Instance{Dir: dir, ConfDir: filepath.Join(dir, "conf"), QueueDir: filepath.Join(dir, "queue"),
+		LogFile: filepath.Join(dir, "maillog"), t: t}
+	t.Cleanup(func() {
+		in.Stop()
+		if !t.Failed() {
+			os.RemoveAll(dir)
+		} else {
+			t.Logf("private Postfix left in %s for inspection; its log:\n%s", dir, in.Log())
+		}
+	})
+	data := filepath.Join(dir, "data")
+	for _, d := range []string{in.ConfDir, in.QueueDir, data} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pf, err := user.Lookup("postfix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(pf.Uid)
+	if err := os.Chown(data, uid, -1); err != nil {
+		t.Fatal(err)
+	}
+	mainCF := strings.Join([]string{
+		"compatibility_level = 3.6",
+		"queue_directory = " + in.QueueDir,
+		"data_directory = " + data,
+		"mail_owner = postfix",
+		"setgid_group = postdrop",
+		"inet_interfaces = loopback-only",
+		"inet_protocols = ipv4",
+		"myhostname = sesame-test.localdomain",
+		"mydestination =",
+		"alias_maps =",
+		"alias_database =",
+		"master_service_disable = inet",
+		"maillog_file = " + in.LogFile,
+		"maillog_file_prefixes = " + dir,
+		"queue_run_delay = 2s",
+		"minimal_backoff_time = 2s",
+		"maximal_backoff_time = 4s",
+		"smtp_connect_timeout = 5s",
+		"",
+	}, "\n")
+	if err := os.WriteFile(filepath.Join(in.ConfDir, "main.cf"), []byte(mainCF), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	master, err := os.ReadFile("/etc/postfix/master.cf")
+	if err != nil {
+		t.Skipf("real-Postfix test skipped: no /etc/postfix/master.cf to start from: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(in.ConfDir, "master.cf"), privateMaster(master), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// privateMaster drops inet services and turns chroot off in every service.
+func privateMaster(master []byte) []byte {
+	var b bytes.Buffer
+	sc := bufio.NewScanner(bytes.NewReader(master))
+	skipping := false
+	for sc.Scan() {
+		line := sc.Text()
+		if line != "" && (line[0] == ' ' || line[0] == '\t') {
+			if !skipping {
+				b.WriteString(line + "\n")
+			}
+			continue
+		}
+		skipping = false
+		f := strings.Fields(line)
+		if len(f) >= 8 && !strings.HasPrefix(line, "#") {
+			if f[1] == "inet" {
+				skipping = true
+				continue
+			}
+			f[4] = "n"
+			line = strings.Join(f, "  ")
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.Bytes()
+}
+
+// Run runs a Postfix command with -c ConfDir (sendmail takes -C) and
+// returns its combined output.
+func (in *Instance) Run(name string, args ...string) (string, error) {
+	flag := "-c"
+	if name == "sendmail" {
+		flag = "-C"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, filepath.Join(Sbin, name), append([]string{flag, in.ConfDir}, args...)...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+// Start starts the instance.
+func (in *Instance) Start() {
+	in.t.Helper()
+	if _, err := in.Run("postfix", "start"); err != nil {
+		in.t.Fatalf("start the private Postfix: %v\n%s", err, in.Log())
+	}
+	in.started = true
+}
+
+// Stop stops the instance if it runs.
+func (in *Instance) Stop() {
+	if in.started {
+		_, _ = in.Run("postfix", "stop")
+		in.started = false
+	}
+}
+
+// Sendmail injects a message with the instance's sendmail.
+func (in *Instance) Sendmail(from, to, subject, body string) {
+	in.t.Helper()
+	msg := fmt.Sprintf("From: <%s>\nTo: <%s>\nSubject: %s\n\n%s\n", from, to, subject, body)
+	cmd := exec.Command(filepath.Join(Sbin, "sendmail"), "-C", in.ConfDir, "-f", from, to)
+	cmd.Stdin = strings.NewReader(msg)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		in.t.Fatalf("sendmail: %v: %s", err, out)
+	}
+}
+
+// Queue is postqueue -p: the messages waiting, with why they wait.
+func (in *Instance) Queue() string {
+	out, err := in.Run("postqueue", "-p")
+	if err != nil {
+		return err.Error()
+	}
+	return out
+}
+
+// Flush asks Postfix to retry the deferred mail now.
+func (in *Instance) Flush() { _, _ = in.Run("postqueue", "-f") }
+
+// Log is the instance's maillog so far.
+func (in *Instance) Log() string {
+	data, _ := os.ReadFile(in.LogFile)
+	return string(data)
+}
+
+// WaitFor polls cond every 250 ms until it holds or limit passes; it
+// reports whether it held.
+func WaitFor(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}

@@ -1,0 +1,257 @@
+package steps_test
+
+import (
+	"context"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+
+	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awssim"
+	"github.com/sesame-tool/sesame/steps/internal/postfixtest"
+)
+
+// operatorCreds are the operator's credentials toward the Sim (it accepts
+// any signature).
+var operatorCreds = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "AKIATESTOPERATOR0000", SecretAccessKey: "operator-secret"}, nil
+})
+
+// simAccount serves the Sim on a loopback HTTP endpoint and creates what
+// the wizard's AWS steps would: an IAM user and access key through the real
+// IAM SDK client, and example.com verified in SES (identity, DKIM CNAMEs in
+// its hosted zone).
+func simAccount(t *testing.T, sim *awssim.Sim) (keyID, secret string) {
+	t.Helper()
+	srv := httptest.NewServer(sim)
+	t.Cleanup(func() { sim.Release(); srv.Close() })
+	ctx := context.Background()
+	ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: operatorCreds})
+	if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ses-smtp-example-com")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ses-smtp-example-com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := sesv2.New(sesv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: operatorCreds})
+	id, err := sc.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	zone := sim.CreateZone("example.com", false)
+	for _, tok := range id.DkimAttributes.Tokens {
+		if err := sim.PutRecordSet(zone, tok+"._domainkey.example.com", "CNAME", 300, tok+".dkim.amazonses.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !postfixtest.WaitFor(10*time.Second, func() bool {
+		got, err := sc.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("example.com")})
+		return err == nil && got.VerifiedForSendingStatus
+	}) {
+		t.Fatal("example.com did not verify in the Sim")
+	}
+	return aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
+}
+
+// simSMTP is the Sim's SES-like SMTP endpoint for a region.
+type simSMTP struct {
+	addr, certFile string
+	sim            *awssim.Sim
+}
+
+func startSimSMTP(t *testing.T, sim *awssim.Sim, region string) simSMTP {
+	t.Helper()
+	// The certificate sits beside the private Postfix's files, which its
+	// smtp client must be able to read.
+	dir, err := os.MkdirTemp("", "sesame-smtp-cert-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(dir, 0o755)
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	cert := filepath.Join(dir, "sim-smtp.pem")
+	addr, stop, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: "127.0.0.1:0", Region: region, CertOut: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return simSMTP{addr: addr, certFile: cert, sim: sim}
+}
+
+// settingsMap is the name → value of main.cf lines.
+func settingsMap(text string) map[string]string {
+	m := map[string]string{}
+	for _, line := range strings.Split(text, "\n") {
+		if k, v, ok := strings.Cut(line, " = "); ok && !strings.HasPrefix(line, "#") {
+			m[strings.TrimSpace(k)] = strings.TrimSpace(v)
+		}
+	}
+	return m
+}
+
+// TestRealPostfixRelay is the relay proven end to end: a private Debian
+// Postfix, configured with the settings and sasl_passwd sesame wrote
+// (relay host pointed at the simulated SES SMTP endpoint, its certificate
+// as the CA file), relays a message that the endpoint receives
+// authenticated with the new access key; with a password derived for
+// another region Postfix gets 535 and the message stays deferred.
+func TestRealPostfixRelay(t *testing.T) {
+	postfixtest.Skip(t)
+	ctx := context.Background()
+	sim := awssim.New(awssim.Options{})
+	keyID, secret := simAccount(t, sim)
+	ses := startSimSMTP(t, sim, "us-east-1")
+
+	// What sesame writes: the smtp-user step's sasl_passwd, then the relay
+	// step's files (login test off: the real SES host is not reachable here).
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: steps.SMTPHost("us-east-1"), Port: 587,
+		Username: keyID, Password: steps.Secret(steps.SMTPPassword(secret, "us-east-1"))}); err != nil {
+		t.Fatal(err)
+	}
+	pf := postfixtest.New(t)
+	env := steps.NewEnv(steps.Clients{}, &steps.Answers{Domain: "example.com", Region: "us-east-1", OutDir: out},
+		steps.Options{NoSMTPTest: true, PostfixDir: pf.ConfDir})
+	if _, err := (&steps.Runner{Steps: []steps.Step{&steps.Relay{}}}).Run(ctx, env); err != nil {
+		t.Fatal(err)
+	}
+	written, err := os.ReadFile(filepath.Join(out, steps.MainCFSnippetFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := steps.ReadSASLPasswd(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The same files, except that the relay host is the simulator's
+	// endpoint (one string in relayhost and sasl_passwd) and its
+	// certificate is the CA file.
+	host, portStr, _ := net.SplitHostPort(ses.addr)
+	port, _ := strconv.Atoi(portStr)
+	cfg := steps.RelayConfig{Region: "us-east-1", Port: port, Host: host, Username: entry.Username, Password: entry.Password,
+		PostfixDir: pf.ConfDir, CAFile: ses.certFile}
+	want, got := settingsMap(string(written)), settingsMap(cfg.MainCF())
+	for k, v := range want {
+		switch k {
+		case "relayhost":
+			if got[k] != "["+host+"]:"+portStr {
+				t.Fatalf("relayhost %q", got[k])
+			}
+		case "smtp_tls_CAfile":
+			if got[k] != ses.certFile {
+				t.Fatalf("CA file %q", got[k])
+			}
+		default:
+			if got[k] != v {
+				t.Fatalf("%s = %q in the private config, %q in sesame's files", k, got[k], v)
+			}
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("settings differ: %v vs %v", got, want)
+	}
+
+	// Install them with --apply-postfix's code, into the stopped instance.
+	inst := steps.PostfixInstall{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}
+	diff, err := inst.Diff(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff[0].Name != "relayhost" || diff[0].Action != steps.ActionUpdate || diff[0].Current != "" || diff[0].Value != cfg.RelayHost() {
+		t.Errorf("diff starts with %+v, want relayhost \"\" → %s", diff[0], cfg.RelayHost())
+	}
+	applied, err := inst.Apply(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !applied.Changed || applied.Backup == "" || applied.Reloaded {
+		t.Errorf("first apply = %+v, want a change, a backup and no reload (not running)", applied)
+	}
+	installed, err := os.ReadFile(filepath.Join(pf.ConfDir, steps.SASLPasswdFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sesames, _ := os.ReadFile(filepath.Join(out, steps.SASLPasswdFile))
+	if string(installed) != strings.Replace(string(sesames), steps.RelayHostField(steps.SMTPHost("us-east-1"), 587), cfg.RelayHost(), 1) {
+		t.Fatalf("installed sasl_passwd is not sesame's with the host replaced")
+	}
+	for _, f := range []string{steps.SASLPasswdFile, steps.SASLPasswdFile + ".db"} {
+		if st, err := os.Stat(filepath.Join(pf.ConfDir, f)); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v, want 0600", f, st, err)
+		}
+	}
+	if again, err := inst.Apply(ctx, cfg); err != nil || again.Changed {
+		t.Errorf("second apply = %+v, %v; want no change", again, err)
+	}
+
+	pf.Start()
+	pf.Sendmail("sesame-test@example.com", "success@simulator.amazonses.com", "relay test", "through the simulator")
+	if !postfixtest.WaitFor(60*time.Second, func() bool { return len(ses.sim.Messages()) == 1 }) {
+		t.Fatalf("the simulator received nothing in 60 s; queue:\n%s", pf.Queue())
+	}
+	m := ses.sim.Messages()[0]
+	if m.AuthUser != keyID || !strings.Contains(string(m.Data), "Subject: relay test") {
+		t.Fatalf("received %+v, want a message authenticated as %s", m, keyID)
+	}
+
+	// A password for another region: SES answers 535, the mail waits.
+	cfg.Password = steps.Secret(steps.SMTPPassword(secret, "us-west-2"))
+	if applied, err := inst.Apply(ctx, cfg); err != nil || !applied.Reloaded {
+		t.Fatalf("apply the wrong password = %+v, %v; want a reload", applied, err)
+	}
+	pf.Sendmail("sesame-test@example.com", "success@simulator.amazonses.com", "wrong region", "must stay queued")
+	if !postfixtest.WaitFor(60*time.Second, func() bool {
+		return strings.Contains(pf.Log(), "535") && strings.Contains(pf.Queue(), "Authentication Credentials Invalid")
+	}) {
+		t.Fatalf("no deferred 535 in 60 s; queue:\n%s\nlog:\n%s", pf.Queue(), pf.Log())
+	}
+	if n := len(ses.sim.Messages()); n != 1 {
+		t.Errorf("the simulator received %d messages, want only the first", n)
+	}
+	for _, line := range strings.Split(pf.Log(), "\n") {
+		if strings.Contains(line, "status=") {
+			t.Log(line)
+		}
+	}
+	if !strings.Contains(pf.Queue(), "1 Request") {
+		t.Errorf("the message did not stay deferred:\n%s", pf.Queue())
+	}
+}
+
+// TestRealPostfixApplyRestores breaks the instance so that postfix check
+// fails, and checks that --apply-postfix puts main.cf back as it was.
+func TestRealPostfixApplyRestores(t *testing.T) {
+	postfixtest.Skip(t)
+	pf := postfixtest.New(t)
+	mainCF := filepath.Join(pf.ConfDir, "main.cf")
+	f, err := os.OpenFile(mainCF, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString("queue_directory = /nonexistent/sesame-queue\n")
+	f.Close()
+	before, _ := os.ReadFile(mainCF)
+	cfg := steps.RelayConfig{Region: "eu-west-1", Username: "AKIAIOSFODNN7EXAMPLE", Password: "BPW", PostfixDir: pf.ConfDir}
+	_, err = steps.PostfixInstall{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}.Apply(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "postfix check refused") || !strings.Contains(err.Error(), "restored") {
+		t.Fatalf("Apply = %v, want a refused check and a restore", err)
+	}
+	after, _ := os.ReadFile(mainCF)
+	if string(after) != string(before) {
+		t.Errorf("main.cf was not restored:\n%s", after)
+	}
+	if _, err := os.Stat(filepath.Join(pf.ConfDir, steps.SASLPasswdFile)); !os.IsNotExist(err) {
+		t.Errorf("a sasl_passwd stayed behind after the restore: %v", err)
+	}
+}
