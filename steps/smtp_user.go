@@ -190,7 +190,8 @@ func (s SMTPUser) Check(ctx context.Context, env *Env) (Result, error) {
 	// record left its intent: finish the record now.
 	rec := env.Record
 	if rec.AccessKeyID != st.entry.Username || rec.KeyIntent != nil || rec.Files[RoleSASLPasswd] != st.path {
-		if rec.KeyIntent != nil && !slices.Contains(rec.KeysCreated, st.entry.Username) {
+		i := slices.IndexFunc(st.keys, func(k accessKey) bool { return k.ID == st.entry.Username })
+		if i >= 0 && madeDuringIntent(rec.KeyIntent, st.name, st.keys[i]) && !slices.Contains(rec.KeysCreated, st.entry.Username) {
 			rec.KeysCreated = append(rec.KeysCreated, st.entry.Username)
 		}
 		rec.AccessKeyID, rec.KeyIntent = st.entry.Username, nil

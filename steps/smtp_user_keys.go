@@ -67,12 +67,19 @@ func findOrphans(rec *Record, user string, keys []accessKey, inFile, path string
 		switch {
 		case slices.Contains(rec.KeysCreated, k.ID):
 			out = append(out, orphanKey{k.ID, fmt.Sprintf("made by sesame; its password is no longer in %s", path)})
-		case rec.KeyIntent != nil && strings.EqualFold(rec.KeyIntent.UserName, user) &&
-			!k.Created.Before(rec.KeyIntent.StartedAt.Add(-intentSkew)) && k.Created.Before(rec.KeyIntent.StartedAt.Add(intentWindow)):
+		case madeDuringIntent(rec.KeyIntent, user, k):
 			out = append(out, orphanKey{k.ID, "made by sesame, its password was never saved (the run stopped before writing it)"})
 		}
 	}
 	return out
+}
+
+// madeDuringIntent reports whether key k of user was made by the run that
+// recorded intent: at or after its start (less clock skew), within the
+// window a CreateAccessKey call takes.
+func madeDuringIntent(intent *KeyIntent, user string, k accessKey) bool {
+	return intent != nil && strings.EqualFold(intent.UserName, user) &&
+		!k.Created.Before(intent.StartedAt.Add(-intentSkew)) && k.Created.Before(intent.StartedAt.Add(intentWindow))
 }
 
 // describeKey is one line about a key: its age, status and last use.

@@ -342,3 +342,73 @@ func TestSMTPUserWrongRegionFile(t *testing.T) {
 		t.Fatalf("Check = %s %q %v", res.Status, res.Detail, err)
 	}
 }
+
+// A run that died after writing the password but before saving the record
+// is finished by the next Check: no new key, the record completed.
+func TestSMTPUserCrashAfterWrite(t *testing.T) {
+	ctx := context.Background()
+	e := newSMTPEnv(t)
+	if err := (SMTPUser{}).Apply(ctx, e.Env); err != nil {
+		t.Fatal(err)
+	}
+	key := e.Record.AccessKeyID
+	// The state file as it was just before CreateAccessKey.
+	e.Record.AccessKeyID, e.Record.KeysCreated = "", nil
+	e.Record.KeyIntent = &KeyIntent{UserName: testUser, StartedAt: time.Now().Add(-5 * time.Second)}
+	before := e.iam.Mutations()
+	res, err := SMTPUser{}.Check(ctx, e.Env)
+	if err != nil || res.Status != StatusDone {
+		t.Fatalf("Check = %s %q %v", res.Status, res.Detail, err)
+	}
+	if e.iam.Mutations() != before || e.Record.AccessKeyID != key || !slices.Equal(e.Record.KeysCreated, []string{key}) || e.Record.KeyIntent != nil {
+		t.Errorf("record %+v, mutations %d", e.Record, e.iam.Mutations()-before)
+	}
+}
+
+// sasl_passwd is 0600 in a 0700 directory whatever the umask, and an
+// existing wider directory is narrowed.
+func TestSMTPUserFileModes(t *testing.T) {
+	e := newSMTPEnv(t)
+	if err := os.MkdirAll(e.Answers.OutDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(e.Answers.OutDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := (SMTPUser{}).Apply(context.Background(), e.Env); err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(e.Answers.OutDir)
+	f, _ := os.Stat(filepath.Join(e.Answers.OutDir, SASLPasswdFile))
+	if fi.Mode().Perm() != 0o700 || f.Mode().Perm() != 0o600 {
+		t.Errorf("dir %v, file %v", fi.Mode().Perm(), f.Mode().Perm())
+	}
+	checkSecretsNotOnDisk(t, e, e.Answers.OutDir)
+}
+
+// The intent is saved before CreateAccessKey; a password that cannot be
+// written takes its new key with it.
+func TestSMTPUserIntentAndWriteFailure(t *testing.T) {
+	e := newSMTPEnv(t)
+	blocker := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(blocker, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.Answers.OutDir = filepath.Join(blocker, "out")
+	var savedIntent bool
+	e.iam.Before = func(_ *stepstest.FakeIAM, op string) {
+		if op == "CreateAccessKey" {
+			savedIntent = e.Record.KeyIntent != nil && e.saves > 0
+		}
+	}
+	err := (SMTPUser{}).Apply(context.Background(), e.Env)
+	if err == nil || !strings.Contains(err.Error(), "was deleted again") {
+		t.Fatalf("err = %v", err)
+	}
+	if !savedIntent {
+		t.Error("CreateAccessKey ran before the intent was saved")
+	}
+	if keys := e.iam.Keys(testUser); len(keys) != 0 || e.Record.KeyIntent != nil {
+		t.Errorf("keys %v, intent %+v", keys, e.Record.KeyIntent)
+	}
+}
