@@ -255,3 +255,69 @@ func TestRealPostfixApplyRestores(t *testing.T) {
 		t.Errorf("a sasl_passwd stayed behind after the restore: %v", err)
 	}
 }
+
+// TestRealPostfixRelayStepApply runs the relay step with --apply-postfix
+// through the runner: without --yes under --no-input nothing changes and
+// the plan shows the main.cf diff; with --yes Postfix is configured; a
+// second run finds it done and changes nothing.
+func TestRealPostfixRelayStepApply(t *testing.T) {
+	postfixtest.Skip(t)
+	pf := postfixtest.New(t)
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: steps.SMTPHost("eu-west-1"), Port: 587,
+		Username: "AKIAIOSFODNN7EXAMPLE", Password: steps.Secret(steps.SMTPPassword("some+secret+key", "eu-west-1"))}); err != nil {
+		t.Fatal(err)
+	}
+	mainCF := filepath.Join(pf.ConfDir, "main.cf")
+	before, _ := os.ReadFile(mainCF)
+	run := func(opts steps.Options) (*steps.Report, *steps.Plan, error) {
+		opts.ApplyPostfix, opts.PostfixDir, opts.NoSMTPTest = true, pf.ConfDir, true
+		env := steps.NewEnv(steps.Clients{}, &steps.Answers{Region: "eu-west-1", OutDir: out}, opts)
+		var plan *steps.Plan
+		env.Emit = func(e steps.Event) {
+			if e.Kind == steps.EventPlan {
+				plan = e.Plan
+			}
+		}
+		rep, err := (&steps.Runner{Steps: []steps.Step{&steps.Relay{Sbin: postfixtest.Sbin}}}).Run(context.Background(), env)
+		return rep, plan, err
+	}
+
+	_, plan, err := run(steps.Options{NoInput: true})
+	if steps.ExitCode(err) != 2 || plan == nil || !plan.NeedsApproval {
+		t.Fatalf("--apply-postfix without --yes = %v (plan %+v), want exit 2 with a plan to approve", err, plan)
+	}
+	found := false
+	for _, c := range plan.Changes {
+		if c.Name == "relayhost" && c.Current == "" && c.Value == "[email-smtp.eu-west-1.amazonaws.com]:587" && c.Action == steps.ActionUpdate {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("the plan lacks relayhost \"\" → [email-smtp.eu-west-1.amazonaws.com]:587: %+v", plan.Changes)
+	}
+	if now, _ := os.ReadFile(mainCF); string(now) != string(before) {
+		t.Fatal("main.cf changed without approval")
+	}
+
+	rep, _, err := run(steps.Options{Yes: true})
+	if err != nil || rep.Steps[0].Status != steps.StatusDone {
+		t.Fatalf("--apply-postfix --yes = %v, %+v", err, rep.Steps)
+	}
+	got, err := pf.Run("postconf", "-h", "relayhost", "smtp_sasl_password_maps")
+	if err != nil || got != "[email-smtp.eu-west-1.amazonaws.com]:587\nhash:"+pf.ConfDir+"/sasl_passwd\n" {
+		t.Errorf("postconf after apply = %q, %v", got, err)
+	}
+	backups, _ := filepath.Glob(mainCF + ".sesame-*")
+	if len(backups) != 1 {
+		t.Errorf("backups %q, want one", backups)
+	}
+
+	rep, plan, err = run(steps.Options{NoInput: true})
+	if err != nil || rep.Steps[0].Status != steps.StatusDone || plan != nil {
+		t.Fatalf("second run = %v, %+v, plan %+v; want done with nothing to plan", err, rep.Steps, plan)
+	}
+	if again, _ := filepath.Glob(mainCF + ".sesame-*"); len(again) != 1 {
+		t.Errorf("the second run made another backup: %q", again)
+	}
+}
