@@ -89,7 +89,7 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 	z := &ZoneInfo{ID: id, Name: strings.TrimSuffix(strings.ToLower(aws.ToString(hz.Name)), ".")}
 	if full.DelegationSet != nil {
 		for _, ns := range full.DelegationSet.NameServers {
-			z.NameServers = append(z.NameServers, strings.ToLower(strings.TrimSuffix(ns, ".")))
+			z.NameServers = append(z.NameServers, strings.ToLower(strings.TrimRight(ns, ".")))
 		}
 	}
 	out := zoneLookup{Zone: z}
@@ -208,7 +208,7 @@ func delegationWarning(ctx context.Context, env *Env, z *ZoneInfo) string {
 		return ""
 	}
 	for _, ns := range got {
-		if slices.Contains(z.NameServers, strings.ToLower(strings.TrimSuffix(ns, "."))) {
+		if slices.Contains(z.NameServers, strings.ToLower(strings.TrimRight(ns, "."))) {
 			return ""
 		}
 	}
