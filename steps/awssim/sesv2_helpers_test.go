@@ -76,7 +76,7 @@ func (h *sesHarness) zone(name string) *hostedZone {
 			return z
 		}
 	}
-	return h.sim.newPublicZone(name, "test")
+	return h.sim.createZone(name, "test-"+name, "", nil)
 }
 
 // put writes a record set into the public zone named zone.
