@@ -204,19 +204,28 @@ func (s DNS) Apply(ctx context.Context, env *Env) error {
 		}
 	}
 	if st.mailFromTodo {
-		domain := env.Answers.Domain
-		_, err := env.Clients.SES.PutEmailIdentityMailFromAttributes(ctx, &sesv2.PutEmailIdentityMailFromAttributesInput{
-			EmailIdentity:       aws.String(domain),
-			MailFromDomain:      aws.String(st.mailFrom),
-			BehaviorOnMxFailure: sestypes.BehaviorOnMxFailureUseDefaultValue,
-		})
-		if err != nil {
-			return Explain("ses:PutEmailIdentityMailFromAttributes", domain, err)
-		}
-		env.Facts.Identity.MailFromDomain = st.mailFrom
-		env.Facts.Identity.MailFromStatus = string(sestypes.MailFromDomainStatusPending)
-		env.Info(s.ID(), "SES will send with MAIL FROM %s once its MX and SPF records are seen", st.mailFrom)
+		return s.putMailFrom(ctx, env, st.mailFrom)
 	}
+	return nil
+}
+
+// putMailFrom sets the identity's custom MAIL FROM domain. On an MX
+// failure SES falls back to its own MAIL FROM rather than rejecting mail.
+func (s DNS) putMailFrom(ctx context.Context, env *Env, mailFrom string) error {
+	domain := env.Answers.Domain
+	_, err := env.Clients.SES.PutEmailIdentityMailFromAttributes(ctx, &sesv2.PutEmailIdentityMailFromAttributesInput{
+		EmailIdentity:       aws.String(domain),
+		MailFromDomain:      aws.String(mailFrom),
+		BehaviorOnMxFailure: sestypes.BehaviorOnMxFailureUseDefaultValue,
+	})
+	if err != nil {
+		return Explain("ses:PutEmailIdentityMailFromAttributes", domain, err)
+	}
+	if id := env.Facts.Identity; id != nil {
+		id.MailFromDomain = mailFrom
+		id.MailFromStatus = string(sestypes.MailFromDomainStatusPending)
+	}
+	env.Info(s.ID(), "SES will send with MAIL FROM %s once its MX and SPF records are seen", mailFrom)
 	return nil
 }
 
