@@ -76,9 +76,9 @@ type (
 		NameServers []string `xml:"NameServers>NameServer"`
 	}
 	xmlRRSet struct {
-		Name            string   `xml:"Name"`
-		Type            string   `xml:"Type"`
-		TTL             int64    `xml:"TTL"`
+		Name            string      `xml:"Name"`
+		Type            string      `xml:"Type"`
+		TTL             int64       `xml:"TTL"`
 		ResourceRecords []xmlRecord `xml:"ResourceRecords>ResourceRecord"`
 	}
 	xmlRecord struct {
