@@ -32,6 +32,7 @@ func startDNS(t *testing.T) string {
 	add(`mail.example.com. 300 IN MX 10 Feedback-SMTP.us-east-1.amazonses.com.`)
 	add(`mail.example.com. 300 IN TXT "v=spf1 include:amazonses.com ~all"`)
 	add(`mail.example.com. 300 IN TXT "part one " "part two"`)
+	add(`esc.example.com. 300 IN TXT "caf\195\169 \"q\" back\\slash"`)
 	for i := 0; i < 8; i++ {
 		add(`big.example.com. 300 IN TXT "` + long + `" "` + string(rune('a'+i)) + `"`)
 	}
@@ -82,6 +83,7 @@ func TestResolver(t *testing.T) {
 		{name: "CNAME normalised", qname: "tok._domainkey.example.com", qtype: "CNAME", want: []string{"tok.dkim.amazonses.com."}},
 		{name: "MX normalised", qname: "MAIL.example.com.", qtype: "MX", want: []string{"10 feedback-smtp.us-east-1.amazonses.com."}},
 		{name: "TXT joined", qname: "mail.example.com", qtype: "TXT", want: []string{"v=spf1 include:amazonses.com ~all", "part one part two"}},
+		{name: "TXT escapes decoded", qname: "esc.example.com", qtype: "TXT", want: []string{`café "q" back\slash`}},
 		{name: "NXDOMAIN is empty", qname: "nope.example.com", qtype: "TXT", want: []string{}},
 		{name: "SERVFAIL is an error", qname: "broken.example.com", qtype: "TXT", wantErr: true},
 		{name: "no answer times out", qname: "slow.example.com", qtype: "TXT", wantErr: true},
