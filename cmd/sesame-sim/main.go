@@ -1,0 +1,120 @@
+// Command sesame-sim serves a simulated AWS account (SES v2, Route 53, IAM
+// and STS on one loopback endpoint, optionally with authoritative DNS and
+// an SES-like SMTP endpoint) for sesame's tests and demos. The first line on
+// stdout is the endpoint URL; stderr gets one line per API request.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/sesame-tool/sesame/steps/awssim"
+)
+
+func main() {
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer cancel()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "sesame-sim:", err)
+		os.Exit(2)
+	}
+}
+
+// config is what the flags say.
+type config struct {
+	listen, dns, smtp, smtpRegion, smtpCertOut, seedFile string
+	opts                                                 awssim.Options
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("sesame-sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var faults, deny string
+	var changeDelay time.Duration
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:0", "address to serve the AWS APIs on (port 0 picks a free port)")
+	fs.StringVar(&c.opts.AccountID, "account-id", awssim.DefaultAccountID, "the simulated 12-digit account id")
+	fs.DurationVar(&c.opts.VerifyDelay, "verify-delay", 10*time.Second, "how long after its DKIM records appear an identity turns SUCCESS")
+	fs.DurationVar(&c.opts.FailAfter, "fail-after", 0, "turn a PENDING identity FAILED this long after creation (0: never)")
+	fs.DurationVar(&c.opts.ReviewDelay, "review-delay", 30*time.Second, "how long a production-access request stays PENDING")
+	fs.DurationVar(&changeDelay, "change-delay", awssim.DefaultChangeDelay, "how long a Route 53 change stays PENDING (0: INSYNC at once)")
+	fs.DurationVar(&c.opts.Latency, "latency", 0, "delay added to every request")
+	fs.StringVar(&faults, "faults", "", "inject faults at rates: throttle=R,5xx=R,drop=R")
+	fs.Int64Var(&c.opts.Seed, "seed", 1, "seed of the fault injection (same seed, same faults)")
+	fs.StringVar(&deny, "deny", "", "answer AccessDenied for actions: iam:CreateUser,ses:GetAccount,...")
+	fs.StringVar(&c.opts.HangAfter, "hang-after", "", "the first time this operation succeeds, keep its effect and never answer")
+	fs.BoolVar(&c.opts.Production, "production", false, "start the account out of the SES sandbox")
+	fs.StringVar(&c.seedFile, "seed-file", "", "JSON file of zones, records and users to start with")
+	fs.StringVar(&c.dns, "dns", "", "also answer DNS for the hosted zones on this address (UDP and TCP)")
+	fs.StringVar(&c.smtp, "smtp", "", "also serve an SES-like SMTP endpoint on this address")
+	fs.StringVar(&c.smtpRegion, "smtp-region", "us-east-1", "the region whose SMTP passwords the SMTP endpoint accepts")
+	fs.StringVar(&c.smtpCertOut, "smtp-cert-out", "", "write the SMTP endpoint's self-signed certificate (PEM) here")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q: sesame-sim takes flags only", fs.Args())
+	}
+	var err error
+	if c.opts.Faults, err = awssim.ParseFaults(faults); err != nil {
+		return c, err
+	}
+	if c.opts.Deny, err = awssim.ParseDeny(deny); err != nil {
+		return c, err
+	}
+	c.opts.ChangeDelay = changeDelay
+	if changeDelay == 0 {
+		c.opts.ChangeDelay = -1 // the library's "at once"
+	}
+	return c, nil
+}
+
+// run serves until ctx is done. Request lines go to stderr; the endpoint
+// URL, then "dns ADDR" and "smtp ADDR", to stdout.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	c.opts.Log = stderr
+	sim := awssim.New(c.opts)
+	if c.seedFile != "" {
+		if err := sim.LoadSeedFile(c.seedFile); err != nil {
+			return err
+		}
+	}
+	url, stop, err := sim.Start(c.listen)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintln(stdout, url)
+	if c.dns != "" {
+		addr, stopDNS, err := sim.ServeDNS(c.dns)
+		if err != nil {
+			return fmt.Errorf("serve DNS on %s: %w", c.dns, err)
+		}
+		defer stopDNS()
+		fmt.Fprintln(stdout, "dns", addr)
+	}
+	if c.smtp != "" {
+		addr, stopSMTP, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: c.smtp, Region: c.smtpRegion, CertOut: c.smtpCertOut})
+		if err != nil {
+			return fmt.Errorf("serve SMTP on %s: %w", c.smtp, err)
+		}
+		defer stopSMTP()
+		fmt.Fprintln(stdout, "smtp", addr)
+	}
+	<-ctx.Done()
+	return nil
+}
