@@ -284,7 +284,7 @@ func (s *Sim) r53ListHostedZones(r *request, _ []string) (reply, *apiError) {
 	if ae != nil {
 		return reply{}, ae
 	}
-	zs := s.zonesInOrder(func(a, b *hostedZone) bool { return a.Seq < b.Seq })
+	zs := s.zonesInOrder(creationLess)
 	start := 0
 	if m := r.URL.Query().Get("marker"); m != "" {
 		start = -1
@@ -313,6 +313,15 @@ func (s *Sim) r53ListHostedZones(r *request, _ []string) (reply, *apiError) {
 		out.HostedZones = append(out.HostedZones, z.xml())
 	}
 	return restXMLReply(200, "ListHostedZonesResponse", out)
+}
+
+// creationLess is ListHostedZones' order: creation, then id (zones made
+// outside createZone have no Seq; the id keeps their order stable).
+func creationLess(a, b *hostedZone) bool {
+	if a.Seq != b.Seq {
+		return a.Seq < b.Seq
+	}
+	return a.ID < b.ID
 }
 
 // zoneByNameLess is ListHostedZonesByName's order: the name with its labels

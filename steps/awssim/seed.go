@@ -230,7 +230,7 @@ func (s *Sim) Zones() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []string
-	for _, z := range s.zonesInOrder(func(a, b *hostedZone) bool { return a.Seq < b.Seq }) {
+	for _, z := range s.zonesInOrder(creationLess) {
 		out = append(out, z.ID)
 	}
 	return out
