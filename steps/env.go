@@ -47,6 +47,10 @@ type Options struct {
 	Timeout time.Duration
 	// Demo is true when the account is sesame's simulator.
 	Demo bool
+	// ReadOnly is set by `sesame status`: the runner only checks, and
+	// checks that would need a live test (the SMTP login) report what
+	// the disk says instead.
+	ReadOnly bool
 
 	// SMTPEndpoint overrides the host:port of the SMTP login test.
 	SMTPEndpoint string

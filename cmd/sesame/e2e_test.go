@@ -1,0 +1,358 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// The end-to-end tests run the built binaries as an operator would: sesame
+// against sesame-sim through AWS_ENDPOINT_URL, and sesame --demo.
+
+var (
+	buildOnce         sync.Once
+	sesameBin, simBin string
+	buildErr          error
+	binDir            string
+)
+
+func binaries(t *testing.T) (string, string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: skipped with -short")
+	}
+	buildOnce.Do(func() {
+		binDir, buildErr = os.MkdirTemp("", "sesame-e2e-bin-")
+		if buildErr != nil {
+			return
+		}
+		sesameBin = filepath.Join(binDir, "sesame")
+		simBin = filepath.Join(binDir, "sesame-sim")
+		for bin, pkg := range map[string]string{sesameBin: ".", simBin: "../sesame-sim"} {
+			out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput()
+			if err != nil {
+				buildErr = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
+				return
+			}
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return sesameBin, simBin
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// simProc is a running sesame-sim.
+type simProc struct {
+	url, dns, smtp, cert string
+	cmd                  *exec.Cmd
+	mu                   sync.Mutex
+	log                  []string
+}
+
+// startSim starts sesame-sim with extra flags and a seed file holding a
+// public zone for example.com with the operator's own MX and TXT records.
+func startSim(t *testing.T, extra ...string) *simProc {
+	t.Helper()
+	_, sim := binaries(t)
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed.json")
+	writeFile(t, seed, `{"zones":[{"name":"example.com","records":[
+	  {"name":"example.com","type":"MX","ttl":300,"values":["10 mx1.mail-provider.example.","20 mx2.mail-provider.example."]},
+	  {"name":"example.com","type":"TXT","ttl":300,"values":["\"google-site-verification=abc123\"","\"v=spf1 include:_spf.mail-provider.example ~all\""]}
+	]}]}`)
+	p := &simProc{cert: filepath.Join(dir, "smtp.pem")}
+	args := append([]string{"--listen", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--smtp-cert-out", p.cert,
+		"--verify-delay", "1s", "--seed-file", seed}, extra...)
+	p.cmd = exec.Command(sim, args...)
+	stdout, _ := p.cmd.StdoutPipe()
+	stderr, _ := p.cmd.StderrPipe()
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.cmd.Process.Kill(); p.cmd.Wait() })
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.log = append(p.log, sc.Text())
+			p.mu.Unlock()
+		}
+	}()
+	sc := bufio.NewScanner(stdout)
+	deadline := time.Now().Add(20 * time.Second)
+	for sc.Scan() && time.Now().Before(deadline) {
+		line := sc.Text()
+		switch {
+		case p.url == "":
+			p.url = strings.TrimSpace(line)
+		case strings.HasPrefix(line, "dns "):
+			p.dns = strings.TrimSpace(strings.TrimPrefix(line, "dns "))
+		case strings.HasPrefix(line, "smtp "):
+			p.smtp = strings.TrimSpace(strings.TrimPrefix(line, "smtp "))
+		}
+		if p.url != "" && p.dns != "" && p.smtp != "" {
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	if !strings.HasPrefix(p.url, "http://") || p.dns == "" || p.smtp == "" {
+		t.Fatalf("sesame-sim did not announce its endpoints: url=%q dns=%q smtp=%q", p.url, p.dns, p.smtp)
+	}
+	return p
+}
+
+// mutating returns the log lines of successful mutating calls.
+func (p *simProc) mutating() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []string
+	for _, l := range p.log {
+		f := strings.Fields(l)
+		if len(f) == 3 && f[2] == "200" && isMutating(f[1]) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func (p *simProc) calls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.log)
+}
+
+func isMutating(op string) bool {
+	for _, pre := range []string{"Create", "Put", "Delete", "Change", "Tag", "Update"} {
+		if strings.HasPrefix(op, pre) {
+			return true
+		}
+	}
+	return false
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// sesame runs the binary against the simulator with a fresh-looking
+// environment: no real AWS configuration can leak in.
+func (p *simProc) sesame(t *testing.T, home string, args ...string) result {
+	t.Helper()
+	bin, _ := binaries(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = []string{
+		"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=dumb",
+		"AWS_ENDPOINT_URL=" + p.url, "AWS_ACCESS_KEY_ID=AKIAOPERATOR00000000", "AWS_SECRET_ACCESS_KEY=operator-secret-key-0000000000000000000000",
+		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=" + filepath.Join(home, "nonexistent"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "nonexistent"),
+		"SESAME_RESOLVER=" + p.dns, "SESAME_SMTP_ENDPOINT=" + p.smtp, "SESAME_SMTP_CA=" + p.cert,
+	}
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return result{code, so.String(), se.String()}
+}
+
+type report struct {
+	Domain, Region, Account string
+	Steps                   []struct{ ID, Status, Detail string }
+	Sandbox                 map[string]any
+	SMTP                    *struct {
+		Host     string
+		Port     int
+		Username string
+	}
+	Files []string
+}
+
+func parseReport(t *testing.T, r result) report {
+	t.Helper()
+	var rep report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("stdout is not one JSON report: %v\nstdout:\n%s\nstderr:\n%s", err, r.stdout, r.stderr)
+	}
+	return rep
+}
+
+// From nothing to verified with credentials on disk; the operator's MX and
+// TXT records survive; a second run and status change nothing.
+func TestEndToEndOnboarding(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	out := filepath.Join(home, "relay")
+	args := []string{"--no-input", "--yes", "--json", "--domain", "Example.COM.", "--region", "us-east-1", "--mail-from", "mail", "--dmarc", "--out", out}
+	r := sim.sesame(t, home, args...)
+	if r.code != 0 {
+		t.Fatalf("first run exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	rep := parseReport(t, r)
+	want := map[string]string{"account": "done", "smtp-user": "done", "identity": "done", "dns": "done", "inbound-mx": "skipped", "verification": "done", "sandbox": "done", "relay": "done"}
+	if len(rep.Steps) != len(want) {
+		t.Fatalf("steps = %+v", rep.Steps)
+	}
+	for _, s := range rep.Steps {
+		if want[s.ID] != s.Status {
+			t.Errorf("step %s = %s (%s), want %s", s.ID, s.Status, s.Detail, want[s.ID])
+		}
+	}
+	if rep.Domain != "example.com" || rep.SMTP == nil || rep.SMTP.Host != "email-smtp.us-east-1.amazonaws.com" || !strings.HasPrefix(rep.SMTP.Username, "AKIA") {
+		t.Fatalf("report = %+v", rep)
+	}
+	// The password is on disk, 0600 in a 0700 directory, and nowhere else.
+	entry := readFile(t, filepath.Join(out, "sasl_passwd"))
+	fields := strings.Fields(lastLine(entry))
+	password := fields[len(fields)-1][strings.Index(fields[len(fields)-1], ":")+1:]
+	if len(password) != 44 || password[0] != 'B' {
+		t.Fatalf("sasl_passwd line %q does not hold a v4 SMTP password", lastLine(entry))
+	}
+	assertMode(t, filepath.Join(out, "sasl_passwd"), 0o600)
+	assertMode(t, out, 0o700)
+	assertNowhere(t, password, home, r.stdout+r.stderr, filepath.Join(out, "sasl_passwd"))
+	firstCalls := sim.mutating()
+
+	r2 := sim.sesame(t, home, args...)
+	if r2.code != 0 {
+		t.Fatalf("second run exit %d\n%s", r2.code, r2.stderr)
+	}
+	if again := sim.mutating(); len(again) != len(firstCalls) {
+		t.Fatalf("second run made mutating calls: %v", again[len(firstCalls):])
+	}
+	st := sim.sesame(t, home, "status", "--json", "--domain", "example.com", "--region", "us-east-1")
+	if st.code != 0 {
+		t.Fatalf("status exit %d\n%s\n%s", st.code, st.stdout, st.stderr)
+	}
+	if again := sim.mutating(); len(again) != len(firstCalls) {
+		t.Fatalf("status made mutating calls: %v", again[len(firstCalls):])
+	}
+	t.Logf("first run: %d mutating calls: %v", len(firstCalls), firstCalls)
+}
+
+func TestEndToEndExitCodes(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		text string
+	}{
+		{"missing domain names the flag", []string{"--no-input", "--region", "us-east-1"}, 2, "--domain"},
+		{"bad domain names the field", []string{"--no-input", "--domain", "https://example.com/", "--region", "us-east-1"}, 2, "domain"},
+		{"region without SMTP lists the valid ones", []string{"--no-input", "--domain", "example.com", "--region", "eu-south-1"}, 2, "us-east-1"},
+		{"changes without --yes: plan shown, exit 2", []string{"--no-input", "--domain", "example.com", "--region", "us-east-1", "--out", filepath.Join(home, "o1")}, 2, "--yes"},
+		{"unknown flag suggests the closest", []string{"--domian", "example.com"}, 2, "--domain"},
+		{"--no-wait stops pending with exit 3", []string{"--no-input", "--yes", "--no-wait", "--domain", "example.com", "--region", "us-east-1", "--out", filepath.Join(home, "o2")}, 3, "resume"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sim.sesame(t, home, tt.args...)
+			if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.text) {
+				t.Fatalf("exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", r.code, tt.code, tt.text, r.stdout, r.stderr)
+			}
+		})
+	}
+}
+
+func TestEndToEndDemo(t *testing.T) {
+	bin, _ := binaries(t)
+	home := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--demo", "--no-input", "--yes", "--json", "--domain", "demo.example", "--region", "eu-west-1")
+	cmd.Env = []string{"HOME=" + home, "PATH=" + os.Getenv("PATH"), "AWS_PROFILE=does-not-exist", "AWS_ACCESS_KEY_ID=", "AWS_SECRET_ACCESS_KEY="}
+	var so, se bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &so, &se
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("demo: %v\nstdout:\n%s\nstderr:\n%s", err, so.String(), se.String())
+	}
+	rep := parseReport(t, result{0, so.String(), se.String()})
+	for _, s := range rep.Steps {
+		if s.Status != "done" && s.Status != "skipped" {
+			t.Errorf("demo step %s = %s: %s", s.ID, s.Status, s.Detail)
+		}
+	}
+	if !strings.Contains(se.String(), "DEMO") {
+		t.Errorf("demo output does not say DEMO:\n%s", se.String())
+	}
+}
+
+func writeFile(t *testing.T, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func assertMode(t *testing.T, path string, want fs.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != want {
+		t.Fatalf("%s: mode %v (%v), want %v", path, fi.Mode().Perm(), err, want)
+	}
+}
+
+// assertNowhere fails if secret appears in output or any file under root
+// other than the allowed ones.
+func assertNowhere(t *testing.T, secret, root, output string, allowed ...string) {
+	t.Helper()
+	if strings.Contains(output, secret) {
+		t.Fatal("the SMTP password appeared in sesame's output")
+	}
+	ok := map[string]bool{}
+	for _, a := range allowed {
+		ok[a] = true
+	}
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || ok[p] {
+			return nil
+		}
+		if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(secret)) {
+			t.Errorf("the SMTP password is in %s", p)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/ui"
+)
+
+func newStatusCmd(s *ioStreams, getenv func(string) string) *cobra.Command {
+	o := &options{}
+	cmd := &cobra.Command{
+		Use:   "status",
+		Short: "Show what is done, what is pending and what to do next (read-only)",
+		Long: `status checks every step against AWS and changes nothing: no AWS write, no
+state file write, no question. Without --domain it shows the most recent saved setup.`,
+		Example: `  sesame status
+  sesame status --domain example.com --region eu-west-1
+  sesame status --json | jq '.steps[] | select(.status != "done")'`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runStatus(cmd.Context(), o, s, getenv)
+		},
+	}
+	addCommonFlags(cmd.Flags(), o)
+	cmd.Flags().BoolVar(&o.demo, "demo", false, "check against a fresh simulated account")
+	return cmd
+}
+
+// runStatus checks every step, read-only. Its exit code is 0 when all is
+// done, 3 when something is pending or still to do, 1 on a failure.
+func runStatus(ctx context.Context, o *options, s *ioStreams, getenv func(string) string) error {
+	o.noInput = true
+	if o.smtpPort == 0 {
+		o.smtpPort = 587
+	}
+	if o.domain == "" {
+		saved, err := steps.Store{Dir: stateDirOr(o.stateDir, getenv)}.List()
+		if err != nil {
+			return exitWith(exitFailure, err)
+		}
+		if len(saved) == 0 {
+			return exitWith(exitInput, &steps.InputError{Field: "domain", Flag: "--domain", Msg: "no saved setup to show; name the domain"})
+		}
+		o.domain = saved[0].Domain
+		if o.region == "" {
+			o.region = saved[0].Region
+		}
+	}
+	w, err := wire(ctx, o, s, getenv, true)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	env := w.env
+	env.Options.ReadOnly = true
+	if err := steps.AskAnswers(ctx, env, steps.AskOptions{DefaultRegion: w.cfg.Region, OutDir: w.outDirFn, Resume: w.sess.resume}); err != nil {
+		return exitFor(err)
+	}
+	if err := w.prepare(); err != nil {
+		return exitWith(exitFailure, err)
+	}
+	color := colorOK(o, s, getenv)
+	out := s.Out
+	if o.json {
+		out = s.ErrOut
+	}
+	plain := ui.NewPlain(out, color && !o.json)
+	env.Emit = plain.Event
+	runner := &steps.Runner{Steps: steps.Default()}
+	rep, err := runner.Status(ctx, env)
+	if err != nil {
+		return exitFor(err)
+	}
+	if o.json {
+		if err := ui.WriteJSON(s.Out, rep); err != nil {
+			return exitWith(exitFailure, err)
+		}
+	}
+	return statusExit(rep)
+}
+
+// statusExit is 0 when every step is done or skipped, 1 when one failed,
+// 3 otherwise (something left to do: run sesame to finish).
+func statusExit(rep *steps.Report) error {
+	code := exitOK
+	for _, st := range rep.Steps {
+		switch st.Status {
+		case steps.StatusFailed:
+			return exitWith(exitFailure, fmt.Errorf("%s: %s", st.ID, st.Detail))
+		case steps.StatusTodo, steps.StatusPending:
+			code = exitPending
+		}
+	}
+	if code == exitPending {
+		return exitWith(exitPending, fmt.Errorf("not finished: run `sesame --domain %s --region %s` to resume", rep.Domain, rep.Region))
+	}
+	return nil
+}
+
+func stateDirOr(dir string, getenv func(string) string) string {
+	if dir != "" {
+		return dir
+	}
+	return steps.DefaultStateDir(getenv)
+}

@@ -1,0 +1,206 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+
+	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/ui"
+)
+
+// resolverTimeout bounds each DNS lookup of the visibility checks.
+const resolverTimeout = 2 * time.Second
+
+// frontEnd is how a run talks to the operator.
+type frontEnd int
+
+const (
+	frontTUI   frontEnd = iota // bubbletea, on a terminal
+	frontPlain                 // one line per transition; questions as numbered prompts
+)
+
+// chooseFrontEnd picks the TUI only on a real terminal with questions
+// allowed; ACCESSIBLE=1, TERM=dumb, --json, --no-input and pipes get plain lines.
+func chooseFrontEnd(o *options, s *ioStreams, getenv func(string) string) frontEnd {
+	if s.InTTY && s.OutTTY && !o.noInput && !o.json && getenv("ACCESSIBLE") == "" && getenv("TERM") != "dumb" {
+		return frontTUI
+	}
+	return frontPlain
+}
+
+// colorOK says whether output may carry colour codes.
+func colorOK(o *options, s *ioStreams, getenv func(string) string) bool {
+	return !o.noColor && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb" && s.OutTTY
+}
+
+// wiring is what the wizard and status share: the answers, the Env, the
+// saved setups and the AWS configuration (real or simulated).
+type wiring struct {
+	o        *options
+	env      *steps.Env
+	sess     *session
+	saved    []*steps.Saved
+	cfg      aws.Config
+	demo     *demo
+	stateDir string
+	outDirFn func(domain, region string) string
+}
+
+// wire validates the flag answers (exit 2 before any AWS call) and builds
+// the Env. It makes no network call.
+func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) string, readOnly bool) (*wiring, error) {
+	w := &wiring{o: o, outDirFn: defaultOutDir(getenv)}
+	a := o.answers()
+	if a.Domain != "" {
+		d, err := steps.NormalizeDomain(a.Domain)
+		if err != nil {
+			return nil, exitWith(exitInput, err)
+		}
+		a.Domain = d
+	}
+	if a.Region != "" {
+		if err := steps.ValidateRegion(a.Region); err != nil {
+			return nil, exitWith(exitInput, err)
+		}
+	}
+	opts := o.stepOptions()
+	if !s.InTTY {
+		opts.NoInput = true // nobody to ask
+	}
+	switch opts.SMTPPort {
+	case 587, 2587, 465, 2465:
+	default:
+		return nil, exitWith(exitInput, &steps.InputError{Field: "smtp-port", Flag: "--smtp-port", Msg: fmt.Sprintf("%d is not an SES SMTP port; use 587 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper)", opts.SMTPPort)})
+	}
+
+	w.stateDir = o.stateDir
+	if o.demo {
+		d, err := startDemo()
+		if err != nil {
+			return nil, err
+		}
+		w.demo = d
+		if w.stateDir == "" {
+			w.stateDir = filepath.Join(d.dir, "state")
+		}
+		w.outDirFn = func(domain, region string) string { return filepath.Join(d.dir, "relay", domain+"-"+region) }
+		w.cfg = d.config("us-east-1")
+		opts.Demo = true
+		opts.SMTPCA = "" // set once the SMTP endpoint runs (prepare)
+	} else {
+		cfg, err := loadAWSConfig(ctx, a.Profile, a.Region)
+		if err != nil {
+			return nil, err
+		}
+		w.cfg = cfg
+	}
+	if w.stateDir == "" {
+		w.stateDir = steps.DefaultStateDir(getenv)
+	}
+	if o.debug {
+		withDebug(&w.cfg, s.ErrOut)
+	}
+	env := steps.NewEnv(steps.Clients{}, a, opts)
+	store := steps.Store{Dir: w.stateDir}
+	w.sess = &session{store: store, env: env, readOnly: readOnly, ctx: ctx}
+	env.Bind = w.sess.bind
+	w.env = env
+	if !readOnly {
+		w.saved, _ = store.List()
+	}
+	resolver := o.resolver
+	if w.demo != nil && resolver == "" {
+		resolver = w.demo.dnsAddr
+	}
+	env.DNS = steps.NewResolver(resolver, resolverTimeout)
+	return w, nil
+}
+
+// prepare runs once the answers are settled: it builds the clients for
+// the chosen region and readies the demo account.
+func (w *wiring) prepare() error {
+	a := w.env.Answers
+	cfg := w.cfg.Copy()
+	cfg.Region = a.Region
+	w.env.Clients = newClients(cfg, func(e steps.Event) { w.env.Emit(e) })
+	if w.demo != nil {
+		if err := w.demo.prepare(a.Domain, a.Region); err != nil {
+			return err
+		}
+		if w.env.Options.SMTPEndpoint == "" {
+			w.env.Options.SMTPEndpoint = w.demo.smtpAddr
+		}
+		if w.env.Options.SMTPCA == "" {
+			w.env.Options.SMTPCA = w.demo.certFile
+		}
+	}
+	return nil
+}
+
+func (w *wiring) close() {
+	w.sess.close()
+	if w.demo != nil {
+		w.demo.stop()
+	}
+}
+
+// runWizard is the root command: answers, then every step.
+func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string) string) error {
+	w, err := wire(ctx, o, s, getenv, false)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	env := w.env
+	color := colorOK(o, s, getenv)
+	runner := &steps.Runner{Steps: steps.Default()}
+	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
+		env.Prompt, env.Emit = p, emit
+		err := steps.AskAnswers(ctx, env, steps.AskOptions{
+			Saved: w.saved, DefaultRegion: w.cfg.Region, OutDir: w.outDirFn, Resume: w.sess.resume,
+		})
+		if err == nil {
+			err = w.prepare()
+		}
+		if err != nil {
+			rep := &steps.Report{Domain: env.Answers.Domain, Region: env.Answers.Region, Demo: o.demo, Steps: []steps.StepReport{}, Files: []string{}, Error: err.Error()}
+			return rep, err
+		}
+		return runner.Run(ctx, env)
+	}
+
+	var rep *steps.Report
+	var out io.Writer = s.Out
+	if o.json {
+		out = s.ErrOut // stdout carries only the JSON document
+	}
+	front := chooseFrontEnd(o, s, getenv)
+	if w.demo != nil && front != frontTUI {
+		fmt.Fprintln(out, describeDemo(w.stateDir, filepath.Join(w.demo.dir, "relay")))
+	}
+	switch front {
+	case frontTUI:
+		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
+	default:
+		plain := ui.NewPlain(out, color && !o.json)
+		var p steps.Prompter = steps.NoInput{}
+		if !env.Options.NoInput {
+			p = &ui.LinePrompter{In: s.In, Out: out}
+		}
+		rep, err = runFn(ctx, p, plain.Event)
+	}
+	if o.json && rep != nil {
+		if jerr := ui.WriteJSON(s.Out, rep); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
+		// The TUI prints its own summary when it ends.
+		ui.PrintSummary(out, rep, color)
+	}
+	return exitFor(err)
+}

@@ -1,0 +1,217 @@
+package steps
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// AskOptions say what the answer phase may do.
+type AskOptions struct {
+	// Saved are the setups found in the state directory, offered for
+	// resuming when no --domain was given.
+	Saved []*Saved
+	// DefaultRegion is the region of the AWS configuration, offered first.
+	DefaultRegion string
+	// OutDir returns the default output directory for a domain and region.
+	OutDir func(domain, region string) string
+	// Resume is called once the domain and region are settled and before
+	// the other questions, so answers saved for that setup are not asked
+	// again. It fills empty answers (see MergeAnswers).
+	Resume func(a *Answers)
+}
+
+// AskAnswers fills in what flags, variables and saved answers did not give,
+// by asking through env.Prompt, and validates every answer before any AWS
+// call. Under --no-input only the domain and region are required (each
+// error names its flag); everything else has a default.
+func AskAnswers(ctx context.Context, env *Env, o AskOptions) error {
+	a := env.Answers
+	ask := !env.Options.NoInput
+
+	if a.Domain == "" && ask && len(o.Saved) > 0 {
+		if err := chooseSaved(ctx, env, o.Saved); err != nil {
+			return err
+		}
+	}
+	if a.Domain == "" {
+		d, err := env.Prompt.Input(ctx, Question{
+			ID: "domain", Title: "Which domain will send mail?",
+			Detail: "The domain in your From addresses, e.g. example.com. sesame verifies it in SES with DKIM records.",
+			Flag:   "--domain",
+		}, func(s string) error { _, err := NormalizeDomain(s); return err })
+		if err != nil {
+			return err
+		}
+		a.Domain = d
+	}
+	d, err := NormalizeDomain(a.Domain)
+	if err != nil {
+		return err
+	}
+	a.Domain = d
+
+	if a.Region == "" && ask {
+		opts := regionOptions(o.DefaultRegion)
+		r, err := env.Prompt.Choose(ctx, Question{
+			ID: "region", Title: "Which SES region?",
+			Detail:  "SMTP passwords, identities and the sandbox are per region. Pick the region nearest your servers.",
+			Flag:    "--region",
+			Default: opts[0].Value,
+		}, opts)
+		if err != nil {
+			return err
+		}
+		a.Region = r
+	}
+	if a.Region == "" {
+		a.Region = o.DefaultRegion
+	}
+	if err := ValidateRegion(a.Region); err != nil {
+		return err
+	}
+	a.Region = strings.ToLower(strings.TrimSpace(a.Region))
+	if o.Resume != nil {
+		o.Resume(a)
+	}
+
+	defUser := DefaultSMTPUserName(a.Domain)
+	if a.SMTPUser == "" && ask {
+		u, err := env.Prompt.Input(ctx, Question{
+			ID: "smtp-user", Title: "IAM user for the SMTP credentials",
+			Detail:  "sesame creates it (or reuses it) with a policy that may only send as this domain in this region.",
+			Flag:    "--smtp-user",
+			Default: defUser,
+		}, func(s string) error {
+			if s == "" {
+				return nil
+			}
+			return ValidateUserName(s)
+		})
+		if err != nil {
+			return err
+		}
+		a.SMTPUser = u
+	}
+	if a.SMTPUser == "" {
+		a.SMTPUser = defUser
+	}
+	if err := ValidateUserName(a.SMTPUser); err != nil {
+		return err
+	}
+
+	if !a.MailFromAsked && ask {
+		l, err := env.Prompt.Input(ctx, Question{
+			ID: "mail-from", Title: "Custom MAIL FROM subdomain (empty for none)",
+			Detail: "A label such as \"mail\" makes bounces go to mail." + a.Domain + " (an MX and an SPF record there), which lets SPF align for DMARC. It must not receive mail.",
+			Flag:   "--mail-from",
+		}, func(s string) error {
+			if s == "" {
+				return nil
+			}
+			return ValidateMailFrom(s, a.Domain)
+		})
+		if err != nil {
+			return err
+		}
+		a.MailFrom = l
+	}
+	a.MailFromAsked = true
+	if a.MailFrom != "" {
+		a.MailFrom = strings.ToLower(strings.TrimSpace(a.MailFrom))
+		if err := ValidateMailFrom(a.MailFrom, a.Domain); err != nil {
+			return err
+		}
+	}
+
+	if !a.DMARCAsked && ask {
+		ok, err := env.Prompt.Confirm(ctx, Question{
+			ID: "dmarc", Title: "Publish a DMARC record (p=none) if the domain has none?",
+			Detail:  "Gmail and Yahoo expect one from bulk senders. p=none only asks for reports; an existing _dmarc record is never changed.",
+			Flag:    "--dmarc",
+			Default: "n",
+		})
+		if err != nil {
+			return err
+		}
+		a.DMARC = ok
+	}
+	a.DMARCAsked = true
+
+	if a.OutDir == "" && o.OutDir != nil {
+		a.OutDir = o.OutDir(a.Domain, a.Region)
+	}
+	if a.OutDir == "" {
+		return &InputError{Field: "out", Flag: "--out", Msg: "a directory for the relay files is required"}
+	}
+	return nil
+}
+
+func regionOptions(def string) []Option {
+	var opts []Option
+	if ValidateRegion(def) == nil {
+		opts = append(opts, Option{Value: def, Label: def, Detail: "from your AWS configuration"})
+	}
+	for _, r := range SMTPRegions() {
+		if r != def {
+			opts = append(opts, Option{Value: r, Label: r})
+		}
+	}
+	return opts
+}
+
+// chooseSaved offers the saved setups; picking one fills the answers.
+func chooseSaved(ctx context.Context, env *Env, saved []*Saved) error {
+	opts := make([]Option, 0, len(saved)+1)
+	for i, sv := range saved {
+		opts = append(opts, Option{
+			Value:  fmt.Sprint(i),
+			Label:  fmt.Sprintf("%s in %s", sv.Domain, sv.Region),
+			Detail: fmt.Sprintf("account %s, last run %s", sv.Account, sv.UpdatedAt.Local().Format("2006-01-02 15:04")),
+		})
+	}
+	opts = append(opts, Option{Value: "new", Label: "Set up another domain"})
+	v, err := env.Prompt.Choose(ctx, Question{
+		ID: "resume", Title: "Resume a setup?",
+		Detail: "sesame checks AWS again and picks up where things stand.",
+		Flag:   "--domain", Default: "0",
+	}, opts)
+	if err != nil || v == "new" {
+		return err
+	}
+	for i, sv := range saved {
+		if fmt.Sprint(i) == v {
+			MergeAnswers(env.Answers, sv.Answers)
+		}
+	}
+	return nil
+}
+
+// MergeAnswers fills the empty answers in dst from a saved setup's answers;
+// what the operator gave on this run (flags, SESAME_* variables) wins.
+func MergeAnswers(dst *Answers, saved Answers) {
+	if dst.Domain == "" {
+		dst.Domain = saved.Domain
+	}
+	if dst.Region == "" {
+		dst.Region = saved.Region
+	}
+	if dst.Profile == "" {
+		dst.Profile = saved.Profile
+	}
+	if dst.SMTPUser == "" {
+		dst.SMTPUser = saved.SMTPUser
+	}
+	if !dst.MailFromAsked && saved.MailFromAsked {
+		dst.MailFrom, dst.MailFromAsked = saved.MailFrom, true
+	}
+	if !dst.DMARCAsked && saved.DMARCAsked {
+		dst.DMARC, dst.DMARCAsked = saved.DMARC, true
+	}
+	if dst.ZoneID == "" {
+		dst.ZoneID = saved.ZoneID
+	}
+	if dst.OutDir == "" {
+		dst.OutDir = saved.OutDir
+	}
+}
