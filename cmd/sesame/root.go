@@ -266,4 +266,3 @@ func (o *options) answers() *steps.Answers {
 		ZoneID: o.zoneID, OutDir: o.out,
 	}
 }
-

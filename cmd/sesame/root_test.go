@@ -29,9 +29,13 @@ func TestFlagsAndEnv(t *testing.T) {
 		check func(*options) bool
 	}{
 		{"flags", []string{"--domain", "example.com", "--region", "eu-west-1", "--yes", "--mail-from", "mail"}, nil,
-			func(o *options) bool { return o.domain == "example.com" && o.region == "eu-west-1" && o.yes && o.mailFrom == "mail" }},
+			func(o *options) bool {
+				return o.domain == "example.com" && o.region == "eu-west-1" && o.yes && o.mailFrom == "mail"
+			}},
 		{"SESAME_* variables fill what flags don't", []string{"--domain", "flag.example"}, map[string]string{"SESAME_DOMAIN": "env.example", "SESAME_REGION": "us-west-2", "SESAME_NO_INPUT": "1", "SESAME_SMTP_PORT": "2587"},
-			func(o *options) bool { return o.domain == "flag.example" && o.region == "us-west-2" && o.noInput && o.smtpPort == 2587 }},
+			func(o *options) bool {
+				return o.domain == "flag.example" && o.region == "us-west-2" && o.noInput && o.smtpPort == 2587
+			}},
 		{"an empty --mail-from is an answer", []string{"--mail-from", ""}, nil,
 			func(o *options) bool { return o.mailFrom == "" && o.answers().MailFromAsked }},
 		{"no --mail-from leaves the question open", nil, nil,
