@@ -13,6 +13,9 @@ type AskOptions struct {
 	Saved []*Saved
 	// DefaultRegion is the region of the AWS configuration, offered first.
 	DefaultRegion string
+	// DefaultRegionNote says where DefaultRegion comes from ("from your
+	// AWS configuration").
+	DefaultRegionNote string
 	// OutDir returns the default output directory for a domain and region.
 	OutDir func(domain, region string) string
 	// Resume is called once the domain and region are settled and before
@@ -52,7 +55,7 @@ func AskAnswers(ctx context.Context, env *Env, o AskOptions) error {
 	a.Domain = d
 
 	if a.Region == "" && ask {
-		opts := regionOptions(o.DefaultRegion)
+		opts := regionOptions(o.DefaultRegion, o.DefaultRegionNote)
 		r, err := env.Prompt.Choose(ctx, Question{
 			ID: "region", Title: "Which SES region?",
 			Detail:  "SMTP passwords, identities and the sandbox are per region. Pick the region nearest your servers.",
@@ -147,10 +150,10 @@ func AskAnswers(ctx context.Context, env *Env, o AskOptions) error {
 	return nil
 }
 
-func regionOptions(def string) []Option {
+func regionOptions(def, note string) []Option {
 	var opts []Option
 	if ValidateRegion(def) == nil {
-		opts = append(opts, Option{Value: def, Label: def, Detail: "from your AWS configuration"})
+		opts = append(opts, Option{Value: def, Label: def, Detail: note})
 	}
 	for _, r := range SMTPRegions() {
 		if r != def {

@@ -37,8 +37,8 @@ func startDemo() (*demo, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The directory stays after the demo: its relay files are there to read.
 	d.dir = dir
-	d.stops = append(d.stops, func() { os.RemoveAll(dir) })
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		d.stop()

@@ -161,8 +161,12 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	runner := &steps.Runner{Steps: steps.Default()}
 	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
 		env.Prompt, env.Emit = p, emit
+		regionNote := "from your AWS configuration"
+		if w.demo != nil {
+			regionNote = "the demo's default"
+		}
 		err := steps.AskAnswers(ctx, env, steps.AskOptions{
-			Saved: w.saved, DefaultRegion: w.cfg.Region, OutDir: w.outDirFn, Resume: w.sess.resume,
+			Saved: w.saved, DefaultRegion: w.cfg.Region, DefaultRegionNote: regionNote, OutDir: w.outDirFn, Resume: w.sess.resume,
 		})
 		if err == nil {
 			err = w.prepare()
