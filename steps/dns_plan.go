@@ -407,31 +407,9 @@ func normMX(v string) string {
 	return strconv.Itoa(pref) + " " + normName(f[1])
 }
 
-// decodeEscapes decodes Route 53's \ddd (octal in Route 53's names, decimal
-// in RFC 1035 presentation; Route 53 documents three octal digits) and \X
-// escapes.
-func decodeEscapes(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		if i+3 < len(s) && isOctal(s[i+1]) && isOctal(s[i+2]) && isOctal(s[i+3]) {
-			n, _ := strconv.ParseUint(s[i+1:i+4], 8, 8)
-			b.WriteByte(byte(n))
-			i += 3
-			continue
-		}
-		b.WriteByte(s[i+1])
-		i++
-	}
-	return b.String()
-}
+// decodeEscapes decodes Route 53's \ddd (three octal digits, as Route 53
+// documents for names and values) and \X escapes.
+func decodeEscapes(s string) string { return unescapeDigits(s, 8) }
 
 func isOctal(c byte) bool { return c >= '0' && c <= '7' }
 

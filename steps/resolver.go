@@ -161,28 +161,4 @@ func answerValues(in *dns.Msg, t uint16) []string {
 
 // unescapeTXT undoes miekg/dns's presentation escapes in a TXT string:
 // \DDD (three decimal digits) for unprintable bytes, \" and \\.
-func unescapeTXT(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != '\\' || i+1 >= len(s) {
-			b.WriteByte(c)
-			continue
-		}
-		if i+3 < len(s) && isDigit(s[i+1]) && isDigit(s[i+2]) && isDigit(s[i+3]) {
-			if n, err := strconv.Atoi(s[i+1 : i+4]); err == nil && n < 256 {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i+1])
-		i++
-	}
-	return b.String()
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+func unescapeTXT(s string) string { return unescapeDigits(s, 10) }
