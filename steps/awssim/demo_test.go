@@ -51,9 +51,16 @@ func TestEnsureDemoZone(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := map[r53types.RRType][]string{}
+	var mailTXT []string
 	for _, set := range out.ResourceRecordSets {
-		if aws.ToString(set.Name) != "shop.example." {
-			t.Errorf("unexpected set %s %s", aws.ToString(set.Name), set.Type)
+		switch name := aws.ToString(set.Name); {
+		case name == "mail.shop.example." && set.Type == r53types.RRTypeTxt:
+			for _, rr := range set.ResourceRecords {
+				mailTXT = append(mailTXT, aws.ToString(rr.Value))
+			}
+			continue
+		case name != "shop.example.":
+			t.Errorf("unexpected set %s %s", name, set.Type)
 		}
 		for _, rr := range set.ResourceRecords {
 			got[set.Type] = append(got[set.Type], aws.ToString(rr.Value))
@@ -63,6 +70,9 @@ func TestEnsureDemoZone(t *testing.T) {
 		if !slices.Equal(got[typ], want) {
 			t.Errorf("%s = %q, want %q", typ, got[typ], want)
 		}
+	}
+	if !slices.Equal(mailTXT, demoMailTXT) {
+		t.Errorf("TXT at mail.shop.example = %q, want the provider's SPF record %q", mailTXT, demoMailTXT)
 	}
 	if len(got[r53types.RRTypeSoa]) != 1 || len(got[r53types.RRTypeNs]) != 4 {
 		t.Errorf("SOA %q NS %q, want one SOA and four name servers", got[r53types.RRTypeSoa], got[r53types.RRTypeNs])
