@@ -76,7 +76,7 @@ func TestModelViews(t *testing.T) {
 					Records: []steps.RecordVisibility{{Name: "tok._domainkey.example.com", Type: "CNAME", Expected: []string{"tok.dkim.amazonses.com."}, State: "missing"}}}),
 			},
 			want: []string{"elapsed 1m05s", "next check in 10s", "check 3", "◷ CNAME tok._domainkey missing, want tok.dkim.amazonses.com.", "q leaves safely; run sesame again to resume here.",
-				"⚠ inbound-mx", "! publishing SES's inbound MX", "MX records that stay: 10 mx1.example.net."},
+				"⚠ inbound-mx", "! publishing SES's inbound MX", "MX records of example.com that stay:", "  10 mx1.example.net."},
 		},
 		{
 			name: "sandbox",
@@ -104,8 +104,16 @@ func TestModelViews(t *testing.T) {
 				finished("smtp-user", steps.StatusDone, "ok"),
 				runDoneMsg{report: &steps.Report{Domain: "example.com", Region: "eu-west-1", Files: []string{"/out/sasl_passwd", "/out/apply-postfix.sh"}}},
 			},
-			want:    []string{"✓ Finished", "SMTP username AKIAIOSFODNN7EXAMPLE", "SMTP password ••••••••", "p show password", "sudo sh /out/apply-postfix.sh", "sesame status", "/out/sasl_passwd"},
+			want:    []string{"✓ Finished", "SMTP username AKIAIOSFODNN7EXAMPLE", "SMTP password ••••••••", "p show password", "sudo sh /out/apply-postfix.sh", "sesame status", "Files written in", "  /out", "sasl_passwd, apply-postfix.sh"},
 			notWant: []string{testPassword[:12]},
+		},
+		{
+			name: "demo summary says the files are not to install",
+			msgs: []tea.Msg{
+				runDoneMsg{report: &steps.Report{Domain: "example.com", Region: "eu-west-1", Demo: true, Files: []string{"/tmp/sesame-demo-1/relay/sasl_passwd", "/tmp/sesame-demo-1/relay/apply-postfix.sh"}}},
+			},
+			want:    []string{"✓ Finished", "These are demo files", "do not install them into Postfix", "sesame"},
+			notWant: []string{"sudo sh", "sesame status"},
 		},
 	}
 	for _, tt := range tests {
@@ -140,6 +148,65 @@ func assertFits(t testing.TB, v string, w, h int) {
 		if n := ansi.StringWidth(l); n > w {
 			t.Errorf("line %d is %d cells wide (max %d): %q", i, n, w, l)
 		}
+	}
+}
+
+// TestShortScreens checks what must stay in view when the terminal is
+// small: the whole plan being approved, the MX records that stay while
+// verification waits, and every field of the production-access request.
+func TestShortScreens(t *testing.T) {
+	warning := "SES's inbound MX (10 inbound-smtp.eu-west-1.amazonaws.com) is not published on purpose: it would replace every MX record of example.com and send all its incoming mail to SES, where it is not delivered to your mailboxes. sesame never writes an MX record at the domain itself."
+	var recs []steps.RecordVisibility
+	for _, c := range dnsPlan().Changes {
+		recs = append(recs, steps.RecordVisibility{Name: c.Name, Type: c.Type, Expected: []string{c.Value}, State: "visible"})
+	}
+	waiting := []tea.Msg{
+		started("inbound-mx", "Leave inbound mail alone"),
+		eventMsg{Kind: steps.EventWarning, Step: "inbound-mx", Detail: warning},
+		data("inbound-mx", &steps.MXReport{Domain: "example.com", Records: []string{"10 mx1.mail-provider.example.", "20 mx2.mail-provider.example."}}),
+		finished("inbound-mx", steps.StatusSkipped, "MX left alone"),
+		started("verification", "Wait for SES to verify the domain"),
+		eventMsg{Kind: steps.EventStepChecked, Step: "verification", Detail: "applying: wait for SES to verify example.com"},
+		data("verification", &steps.VerificationProgress{Elapsed: 4e9, NextCheck: 6e9, Checks: 1, Status: "PENDING", DKIMStatus: "PENDING", Records: recs}),
+	}
+	request := &steps.Plan{Summary: "request SES production access in eu-west-1", NeedsApproval: true, Changes: []steps.Change{{
+		Action: steps.ActionRequest, Resource: "account", Name: "SES production access in eu-west-1",
+		Value: "mail type: TRANSACTIONAL\nwebsite: https://www.example.com/about/our-company\nuse case: We send password resets and order receipts to customers who signed up on our website; bounces remove the address.\ncontact language: EN\ncontacts: postmaster@example.com, ops@example.com",
+		Note:  "AWS reviews the request, usually within a day"}}}
+	tests := []struct {
+		name string
+		w, h int
+		msgs []tea.Msg
+		want []string
+	}{
+		{"waiting at 80x24 lists every record and the MX records", 80, 24, waiting,
+			[]string{"✓ CNAME abcdefghijklmnopqrstuvwxy", "✓ TXT   _dmarc", "! SES's inbound MX", "MX records of example.com that stay:", "  10 mx1.mail-provider.example.", "  20 mx2.mail-provider.example.", "q leaves safely"}},
+		{"waiting at 60x20 keeps the MX records", 60, 20, waiting,
+			[]string{"elapsed 4s", "6 of 6 records visible in DNS", "! SES's inbound MX", "MX records of example.com that stay:", "  10 mx1.mail-provider.example.", "  20 mx2.mail-provider.example.", "q leaves safely"}},
+		{"plan at 60x20 shows every row", 60, 20, []tea.Msg{
+			started("dns", "Publish the DNS records"),
+			promptMsg{kind: promptConfirm, q: steps.Question{ID: "approve-dns", Step: "dns", Title: "Apply this plan?", Default: "y", Plan: dnsPlan()}, reply: make(chan promptReply, 1)},
+		}, []string{"NAME", "abcdefghijk", "bcdefghijkl", "cdefghijklm", "MX", "merge", "_dmarc.", "unchanged", "Apply this plan? [Y/n]", "y/enter approve"}},
+		{"a long confirm question wraps at 60 columns", 60, 20, []tea.Msg{
+			promptMsg{kind: promptConfirm, q: steps.Question{ID: "dmarc", Title: "Publish a DMARC record (p=none) if the domain has none?", Default: "n"}, reply: make(chan promptReply, 1)},
+		}, []string{"Publish a DMARC record", "[y/N]"}},
+		{"production request review shows every field", 80, 24, []tea.Msg{
+			started("sandbox", "Report the SES sending status"),
+			promptMsg{kind: promptConfirm, q: steps.Question{ID: "approve-sandbox", Step: "sandbox", Title: "Apply this plan?", Default: "y", Plan: request}, reply: make(chan promptReply, 1)},
+		}, []string{"mail type: TRANSACTIONAL", "website: https://www.example.com/about/our-company", "use case: We send password resets", "customers who signed up", "contact language: EN", "contacts: postmaster@example.com, ops@example.com", "Apply this plan? [Y/n]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testModel(t, tt.w, tt.h)
+			feed(m, tt.msgs...)
+			v := view(m)
+			for _, w := range tt.want {
+				if !strings.Contains(v, w) {
+					t.Errorf("view lacks %q:\n%s", w, v)
+				}
+			}
+			assertFits(t, v, tt.w, tt.h)
+		})
 	}
 }
 

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	"github.com/sesame-tool/sesame/steps"
 )
 
@@ -67,12 +69,28 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 		} else {
 			l = append(l, "  in the SES sandbox: only verified recipients, 200 a day, 1 a second")
 		}
+		if r.Sandbox.ReviewStatus != "" {
+			s := "  production access review: " + strings.ToLower(r.Sandbox.ReviewStatus)
+			if r.Sandbox.CaseID != "" {
+				s += ", case " + r.Sandbox.CaseID
+			}
+			l = append(l, s)
+		}
+	}
+	// The demo's files hold the simulator's credentials.
+	demoNote := func() {
+		if r.Demo && len(r.Files) > 0 {
+			for _, s := range wrapOrKeep("These are demo files: the credentials in them belong to the simulator. Read them; do not install them into Postfix.", width) {
+				l = append(l, st.Warning.Render(s))
+			}
+		}
 	}
 	if len(r.Files) > 0 && !compact {
 		l = append(l, "", st.Bold.Render("Files written"))
 		for _, f := range r.Files {
 			l = append(l, "  "+f)
 		}
+		demoNote()
 	}
 	switch {
 	case r.Error == context.Canceled.Error():
@@ -83,16 +101,39 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 	}
 	l = append(l, "", st.Bold.Render("Next"))
 	for _, c := range nextCommands(r) {
-		if compact {
+		if compact && width > 0 && ansi.StringWidth("  "+c) > width {
+			// A narrow pane keeps the command and drops its comment.
 			c, _, _ = strings.Cut(c, "    #")
 		}
 		l = append(l, "  "+c)
 	}
 	if len(r.Files) > 0 && compact {
-		l = append(l, "", st.Bold.Render("Files written"))
+		// The pane is narrow: the directory once, wrapped, then the names.
+		dir := filepath.Dir(r.Files[0])
 		for _, f := range r.Files {
-			l = append(l, "  "+f)
+			if filepath.Dir(f) != dir {
+				dir = ""
+			}
 		}
+		if dir == "" {
+			l = append(l, "", st.Bold.Render("Files written"))
+			for _, f := range r.Files {
+				l = append(l, "  "+f)
+			}
+		} else {
+			l = append(l, "", st.Bold.Render("Files written")+" in")
+			for _, s := range wrapOrKeep(dir, width-2) {
+				l = append(l, "  "+s)
+			}
+			var names []string
+			for _, f := range r.Files {
+				names = append(names, filepath.Base(f))
+			}
+			for _, s := range wrapOrKeep(strings.Join(names, ", "), width-2) {
+				l = append(l, "  "+s)
+			}
+		}
+		demoNote()
 	}
 	if width > 0 {
 		for i := range l {

@@ -13,13 +13,19 @@ type planRow struct {
 	name   string
 	kind   string
 	value  string
+	// values are the value's lines, when it has several.
+	values []string
 	note   string
 }
 
 func planRows(p *steps.Plan) []planRow {
 	rows := make([]planRow, 0, len(p.Changes))
 	for _, c := range p.Changes {
-		rows = append(rows, planRow{action: c.Action, name: c.Name, kind: planKind(c), value: planValue(c), note: c.Note})
+		var values []string
+		if v := strings.TrimSpace(c.Value); strings.Contains(v, "\n") {
+			values = strings.Split(v, "\n")
+		}
+		rows = append(rows, planRow{action: c.Action, name: c.Name, kind: planKind(c), value: planValue(c), values: values, note: c.Note})
 	}
 	return rows
 }
@@ -56,6 +62,20 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 	lines := []string{st.Dim.Render(strings.TrimRight(row("NAME", "TYPE", "VALUE", "ACTION"), " "))}
 	for _, r := range rows {
 		lines = append(lines, row(r.name, r.kind, r.value, st.action(r.action).Render(string(r.action))))
+		if width > 0 && ansi.StringWidth(r.value) > valueW && len(r.values) > 1 {
+			// A value of several lines (a TXT set, the production-access
+			// request) that the cell cuts is listed in full below its row,
+			// so what is approved can be read.
+			for _, v := range r.values {
+				for i, l := range wrap(v, width-6) {
+					prefix := "    "
+					if i > 0 {
+						prefix = "      "
+					}
+					lines = append(lines, prefix+l)
+				}
+			}
+		}
 		if r.note != "" {
 			noteW := 0
 			if width > 0 {

@@ -207,6 +207,12 @@ func planKind(c steps.Change) string {
 // nextCommands are what to run after a run: apply the relay files, check
 // status, and what the sandbox means.
 func nextCommands(r *steps.Report) []string {
+	if r.Demo {
+		// The demo's files hold the simulator's credentials: installing
+		// them would break a real Postfix, and sesame status would look
+		// at a fresh simulator. The next step is a real account.
+		return []string{"sesame    # the wizard on your own AWS account"}
+	}
 	var cmds []string
 	for _, f := range r.Files {
 		if strings.HasSuffix(f, "/apply-postfix.sh") || f == "apply-postfix.sh" {

@@ -188,30 +188,60 @@ func (m *model) paneLines(w, h int) []string {
 		l = m.errorLines(w)
 	case m.phase == phaseFinished && m.report != nil:
 		l = append(l, m.st.OK.Render(markDone+" Finished"))
-		l = append(l, m.noteLines(w)...)
+		l = append(l, m.noteLines(w, 0)...)
 		return append(l, summaryLines(m.report, m.st, w, false, true)[1:]...)
 	default:
-		l = m.stepLines(w)
+		return m.stepPane(w, h)
 	}
-	if notes := m.noteLines(w); len(notes) > 0 {
+	if notes := m.noteLines(w, 0); len(notes) > 0 {
 		l = append(l, "")
 		l = append(l, notes...)
 	}
 	return l
 }
 
-func (m *model) stepLines(w int) []string {
+// stepPane is the current step with its notes in h lines (0: no limit).
+// When they do not fit, the step gives up its detail line, then the
+// warnings are shortened, then the record list becomes one line; the MX
+// records that stay and the credentials are never cut.
+func (m *model) stepPane(w, h int) []string {
+	join := func(main, notes []string) []string {
+		if len(notes) == 0 {
+			return main
+		}
+		return append(append(main, ""), notes...)
+	}
+	var main []string
+	for level := range 3 {
+		main = m.stepLines(w, level)
+		notes := m.noteLines(w, 0)
+		if h <= 0 || len(main)+1+len(notes) <= h {
+			return join(main, notes)
+		}
+		if level >= 1 {
+			if notes = m.noteLines(w, h-len(main)-1); len(main)+1+len(notes) <= h || level == 2 {
+				return join(main, notes)
+			}
+		}
+	}
+	return main
+}
+
+// stepLines is the current step: its title, detail and data card. level
+// 1 leaves out the detail, level 2 also shows the records being waited on
+// as one line: what gives way on a short screen.
+func (m *model) stepLines(w, level int) []string {
 	r := m.currentRow()
 	if r == nil {
 		return []string{m.st.Dim.Render("Starting…")}
 	}
 	l := []string{m.st.Title.Render(r.title)}
 	for _, d := range wrap(r.detail, w) {
-		if d != "" {
+		if d != "" && level == 0 {
 			l = append(l, m.st.Dim.Render(d))
 		}
 	}
-	l = append(l, m.dataCard(r, w)...)
+	l = append(l, m.dataCard(r, w, level >= 2)...)
 	for _, i := range m.info[r.id] {
 		l = append(l, truncate(i, w))
 	}
@@ -223,12 +253,13 @@ func (m *model) stepLines(w int) []string {
 
 // dataCard is what the current step published, if anything: the waiting
 // screen, the sandbox report, the records to publish by hand, the relay.
-func (m *model) dataCard(r *stepRow, w int) []string {
+// short puts the records being waited on in one line.
+func (m *model) dataCard(r *stepRow, w int, short bool) []string {
 	var l []string
 	switch {
 	case r.id == "verification" && m.verify != nil:
 		l = append(l, "")
-		l = append(l, m.verifyLines(w)...)
+		l = append(l, m.verifyLines(w, short)...)
 	case r.id == "sandbox" && m.sandbox != nil:
 		l = append(l, "")
 		l = append(l, m.sandboxCard(w)...)
@@ -244,8 +275,9 @@ func (m *model) dataCard(r *stepRow, w int) []string {
 	return l
 }
 
-// verifyLines is the waiting screen: time, countdown and each record.
-func (m *model) verifyLines(w int) []string {
+// verifyLines is the waiting screen: time, countdown and each record (or,
+// short, how many records are visible).
+func (m *model) verifyLines(w int, short bool) []string {
 	v := m.verify
 	since := m.now().Sub(m.verifyAt)
 	l := []string{fmt.Sprintf("elapsed %s · next check in %s · check %d",
@@ -263,6 +295,20 @@ func (m *model) verifyLines(w int) []string {
 			return strings.TrimSuffix(strings.TrimSuffix(n, "."), "."+domain)
 		}
 		return n
+	}
+	if short && len(v.Records) > 0 {
+		visible := 0
+		for _, r := range v.Records {
+			if r.State == "visible" {
+				visible++
+			}
+		}
+		st := m.st.Waiting
+		if visible == len(v.Records) {
+			st = m.st.Done
+		}
+		l = append(l, st.Render(fmt.Sprintf("%d of %d records visible in DNS", visible, len(v.Records))))
+		return append(l, "", m.st.Dim.Render("q leaves safely; run sesame again to resume here."))
 	}
 	nameW := 0
 	for _, r := range v.Records {
@@ -319,18 +365,10 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 		l = append(l, m.st.Dim.Render(truncate(r.title, w)))
 	}
 	if q.Plan != nil {
-		for _, s := range wrap(q.Plan.Summary, w) {
-			l = append(l, m.st.Bold.Render(s))
-		}
-		l = append(l, "")
-		l = append(l, planTable(q.Plan, w, m.st)...)
-		if q.Plan.HasConflict() {
-			l = append(l, m.st.Error.Render("conflicts stop the run before any write"))
-		}
-		l = append(l, "")
+		l = append(l, m.planHead(q.Plan, w)...)
 	} else {
 		if r := m.currentRow(); r != nil {
-			if card := m.dataCard(r, w); len(card) > 0 {
+			if card := m.dataCard(r, w, false); len(card) > 0 {
 				l = append(l, card[1:]...)
 				l = append(l, "")
 			}
@@ -341,15 +379,20 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 		}
 	}
 	head, l = l, nil
+	title := func(s string) {
+		for _, t := range wrap(s, w) {
+			l = append(l, m.st.Title.Render(t))
+		}
+	}
 	switch p.kind {
 	case promptConfirm:
 		hint := "[Y/n]"
 		if isNo(q.Default) {
 			hint = "[y/N]"
 		}
-		l = append(l, m.st.Title.Render(q.Title)+" "+m.st.Dim.Render(hint))
+		title(q.Title + " " + hint)
 	case promptChoose:
-		l = append(l, m.st.Title.Render(q.Title))
+		title(q.Title)
 		// Long lists (the regions) scroll in a window around the choice.
 		win := max(3, min(len(p.options), h-4))
 		if h <= 0 {
@@ -375,7 +418,7 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 			l = append(l, m.st.Dim.Render("  ↓ more"))
 		}
 	case promptInput:
-		l = append(l, m.st.Title.Render(q.Title))
+		title(q.Title)
 		m.input.Width = max(10, w-4)
 		l = append(l, m.input.View())
 		if m.inputErr != "" {
@@ -386,7 +429,33 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 			l = append(l, m.st.Dim.Render("(next time: "+q.Flag+")"))
 		}
 	}
+	if h > 0 && q.Plan != nil && len(head)+len(l) > h {
+		// The table is what is approved: on a short screen the summary
+		// above it (which the table repeats) gives way first.
+		head = m.planTable(q.Plan, w)
+	}
 	return head, l
+}
+
+// planHead is a plan for approval: its summary, the table, and the
+// conflict warning.
+func (m *model) planHead(p *steps.Plan, w int) []string {
+	var l []string
+	for _, s := range wrap(p.Summary, w) {
+		l = append(l, m.st.Bold.Render(s))
+	}
+	l = append(l, "")
+	return append(l, m.planTable(p, w)...)
+}
+
+// planTable is the plan's table with the conflict warning, and a blank
+// line before the question.
+func (m *model) planTable(p *steps.Plan, w int) []string {
+	l := planTable(p, w, m.st)
+	if p.HasConflict() {
+		l = append(l, m.st.Error.Render("conflicts stop the run before any write"))
+	}
+	return append(l, "")
 }
 
 func (m *model) errorLines(w int) []string {
@@ -426,27 +495,32 @@ func (m *model) errorLines(w int) []string {
 // noteLines are what stays in view beside a step: a warning during its
 // step and the next (so the inbound-mx warning and the MX records that stay
 // are read while verification waits), and the SMTP credentials where they
-// matter.
-func (m *model) noteLines(w int) []string {
-	var l []string
+// matter. With a budget h > 0 the warnings are shortened to fit it; the MX
+// records and the credentials always show in full.
+func (m *model) noteLines(w, h int) []string {
+	var warn, keep []string
 	cur := m.stepIndex(m.cur)
-	for _, warn := range m.warnings {
-		if i := m.stepIndex(warn.step); m.phase == phaseFinished || (i >= 0 && cur-i > 1) {
+	for _, wn := range m.warnings {
+		if i := m.stepIndex(wn.step); m.phase == phaseFinished || (i >= 0 && cur-i > 1) {
 			continue
 		}
-		for i, s := range wrap(warn.text, w-2) {
+		for i, s := range wrap(wn.text, w-2) {
 			prefix := "  "
 			if i == 0 {
 				prefix = markWarning + " "
 			}
-			l = append(l, m.st.Warning.Render(prefix+s))
+			warn = append(warn, m.st.Warning.Render(prefix+s))
 		}
 	}
 	if m.mx != nil && m.phase != phaseFinished && (m.cur == "inbound-mx" || m.cur == "verification") {
 		if len(m.mx.Records) == 0 {
-			l = append(l, fmt.Sprintf("%s has no MX records; sesame adds none.", m.mx.Domain))
+			keep = append(keep, wrap(m.mx.Domain+" has no MX records; sesame adds none.", w)...)
 		} else {
-			l = append(l, wrap("MX records that stay: "+strings.Join(m.mx.Records, ", "), w)...)
+			// One record a line: these are what the operator checks.
+			keep = append(keep, truncate(fmt.Sprintf("MX records of %s that stay:", m.mx.Domain), w))
+			for _, r := range m.mx.Records {
+				keep = append(keep, truncate("  "+r, w))
+			}
 		}
 	}
 	if c := m.creds; c != nil && m.credsShown() {
@@ -454,11 +528,16 @@ func (m *model) noteLines(w int) []string {
 		if m.reveal && c.Password.Reveal() != "" {
 			pw = c.Password.Reveal()
 		}
-		l = append(l, truncate("SMTP username "+c.AccessKeyID, w),
-			truncate("SMTP password "+pw+m.st.Dim.Render(" (p shows/hides)"), w),
-			truncate(m.st.Dim.Render("password saved in "+c.File), w))
+		keep = append(keep, truncate("SMTP username "+c.AccessKeyID, w),
+			truncate("SMTP password "+pw+m.st.Dim.Render(" (p shows/hides)"), w))
+		for _, s := range wrap("password saved in "+c.File, w) {
+			keep = append(keep, m.st.Dim.Render(s))
+		}
 	}
-	return l
+	if h > 0 && len(warn) > 0 {
+		warn = clip(warn, max(1, h-len(keep)))
+	}
+	return append(warn, keep...)
 }
 
 // helpKeys are the keys that work now.
