@@ -108,15 +108,21 @@ func applyChanges(z *hostedZone, changes []change) (map[rrKey]*rrset, []string) 
 		sets[k] = v
 	}
 	var msgs []string
-	seen := map[rrKey]bool{}
+	// A set may be deleted and created again in one batch (the way a set
+	// is replaced with exact control over its old form); the same action
+	// twice, or an UPSERT beside another change, is refused.
+	seen := map[rrKey]map[string]bool{}
 	for _, c := range changes {
 		set := c.Set
 		k := rrKey{set.Name, set.Type}
-		if seen[k] {
+		if prev := seen[k]; prev[c.Action] || (len(prev) > 0 && (c.Action == "UPSERT" || prev["UPSERT"])) {
 			msgs = append(msgs, fmt.Sprintf("The request contains an invalid set of changes for a resource record set '%s %s'", set.Type, encodeName(set.Name)))
 			continue
 		}
-		seen[k] = true
+		if seen[k] == nil {
+			seen[k] = map[string]bool{}
+		}
+		seen[k][c.Action] = true
 		if msg := checkSet(z, set); msg != "" {
 			msgs = append(msgs, msg)
 			continue

@@ -249,8 +249,8 @@ func TestRoute53ChangeSemantics(t *testing.T) {
 			want:    []string{"example.com. TXT 600 \"google-site-verification=1\"", "abc._domainkey.example.com. CNAME 1800 abc.dkim.amazonses.com", "a.example.com. A 60 192.0.2.1|192.0.2.2"},
 		},
 		{
-			name:    "two changes to one set in a batch",
-			changes: []r53types.Change{rr("DELETE", "a.example.com", "A", 60, "192.0.2.1", "192.0.2.2"), rr("CREATE", "a.example.com", "A", 60, "192.0.2.3")},
+			name:    "the same action twice on one set in a batch",
+			changes: []r53types.Change{rr("UPSERT", "a.example.com", "A", 60, "192.0.2.4"), rr("UPSERT", "a.example.com", "A", 60, "192.0.2.3")},
 			msgs:    []string{"The request contains an invalid set of changes for a resource record set 'A a.example.com.'"},
 			want:    []string{"example.com. TXT 600 \"google-site-verification=1\"", "abc._domainkey.example.com. CNAME 1800 abc.dkim.amazonses.com", "a.example.com. A 60 192.0.2.1|192.0.2.2"},
 		},
@@ -267,6 +267,11 @@ func TestRoute53ChangeSemantics(t *testing.T) {
 			name:    "wildcards travel escaped",
 			changes: []r53types.Change{rr("CREATE", `\052.example.com`, "MX", 300, "10 mx.example.net.")},
 			want:    []string{"example.com. TXT 600 \"google-site-verification=1\"", `\052.example.com. MX 300 10 mx.example.net.`, "abc._domainkey.example.com. CNAME 1800 abc.dkim.amazonses.com", "a.example.com. A 60 192.0.2.1|192.0.2.2"},
+		},
+		{
+			name:    "DELETE then CREATE replaces a set in one batch",
+			changes: []r53types.Change{rr("DELETE", "a.example.com", "A", 60, "192.0.2.1", "192.0.2.2"), rr("CREATE", "a.example.com", "A", 60, "192.0.2.3")},
+			want:    []string{"example.com. TXT 600 \"google-site-verification=1\"", `\052.example.com. MX 300 10 mx.example.net.`, "abc._domainkey.example.com. CNAME 1800 abc.dkim.amazonses.com", "a.example.com. A 60 192.0.2.3"},
 		},
 	}
 	zone := createZone(t, c, "example.com", nil)
