@@ -35,6 +35,10 @@ type Env struct {
 	// front end can load that setup's saved record and take its lock before
 	// any change. nil means nothing to bind.
 	Bind func(*AccountInfo) error
+
+	// reads is the run's read cache, installed by Prefetch; nil means
+	// every read goes to AWS.
+	reads *readCache
 }
 
 // Options are the switches of one run. None of them is persisted.

@@ -177,7 +177,7 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 		}
 		env.Info("identity", "deleted the FAILED identity %s in %s", domain, region)
 	}
-	_, err = env.Clients.SES.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{
+	made, err := env.Clients.SES.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{
 		EmailIdentity:         aws.String(domain),
 		DkimSigningAttributes: &sestypes.DkimSigningAttributes{NextSigningKeyLength: sestypes.DkimSigningKeyLengthRsa2048Bit},
 	})
@@ -185,14 +185,24 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 	switch {
 	case errors.As(err, &exists):
 		env.Info("identity", "%s was created meanwhile (another run or the console): reusing it", domain)
+		_, err = readIdentity(ctx, env)
+		return err
 	case err != nil:
 		return Explain("ses:CreateEmailIdentity", identityARN(env), err)
-	default:
-		env.Record.IdentityCreated = true
-		if err := env.SaveState(); err != nil {
-			return err
+	}
+	env.Record.IdentityCreated = true
+	if err := env.SaveState(); err != nil {
+		return err
+	}
+	// CreateEmailIdentity answers with the DKIM tokens: no need to read
+	// the new identity back (the Check after Apply reads it anyway).
+	id = &IdentityInfo{Domain: domain, VerifiedForSending: made.VerifiedForSendingStatus, SigningHostedZone: DKIMZone(region)}
+	if d := made.DkimAttributes; d != nil {
+		id.DKIMStatus, id.Tokens = string(d.Status), d.Tokens
+		if z := aws.ToString(d.SigningHostedZone); z != "" {
+			id.SigningHostedZone = z
 		}
 	}
-	_, err = readIdentity(ctx, env)
-	return err
+	env.Facts.Identity = id
+	return nil
 }

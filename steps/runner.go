@@ -207,7 +207,11 @@ func (r *Runner) runStep(ctx context.Context, env *Env, s Step) (StepReport, err
 		}
 	}
 	env.Emit(Event{Kind: EventApplying, Step: s.ID(), Title: s.Title(), Plan: &plan, Time: env.Clock.Now()})
-	if err := s.Apply(ctx, env); err != nil {
+	// Apply acts on fresh reads only, and the Check after it sees its changes.
+	env.reads.beginApply()
+	err = s.Apply(ctx, env)
+	env.reads.endApply()
+	if err != nil {
 		var pe *PendingError
 		if errors.As(err, &pe) {
 			return r.leavePending(env, s, pe.Detail)
