@@ -64,7 +64,7 @@ func newClients(cfg aws.Config, emit func(steps.Event)) steps.Clients {
 	return steps.Clients{
 		STS:     sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = r("STS")() }),
 		SES:     sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.Retryer = r("SES")() }),
-		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) { o.Retryer = r("Route 53")() }),
+		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) { o.Retryer = r("Route 53")() }, withRoute53Limit(route53Limit)),
 		IAM:     iam.NewFromConfig(cfg, func(o *iam.Options) { o.Retryer = r("IAM")() }),
 	}
 }

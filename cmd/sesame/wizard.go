@@ -175,6 +175,7 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 			rep := &steps.Report{Domain: env.Answers.Domain, Region: env.Answers.Region, Demo: o.demo, Steps: []steps.StepReport{}, Files: []string{}, Error: err.Error()}
 			return rep, err
 		}
+		steps.Prefetch(ctx, env) // the first checks' reads, all at once
 		return runner.Run(ctx, env)
 	}
 
