@@ -79,6 +79,10 @@ func clip(lines []string, h int) []string {
 	if h <= 0 || len(lines) <= h {
 		return lines
 	}
+	if strings.TrimSpace(ansi.Strip(strings.Join(lines[h:], ""))) == "" {
+		// Only blank lines are cut: nothing is hidden, so no ellipsis.
+		return lines[:h]
+	}
 	out := append([]string(nil), lines[:h-1]...)
 	return append(out, ellipsis)
 }
