@@ -117,7 +117,9 @@ func (p *tmuxPane) exitCode() int {
 }
 
 // scrollback is everything the pane printed, the scrollback included.
-func (p *tmuxPane) scrollback() string { return p.tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "0") }
+func (p *tmuxPane) scrollback() string {
+	return p.tmux("capture-pane", "-p", "-J", "-S", "-", "-t", "0")
+}
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
