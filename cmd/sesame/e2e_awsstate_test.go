@@ -51,19 +51,7 @@ var dkimToken = regexp.MustCompile(`[a-z0-9]{32}`)
 func (p *simProc) dumpAWS(t *testing.T, region string) awsState {
 	t.Helper()
 	ctx := context.Background()
-	cfg := aws.Config{
-		Region:       region,
-		Credentials:  credentials.NewStaticCredentialsProvider("AKIAOPERATOR00000000", "operator-secret-key-0000000000000000000000", ""),
-		BaseEndpoint: aws.String(p.url),
-		// The simulator may be injecting faults: retry many times, quickly.
-		Retryer: func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 30
-				o.RateLimiter = ratelimit.None
-				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 10 * time.Millisecond, nil })
-			})
-		},
-	}
+	cfg := p.awsConfig(region)
 	var st awsState
 	ic := iam.NewFromConfig(cfg)
 	users, err := ic.ListUsers(ctx, &iam.ListUsersInput{})
@@ -129,4 +117,36 @@ func (p *simProc) dumpAWS(t *testing.T, region string) awsState {
 	}
 	slices.Sort(st.Identities)
 	return st
+}
+
+// awsConfig is an SDK configuration for reading the simulator as the
+// operator, with retries enough to read through injected faults.
+func (p *simProc) awsConfig(region string) aws.Config {
+	return aws.Config{
+		Region:       region,
+		Credentials:  credentials.NewStaticCredentialsProvider("AKIAOPERATOR00000000", "operator-secret-key-0000000000000000000000", ""),
+		BaseEndpoint: aws.String(p.url),
+		// The simulator may be injecting faults: retry many times, quickly.
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 30
+				o.RateLimiter = ratelimit.None
+				o.Backoff = retry.BackoffDelayerFunc(func(int, error) (time.Duration, error) { return 10 * time.Millisecond, nil })
+			})
+		},
+	}
+}
+
+// accessKeys lists the ids of a user's access keys.
+func (p *simProc) accessKeys(t *testing.T, user string) []string {
+	t.Helper()
+	out, err := iam.NewFromConfig(p.awsConfig("us-east-1")).ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(user)})
+	if err != nil {
+		t.Fatalf("iam ListAccessKeys %s: %v", user, err)
+	}
+	var ids []string
+	for _, k := range out.AccessKeyMetadata {
+		ids = append(ids, aws.ToString(k.AccessKeyId))
+	}
+	return ids
 }

@@ -161,16 +161,9 @@ type result struct {
 // environment: no real AWS configuration can leak in.
 func (p *simProc) sesame(t *testing.T, home string, args ...string) result {
 	t.Helper()
-	bin, _ := binaries(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = []string{
-		"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=dumb",
-		"AWS_ENDPOINT_URL=" + p.url, "AWS_ACCESS_KEY_ID=AKIAOPERATOR00000000", "AWS_SECRET_ACCESS_KEY=operator-secret-key-0000000000000000000000",
-		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=" + filepath.Join(home, "nonexistent"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "nonexistent"),
-		"SESAME_RESOLVER=" + p.dns, "SESAME_SMTP_ENDPOINT=" + p.smtp, "SESAME_SMTP_CA=" + p.cert,
-	}
+	cmd := p.command(ctx, t, home, args...)
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	err := cmd.Run()
@@ -181,6 +174,21 @@ func (p *simProc) sesame(t *testing.T, home string, args ...string) result {
 		t.Fatal(err)
 	}
 	return result{code, so.String(), se.String()}
+}
+
+// command is the sesame command sesame() runs, for tests that start it
+// and signal or kill it while it runs.
+func (p *simProc) command(ctx context.Context, t *testing.T, home string, args ...string) *exec.Cmd {
+	t.Helper()
+	bin, _ := binaries(t)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Env = []string{
+		"HOME=" + home, "PATH=" + os.Getenv("PATH"), "TERM=dumb",
+		"AWS_ENDPOINT_URL=" + p.url, "AWS_ACCESS_KEY_ID=AKIAOPERATOR00000000", "AWS_SECRET_ACCESS_KEY=operator-secret-key-0000000000000000000000",
+		"AWS_REGION=us-east-1", "AWS_CONFIG_FILE=" + filepath.Join(home, "nonexistent"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(home, "nonexistent"),
+		"SESAME_RESOLVER=" + p.dns, "SESAME_SMTP_ENDPOINT=" + p.smtp, "SESAME_SMTP_CA=" + p.cert,
+	}
+	return cmd
 }
 
 type report struct {
