@@ -30,10 +30,12 @@ import (
 // answer changed by the saved setup, say) is a wasted call, never a wrong
 // answer, because the cache is keyed by the whole request.
 //
-// Cached reads serve Check and Plan only. The Runner bypasses and empties
-// the cache around every Apply, and any write through the clients empties
-// it too, so Apply always acts on fresh reads and a Check after a change
-// sees the change. Calling Prefetch again (a retried run) starts over.
+// Cached reads serve Check and Plan only; Apply always reads AWS (the
+// Runner marks it), and what it reads replaces what the cache held. A
+// write through the clients empties the cache of its service, so a Check
+// after a change sees the change, and every answer to a question empties
+// it all, so no cached read outlives a wait for the operator. Calling
+// Prefetch again (a retried run) starts over.
 func Prefetch(ctx context.Context, env *Env) {
 	if env.reads != nil {
 		env.reads.stopPrefetch()
@@ -41,6 +43,12 @@ func Prefetch(ctx context.Context, env *Env) {
 	}
 	env.reads = newReadCache()
 	env.Clients = env.reads.wrap(env.Clients)
+	if p, ok := env.Prompt.(clearingPrompter); ok {
+		env.Prompt = p.Prompter
+	}
+	if env.Prompt != nil {
+		env.Prompt = clearingPrompter{Prompter: env.Prompt, c: env.reads}
+	}
 	c := env.Clients
 
 	// A snapshot of the answers: the steps may normalise them while the
@@ -132,11 +140,15 @@ func prefetchZone(ctx context.Context, r53 Route53API, answer, domain string) st
 }
 
 // readCache is one run's memo of AWS reads, keyed by operation and the
-// whole request. Concurrent callers of the same read share one call: a
-// Check that asks while the prefetch's call is in flight waits for it.
+// whole request, kept per service. Concurrent callers of the same read
+// share one call: a Check that asks while the prefetch's call is in flight
+// waits for it.
 type readCache struct {
-	mu      sync.Mutex
-	entries map[string]*cacheEntry
+	mu sync.Mutex
+	// entries are the reads by service ("iam", "ses", ...), then by key.
+	// A write replaces its service's map, so a call in flight across a
+	// write lands in the old map and answers no later caller.
+	entries map[string]map[string]*cacheEntry
 	// applying is true while a step's Apply runs: every read goes to AWS.
 	applying bool
 	// cancel stops the prefetch's calls still in flight.
@@ -149,15 +161,20 @@ type cacheEntry struct {
 	err  error
 }
 
-func newReadCache() *readCache { return &readCache{entries: map[string]*cacheEntry{}} }
+func newReadCache() *readCache { return &readCache{entries: map[string]map[string]*cacheEntry{}} }
 
-// clear forgets every read: what AWS said before a write is not what it says after.
-func (c *readCache) clear() {
+// clear forgets the reads of service ("" for every service): what AWS
+// said before a write is not what it says after.
+func (c *readCache) clear(service string) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	c.entries = map[string]*cacheEntry{}
+	if service == "" {
+		c.entries = map[string]map[string]*cacheEntry{}
+	} else {
+		delete(c.entries, service)
+	}
 	c.mu.Unlock()
 }
 
@@ -174,37 +191,41 @@ func (c *readCache) stopPrefetch() {
 	if cancel != nil {
 		cancel()
 	}
-	c.clear()
+	c.clear("")
 }
 
-// beginApply is called by the Runner before a step's Apply: the prefetch
-// stops, the cache empties and every read until endApply goes to AWS.
-func (c *readCache) beginApply() {
-	if c == nil {
-		return
-	}
-	c.stopPrefetch()
-	c.mu.Lock()
-	c.applying = true
-	c.mu.Unlock()
-}
+// beginApply is called by the Runner before a step's Apply: until
+// endApply every read goes to AWS, and its answer replaces the cached one.
+func (c *readCache) beginApply() { c.setApplying(true) }
 
-// endApply empties the cache again (Apply changed things) and lets the
-// next Checks share their reads.
-func (c *readCache) endApply() {
+// endApply lets the Checks share reads again.
+func (c *readCache) endApply() { c.setApplying(false) }
+
+func (c *readCache) setApplying(on bool) {
 	if c == nil {
 		return
 	}
 	c.mu.Lock()
-	c.applying = false
-	c.entries = map[string]*cacheEntry{}
+	c.applying = on
 	c.mu.Unlock()
+}
+
+// service's map of reads, made on first use; c.mu must be held.
+func (c *readCache) service(name string) map[string]*cacheEntry {
+	m := c.entries[name]
+	if m == nil {
+		m = map[string]*cacheEntry{}
+		c.entries[name] = m
+	}
+	return m
 }
 
 // cachedRead answers op(in) from the cache, joining a call in flight, or
 // makes the call and keeps its answer (an AWS error too: "no such user" is
-// an answer). A call cut short by a cancelled context is not kept, and a
-// caller whose own context is still live makes the call itself.
+// an answer). During an Apply it always makes the call, and keeps the
+// answer for the Checks after. A call cut short by a cancelled context is
+// not kept, and a caller whose own context is still live makes the call
+// itself.
 func cachedRead[I, O any](ctx context.Context, c *readCache, op string, in I, optFns int, call func(context.Context) (O, error)) (O, error) {
 	if c == nil || optFns > 0 {
 		return call(ctx)
@@ -213,13 +234,11 @@ func cachedRead[I, O any](ctx context.Context, c *readCache, op string, in I, op
 	if err != nil {
 		return call(ctx)
 	}
+	svc, _, _ := strings.Cut(op, ":")
 	key := op + " " + string(b)
 	c.mu.Lock()
-	if c.applying {
-		c.mu.Unlock()
-		return call(ctx)
-	}
-	if e, ok := c.entries[key]; ok {
+	m := c.service(svc)
+	if e, ok := m[key]; ok && !c.applying {
 		c.mu.Unlock()
 		select {
 		case <-e.done:
@@ -234,8 +253,7 @@ func cachedRead[I, O any](ctx context.Context, c *readCache, op string, in I, op
 		return out, e.err
 	}
 	e := &cacheEntry{done: make(chan struct{})}
-	entries := c.entries
-	entries[key] = e
+	m[key] = e
 	c.mu.Unlock()
 
 	out, err := call(ctx)
@@ -243,8 +261,8 @@ func cachedRead[I, O any](ctx context.Context, c *readCache, op string, in I, op
 	close(e.done)
 	if isContextErr(err) {
 		c.mu.Lock()
-		if entries[key] == e {
-			delete(entries, key)
+		if m[key] == e {
+			delete(m, key)
 		}
 		c.mu.Unlock()
 	}
@@ -255,11 +273,34 @@ func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// write runs a mutating call with the cache emptied before and after it.
-func write[O any](c *readCache, call func() (O, error)) (O, error) {
-	c.clear()
-	defer c.clear()
+// write runs a mutating call with the service's reads forgotten before
+// and after it.
+func write[O any](c *readCache, service string, call func() (O, error)) (O, error) {
+	c.clear(service)
+	defer c.clear(service)
 	return call()
+}
+
+// clearingPrompter forgets every cached read once the operator answers:
+// AWS may have changed while sesame waited for them.
+type clearingPrompter struct {
+	Prompter
+	c *readCache
+}
+
+func (p clearingPrompter) Confirm(ctx context.Context, q Question) (bool, error) {
+	defer p.c.clear("")
+	return p.Prompter.Confirm(ctx, q)
+}
+
+func (p clearingPrompter) Choose(ctx context.Context, q Question, options []Option) (string, error) {
+	defer p.c.clear("")
+	return p.Prompter.Choose(ctx, q, options)
+}
+
+func (p clearingPrompter) Input(ctx context.Context, q Question, validate func(string) error) (string, error) {
+	defer p.c.clear("")
+	return p.Prompter.Input(ctx, q, validate)
 }
 
 func (c *readCache) wrap(cl Clients) Clients {
@@ -324,19 +365,19 @@ func (x *cachedSES) GetEmailIdentity(ctx context.Context, in *sesv2.GetEmailIden
 }
 
 func (x *cachedSES) PutAccountDetails(ctx context.Context, in *sesv2.PutAccountDetailsInput, o ...func(*sesv2.Options)) (*sesv2.PutAccountDetailsOutput, error) {
-	return write(x.c, func() (*sesv2.PutAccountDetailsOutput, error) { return x.SESAPI.PutAccountDetails(ctx, in, o...) })
+	return write(x.c, "ses", func() (*sesv2.PutAccountDetailsOutput, error) { return x.SESAPI.PutAccountDetails(ctx, in, o...) })
 }
 
 func (x *cachedSES) CreateEmailIdentity(ctx context.Context, in *sesv2.CreateEmailIdentityInput, o ...func(*sesv2.Options)) (*sesv2.CreateEmailIdentityOutput, error) {
-	return write(x.c, func() (*sesv2.CreateEmailIdentityOutput, error) { return x.SESAPI.CreateEmailIdentity(ctx, in, o...) })
+	return write(x.c, "ses", func() (*sesv2.CreateEmailIdentityOutput, error) { return x.SESAPI.CreateEmailIdentity(ctx, in, o...) })
 }
 
 func (x *cachedSES) DeleteEmailIdentity(ctx context.Context, in *sesv2.DeleteEmailIdentityInput, o ...func(*sesv2.Options)) (*sesv2.DeleteEmailIdentityOutput, error) {
-	return write(x.c, func() (*sesv2.DeleteEmailIdentityOutput, error) { return x.SESAPI.DeleteEmailIdentity(ctx, in, o...) })
+	return write(x.c, "ses", func() (*sesv2.DeleteEmailIdentityOutput, error) { return x.SESAPI.DeleteEmailIdentity(ctx, in, o...) })
 }
 
 func (x *cachedSES) PutEmailIdentityMailFromAttributes(ctx context.Context, in *sesv2.PutEmailIdentityMailFromAttributesInput, o ...func(*sesv2.Options)) (*sesv2.PutEmailIdentityMailFromAttributesOutput, error) {
-	return write(x.c, func() (*sesv2.PutEmailIdentityMailFromAttributesOutput, error) {
+	return write(x.c, "ses", func() (*sesv2.PutEmailIdentityMailFromAttributesOutput, error) {
 		return x.SESAPI.PutEmailIdentityMailFromAttributes(ctx, in, o...)
 	})
 }
@@ -365,7 +406,7 @@ func (x *cachedRoute53) ListResourceRecordSets(ctx context.Context, in *route53.
 }
 
 func (x *cachedRoute53) ChangeResourceRecordSets(ctx context.Context, in *route53.ChangeResourceRecordSetsInput, o ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error) {
-	return write(x.c, func() (*route53.ChangeResourceRecordSetsOutput, error) {
+	return write(x.c, "route53", func() (*route53.ChangeResourceRecordSetsOutput, error) {
 		return x.Route53API.ChangeResourceRecordSets(ctx, in, o...)
 	})
 }
@@ -394,21 +435,21 @@ func (x *cachedIAM) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysIn
 }
 
 func (x *cachedIAM) CreateUser(ctx context.Context, in *iam.CreateUserInput, o ...func(*iam.Options)) (*iam.CreateUserOutput, error) {
-	return write(x.c, func() (*iam.CreateUserOutput, error) { return x.IAMAPI.CreateUser(ctx, in, o...) })
+	return write(x.c, "iam", func() (*iam.CreateUserOutput, error) { return x.IAMAPI.CreateUser(ctx, in, o...) })
 }
 
 func (x *cachedIAM) TagUser(ctx context.Context, in *iam.TagUserInput, o ...func(*iam.Options)) (*iam.TagUserOutput, error) {
-	return write(x.c, func() (*iam.TagUserOutput, error) { return x.IAMAPI.TagUser(ctx, in, o...) })
+	return write(x.c, "iam", func() (*iam.TagUserOutput, error) { return x.IAMAPI.TagUser(ctx, in, o...) })
 }
 
 func (x *cachedIAM) PutUserPolicy(ctx context.Context, in *iam.PutUserPolicyInput, o ...func(*iam.Options)) (*iam.PutUserPolicyOutput, error) {
-	return write(x.c, func() (*iam.PutUserPolicyOutput, error) { return x.IAMAPI.PutUserPolicy(ctx, in, o...) })
+	return write(x.c, "iam", func() (*iam.PutUserPolicyOutput, error) { return x.IAMAPI.PutUserPolicy(ctx, in, o...) })
 }
 
 func (x *cachedIAM) CreateAccessKey(ctx context.Context, in *iam.CreateAccessKeyInput, o ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error) {
-	return write(x.c, func() (*iam.CreateAccessKeyOutput, error) { return x.IAMAPI.CreateAccessKey(ctx, in, o...) })
+	return write(x.c, "iam", func() (*iam.CreateAccessKeyOutput, error) { return x.IAMAPI.CreateAccessKey(ctx, in, o...) })
 }
 
 func (x *cachedIAM) DeleteAccessKey(ctx context.Context, in *iam.DeleteAccessKeyInput, o ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error) {
-	return write(x.c, func() (*iam.DeleteAccessKeyOutput, error) { return x.IAMAPI.DeleteAccessKey(ctx, in, o...) })
+	return write(x.c, "iam", func() (*iam.DeleteAccessKeyOutput, error) { return x.IAMAPI.DeleteAccessKey(ctx, in, o...) })
 }

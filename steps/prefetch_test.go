@@ -207,22 +207,58 @@ func (p approveAnd) Confirm(context.Context, Question) (bool, error) {
 }
 
 // TestApplyNeverUsesCachedReads: the identity is made by someone else
-// while the operator reads the plan; Apply reads afresh, sees it and
+// after the Check read "no identity" (just before Apply with --yes, or
+// while the operator reads the plan); Apply reads afresh, sees it and
 // creates nothing, and the Check after it says done.
 func TestApplyNeverUsesCachedReads(t *testing.T) {
+	tests := []struct {
+		name string
+		yes  bool
+	}{
+		{"with --yes, changed just before Apply", true},
+		{"changed while the operator reads the plan", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newSMTPEnv(t)
+			meanwhile := func() { e.ses.AddIdentity("example.com") }
+			e.Options.NoInput, e.Options.Yes = false, tt.yes
+			e.Prompt = approveAnd{meanwhile: meanwhile}
+			if tt.yes {
+				e.Emit = func(ev Event) {
+					if ev.Kind == EventApplying {
+						meanwhile()
+					}
+				}
+			}
+			Prefetch(context.Background(), e.Env)
+			rep, err := (&Runner{Steps: []Step{Identity{}}}).Run(context.Background(), e.Env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := e.ses.Calls("CreateEmailIdentity"); n != 0 {
+				t.Errorf("Apply acted on the cached \"no identity\": %d CreateEmailIdentity calls", n)
+			}
+			if rep.Steps[0].Status != StatusDone {
+				t.Errorf("identity = %s: %s", rep.Steps[0].Status, rep.Steps[0].Detail)
+			}
+		})
+	}
+}
+
+// TestAnswersEmptyTheCache: no cached read outlives a wait for the
+// operator: a Check after a question reads AWS again.
+func TestAnswersEmptyTheCache(t *testing.T) {
 	e := newSMTPEnv(t)
-	e.Options.NoInput = false
-	e.Prompt = approveAnd{meanwhile: func() { e.ses.AddIdentity("example.com") }}
 	Prefetch(context.Background(), e.Env)
-	rep, err := (&Runner{Steps: []Step{Identity{}}}).Run(context.Background(), e.Env)
-	if err != nil {
-		t.Fatal(err)
+	ctx := context.Background()
+	if res, err := (Identity{}).Check(ctx, e.Env); err != nil || res.Status != StatusTodo {
+		t.Fatalf("check = %+v, %v", res, err)
 	}
-	if n := e.ses.Calls("CreateEmailIdentity"); n != 0 {
-		t.Errorf("Apply acted on the cached \"no identity\": %d CreateEmailIdentity calls", n)
-	}
-	if rep.Steps[0].Status != StatusDone {
-		t.Errorf("identity = %s: %s", rep.Steps[0].Status, rep.Steps[0].Detail)
+	e.ses.AddIdentity("example.com") // the operator made it in the console meanwhile
+	_, _ = e.Prompt.Confirm(ctx, Question{ID: "anything"})
+	if res, err := (Identity{}).Check(ctx, e.Env); err != nil || res.Status != StatusDone {
+		t.Fatalf("check after the question = %+v, %v", res, err)
 	}
 }
 
