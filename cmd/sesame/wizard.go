@@ -110,9 +110,6 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	w.sess = &session{store: store, env: env, readOnly: readOnly, ctx: ctx}
 	env.Bind = w.sess.bind
 	w.env = env
-	if !readOnly {
-		w.saved, _ = store.List()
-	}
 	resolver := o.resolver
 	if w.demo != nil && resolver == "" {
 		resolver = w.demo.dnsAddr
@@ -165,6 +162,9 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		if w.demo != nil {
 			regionNote = "the demo's default"
 		}
+		// The saved setups are read here, inside the run, so the TUI's
+		// first frame waits for no file scan.
+		w.saved, _ = w.sess.store.List()
 		err := steps.AskAnswers(ctx, env, steps.AskOptions{
 			Saved: w.saved, DefaultRegion: w.cfg.Region, DefaultRegionNote: regionNote, OutDir: w.outDirFn, Resume: w.sess.resume,
 		})
