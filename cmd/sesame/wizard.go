@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -76,6 +77,9 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	case 587, 2587, 465, 2465:
 	default:
 		return nil, exitWith(exitInput, &steps.InputError{Field: "smtp-port", Flag: "--smtp-port", Msg: fmt.Sprintf("%d is not an SES SMTP port; use 587 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper)", opts.SMTPPort)})
+	}
+	if err := validateRequestFlags(opts); err != nil {
+		return nil, exitWith(exitInput, err)
 	}
 
 	w.stateDir = o.stateDir
@@ -208,4 +212,44 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		ui.PrintSummary(out, rep, color)
 	}
 	return exitFor(err)
+}
+
+// validateRequestFlags checks the answers flags give for later steps (the
+// production-access request, addresses to verify or mail) before any AWS
+// call, so a typo stops the run at once, not after the domain is set up.
+func validateRequestFlags(opts steps.Options) error {
+	pr := opts.Production
+	if pr.WebsiteURL != "" {
+		if err := steps.ValidateWebsiteURL(pr.WebsiteURL); err != nil {
+			return err
+		}
+	}
+	switch pr.MailType {
+	case "", "TRANSACTIONAL", "MARKETING":
+	default:
+		return &steps.InputError{Field: "mail-type", Flag: "--mail-type", Msg: fmt.Sprintf("%q is not a mail type; use TRANSACTIONAL or MARKETING", pr.MailType)}
+	}
+	switch pr.ContactLanguage {
+	case "", "EN", "JA":
+	default:
+		return &steps.InputError{Field: "contact-language", Flag: "--contact-language", Msg: fmt.Sprintf("%q is not a language SES answers in; use EN or JA", pr.ContactLanguage)}
+	}
+	for _, c := range pr.Contacts {
+		if err := steps.ValidateEmail(c); err != nil {
+			return err
+		}
+	}
+	for _, a := range []struct{ field, value string }{{"verify-recipient", opts.VerifyRecipient}, {"test-to", opts.TestTo}} {
+		if a.value == "" {
+			continue
+		}
+		if err := steps.ValidateEmail(a.value); err != nil {
+			var ie *steps.InputError
+			if errors.As(err, &ie) {
+				ie.Field, ie.Flag = a.field, "--"+a.field
+			}
+			return err
+		}
+	}
+	return nil
 }
