@@ -144,11 +144,11 @@ func Explain(op, resource string, err error) error {
 	switch {
 	case accessDeniedCodes[e.Code]:
 		e.Hint = fmt.Sprintf("your AWS identity is not allowed %s: ask your AWS administrator for it (`sesame policy` prints every permission sesame needs), then run sesame again: it resumes where it stopped", op)
-	case e.Code == "ExpiredToken" || e.Code == "ExpiredTokenException" || strings.Contains(e.Message, "token has expired") || strings.Contains(err.Error(), "refresh cached SSO token"):
+	case e.Code == "ExpiredToken" || e.Code == "ExpiredTokenException" || isExpiredSSO(err):
 		e.Hint = "your AWS session has expired: run `aws sso login` (with --profile if you use one) and run sesame again"
-	case e.Code == "RequestTimeTooSkewed" || e.Code == "SignatureDoesNotMatch" && strings.Contains(strings.ToLower(e.Message), "time"):
+	case isClockSkew(e.Code, e.Message):
 		e.Hint = "this machine's clock is off from AWS's: sync it (for example `sudo timedatectl set-ntp true` or `sudo chronyc makestep`) and run sesame again"
-	case e.Code == "InvalidClientTokenId" || e.Code == "UnrecognizedClientException" || e.Code == "SignatureDoesNotMatch":
+	case e.Code == "InvalidClientTokenId" || e.Code == "UnrecognizedClientException" || e.Code == "SignatureDoesNotMatch" || e.Code == "InvalidSignatureException":
 		e.Hint = "AWS does not accept these credentials: check AWS_PROFILE / --profile, `aws sts get-caller-identity`, and that the secret key is complete"
 	case isThrottle(e.Code):
 		e.Hint = "AWS kept throttling after several retries: wait a minute and run sesame again; it resumes where it stopped"
@@ -168,4 +168,34 @@ func isThrottle(code string) bool {
 		return true
 	}
 	return false
+}
+
+// isExpiredSSO reports whether err is the SDK's word for an expired SSO
+// login or session token. These carry no AWS error code: the SDK fails
+// while loading credentials, so the texts are what there is to match
+// (ssocreds' InvalidTokenError, the SSO token provider, the session token
+// services' "token has expired").
+func isExpiredSSO(err error) bool {
+	s := strings.ToLower(err.Error())
+	for _, m := range []string{"sso session has expired", "cached sso token is expired", "refresh cached sso token", "token has expired", "token is expired"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// isClockSkew reports whether an AWS error says the request's time is off:
+// RequestTimeTooSkewed, or a signature error whose message says the
+// signature expired or is not yet current (what STS, IAM, Route 53 and the
+// JSON services' InvalidSignatureException answer to a skewed clock).
+func isClockSkew(code, msg string) bool {
+	if code == "RequestTimeTooSkewed" {
+		return true
+	}
+	if code != "SignatureDoesNotMatch" && code != "InvalidSignatureException" {
+		return false
+	}
+	m := strings.ToLower(msg)
+	return strings.Contains(m, "signature expired") || strings.Contains(m, "not yet current") || strings.Contains(m, "time")
 }
