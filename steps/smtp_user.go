@@ -417,7 +417,10 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 		}
 		return fmt.Errorf("writing the SMTP password failed (%w), and deleting the unusable key %s failed too (%v): the next run deletes it", werr, id, derr)
 	}
-	rec.AccessKeyID, rec.KeyIntent = id, nil
+	rec.AccessKeyID = id
+	if s.deleteLostKeys(ctx, env, st, id) {
+		rec.KeyIntent = nil
+	}
 	if !slices.Contains(rec.KeysCreated, id) {
 		rec.KeysCreated = append(rec.KeysCreated, id)
 	}
@@ -426,4 +429,36 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 	s.credentials(env, st, entry, true)
 	env.Info("smtp-user", "created access key %s for %s and wrote its SMTP password for %s to %s", id, st.name, region, path)
 	return env.SaveState()
+}
+
+// deleteLostKeys deletes the keys this CreateAccessKey call made besides
+// id: when IAM made a key but its answer was lost (a dropped connection),
+// the SDK retries and IAM makes another, and the first key's secret never
+// reached sesame. Such a key is new since st.keys was read and made within
+// the recorded intent. It is deleted only on a user sesame made; on
+// another user the operator is told. It reports whether the intent may be
+// cleared: false when a key is left, so the next run still knows it as an
+// orphan of this intent.
+func (SMTPUser) deleteLostKeys(ctx context.Context, env *Env, st *userState, id string) bool {
+	keys, err := listKeys(ctx, env, st.name, st.arn)
+	if err != nil {
+		env.Warn("smtp-user", "could not check %s for keys made by a retried CreateAccessKey (%v): the next run does", st.name, err)
+		return false
+	}
+	clean := true
+	for _, k := range keys {
+		known := slices.ContainsFunc(st.keys, func(o accessKey) bool { return o.ID == k.ID })
+		if k.ID == id || known || !madeDuringIntent(env.Record.KeyIntent, st.name, k) {
+			continue
+		}
+		if !(st.managed || env.Record.UserCreated) {
+			env.Warn("smtp-user", "access key %s of %s was made by a retried CreateAccessKey and its secret was lost; %s was not made by sesame, so delete it yourself: aws iam delete-access-key --user-name %s --access-key-id %s", k.ID, st.name, st.name, st.name, k.ID)
+			continue
+		}
+		if err := deleteKey(ctx, env, st.name, st.arn, k.ID); err != nil {
+			env.Warn("smtp-user", "access key %s was made by a retried CreateAccessKey and its secret was lost; deleting it failed (%v): the next run does", k.ID, err)
+			clean = false
+		}
+	}
+	return clean
 }

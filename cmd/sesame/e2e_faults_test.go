@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -133,5 +135,39 @@ func TestPriorRequestNotCompleteRetriedThenResumable(t *testing.T) {
 	}
 	if changes != 1 {
 		t.Errorf("%d record changes reached Route 53, want 1: %v", changes, sim.mutating())
+	}
+}
+
+// A connection dropped after IAM made the access key: the SDK retries
+// CreateAccessKey and IAM makes a second key. The first key's secret never
+// reached sesame; it must not be left behind on the user.
+func TestDroppedCreateAccessKeyLeavesOneKey(t *testing.T) {
+	sim := startSim(t)
+	target, _ := url.Parse(sim.url)
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var dropped atomic.Bool
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		if bytes.Contains(body, []byte("Action=CreateAccessKey&")) && dropped.CompareAndSwap(false, true) {
+			// Let IAM make the key, then lose the answer.
+			proxy.ServeHTTP(httptest.NewRecorder(), r)
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err == nil {
+				conn.Close()
+			}
+			return
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	defer front.Close()
+	viaProxy := &simProc{url: front.URL, dns: sim.dns, smtp: sim.smtp, cert: sim.cert}
+	home := t.TempDir()
+	out := filepath.Join(home, "relay")
+	r := viaProxy.sesame(t, home, onboardArgs(out)...)
+	assertComplete(t, r)
+	keys := sim.accessKeys(t, "ses-smtp-example-com")
+	if len(keys) != 1 || !strings.Contains(readFile(t, filepath.Join(out, "sasl_passwd")), keys[0]) {
+		t.Errorf("keys %v after a dropped CreateAccessKey, want one, the one in sasl_passwd (CreateAccessKey took effect %d times)", keys, sim.countApplied("CreateAccessKey"))
 	}
 }
