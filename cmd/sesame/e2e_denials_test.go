@@ -52,7 +52,9 @@ func TestDenialNamesActionAndResourceThenResumes(t *testing.T) {
 		{"iam:CreateUser", "CreateUser", "arn:aws:iam::123456789012:user/ses-smtp-example-com",
 			func(r *http.Request, body []byte) bool { return bytes.Contains(body, []byte("Action=CreateUser&")) }},
 		{"route53:ChangeResourceRecordSets", "ChangeResourceRecordSets", "hostedzone/Z",
-			func(r *http.Request, _ []byte) bool { return r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/rrset") }},
+			func(r *http.Request, _ []byte) bool {
+				return r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/rrset")
+			}},
 		{"ses:CreateEmailIdentity", "CreateEmailIdentity", "arn:aws:ses:us-east-1:123456789012:identity/example.com",
 			func(r *http.Request, _ []byte) bool {
 				return r.Method == http.MethodPost && strings.TrimSuffix(r.URL.Path, "/") == "/v2/email/identities"
