@@ -158,7 +158,7 @@ func planSummary(st *dnsState, zone string) string {
 		parts = append(parts, "create "+countRecords(create))
 	}
 	if len(merge) > 0 {
-		parts = append(parts, "add to "+countRecords(merge)+" already there")
+		parts = append(parts, "merge "+countRecords(merge)+" into the values already there")
 	}
 	if len(parts) == 0 {
 		return fmt.Sprintf("the %s in %s are in place", countRecords(same), zone)
