@@ -17,6 +17,7 @@ type session struct {
 	env      *steps.Env
 	readOnly bool // status: load, never lock or save
 	lock     *steps.Lock
+	lockPath string
 	ctx      context.Context
 }
 
@@ -35,9 +36,19 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 		return nil
 	}
 	path := s.store.Path(acct.ID, a.Region, a.Domain) + ".lock"
-	if s.env.Options.NoInput {
+	if s.lock != nil && s.lockPath != path {
+		// A retried run on another setup: let the old one go.
+		_ = s.lock.Unlock()
+		s.lock = nil
+	}
+	switch {
+	case s.lock != nil:
+		// A retried run (r in the TUI) binds again and this process
+		// already holds the lock: a second flock on a new descriptor
+		// would wait for itself.
+	case s.env.Options.NoInput:
 		s.lock, err = steps.TryLock(path)
-	} else {
+	default:
 		s.lock, err = steps.WaitLock(s.ctx, path, func(el *steps.ErrLocked) {
 			s.env.Warn("account", "%v; waiting for it (Ctrl-C to leave)", el)
 		})
@@ -45,6 +56,7 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 	if err != nil {
 		return err
 	}
+	s.lockPath = path
 	s.env.Save = func() error {
 		return s.store.Save(&steps.Saved{
 			Account: acct.ID, Region: a.Region, Domain: a.Domain,
