@@ -157,7 +157,14 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 // (the password is a Secret: it never prints).
 func (SMTPUser) credentials(env *Env, st *userState, e SASLEntry, created bool) {
 	c := &Credentials{UserName: st.name, AccessKeyID: e.Username, Host: e.Host, Port: e.Port, Password: e.Password, File: st.path, Created: created}
+	prev := env.Facts.Credentials
 	env.Facts.Credentials = c
+	// The Check after an Apply finds the same credentials the Apply just
+	// made: show them once.
+	if prev != nil && prev.AccessKeyID == c.AccessKeyID && prev.File == c.File && prev.Port == c.Port {
+		c.Created = prev.Created
+		return
+	}
 	env.Publish("smtp-user", c)
 }
 

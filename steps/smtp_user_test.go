@@ -104,8 +104,18 @@ func TestSMTPUserFromEmpty(t *testing.T) {
 	if !r.UserCreated || r.AccessKeyID != keys[0] || !slices.Equal(r.KeysCreated, keys) || r.KeyIntent != nil || r.Files[RoleSASLPasswd] != path {
 		t.Errorf("record = %+v", r)
 	}
-	if c := e.Facts.Credentials; c == nil || c.AccessKeyID != keys[0] || c.Password.Reveal() != entry.Password.Reveal() {
+	if c := e.Facts.Credentials; c == nil || c.AccessKeyID != keys[0] || c.Password.Reveal() != entry.Password.Reveal() || !c.Created {
 		t.Errorf("credentials fact = %+v", c)
+	}
+	// The Check after Apply found the credentials Apply made: shown once.
+	var shown int
+	for _, ev := range e.events {
+		if _, ok := ev.Data.(*Credentials); ok {
+			shown++
+		}
+	}
+	if shown != 1 {
+		t.Errorf("credentials published %d times, want once", shown)
 	}
 
 	// A second Apply (and Check) changes nothing.

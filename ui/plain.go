@@ -73,9 +73,9 @@ func (p *Plain) finished(e steps.Event) []string {
 	switch {
 	case e.Err != nil && errors.Is(e.Err, steps.ErrDeclined):
 		mark = p.st.Warning.Render(markSkipped)
-	case e.Status == steps.StatusSkipped:
+	case e.Status == steps.StatusSkipped && !strings.HasPrefix(detail, "skipped"):
 		detail = "skipped: " + detail
-	case e.Status == steps.StatusPending:
+	case e.Status == steps.StatusPending && !strings.HasPrefix(detail, "pending"):
 		detail = "pending: " + detail
 	}
 	if e.Err != nil && e.Status == steps.StatusFailed {

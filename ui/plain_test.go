@@ -48,6 +48,7 @@ func TestPlainLines(t *testing.T) {
 	}{
 		{"done", steps.Event{Kind: steps.EventStepFinished, Step: "account", Status: steps.StatusDone, Detail: "account 123456789012 in eu-west-1"}, "✓ account  account 123456789012 in eu-west-1\n"},
 		{"skipped", steps.Event{Kind: steps.EventStepFinished, Step: "inbound-mx", Status: steps.StatusSkipped, Detail: "MX left alone"}, "⚠ inbound-mx  skipped: MX left alone\n"},
+		{"a detail that says skipped is not prefixed twice", steps.Event{Kind: steps.EventStepFinished, Step: "inbound-mx", Status: steps.StatusSkipped, Detail: "skipped on purpose: MX left alone"}, "⚠ inbound-mx  skipped on purpose: MX left alone\n"},
 		{"warning", steps.Event{Kind: steps.EventWarning, Step: "account", Detail: "you are the root user"}, "! account: you are the root user\n"},
 		{"retry", steps.Event{Kind: steps.EventRetrying, Step: "dns", Attempt: 2, MaxAttempts: 5, Detail: "throttled by Route 53"}, "… retrying (2/5): throttled by Route 53\n"},
 		{"credentials are masked", steps.Event{Kind: steps.EventData, Data: &steps.Credentials{UserName: "u", AccessKeyID: "AKIA1", Host: "h", Port: 587, Password: "s3cret", File: "/o/sasl_passwd"}},
