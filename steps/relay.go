@@ -78,6 +78,10 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 		return failed("no directory for the relay files: set it with --out")
 	}
 	entry, err := ReadSASLPasswd(out)
+	if errors.Is(err, os.ErrNotExist) && env.Options.DryRun {
+		// A dry run made no credentials: the files are still to come.
+		return relayState{}, &Result{Status: StatusTodo, Detail: fmt.Sprintf("write the Postfix relay files for %s in %s once the smtp-user step has made the credentials", SMTPHost(region), out)}, nil
+	}
 	if errors.Is(err, os.ErrNotExist) {
 		return failed("no SMTP credentials on disk: the smtp-user step makes them; run sesame again")
 	}
@@ -177,6 +181,9 @@ func (r *Relay) Plan(ctx context.Context, env *Env) (Plan, error) {
 	s, res, err := r.state(ctx, env)
 	if err != nil {
 		return Plan{}, err
+	}
+	if res != nil && res.Status == StatusTodo {
+		return Plan{Summary: res.Detail}, nil
 	}
 	if res != nil {
 		return Plan{}, errors.New(res.Detail)

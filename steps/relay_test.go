@@ -101,6 +101,8 @@ func TestRelayStep(t *testing.T) {
 		{name: "test message in the sandbox", opts: Options{TestTo: "someone@example.org"}, credRegion: "us-east-1", credPort: 587,
 			wantErr: "the account is in the SES sandbox in us-east-1", wantLogin: "ok", wantAuths: 2, wantFiles: true},
 		{name: "dry run writes nothing", opts: Options{DryRun: true}, credRegion: "us-east-1", credPort: 587},
+		{name: "dry run before any credentials: to do, not failed", opts: Options{DryRun: true}, credRegion: "",
+			wantDetail: "dry run: write the Postfix relay files for email-smtp.us-east-1.amazonaws.com"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

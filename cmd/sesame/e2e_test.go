@@ -364,3 +364,24 @@ func assertNowhere(t *testing.T, secret, root, output string, allowed ...string)
 		return nil
 	})
 }
+
+// --dry-run shows every step's plan, changes nothing and exits 0.
+func TestEndToEndDryRun(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	r := sim.sesame(t, home, "--no-input", "--dry-run", "--domain", "example.com", "--region", "us-east-1", "--mail-from", "mail", "--out", filepath.Join(home, "out"))
+	if r.code != 0 {
+		t.Fatalf("dry run exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"dry run: SMTP user", "dry run: create the SES identity", "dry run: publish the DKIM records", "dry run: write the Postfix relay files"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if m := sim.mutating(); len(m) != 0 {
+		t.Fatalf("dry run made changes: %v", m)
+	}
+	if _, err := os.Stat(filepath.Join(home, "out", "sasl_passwd")); err == nil {
+		t.Fatal("dry run wrote sasl_passwd")
+	}
+}
