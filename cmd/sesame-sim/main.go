@@ -54,7 +54,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&deny, "deny", "", "answer AccessDenied for actions: iam:CreateUser,ses:GetAccount,...")
 	fs.StringVar(&c.opts.HangAfter, "hang-after", "", "the first time this operation succeeds, keep its effect and never answer")
 	fs.BoolVar(&c.opts.Production, "production", false, "start the account out of the SES sandbox")
-	fs.StringVar(&c.seedFile, "seed-file", "", "JSON file of zones, records and users to start with")
+	fs.StringVar(&c.seedFile, "seed-file", "", "JSON file of zones, records, users and SES identities to start with")
 	fs.StringVar(&c.dns, "dns", "", "also answer DNS for the hosted zones on this address (UDP and TCP)")
 	fs.StringVar(&c.smtp, "smtp", "", "also serve an SES-like SMTP endpoint on this address")
 	fs.StringVar(&c.smtpRegion, "smtp-region", "us-east-1", "the region whose SMTP passwords the SMTP endpoint accepts")

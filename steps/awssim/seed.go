@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps"
 )
 
 // Seeding: the state a Sim starts with, from Go (tests, the demo) or from
@@ -30,8 +32,20 @@ type RecordSet struct {
 
 // Seed is the --seed-file document.
 type Seed struct {
-	Zones []SeedZone `json:"zones"`
-	Users []SeedUser `json:"users"`
+	Zones      []SeedZone     `json:"zones"`
+	Users      []SeedUser     `json:"users"`
+	Identities []SeedIdentity `json:"identities"`
+}
+
+// SeedIdentity is an SES identity to start with: a domain (Easy DKIM,
+// three fresh tokens) or an email address, in a region (default
+// us-east-1). Status "verified" starts it verified, "failed" as SES leaves
+// an identity whose records it never saw in 72 hours; empty or "pending"
+// starts it pending, verifying as usual once its records are published.
+type SeedIdentity struct {
+	Name   string `json:"name"`
+	Region string `json:"region,omitempty"`
+	Status string `json:"status,omitempty"`
 }
 
 // SeedZone is a hosted zone to start with. A zone with a VPC is private;
@@ -113,6 +127,48 @@ func (s *Sim) ApplySeed(seed Seed) error {
 		if err := s.seedUser(u); err != nil {
 			return fmt.Errorf("user %q: %w", u.Name, err)
 		}
+	}
+	for _, id := range seed.Identities {
+		if err := s.seedIdentity(id); err != nil {
+			return fmt.Errorf("identity %q: %w", id.Name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Sim) seedIdentity(si SeedIdentity) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	region := si.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	name, typ := strings.TrimSpace(si.Name), "DOMAIN"
+	if strings.Contains(name, "@") {
+		if err := steps.ValidateEmail(name); err != nil {
+			return err
+		}
+		typ = "EMAIL_ADDRESS"
+	} else {
+		d, err := steps.NormalizeDomain(name)
+		if err != nil {
+			return err
+		}
+		name = d
+	}
+	reg := s.sesRegionFor(region)
+	if reg.identities[identityKey(name)] != nil {
+		return fmt.Errorf("already exists in %s", region)
+	}
+	id := s.addIdentity(reg, name, typ, "RSA_2048_BIT")
+	switch si.Status {
+	case "", "pending":
+	case "verified":
+		id.verified = id.Created
+	case "failed":
+		id.failed = true
+	default:
+		return fmt.Errorf("status %q: use pending, verified or failed", si.Status)
 	}
 	return nil
 }

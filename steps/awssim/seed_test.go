@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 )
 
 const seedJSON = `{
@@ -105,5 +106,47 @@ func TestSeedRejects(t *testing.T) {
 				t.Errorf("LoadSeed = %v, want an error containing %q", err, tt.err)
 			}
 		})
+	}
+}
+
+// Seeded SES identities are per region, with the status asked for; a
+// pending one verifies as usual once its records are published.
+func TestSeedIdentities(t *testing.T) {
+	ctx := context.Background()
+	h := newSESHarness(t, Options{})
+	err := h.sim.LoadSeed(strings.NewReader(`{"identities": [
+	  {"name": "Verified.Example", "region": "eu-west-1", "status": "verified"},
+	  {"name": "failed.example", "status": "failed"},
+	  {"name": "pending.example"},
+	  {"name": "ops@pending.example", "region": "eu-west-1"}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		region, name, status string
+		verified             bool
+	}{
+		{"eu-west-1", "verified.example", "SUCCESS", true},
+		{"us-east-1", "failed.example", "FAILED", false},
+		{"us-east-1", "pending.example", "PENDING", false},
+		{"eu-west-1", "ops@pending.example", "SUCCESS", true}, // VerifyDelay 0: the link is "clicked" at once
+	}
+	for _, tt := range tests {
+		out, err := h.client(tt.region).GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(tt.name)})
+		if err != nil {
+			t.Fatalf("%s in %s: %v", tt.name, tt.region, err)
+		}
+		if string(out.VerificationStatus) != tt.status || out.VerifiedForSendingStatus != tt.verified {
+			t.Errorf("%s: status %s verified %v, want %s %v", tt.name, out.VerificationStatus, out.VerifiedForSendingStatus, tt.status, tt.verified)
+		}
+	}
+	if _, err := h.client("us-east-1").GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("verified.example")}); err == nil {
+		t.Error("an identity seeded in eu-west-1 is visible in us-east-1")
+	}
+	for _, bad := range []string{`{"identities":[{"name":"x.example","status":"done"}]}`, `{"identities":[{"name":"com"}]}`, `{"identities":[{"name":"a.example"},{"name":"a.example"}]}`} {
+		if err := New(Options{}).LoadSeed(strings.NewReader(bad)); err == nil {
+			t.Errorf("LoadSeed(%s) = nil, want an error", bad)
+		}
 	}
 }

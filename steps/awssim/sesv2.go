@@ -225,11 +225,23 @@ func (s *Sim) sesCreateIdentity(r *request) (reply, *apiError) {
 	if reg.identities[identityKey(name)] != nil {
 		return reply{}, errf(400, "AlreadyExistsException", "Email identity %s already exists.", name)
 	}
-	now := s.opts.Now()
-	id := &sesIdentity{Name: name, Type: typ, Created: now, ConfigSet: in.ConfigurationSetName}
+	id := s.addIdentity(reg, name, typ, keyLen)
+	id.ConfigSet = in.ConfigurationSetName
 	for _, t := range in.Tags {
 		id.Tags = append(id.Tags, tag{t.Key, t.Value})
 	}
+	st := s.identityStatus(reg, id)
+	return jsonReply(struct {
+		IdentityType             string
+		VerifiedForSendingStatus bool
+		DkimAttributes           *dkimJSON `json:",omitempty"`
+	}{typ, st.verified, dkimAttrs(id, st)})
+}
+
+// addIdentity creates an identity in a region: a domain gets three Easy
+// DKIM tokens pointing into the region's DKIM zone. Called with s.mu held.
+func (s *Sim) addIdentity(reg *sesRegion, name, typ, keyLen string) *sesIdentity {
+	id := &sesIdentity{Name: name, Type: typ, Created: s.opts.Now()}
 	if typ == "DOMAIN" {
 		id.KeyLength = keyLen
 		id.SigningZone = steps.DKIMZone(reg.name)
@@ -238,12 +250,7 @@ func (s *Sim) sesCreateIdentity(r *request) (reply, *apiError) {
 		}
 	}
 	reg.identities[identityKey(name)] = id
-	st := s.identityStatus(reg, id)
-	return jsonReply(struct {
-		IdentityType             string
-		VerifiedForSendingStatus bool
-		DkimAttributes           *dkimJSON `json:",omitempty"`
-	}{typ, st.verified, dkimAttrs(id, st)})
+	return id
 }
 
 // randToken is one Easy DKIM token: 32 lower-case letters and digits.
