@@ -170,7 +170,7 @@ func chooseSaved(ctx context.Context, env *Env, saved []*Saved) error {
 		opts = append(opts, Option{
 			Value:  fmt.Sprint(i),
 			Label:  fmt.Sprintf("%s in %s", sv.Domain, sv.Region),
-			Detail: fmt.Sprintf("account %s, last run %s", sv.Account, sv.UpdatedAt.Local().Format("2006-01-02 15:04")),
+			Detail: fmt.Sprintf("account %s, last run %s: %s", sv.Account, sv.UpdatedAt.Local().Format("2006-01-02 15:04"), savedProgress(sv.Record)),
 		})
 	}
 	opts = append(opts, Option{Value: "new", Label: "Set up another domain"})
@@ -188,6 +188,31 @@ func chooseSaved(ctx context.Context, env *Env, saved []*Saved) error {
 		}
 	}
 	return nil
+}
+
+// savedProgress says, from the record alone (no AWS call), how far a saved
+// setup got; resuming checks AWS for the truth.
+func savedProgress(r Record) string {
+	var done []string
+	if r.AccessKeyID != "" {
+		done = append(done, "SMTP credentials")
+	}
+	if r.IdentityCreated {
+		done = append(done, "SES identity")
+	}
+	if r.ChangeID != "" {
+		done = append(done, "DNS records")
+	}
+	if r.Files[RoleMainCF] != "" {
+		done = append(done, "relay files")
+	}
+	if r.ProductionCaseID != "" {
+		done = append(done, "production request "+r.ProductionCaseID)
+	}
+	if len(done) == 0 {
+		return "nothing made yet"
+	}
+	return "made " + strings.Join(done, ", ")
 }
 
 // MergeAnswers fills the empty answers in dst from a saved setup's answers;
