@@ -116,7 +116,7 @@ sesame reads the SMTP credentials the wizard saved in DIR/sasl_passwd and
 writes the main.cf snippet, sasl_passwd and apply-postfix.sh for the same
 region. It makes no AWS call. The region comes from sasl_passwd; --region
 only confirms it, because the SMTP password works in its own region only.`,
-		Example: `  sesame postfix --out ~/.config/sesame/example.com
+		Example: `  sesame postfix --out ~/.local/share/sesame/example.com-eu-west-1
   sesame postfix --out ./ses --smtp-port 465      # TLS wrapper mode instead of STARTTLS
   sudo sh ./ses/apply-postfix.sh                  # then install them`,
 		Args: cobra.NoArgs,

@@ -83,3 +83,17 @@ func TestRunExitCodeForBadFlag(t *testing.T) {
 		t.Fatalf("exit %d, want %d; stderr %s", code, exitInput, errOut.String())
 	}
 }
+
+// Each shell gets a completion script that completes sesame's flags.
+func TestCompletion(t *testing.T) {
+	for shell, want := range map[string]string{"bash": "__start_sesame", "zsh": "#compdef sesame", "fish": "complete -c sesame"} {
+		var out bytes.Buffer
+		s := &ioStreams{In: strings.NewReader(""), Out: &out, ErrOut: &bytes.Buffer{}, InFd: -1}
+		if code := run([]string{"completion", shell}, s, func(string) string { return "" }); code != exitOK {
+			t.Fatalf("completion %s: exit %d", shell, code)
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("completion %s lacks %q", shell, want)
+		}
+	}
+}
