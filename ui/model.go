@@ -334,7 +334,12 @@ func (m *model) reply(r promptReply) {
 	// The first answers name the setup; the header shows them at once.
 	switch m.prompt.q.ID {
 	case "domain":
+		// Show the name sesame will use (lower case, punycode), not the
+		// keystrokes.
 		m.domain = r.value
+		if d, err := steps.NormalizeDomain(r.value); err == nil {
+			m.domain = d
+		}
 	case "region":
 		m.region = r.value
 	}

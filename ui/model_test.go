@@ -57,6 +57,15 @@ func TestModelViews(t *testing.T) {
 			want: []string{"Domain to send from", "> exa", "a domain looks like example.com", "enter submit", "ctrl+c quit"},
 		},
 		{
+			name: "the header shows the domain as sesame will use it",
+			msgs: []tea.Msg{
+				promptMsg{kind: promptInput, q: steps.Question{ID: "domain", Title: "Domain to send from", Flag: "--domain"}, validate: validateDomain, reply: make(chan promptReply, 1)},
+				keyRunes("Bücher.Example"), tea.KeyMsg{Type: tea.KeyEnter},
+			},
+			want:    []string{"xn--bcher-kva.example"},
+			notWant: []string{"Bücher"},
+		},
+		{
 			name: "plan",
 			msgs: []tea.Msg{
 				started("dns", "Publish the DNS records"),
