@@ -112,6 +112,12 @@ func newRenderer(out io.Writer, noColor bool) *lipgloss.Renderer {
 	if noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		r.SetColorProfile(termenv.Ascii)
 	}
+	if out == os.Stdout {
+		// bubbletea's init already asked the terminal on stdout for its
+		// background (lipgloss's default renderer keeps the answer): asking
+		// again costs a round trip to the terminal before the first frame.
+		r.SetHasDarkBackground(lipgloss.HasDarkBackground())
+	}
 	return r
 }
 

@@ -43,7 +43,7 @@ func loadAWSConfig(ctx context.Context, profile, region string) (aws.Config, err
 	if err != nil {
 		var pe config.SharedConfigProfileNotExistError
 		if errors.As(err, &pe) {
-			return cfg, exitWith(exitInput, fmt.Errorf("AWS profile %q does not exist in ~/.aws/config or ~/.aws/credentials: pass --profile of an existing one (`aws configure list-profiles`)", pe.Profile))
+			return cfg, &steps.InputError{Field: "profile", Flag: "--profile", Msg: fmt.Sprintf("AWS profile %q does not exist in ~/.aws/config or ~/.aws/credentials; name an existing one (`aws configure list-profiles`)", pe.Profile)}
 		}
 		return cfg, fmt.Errorf("load the AWS configuration: %w", err)
 	}

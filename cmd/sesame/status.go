@@ -57,6 +57,9 @@ func runStatus(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	defer w.close()
 	env := w.env
 	env.Options.ReadOnly = true
+	if err := w.loadConfig(ctx); err != nil {
+		return exitFor(err)
+	}
 	if err := steps.AskAnswers(ctx, env, steps.AskOptions{DefaultRegion: w.cfg.Region, OutDir: w.outDirFn, Resume: w.sess.resume}); err != nil {
 		return exitFor(err)
 	}

@@ -42,11 +42,15 @@ func colorOK(o *options, s *ioStreams, getenv func(string) string) bool {
 // wiring is what the wizard and status share: the answers, the Env, the
 // saved setups and the AWS configuration (real or simulated).
 type wiring struct {
-	o        *options
-	env      *steps.Env
-	sess     *session
-	saved    []*steps.Saved
-	cfg      aws.Config
+	o     *options
+	env   *steps.Env
+	sess  *session
+	saved []*steps.Saved
+	cfg   aws.Config
+	// cfgLoaded is false until loadConfig has read the AWS configuration.
+	cfgLoaded bool
+	// debugOut receives --debug's request log once the config is loaded.
+	debugOut io.Writer
 	demo     *demo
 	stateDir string
 	outDirFn func(domain, region string) string
@@ -96,18 +100,13 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 		w.cfg = d.config("us-east-1")
 		opts.Demo = true
 		opts.SMTPCA = "" // set once the SMTP endpoint runs (prepare)
-	} else {
-		cfg, err := loadAWSConfig(ctx, a.Profile, a.Region)
-		if err != nil {
-			return nil, err
-		}
-		w.cfg = cfg
+		w.cfgLoaded = true
 	}
 	if w.stateDir == "" {
 		w.stateDir = steps.DefaultStateDir(getenv)
 	}
 	if o.debug {
-		withDebug(&w.cfg, s.ErrOut)
+		w.debugOut = s.ErrOut
 	}
 	env := steps.NewEnv(steps.Clients{}, a, opts)
 	store := steps.Store{Dir: w.stateDir}
@@ -120,6 +119,25 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	}
 	env.DNS = steps.NewResolver(resolver, resolverTimeout)
 	return w, nil
+}
+
+// loadConfig loads the AWS configuration the first time it is needed,
+// inside the run: it reads files only (no network), but a CA bundle or a
+// large config can take milliseconds the TUI's first frame need not wait
+// for. The demo's configuration is ready from the start.
+func (w *wiring) loadConfig(ctx context.Context) error {
+	if !w.cfgLoaded {
+		cfg, err := loadAWSConfig(ctx, w.env.Answers.Profile, w.env.Answers.Region)
+		if err != nil {
+			return err
+		}
+		w.cfg, w.cfgLoaded = cfg, true
+	}
+	if w.debugOut != nil {
+		withDebug(&w.cfg, w.debugOut)
+		w.debugOut = nil
+	}
+	return nil
 }
 
 // prepare runs once the answers are settled: it builds the clients for
@@ -169,9 +187,12 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		// The saved setups are read here, inside the run, so the TUI's
 		// first frame waits for no file scan.
 		w.saved, _ = w.sess.store.List()
-		err := steps.AskAnswers(ctx, env, steps.AskOptions{
-			Saved: w.saved, DefaultRegion: w.cfg.Region, DefaultRegionNote: regionNote, OutDir: w.outDirFn, Resume: w.sess.resume,
-		})
+		err := w.loadConfig(ctx)
+		if err == nil {
+			err = steps.AskAnswers(ctx, env, steps.AskOptions{
+				Saved: w.saved, DefaultRegion: w.cfg.Region, DefaultRegionNote: regionNote, OutDir: w.outDirFn, Resume: w.sess.resume,
+			})
+		}
 		if err == nil {
 			err = w.prepare()
 		}
