@@ -318,3 +318,14 @@ func TestQuitCancelsAndWaits(t *testing.T) {
 		t.Fatal("the command after the run returned is not tea.Quit")
 	}
 }
+
+// At 60 columns the header still names the region: the account id, which
+// the ARN line repeats, is what gets cut.
+func TestHeaderKeepsRegionWhenNarrow(t *testing.T) {
+	m := testModel(t, 60, 20)
+	feed(m, data("account", &steps.AccountInfo{ID: "123456789012", ARN: "arn:aws:iam::123456789012:user/alice", Region: "ap-southeast-2"}))
+	first := strings.SplitN(view(m), "\n", 2)[0]
+	if !strings.Contains(first, "ap-southeast-2") {
+		t.Fatalf("header %q lost the region", first)
+	}
+}

@@ -101,15 +101,21 @@ func (m *model) headerLines(w int) []string {
 		parts = append(parts, m.st.Bold.Render(domain))
 	}
 	second := m.st.Dim.Render("account not known yet")
+	account := ""
 	if a := m.account; a != nil {
 		region = orDefault(a.Region, region)
-		parts = append(parts, "account "+a.ID)
+		account = "account " + a.ID
 		if a.ARN != "" {
 			second = m.st.Dim.Render(a.ARN)
 		}
 	}
+	// The region before the account: on a narrow terminal the end of the
+	// line is cut, and the account id is also in the ARN below.
 	if region != "" {
 		parts = append(parts, region)
+	}
+	if account != "" {
+		parts = append(parts, account)
 	}
 	if len(parts) > 0 {
 		first += "  " + strings.Join(parts, m.st.Dim.Render(" · "))
