@@ -198,3 +198,30 @@ func TestReplaceKeyOnlyTheNamedOne(t *testing.T) {
 		t.Errorf("%d keys deleted, want only the named one: %v", n, sim.mutating())
 	}
 }
+
+// The production-access request is a mutating call too: killed after SES
+// took it (the case is open, sesame never heard), the next run sees the
+// review under way and does not ask AWS a second time.
+func TestCrashAfterProductionRequest(t *testing.T) {
+	sim := startSim(t, "--hang-after", "PutAccountDetails")
+	home := t.TempDir()
+	out := filepath.Join(home, "relay")
+	args := onboardArgs(out, "--request-production", "--mail-type", "transactional",
+		"--website-url", "https://example.com", "--use-case", "Order receipts to our customers")
+	first := sim.start(t, home, args...)
+	sim.waitLog(t, 0, "sesv2 PutAccountDetails -")
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	first.wait(t)
+
+	r := sim.sesame(t, home, args...)
+	assertComplete(t, r)
+	if n := sim.countApplied("PutAccountDetails"); n != 1 {
+		t.Fatalf("PutAccountDetails took effect %d times over both runs, want 1: %v", n, sim.mutating())
+	}
+	rep := parseReport(t, r)
+	if rep.Sandbox == nil || rep.Sandbox["review_status"] != "PENDING" || rep.Sandbox["case_id"] == "" {
+		t.Errorf("report's sandbox = %v, want the review PENDING with its case id", rep.Sandbox)
+	}
+}
