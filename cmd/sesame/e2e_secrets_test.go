@@ -5,7 +5,6 @@ import (
 	"context"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -76,16 +75,7 @@ func TestSecretsGoNowhereElse(t *testing.T) {
 		cmd.Args = append([]string{"sh", "-c", `umask 0 && exec "$0" "$@"`}, cmd.Args...)
 		cmd.Path = "/bin/sh"
 		cmd.Env = append(cmd.Env, "AWS_SESSION_TOKEN="+sessionToken)
-		var so, se bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &so, &se
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return result{code, so.String(), se.String()}
+		return runProcess(t, cmd)
 	}
 	first := run(onboardArgs(out, "--debug")...)
 	assertComplete(t, first)

@@ -163,7 +163,12 @@ func (p *simProc) sesame(t *testing.T, home string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := p.command(ctx, t, home, args...)
+	return runProcess(t, p.command(ctx, t, home, args...))
+}
+
+// runProcess runs cmd to its end and returns its exit code and output.
+func runProcess(t *testing.T, cmd *exec.Cmd) result {
+	t.Helper()
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
 	err := cmd.Run()
