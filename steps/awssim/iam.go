@@ -101,6 +101,20 @@ func userArg(r *request) (string, *apiError) {
 // user finds a user by name, case-insensitively as IAM does.
 func (s *Sim) user(name string) *iamUser { return s.iam.users[strings.ToLower(name)] }
 
+// userFromArg is the existing user the request's UserName names, or the
+// error IAM answers: ValidationError for a bad name, NoSuchEntity.
+func (s *Sim) userFromArg(r *request) (*iamUser, *apiError) {
+	name, ae := userArg(r)
+	if ae != nil {
+		return nil, ae
+	}
+	u := s.user(name)
+	if u == nil {
+		return nil, noSuchUser(name)
+	}
+	return u, nil
+}
+
 // callerUser is the user a request is signed as: the owner of the access
 // key, or the account's operator (a key the Sim did not issue).
 func (s *Sim) callerUser(r *request) *iamUser {
@@ -197,13 +211,9 @@ func mergeTags(have, add []tag) []tag {
 }
 
 func (s *Sim) iamTagUser(r *request) (reply, *apiError) {
-	name, ae := userArg(r)
+	u, ae := s.userFromArg(r)
 	if ae != nil {
 		return reply{}, ae
-	}
-	u := s.user(name)
-	if u == nil {
-		return reply{}, noSuchUser(name)
 	}
 	tags, ae := formTags(r.Form)
 	if ae != nil {
@@ -251,13 +261,9 @@ func (s *Sim) iamPutUserPolicy(r *request) (reply, *apiError) {
 }
 
 func (s *Sim) iamGetUserPolicy(r *request) (reply, *apiError) {
-	name, ae := userArg(r)
+	u, ae := s.userFromArg(r)
 	if ae != nil {
 		return reply{}, ae
-	}
-	u := s.user(name)
-	if u == nil {
-		return reply{}, noSuchUser(name)
 	}
 	policy := first(r.Form["PolicyName"])
 	doc, ok := u.Policies[policy]
@@ -310,13 +316,9 @@ func page(names []string, r *request) (out []string, next string, ae *apiError) 
 }
 
 func (s *Sim) iamListUserPolicies(r *request) (reply, *apiError) {
-	name, ae := userArg(r)
+	u, ae := s.userFromArg(r)
 	if ae != nil {
 		return reply{}, ae
-	}
-	u := s.user(name)
-	if u == nil {
-		return reply{}, noSuchUser(name)
 	}
 	names := make([]string, 0, len(u.Policies))
 	for p := range u.Policies {
