@@ -14,7 +14,7 @@ func noInput(q Question) error {
 	if flag == "" {
 		flag = "--yes"
 	}
-	return &InputError{Field: q.ID, Flag: flag, Msg: fmt.Sprintf("%s needs an answer and --no-input is set", q.Title)}
+	return &InputError{Field: q.ID, Flag: flag, Msg: fmt.Sprintf("%q needs an answer, and sesame cannot ask (--no-input, or no terminal to ask on)", q.Title)}
 }
 
 // Confirm fails with an InputError naming q.Flag.
