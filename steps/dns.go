@@ -355,20 +355,32 @@ func parentName(name string) string {
 // not start with the parent's, which is past the subtree whether names
 // are compared label by label or as whole strings.
 func setsUnder(ctx context.Context, r53 Route53API, zoneID, parent string, names []string) ([]r53types.ResourceRecordSet, error) {
-	var out []r53types.ResourceRecordSet
 	prefix := reversedLabels(parent)
-	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), StartRecordName: aws.String(parent)}
+	return listFrom(ctx, r53, zoneID, parent, func(n string) (keep, more bool) {
+		if !strings.HasPrefix(reversedLabels(n), prefix) {
+			return false, false
+		}
+		return slices.Contains(names, n), true
+	})
+}
+
+// listFrom pages through ListResourceRecordSets from start, in Route 53's
+// order, keeping the sets visit keeps, until visit says there are no more
+// of interest or the listing ends. visit gets each set's normalised name.
+func listFrom(ctx context.Context, r53 Route53API, zoneID, start string, visit func(name string) (keep, more bool)) ([]r53types.ResourceRecordSet, error) {
+	var out []r53types.ResourceRecordSet
+	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), StartRecordName: aws.String(start)}
 	for page := 0; page < 1000; page++ {
 		resp, err := r53.ListResourceRecordSets(ctx, in)
 		if err != nil {
 			return nil, Explain("route53:ListResourceRecordSets", zoneID, err)
 		}
 		for _, s := range resp.ResourceRecordSets {
-			n := normName(aws.ToString(s.Name))
-			if !strings.HasPrefix(reversedLabels(n), prefix) {
+			keep, more := visit(normName(aws.ToString(s.Name)))
+			if !more {
 				return out, nil
 			}
-			if slices.Contains(names, n) {
+			if keep {
 				out = append(out, s)
 			}
 		}
@@ -394,26 +406,7 @@ func reversedLabels(name string) string {
 // setsAt returns every record set named exactly name. The list starts at
 // name and runs on in Route 53's order, so it stops at the first other name.
 func setsAt(ctx context.Context, r53 Route53API, zoneID, name string) ([]r53types.ResourceRecordSet, error) {
-	var out []r53types.ResourceRecordSet
-	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), StartRecordName: aws.String(name)}
-	for page := 0; page < 1000; page++ {
-		resp, err := r53.ListResourceRecordSets(ctx, in)
-		if err != nil {
-			return nil, Explain("route53:ListResourceRecordSets", zoneID, err)
-		}
-		for _, s := range resp.ResourceRecordSets {
-			if normName(aws.ToString(s.Name)) != name {
-				return out, nil
-			}
-			out = append(out, s)
-		}
-		if !resp.IsTruncated || resp.NextRecordName == nil {
-			return out, nil
-		}
-		in = &route53.ListResourceRecordSetsInput{
-			HostedZoneId: aws.String(zoneID), StartRecordName: resp.NextRecordName,
-			StartRecordType: resp.NextRecordType, StartRecordIdentifier: resp.NextRecordIdentifier,
-		}
-	}
-	return out, nil
+	return listFrom(ctx, r53, zoneID, name, func(n string) (keep, more bool) {
+		return n == name, n == name
+	})
 }
