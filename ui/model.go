@@ -230,18 +230,31 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 	if m.prompt != nil {
 		return m.answerKey(k)
 	}
+	if cmd, ok := m.commonKey(k); ok {
+		return cmd
+	}
 	switch {
-	case key.Matches(k, m.keys.Quit):
-		return m.quit()
-	case key.Matches(k, m.keys.Help):
-		m.help.ShowAll = !m.help.ShowAll
-	case key.Matches(k, m.keys.Reveal) && m.credsShown():
-		m.reveal = !m.reveal
 	case key.Matches(k, m.keys.Retry) && m.phase == phaseFinished && m.err != nil:
 		m.resetForRetry()
 		return tea.Batch(m.startRunCmd(), m.listenCmd())
 	}
 	return nil
+}
+
+// commonKey handles the keys that work on every screen but a text field:
+// quit, help and revealing the password. ok is false for any other key.
+func (m *model) commonKey(k tea.KeyMsg) (cmd tea.Cmd, ok bool) {
+	switch {
+	case key.Matches(k, m.keys.Quit):
+		return m.quit(), true
+	case key.Matches(k, m.keys.Help):
+		m.help.ShowAll = !m.help.ShowAll
+	case key.Matches(k, m.keys.Reveal) && m.credsShown():
+		m.reveal = !m.reveal
+	default:
+		return nil, false
+	}
+	return nil, true
 }
 
 // answerKey handles a key while a question is on screen.
@@ -274,13 +287,10 @@ func (m *model) answerKey(k tea.KeyMsg) tea.Cmd {
 		}
 		return cmd
 	}
+	if cmd, ok := m.commonKey(k); ok {
+		return cmd
+	}
 	switch {
-	case key.Matches(k, m.keys.Quit):
-		return m.quit()
-	case key.Matches(k, m.keys.Help):
-		m.help.ShowAll = !m.help.ShowAll
-	case key.Matches(k, m.keys.Reveal) && m.credsShown():
-		m.reveal = !m.reveal
 	case p.kind == promptConfirm && key.Matches(k, m.keys.Yes):
 		m.reply(promptReply{yes: true})
 	case p.kind == promptConfirm && key.Matches(k, m.keys.No):
