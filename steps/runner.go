@@ -48,8 +48,10 @@ type Report struct {
 func (r *Runner) Run(ctx context.Context, env *Env) (*Report, error) {
 	rep := r.newReport(env)
 	var pending *PendingError
+	pre := &preflight{steps: r.Steps}
 	for i, s := range r.Steps {
-		sr, err := r.runStep(ctx, env, s)
+		pre.from = i
+		sr, err := r.runStep(ctx, env, s, pre)
 		rep.Steps[i] = sr
 		var pe *PendingError
 		if errors.As(err, &pe) {
@@ -138,7 +140,7 @@ func (r *Runner) finish(env *Env, s Step, st Status, detail string, err error) {
 
 // runStep takes one step through Check, Plan, approval, Apply and a final
 // Check.
-func (r *Runner) runStep(ctx context.Context, env *Env, s Step) (StepReport, error) {
+func (r *Runner) runStep(ctx context.Context, env *Env, s Step, pre *preflight) (StepReport, error) {
 	sr := StepReport{ID: s.ID(), Title: s.Title()}
 	fail := func(err error) (StepReport, error) {
 		sr.Status, sr.Detail = StatusFailed, err.Error()
@@ -182,6 +184,12 @@ func (r *Runner) runStep(ctx context.Context, env *Env, s Step) (StepReport, err
 	}
 	if plan.HasConflict() {
 		return fail(conflictError(plan))
+	}
+	// The first step that would change something runs every later step's
+	// preflight first, so a problem the dns or relay step can already see
+	// stops the run before the first AWS write, and a dry run shows it.
+	if err := pre.run(ctx, env, r, s); err != nil {
+		return fail(err)
 	}
 	if env.Options.DryRun {
 		sr.Detail = "dry run: " + firstNonEmpty(plan.Summary, res.Detail)
