@@ -375,8 +375,8 @@ func TestSMTPUserCrashAfterWrite(t *testing.T) {
 	}
 }
 
-// sasl_passwd is 0600 in a 0700 directory whatever the umask, and an
-// existing wider directory is narrowed.
+// sasl_passwd is 0600 whatever the umask, and an existing wider directory
+// the operator chose is used as it is, never chmod'ed.
 func TestSMTPUserFileModes(t *testing.T) {
 	e := newSMTPEnv(t)
 	if err := os.MkdirAll(e.Answers.OutDir, 0o755); err != nil {
@@ -390,7 +390,7 @@ func TestSMTPUserFileModes(t *testing.T) {
 	}
 	fi, _ := os.Stat(e.Answers.OutDir)
 	f, _ := os.Stat(filepath.Join(e.Answers.OutDir, SASLPasswdFile))
-	if fi.Mode().Perm() != 0o700 || f.Mode().Perm() != 0o600 {
+	if fi.Mode().Perm() != 0o755 || f.Mode().Perm() != 0o600 {
 		t.Errorf("dir %v, file %v", fi.Mode().Perm(), f.Mode().Perm())
 	}
 	checkSecretsNotOnDisk(t, e, e.Answers.OutDir)

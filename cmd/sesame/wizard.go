@@ -105,6 +105,14 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	if w.stateDir == "" {
 		w.stateDir = steps.DefaultStateDir(getenv)
 	}
+	if !readOnly {
+		if err := checkDirs(w.stateDir, o.out); err != nil {
+			if w.demo != nil {
+				w.demo.stop()
+			}
+			return nil, exitWith(exitInput, err)
+		}
+	}
 	if o.debug {
 		w.debugOut = s.ErrOut
 	}
