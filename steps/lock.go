@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"syscall"
@@ -29,16 +30,29 @@ func (e *ErrLocked) Error() string {
 }
 
 // TryLock takes the lock at path or returns *ErrLocked at once.
+//
+// The lock file is opened without following a link (O_NOFOLLOW) and used
+// only when it is a regular file of this user with no other name (a hard
+// link): sesame truncates it to write its pid, and must never truncate a
+// file it did not make. Anything else is refused with an *InputError
+// naming --state-dir.
 func TryLock(path string) (*Lock, error) {
 	if err := EnsurePrivateDir(dirOf(path)); err != nil {
 		return nil, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
+	if errors.Is(err, syscall.ELOOP) {
+		return nil, foreignLock(path, "it is a symbolic link")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open lock %s: %w", path, err)
 	}
+	if err := checkLockFile(f); err != nil {
+		f.Close()
+		return nil, foreignLock(path, err.Error())
+	}
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		holder, _ := os.ReadFile(path)
+		holder, _ := io.ReadAll(io.LimitReader(f, 512))
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
 			h := strings.TrimSpace(string(holder))
@@ -53,6 +67,32 @@ func TryLock(path string) (*Lock, error) {
 	_ = f.Truncate(0)
 	_, _ = f.WriteAt([]byte(fmt.Sprintf("pid %d on %s, since %s\n", os.Getpid(), host, time.Now().UTC().Format(time.RFC3339))), 0)
 	return &Lock{f: f}, nil
+}
+
+// checkLockFile says why the open file f cannot be sesame's lock file, or
+// nil when it can.
+func checkLockFile(f *os.File) error {
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		return err
+	}
+	euid := uint32(os.Geteuid())
+	switch {
+	case st.Mode&syscall.S_IFMT != syscall.S_IFREG:
+		return errors.New("it is not a regular file")
+	case st.Uid != euid:
+		return fmt.Errorf("it is owned by uid %d, not by you (uid %d)", st.Uid, euid)
+	case st.Nlink != 1:
+		return fmt.Errorf("it has %d names (hard links), so it is another file too", st.Nlink)
+	}
+	return nil
+}
+
+// foreignLock is the refusal of a file at a lock path that sesame cannot
+// use without damaging it.
+func foreignLock(path, why string) error {
+	return &InputError{Field: "lock file", Flag: "--state-dir", Msg: fmt.Sprintf(
+		"%s is not a sesame lock file: %s. sesame never truncates a file it did not make: move it aside and run sesame again (or choose another directory)", path, why)}
 }
 
 // WaitLock takes the lock at path, waiting while another process holds it.
