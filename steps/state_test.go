@@ -115,3 +115,181 @@ func TestExitCode(t *testing.T) {
 		}
 	}
 }
+
+// A file at a state path that is not sesame's state file for that setup
+// is refused by Load and Save with advice to move it aside, and Save
+// leaves it byte for byte; a state file as sesame has always written it
+// loads.
+func TestStateFileNotSesamesIsRefused(t *testing.T) {
+	const acct, region, domain = "123456789012", "us-east-1", "example.com"
+	tests := []struct {
+		name string
+		// make puts something at path; it returns the bytes to find there afterwards.
+		make func(t *testing.T, path string) string
+		why  string // a text of the refusal; "" means it is sesame's and loads
+	}{
+		{"as sesame writes it", func(t *testing.T, path string) string {
+			return writeState(t, path, `{"schema":1,"account":"123456789012","region":"us-east-1","domain":"example.com","updated_at":"2026-11-27T02:00:00Z","answers":{"domain":"example.com","region":"us-east-1"},"record":{"access_key_id":"AKIAEXAMPLE"}}`)
+		}, ""},
+		{"another program's JSON", func(t *testing.T, path string) string {
+			return writeState(t, path, `{"name":"my app","version":3}`)
+		}, "no sesame schema"},
+		{"not JSON", func(t *testing.T, path string) string { return writeState(t, path, "{not json") }, "not sesame's JSON"},
+		{"another setup's state", func(t *testing.T, path string) string {
+			return writeState(t, path, `{"schema":1,"account":"210987654321","region":"us-east-1","domain":"example.com"}`)
+		}, "account 210987654321"},
+		{"no account", func(t *testing.T, path string) string {
+			return writeState(t, path, `{"schema":1,"region":"us-east-1","domain":"example.com"}`)
+		}, "names no account"},
+		{"too large", func(t *testing.T, path string) string {
+			return writeState(t, path, `{"schema":1,"pad":"`+strings.Repeat("x", maxStateSize)+`"}`)
+		}, "larger"},
+		{"a symbolic link", func(t *testing.T, path string) string {
+			target := filepath.Join(t.TempDir(), "elsewhere.json")
+			writeState(t, target, `{"schema":1,"account":"123456789012","region":"us-east-1","domain":"example.com"}`)
+			if err := os.Symlink(target, path); err != nil {
+				t.Fatal(err)
+			}
+			return "link"
+		}, "symbolic link"},
+		{"a directory", func(t *testing.T, path string) string {
+			if err := os.Mkdir(path, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			return "dir"
+		}, "not a regular file"},
+		{"another user's file", func(t *testing.T, path string) string {
+			if os.Geteuid() != 0 {
+				t.Skip("needs root to chown")
+			}
+			data := writeState(t, path, `{"schema":1,"account":"123456789012","region":"us-east-1","domain":"example.com"}`)
+			if err := os.Chown(path, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+			return data
+		}, "owned by uid 65534"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := Store{Dir: t.TempDir()}
+			path := st.Path(acct, region, domain)
+			want := tt.make(t, path)
+			sv, err := st.Load(acct, region, domain)
+			if tt.why == "" {
+				if err != nil || sv == nil || sv.Record.AccessKeyID != "AKIAEXAMPLE" {
+					t.Fatalf("Load = %+v, %v; want the saved setup", sv, err)
+				}
+				if err := st.Save(sv); err != nil {
+					t.Fatalf("Save over sesame's own file: %v", err)
+				}
+				return
+			}
+			var ie *InputError
+			if !errors.As(err, &ie) || ie.Flag != "--state-dir" || !strings.Contains(err.Error(), tt.why) || !strings.Contains(err.Error(), "move it aside") {
+				t.Fatalf("Load = %v; want an *InputError naming --state-dir, saying %q and to move it aside", err, tt.why)
+			}
+			err = st.Save(&Saved{Account: acct, Region: region, Domain: domain})
+			if !errors.As(err, &ie) {
+				t.Fatalf("Save = %v; want it refused", err)
+			}
+			if got := snapshot(t, path); got != want {
+				t.Fatalf("the file changed: %q, want %q", got, want)
+			}
+			if list, _ := st.List(); len(list) != 0 {
+				t.Fatalf("List took it for a setup: %+v", list)
+			}
+		})
+	}
+}
+
+func writeState(t *testing.T, path, data string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// snapshot is what path holds: a file's bytes, "link" or "dir".
+func snapshot(t *testing.T, path string) string {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	switch {
+	case err != nil:
+		t.Fatal(err)
+	case fi.Mode()&os.ModeSymlink != 0:
+		return "link"
+	case fi.IsDir():
+		return "dir"
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// A lock path holding something sesame did not make is refused, and what
+// it points to or shares a name with is never truncated.
+func TestLockRefusesWhatIsNotItsLockFile(t *testing.T) {
+	const precious = "the operator's file\n"
+	tests := []struct {
+		name string
+		make func(t *testing.T, lock, target string)
+		why  string
+	}{
+		{"symbolic link", func(t *testing.T, lock, target string) {
+			if err := os.Symlink(target, lock); err != nil {
+				t.Fatal(err)
+			}
+		}, "symbolic link"},
+		{"dangling symbolic link", func(t *testing.T, lock, target string) {
+			if err := os.Symlink(target+".missing", lock); err != nil {
+				t.Fatal(err)
+			}
+		}, "symbolic link"},
+		{"hard link", func(t *testing.T, lock, target string) {
+			if err := os.Link(target, lock); err != nil {
+				t.Fatal(err)
+			}
+		}, "hard links"},
+		{"another user's file", func(t *testing.T, lock, target string) {
+			if os.Geteuid() != 0 {
+				t.Skip("needs root to chown")
+			}
+			writeState(t, lock, precious)
+			if err := os.Chown(lock, 65534, 65534); err != nil {
+				t.Fatal(err)
+			}
+		}, "owned by uid 65534"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			lock, target := filepath.Join(dir, "s.json.lock"), filepath.Join(dir, "precious")
+			writeState(t, target, precious)
+			tt.make(t, lock, target)
+			l, err := TryLock(lock)
+			var ie *InputError
+			if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.why) || !strings.Contains(err.Error(), "move it aside") {
+				l.Unlock()
+				t.Fatalf("TryLock = %v; want it refused saying %q", err, tt.why)
+			}
+			if got := readAll(t, target); got != precious {
+				t.Fatalf("the target now holds %q", got)
+			}
+			if _, err := os.Stat(target + ".missing"); !errors.Is(err, os.ErrNotExist) {
+				t.Fatal("a dangling link's target was created")
+			}
+		})
+	}
+}
+
+func readAll(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
