@@ -217,3 +217,49 @@ func TestWriteFileAtomicRefusesUnsafeDir(t *testing.T) {
 		t.Fatalf("the directory changed: %d entries, mode %04o", len(entries), dirMode(t, dir))
 	}
 }
+
+// FuzzCheckDir checks directory paths of any shape below a scratch tree:
+// CheckDir never panics, refuses only with a *DirError, changes no mode
+// and creates nothing.
+func FuzzCheckDir(f *testing.F) {
+	for _, s := range []string{"", ".", "..", "open", "open/new/deeper", "shared", "shared/mine", "file", "file/x", "link", "a\x00b", "a\nb", "ww", "//open//", "open/../shared", strings.Repeat("x/", 300)} {
+		f.Add(s)
+	}
+	root := f.TempDir()
+	dirs := map[string]os.FileMode{"open": 0o755, "shared": 0o777 | os.ModeSticky, "ww": 0o777, "private": 0o700}
+	for name, mode := range dirs {
+		if err := os.Mkdir(filepath.Join(root, name), 0o700); err != nil {
+			f.Fatal(err)
+		}
+		if err := os.Chmod(filepath.Join(root, name), mode); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(root, "file"), nil, 0o600); err != nil {
+		f.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(root, "shared"), filepath.Join(root, "link")); err != nil {
+		f.Fatal(err)
+	}
+	snapshot := func() string {
+		var b strings.Builder
+		filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+			if fi, err := os.Lstat(p); err == nil {
+				b.WriteString(p + " " + fi.Mode().String() + "\n")
+			}
+			return nil
+		})
+		return b.String()
+	}
+	before := snapshot()
+	f.Fuzz(func(t *testing.T, rel string) {
+		err := CheckDir(filepath.Join(root, rel))
+		var de *DirError
+		if err != nil && !errors.As(err, &de) {
+			t.Fatalf("CheckDir(%q) = %v; want nil or a *DirError", rel, err)
+		}
+		if after := snapshot(); after != before {
+			t.Fatalf("CheckDir(%q) changed the tree:\n%s\nwas:\n%s", rel, after, before)
+		}
+	})
+}

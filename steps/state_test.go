@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -292,4 +293,47 @@ func readAll(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// FuzzStateFile puts arbitrary bytes at a state path: Load never panics,
+// takes the file only when it is the state of that very setup in a schema
+// it knows, and otherwise refuses it (naming --state-dir) while Save leaves
+// it byte for byte.
+func FuzzStateFile(f *testing.F) {
+	for _, s := range []string{
+		`{"schema":1,"account":"123456789012","region":"us-east-1","domain":"example.com"}`,
+		`{"schema":1,"account":"123456789012","region":"us-east-1","domain":"example.com","answers":{"out_dir":"/x"},"record":{"access_key_id":"AKIA"}}`,
+		`{"schema":2,"account":"123456789012","region":"us-east-1","domain":"example.com"}`,
+		`{"schema":1,"account":"123456789012","region":"us-east-1","domain":"example.org"}`,
+		`{"schema":1,"account":"../123456789012","region":"us-east-1","domain":"example.com"}`,
+		`{"schema":0}`, `{}`, `[]`, `null`, `{"name":"x","version":3}`, "", "{", "\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		const acct, region, domain = "123456789012", "us-east-1", "example.com"
+		st := Store{Dir: t.TempDir()}
+		path := st.Path(acct, region, domain)
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sv, err := st.Load(acct, region, domain)
+		if err == nil {
+			if sv == nil || sv.Account != acct || sv.Region != region || sv.Domain != domain || sv.Schema < 1 || sv.Schema > StateSchema {
+				t.Fatalf("Load took %q as the state of %s: %+v", data, path, sv)
+			}
+			return
+		}
+		// A later sesame's file is refused too (upgrade), not as foreign.
+		var ie *InputError
+		if !errors.As(err, &ie) && !strings.Contains(err.Error(), "newer than this sesame") {
+			t.Fatalf("Load(%q) = %v; want an *InputError", data, err)
+		}
+		if st.Save(&Saved{Account: acct, Region: region, Domain: domain}) == nil {
+			t.Fatalf("Save replaced %q, which Load refused", data)
+		}
+		if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
+			t.Fatalf("the refused file changed: %q, want %q", got, data)
+		}
+	})
 }
