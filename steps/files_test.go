@@ -263,3 +263,29 @@ func FuzzCheckDir(f *testing.F) {
 		}
 	})
 }
+
+// Two writers of one file at once (two sesame processes sharing an --out)
+// never remove each other's temporary file: every write succeeds, and none
+// is left behind.
+func TestWriteFileAtomicConcurrentWritersKeepTheirTemps(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sasl_passwd")
+	errs := make(chan error, 4)
+	for w := range 4 {
+		go func() {
+			var err error
+			for i := 0; i < 100 && err == nil; i++ {
+				err = WriteFileAtomic(path, []byte(strings.Repeat(string(rune('a'+w)), 1000)), 0o600)
+			}
+			errs <- err
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".sasl_passwd.tmp-*")); len(left) != 0 {
+		t.Fatalf("temporary files left: %v", left)
+	}
+}
