@@ -264,8 +264,9 @@ func hasSesameMark(data []byte) bool {
 }
 
 // shellQuote quotes s as one word for a POSIX shell: in single quotes,
-// inside which nothing is special, with each ' written as '\''. Every value
-// the apply script holds goes through it, whatever it is.
+// inside which nothing is special, each single quote closed, escaped with a
+// backslash and reopened. Every value the apply script holds goes through
+// it, whatever it is.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
