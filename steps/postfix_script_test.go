@@ -2,6 +2,7 @@ package steps
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -224,5 +225,74 @@ func TestApplyScriptComments(t *testing.T) {
 	var ie *InputError
 	if err := c.Validate(); !errors.As(err, &ie) || ie.Flag != "--postfix-dir" {
 		t.Errorf("Validate() = %v, want an input error naming --postfix-dir", err)
+	}
+}
+
+// TestPostfixInstallMergesSASLPasswd is --apply-postfix's own install (no
+// script) against stubbed Postfix commands: sesame's entry is merged into
+// the installed sasl_passwd, the operator's other entries stay byte for
+// byte, the old file is kept beside it, and afterwards the map is current.
+func TestPostfixInstallMergesSASLPasswd(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("--apply-postfix needs root")
+	}
+	sbin := t.TempDir()
+	stubs := map[string]string{
+		// A query prints "name =" for each name; -e changes nothing here.
+		"postconf": `case " $* " in *" -e "*) exit 0;; esac
+skip=0
+for a; do
+	if [ $skip = 1 ]; then skip=0; continue; fi
+	case $a in -c) skip=1;; -*) ;; *) echo "$a =";; esac
+done`,
+		"postmap": `for last; do :; done
+: > "${last#hash:}.db"`,
+		"postfix": `for last; do :; done
+[ "$last" != status ]`,
+	}
+	for name, body := range stubs {
+		if err := os.WriteFile(filepath.Join(sbin, name), []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conf := t.TempDir()
+	operators := "# relays of other senders\n[smtp.other.example]:587 user:pass\n"
+	for name, data := range map[string]string{"main.cf": "myhostname = mx.example\n", "master.cf": "", SASLPasswdFile: operators} {
+		if err := os.WriteFile(filepath.Join(conf, name), []byte(data), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: Secret(SMTPPassword(testSecret, "us-east-1")), PostfixDir: conf}
+	inst := PostfixInstall{Dir: conf, Sbin: sbin}
+	passwd := filepath.Join(conf, SASLPasswdFile)
+	passwdChange := func() Change {
+		t.Helper()
+		diff, err := inst.Diff(context.Background(), c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ch := range diff {
+			if ch.Name == passwd {
+				return ch
+			}
+		}
+		t.Fatalf("the diff %+v does not mention %s", diff, passwd)
+		return Change{}
+	}
+	if ch := passwdChange(); ch.Action != ActionMerge || !strings.Contains(ch.Note, "every other line stays") {
+		t.Errorf("before: %+v, want a merge", ch)
+	}
+	applied, err := inst.Apply(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(passwd); string(got) != operators+c.SASLEntry().Line() {
+		t.Errorf("installed sasl_passwd = %q, want the operator's lines and sesame's", got)
+	}
+	if old, err := os.ReadFile(applied.PasswdBackup); err != nil || string(old) != operators {
+		t.Errorf("backup %q = %q, %v; want the operator's file", applied.PasswdBackup, old, err)
+	}
+	if ch := passwdChange(); ch.Action != ActionUnchanged {
+		t.Errorf("after: %+v, want unchanged", ch)
 	}
 }
