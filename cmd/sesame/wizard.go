@@ -85,6 +85,11 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	if err := steps.ValidatePostfixDir(opts.PostfixDir); err != nil {
 		return nil, exitWith(exitInput, err)
 	}
+	if a.OutDir != "" {
+		if err := steps.CheckOutLocation(a.OutDir); err != nil {
+			return nil, exitWith(exitInput, err)
+		}
+	}
 	if err := validateRequestFlags(opts); err != nil {
 		return nil, exitWith(exitInput, err)
 	}
