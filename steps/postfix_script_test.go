@@ -151,6 +151,9 @@ func TestApplyScriptHostileValues(t *testing.T) {
 		}
 	}
 	for _, g := range got {
+		if strings.Contains(strings.Join(g.args, " "), c.Password.Reveal()) {
+			t.Errorf("the password is in the argv of %s", g.name)
+		}
 		if g.name == "chown" && (len(g.args) != 2 || !strings.HasPrefix(g.args[1], passwd)) {
 			t.Errorf("chown %q is not about %s", g.args, passwd)
 		}

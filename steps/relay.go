@@ -135,8 +135,9 @@ func (r *Relay) Preflight(ctx context.Context, env *Env) ([]Change, error) {
 	if err := CheckOutLocation(out); err != nil {
 		return nil, err
 	}
-	// Directory safety (a world-writable or foreign-owned --out is refused,
-	// never chmod'ed) is steps/files.go's check: it is called here.
+	// Join point: the directory-safety check of steps/files.go (an existing
+	// world-writable or foreign-owned --out is refused, never chmod'ed)
+	// belongs here, after the file-type check above and before the files.
 	if env.Options.ApplyPostfix {
 		if err := r.postfix(env).Preflight(); err != nil {
 			return nil, err
