@@ -2,11 +2,15 @@ package steps
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The relay files sesame writes into the output directory, by role. The
@@ -174,6 +178,9 @@ func (c RelayConfig) Validate() error {
 	if err := ValidateSMTPPort(c.SMTPPort()); err != nil && c.Host == "" {
 		return err
 	}
+	if err := ValidatePostfixDir(c.PostfixDir); err != nil {
+		return err
+	}
 	if c.Username == "" || c.Password == "" {
 		return fmt.Errorf("relay files for %s: no SMTP user name or password: the smtp-user step makes them; run sesame again", c.SMTPHost())
 	}
@@ -223,8 +230,8 @@ func (c RelayConfig) tlsMode() string {
 // MainCF renders the main.cf snippet.
 func (c RelayConfig) MainCF() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Written by sesame: Postfix relays through Amazon SES in %s (port %d, %s).\n", c.Region, c.SMTPPort(), c.tlsMode())
-	fmt.Fprintf(&b, "# Set these in %s with apply-postfix.sh (postconf -e), or by hand.\n", filepath.Join(c.Dir(), "main.cf"))
+	fmt.Fprintf(&b, "%s: Postfix relays through Amazon SES in %s (port %d, %s).\n", sesameMark, commentText(c.Region), c.SMTPPort(), c.tlsMode())
+	fmt.Fprintf(&b, "# Set these in %s with apply-postfix.sh (postconf -e), or by hand.\n", commentText(filepath.Join(c.Dir(), "main.cf")))
 	b.WriteString("# relayhost must be exactly the first field of sasl_passwd. smtp_use_tls is obsolete:\n")
 	b.WriteString("# smtp_tls_security_level replaces it, so remove it if your main.cf has it.\n")
 	if c.Distro.Family == "" {
@@ -236,39 +243,82 @@ func (c RelayConfig) MainCF() string {
 	return b.String()
 }
 
-// SASLPasswd renders the sasl_passwd file (the same bytes WriteSASLPasswd writes).
+// SASLPasswd renders the sasl_passwd file sesame creates where there is
+// none (the same bytes WriteSASLPasswd writes into an empty directory).
 func (c RelayConfig) SASLPasswd() string {
 	return saslHeader + c.SASLEntry().Line()
 }
 
-// saslHeader is the first line of sesame's sasl_passwd, as WriteSASLPasswd writes it.
-const saslHeader = "# Written by sesame. SES SMTP credentials for Postfix: keep this file 0600.\n"
+// sesameMark starts the comment that marks a file as sesame's, on its first
+// line (on its second after a "#!" line). A file at one of sesame's names
+// without it is the operator's, and sesame never replaces it.
+const sesameMark = "# Written by sesame"
 
-// shellQuote quotes s for a POSIX shell.
-func shellQuote(s string) string {
-	if s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+=:@,", r))
-	}) < 0 {
-		return s
+// hasSesameMark reports whether data carries sesameMark.
+func hasSesameMark(data []byte) bool {
+	first, rest, _ := strings.Cut(string(data), "\n")
+	if strings.HasPrefix(first, "#!") {
+		first, _, _ = strings.Cut(rest, "\n")
 	}
+	return strings.HasPrefix(first, sesameMark)
+}
+
+// shellQuote quotes s as one word for a POSIX shell: in single quotes,
+// inside which nothing is special, each single quote closed, escaped with a
+// backslash and reopened. Every value the apply script holds goes through
+// it, whatever it is.
+func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
+// commentText makes s safe inside a "# ..." line of a generated file: a
+// control character (a newline above all) would end the comment and start a
+// line that runs, so each is shown as "?".
+func commentText(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == utf8.RuneError {
+			return '?'
+		}
+		return r
+	}, s)
+}
+
+// ValidatePostfixDir checks --postfix-dir: the path is written into
+// main.cf and into apply-postfix.sh, which runs as root, so it must be an
+// absolute path without control characters (a newline would end the line
+// it is written on), and without what Postfix itself reads differently in
+// a main.cf value: whitespace and commas (list separators) and "$"
+// (parameter expansion). "" means /etc/postfix.
+func ValidatePostfixDir(dir string) error {
+	bad := func(format string, args ...any) error {
+		return &InputError{Field: "postfix-dir", Flag: "--postfix-dir", Msg: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case dir == "":
+		return nil
+	case !utf8.ValidString(dir) || strings.IndexFunc(dir, unicode.IsControl) >= 0:
+		return bad("%q holds a newline or another control character; it is written into apply-postfix.sh, which runs as root: give Postfix's configuration directory, such as /etc/postfix", dir)
+	case !filepath.IsAbs(dir):
+		return bad("%q is not an absolute path: give Postfix's configuration directory from /, such as /etc/postfix", dir)
+	case strings.ContainsAny(dir, " \t,$"):
+		return bad("%q holds a space, a comma or a \"$\", which Postfix reads as a list separator or a parameter in main.cf (smtp_sasl_password_maps names the directory): use a directory without them", dir)
+	}
+	return nil
+}
+
 // ApplyScript renders the script that installs the relay as root: the SASL
-// module package, each main.cf setting with postconf -e, sasl_passwd
-// root:root 0600 and its map, the master.cf smtp_fallback_relay note, then
-// postfix check and reload. It reads sasl_passwd from the directory it
-// sits in, so the password is in one file only.
+// module package, each main.cf setting with postconf -e, sesame's entry
+// merged into the installed sasl_passwd (other entries kept, the old file
+// backed up beside it) with its map, the master.cf smtp_fallback_relay
+// note, then postfix check and reload. It reads sasl_passwd from the
+// directory it sits in, so the password is in one file only. Every value
+// sesame fills in is assigned once, quoted by shellQuote, and used only
+// in double quotes; comments show values through commentText.
 func (c RelayConfig) ApplyScript() string {
 	dir := c.Dir()
-	cflag := ""
-	if dir != DefaultPostfixDir {
-		cflag = " -c " + shellQuote(dir)
-	}
-	passwd := shellQuote(filepath.Join(dir, SASLPasswdFile))
 	var b strings.Builder
 	fmt.Fprintf(&b, `#!/bin/sh
-# Written by sesame: installs the Amazon SES relay (%s, port %d, %s)
+%s: installs the Amazon SES relay (%s, port %d, %s)
 # into Postfix at %s. Run it as root: sudo sh %s
 # It is safe to run again.
 set -eu
@@ -278,40 +328,86 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
+# The values sesame filled in.
+postfix_dir=%s
+passwd=%s
+relayhost=%s
+# Postfix's commands read the configuration in $postfix_dir.
+if [ "$postfix_dir" = %s ]; then set --; else set -- -c "$postfix_dir"; fi
+
 # 1. Postfix needs the Cyrus SASL PLAIN/LOGIN modules to AUTH to SES (%s).
 %s
 
 # 2. The relay settings in main.cf.
-`, c.Region, c.SMTPPort(), c.tlsMode(), dir, ApplyScriptFile, firstNonEmpty(c.Distro.Name, "unknown distribution"),
+`, sesameMark, commentText(c.Region), c.SMTPPort(), c.tlsMode(), commentText(dir), ApplyScriptFile,
+		shellQuote(dir), shellQuote(filepath.Join(dir, SASLPasswdFile)), shellQuote(c.RelayHost()), shellQuote(DefaultPostfixDir),
+		commentText(firstNonEmpty(c.Distro.Name, "unknown distribution")),
 		firstNonEmpty(c.Distro.InstallCmd, debianDistro.InstallCmd))
 	for _, s := range c.Settings() {
-		fmt.Fprintf(&b, "postconf%s -e %s\n", cflag, shellQuote(s.String()))
+		fmt.Fprintf(&b, "postconf \"$@\" -e %s\n", shellQuote(s.String()))
 	}
-	fmt.Fprintf(&b, `
-# 3. The password map: root only, then its hash database.
-install -o root -g root -m 0600 "$here/%s" %s
-postmap%s hash:%s
-chown root:root %s.db
-chmod 0600 %s %s.db
+	b.WriteString(applyScriptTail)
+	return b.String()
+}
+
+// applyScriptTail is the part of the script that holds no value of its own:
+// it uses $postfix_dir, $passwd and $relayhost. The awk program reads
+// sesame's entry (keyed by $relayhost) from the sasl_passwd beside the
+// script, then copies the installed file, replacing the entry for that key
+// (or for the same host and access key id at another port) and its
+// continuation lines in place, or adding it at the end: the same merge as
+// MergeSASLPasswd.
+const applyScriptTail = `
+# 3. The password map: sesame's entry (the line for $relayhost in the
+# sasl_passwd beside this script) replaces the entry for that key in
+# $passwd, or is added; every other line there is kept, and the old file is
+# backed up beside it first. Root only, then its hash database.
+umask 077
+new=$(mktemp "$passwd.sesame-XXXXXX")
+trap 'rm -f "$new"' EXIT
+old=/dev/null
+if [ -e "$passwd" ]; then
+	cp -p "$passwd" "$passwd.sesame-$(date -u +%Y%m%dT%H%M%SZ)"
+	old=$passwd
+fi
+SESAME_KEY=$relayhost awk '
+BEGIN { key = tolower(ENVIRON["SESAME_KEY"]); host = substr(key, 1, index(key, "]:") + 1) }
+FILENAME == ARGV[1] {
+	if (!found && /^[^#[:space:]]/ && tolower($1) == key) { found = 1; mine = $0; user = substr($2, 1, index($2, ":")) }
+	next
+}
+/^[[:space:]]+[^[:space:]]/ && dropping { next }
+/^[^#[:space:]]/ && (tolower($1) == key || (index(tolower($1), host) == 1 && index($2, user) == 1)) {
+	dropping = 1; if (!placed) { print mine; placed = 1 } next
+}
+/^[^[:space:]]/ { dropping = 0 }
+{ print }
+END {
+	if (!found) { print "apply-postfix.sh: no entry for " ENVIRON["SESAME_KEY"] " in " ARGV[1] ": run sesame again to write it" > "/dev/stderr"; exit 1 }
+	if (!placed) print mine
+}' "$here/sasl_passwd" "$old" > "$new"
+chown root:root "$new"
+chmod 0600 "$new"
+mv -f "$new" "$passwd"
+postmap "$@" "hash:$passwd"
+chown root:root "$passwd.db"
+chmod 0600 "$passwd.db"
 
 # 4. A "-o smtp_fallback_relay=" override in master.cf sends mail around the
 # relay: comment it out (master.cf.sesame-bak keeps the original).
-if grep -Eq '^[[:space:]]+-o[[:space:]]+smtp_fallback_relay=' %s/master.cf; then
-	sed -i.sesame-bak -E 's/^([[:space:]]+-o[[:space:]]+smtp_fallback_relay=)/#\1/' %s/master.cf
+if grep -Eq '^[[:space:]]+-o[[:space:]]*smtp_fallback_relay=' "$postfix_dir/master.cf"; then
+	sed -i.sesame-bak -E 's/^([[:space:]]+-o[[:space:]]*smtp_fallback_relay=)/#\1/' "$postfix_dir/master.cf"
 fi
 
 # 5. Check the configuration, then reload (or start) Postfix.
-postfix%s check
-if postfix%s status >/dev/null 2>&1; then
-	postfix%s reload
+postfix "$@" check
+if postfix "$@" status >/dev/null 2>&1; then
+	postfix "$@" reload
 else
-	postfix%s start
+	postfix "$@" start
 fi
-echo "Postfix now relays through %s. Test: echo test | sendmail -f you@your-domain recipient@example.com"
-`, SASLPasswdFile, passwd, cflag, passwd, passwd, passwd, passwd,
-		shellQuote(dir), shellQuote(dir), cflag, cflag, cflag, cflag, c.RelayHost())
-	return b.String()
-}
+echo "Postfix now relays through $relayhost. Test: echo test | sendmail -f you@your-domain recipient@example.com"
+`
 
 // RelayFile is one file of the relay, as rendered.
 type RelayFile struct {
@@ -331,33 +427,94 @@ func (c RelayConfig) Files() []RelayFile {
 	}
 }
 
+// RelayFileConflicts lists what stops sesame from writing its relay files
+// into dir: a main.cf.snippet or apply-postfix.sh that sesame did not write
+// (no sesameMark), and anything at the three names that is not a regular
+// file (a link, a directory). sasl_passwd is never a conflict for its
+// content: sesame merges its entry into it.
+func RelayFileConflicts(dir string) []Change {
+	var out []Change
+	for _, name := range []string{MainCFSnippetFile, SASLPasswdFile, ApplyScriptFile} {
+		path := filepath.Join(dir, name)
+		st, err := os.Lstat(path)
+		if err != nil {
+			// Missing is the usual case; any other failure (dir is a
+			// file) is the output-location check's to report.
+			continue
+		}
+		conflict := func(note string) {
+			out = append(out, Change{Action: ActionConflict, Resource: "file", Name: path, Note: note})
+		}
+		switch {
+		case st.Mode()&fs.ModeSymlink != 0:
+			conflict("is a symbolic link: sesame writes its files only as regular files and never through a link; move it aside, or choose another --out")
+			continue
+		case !st.Mode().IsRegular():
+			conflict("is not a regular file (" + st.Mode().Type().String() + "): move it aside, or choose another --out")
+			continue
+		case name == SASLPasswdFile:
+			continue
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			conflict(fmt.Sprintf("cannot be read to see whether sesame wrote it (%v): move it aside, or choose another --out", err))
+			continue
+		}
+		if !hasSesameMark(data) {
+			conflict(fmt.Sprintf("exists and sesame did not write it (it lacks the %q line), so sesame will not replace it: move it aside, or choose another --out", sesameMark+" ..."))
+		}
+	}
+	return out
+}
+
 // WriteRelayFiles writes the relay files into dir (created 0700) atomically
 // and returns their paths by role. The files are validated first, so a
-// config that disagrees with itself never reaches the disk.
+// config that disagrees with itself never reaches the disk, and nothing is
+// written when a file there is not sesame's (RelayFileConflicts). Its entry
+// is merged into sasl_passwd (MergeSASLPasswd); a file that is already
+// current is left alone.
 func WriteRelayFiles(dir string, c RelayConfig) (map[string]string, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	if cs := RelayFileConflicts(dir); len(cs) > 0 {
+		return nil, conflictError(Plan{Changes: cs})
+	}
+	stale := RelayFilesCurrent(dir, c)
 	paths := map[string]string{}
 	for _, f := range c.Files() {
 		p := filepath.Join(dir, f.Name)
-		if err := WriteFileAtomic(p, []byte(f.Data), f.Perm); err != nil {
+		paths[f.Role] = p
+		if !slices.ContainsFunc(stale, func(s string) bool { return strings.HasPrefix(s, f.Name) }) {
+			continue
+		}
+		var err error
+		if f.Role == RoleSASLPasswd {
+			_, err = WriteSASLPasswd(dir, c.SASLEntry())
+		} else {
+			err = WriteFileAtomic(p, []byte(f.Data), f.Perm)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("write the relay file %s: %w", f.Role, err)
 		}
-		paths[f.Role] = p
 	}
 	return paths, nil
 }
 
 // RelayFilesCurrent reports which relay files in dir differ from what c
 // renders (missing, different content, or sasl_passwd readable by others).
+// sasl_passwd is current when it holds c's entry, whatever else it holds.
 // An empty result means the files are current.
 func RelayFilesCurrent(dir string, c RelayConfig) []string {
 	var stale []string
 	for _, f := range c.Files() {
 		p := filepath.Join(dir, f.Name)
 		data, err := os.ReadFile(p)
-		if err != nil || string(data) != f.Data {
+		current := err == nil && string(data) == f.Data
+		if f.Role == RoleSASLPasswd {
+			current = err == nil && bytes.Equal(MergeSASLPasswd(data, c.SASLEntry()), data)
+		}
+		if !current {
 			stale = append(stale, f.Name)
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -131,6 +132,10 @@ func (p PostfixInstall) Diff(ctx context.Context, c RelayConfig) ([]Change, erro
 	ch := Change{Action: ActionUnchanged, Resource: "file", Name: passwd, Value: "root:root 0600, then postmap"}
 	if !p.passwdCurrent(c) {
 		ch.Action = ActionWrite
+		if data, err := os.ReadFile(passwd); err == nil && len(data) > 0 {
+			ch.Action = ActionMerge
+			ch.Note = fmt.Sprintf("sesame's entry for %s is set; every other line stays, and the old file is backed up beside it", c.RelayHost())
+		}
 	}
 	changes = append(changes, ch)
 	if master, err := os.ReadFile(filepath.Join(p.dir(), "master.cf")); err == nil && fallbackRelay.Match(master) {
@@ -140,12 +145,13 @@ func (p PostfixInstall) Diff(ctx context.Context, c RelayConfig) ([]Change, erro
 	return changes, nil
 }
 
-// passwdCurrent reports whether the installed sasl_passwd holds c's line,
-// is private and root's, and its map is no older than it.
+// passwdCurrent reports whether the installed sasl_passwd holds c's entry
+// (whatever other entries it has), is private and root's, and its map is
+// no older than it.
 func (p PostfixInstall) passwdCurrent(c RelayConfig) bool {
 	passwd := filepath.Join(p.dir(), SASLPasswdFile)
 	data, err := os.ReadFile(passwd)
-	if err != nil || string(data) != c.SASLPasswd() {
+	if err != nil || !bytes.Equal(MergeSASLPasswd(data, c.SASLEntry()), data) {
 		return false
 	}
 	st, err := os.Stat(passwd)
@@ -162,6 +168,9 @@ type PostfixApplied struct {
 	Changed bool
 	// Backup is the copy of main.cf taken before changing it.
 	Backup string
+	// PasswdBackup is the copy of the installed sasl_passwd taken before
+	// sesame's entry was merged into it ("" when there was none).
+	PasswdBackup string
 	// Reloaded is true when a running Postfix was reloaded; false when
 	// Postfix is not running (the note says so).
 	Reloaded bool
@@ -228,7 +237,17 @@ func (p PostfixInstall) Apply(ctx context.Context, c RelayConfig) (PostfixApplie
 	}
 	if passwdChanged {
 		passwd := filepath.Join(p.dir(), SASLPasswdFile)
-		if old, err := os.ReadFile(passwd); err == nil {
+		old, err := os.ReadFile(passwd)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return res, restore(fmt.Errorf("read %s before adding sesame's entry: %w", passwd, err))
+		}
+		if err == nil {
+			// The operator's other entries are kept by the merge below; the
+			// whole old file stays beside it too.
+			res.PasswdBackup = passwd + ".sesame-" + stamp
+			if err := installRootFile(res.PasswdBackup, old, 0o600); err != nil {
+				return res, restore(fmt.Errorf("back up %s before changing it: %w", passwd, err))
+			}
 			restores = append(restores, func() error {
 				if err := installRootFile(passwd, old, 0o600); err != nil {
 					return err
@@ -242,7 +261,7 @@ func (p PostfixInstall) Apply(ctx context.Context, c RelayConfig) (PostfixApplie
 				return errors.Join(removeIfExists(passwd), removeIfExists(passwd+".db"))
 			})
 		}
-		if err := installRootFile(passwd, []byte(c.SASLPasswd()), 0o600); err != nil {
+		if err := installRootFile(passwd, MergeSASLPasswd(old, c.SASLEntry()), 0o600); err != nil {
 			return res, restore(err)
 		}
 		if _, err := p.run(ctx, "postmap", "hash:"+passwd); err != nil {

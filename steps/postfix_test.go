@@ -110,7 +110,7 @@ func TestRelayFilesAgree(t *testing.T) {
 					t.Errorf("the script does not set %s", s)
 				}
 			}
-			for _, want := range []string{tt.wantPkg, "postmap", "hash:" + dir + "/sasl_passwd", "chmod 0600", "install -o root -g root -m 0600",
+			for _, want := range []string{tt.wantPkg, "postmap", "hash:" + dir + "/sasl_passwd", "chmod 0600", `mv -f "$new" "$passwd"`,
 				"smtp_fallback_relay=", "check", "reload"} {
 				if !strings.Contains(script, want) {
 					t.Errorf("the script lacks %q", want)
@@ -119,8 +119,8 @@ func TestRelayFilesAgree(t *testing.T) {
 			if strings.Contains(script, c.Password.Reveal()) {
 				t.Error("the script holds the password; only sasl_passwd may")
 			}
-			if (tt.dir != "") != strings.Contains(script, "postconf -c "+tt.dir) {
-				t.Errorf("the script's -c %s use is wrong", tt.dir)
+			if !strings.Contains(script, "\npostfix_dir="+shellQuote(dir)+"\n") || !strings.Contains(script, `postconf "$@" -e`) {
+				t.Errorf("the script does not run postconf for %s", dir)
 			}
 		})
 	}

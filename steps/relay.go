@@ -77,21 +77,23 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 	if out == "" {
 		return failed("no directory for the relay files: set it with --out")
 	}
-	entry, err := ReadSASLPasswd(out)
+	host := SMTPHost(region)
+	entry, err := ReadSASLPasswdFor(out, host, port)
 	if errors.Is(err, os.ErrNotExist) && env.Options.DryRun {
 		// A dry run made no credentials: the files are still to come.
-		return relayState{}, &Result{Status: StatusTodo, Detail: fmt.Sprintf("write the Postfix relay files for %s in %s once the smtp-user step has made the credentials", SMTPHost(region), out)}, nil
+		return relayState{}, &Result{Status: StatusTodo, Detail: fmt.Sprintf("write the Postfix relay files for %s in %s once the smtp-user step has made the credentials", host, out)}, nil
 	}
 	if errors.Is(err, os.ErrNotExist) {
+		// Only another region's SES entry there: say why it cannot serve.
+		if o, oerr := ReadSASLPasswd(out); oerr == nil {
+			other := firstNonEmpty(RegionOfSMTPHost(o.Host), o.Host)
+			return failed("%s holds an SMTP password for %s, but the region is %s: SMTP passwords are bound to their region. Run sesame with --region %s, or run sesame again so that its smtp-user step adds credentials for %s beside it",
+				filepath.Join(out, SASLPasswdFile), other, region, other, region)
+		}
 		return failed("no SMTP credentials on disk: the smtp-user step makes them; run sesame again")
 	}
 	if err != nil {
 		return failed("%v: the smtp-user step writes it; move the file aside and run sesame again to make new credentials", err)
-	}
-	if entry.Host != SMTPHost(region) {
-		other := firstNonEmpty(RegionOfSMTPHost(entry.Host), entry.Host)
-		return failed("%s holds an SMTP password for %s, but the region is %s: SMTP passwords are bound to their region. Run sesame with --region %s, or move the file aside and run sesame again to make credentials for %s",
-			filepath.Join(out, SASLPasswdFile), other, region, other, region)
 	}
 	postfixDir := firstNonEmpty(env.Options.PostfixDir, DefaultPostfixDir)
 	s := relayState{out: out, cfg: RelayConfig{
@@ -112,6 +114,34 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 		}
 	}
 	return s, nil, nil
+}
+
+// Preflight implements Preflighter: before the run's first change (the
+// smtp-user step creates a user and a key whose password must land in
+// --out), it checks that the relay files can be written: --postfix-dir is
+// a path the script may hold, --out is a directory or can become one, no
+// file sesame would replace there is the operator's, and --apply-postfix
+// can run here.
+func (r *Relay) Preflight(ctx context.Context, env *Env) ([]Change, error) {
+	if err := ValidatePostfixDir(env.Options.PostfixDir); err != nil {
+		return nil, err
+	}
+	out := env.Answers.OutDir
+	if out == "" {
+		return nil, nil
+	}
+	// Not a directory, world-writable, another user's: refused before the
+	// first AWS write, whether --out came from a flag, a question or a
+	// saved answer (sesame never chmods a directory it did not create).
+	if err := CheckDirInput(out, "out", "--out"); err != nil {
+		return nil, err
+	}
+	if env.Options.ApplyPostfix {
+		if err := r.postfix(env).Preflight(); err != nil {
+			return nil, err
+		}
+	}
+	return RelayFileConflicts(out), nil
 }
 
 func (r *Relay) postfix(env *Env) PostfixInstall {
@@ -190,12 +220,25 @@ func (r *Relay) Plan(ctx context.Context, env *Env) (Plan, error) {
 	}
 	var p Plan
 	var parts []string
+	conflicts := map[string]Change{}
+	for _, c := range RelayFileConflicts(s.out) {
+		conflicts[c.Name] = c
+	}
 	for _, f := range s.cfg.Files() {
 		path := filepath.Join(s.out, f.Name)
+		if c, ok := conflicts[path]; ok {
+			p.Changes = append(p.Changes, c)
+			continue
+		}
 		ch := Change{Action: ActionUnchanged, Resource: "file", Name: path}
 		for _, st := range s.stale {
 			if strings.HasPrefix(st, f.Name) {
 				ch.Action = ActionWrite
+			}
+		}
+		if f.Role == RoleSASLPasswd && ch.Action == ActionWrite {
+			if data, err := os.ReadFile(path); err == nil && len(data) > 0 {
+				ch.Action, ch.Note = ActionMerge, fmt.Sprintf("sesame's entry for %s is set; every other line stays as it is", s.cfg.RelayHost())
 			}
 		}
 		p.Changes = append(p.Changes, ch)
@@ -252,6 +295,9 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 		}
 		if applied.Changed {
 			env.Info(r.ID(), "configured Postfix in %s; main.cf was backed up to %s", s.cfg.Dir(), applied.Backup)
+		}
+		if applied.PasswdBackup != "" {
+			env.Info(r.ID(), "merged sesame's entry into %s (its other lines kept); the previous file is %s", filepath.Join(s.cfg.Dir(), SASLPasswdFile), applied.PasswdBackup)
 		}
 		if applied.Note != "" {
 			env.Warn(r.ID(), "%s", applied.Note)

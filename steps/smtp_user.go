@@ -129,7 +129,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 		return nil, err
 	}
 	inFile := ""
-	entry, err := ReadSASLPasswd(env.Answers.OutDir)
+	entry, err := readSetupSASLEntry(env.Answers.OutDir, region, smtpPortOf(env.Options))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		st.fileNote = fmt.Sprintf("no SMTP password on disk (%s)", st.path)

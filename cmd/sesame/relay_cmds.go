@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -114,7 +115,9 @@ func newPostfixCmd(s *ioStreams) *cobra.Command {
 
 sesame reads the SMTP credentials the wizard saved in DIR/sasl_passwd and
 writes the main.cf snippet, sasl_passwd and apply-postfix.sh for the same
-region. It makes no AWS call. The region comes from sasl_passwd; --region
+region. It makes no AWS call. Only sesame's entry in sasl_passwd changes:
+other relays' entries stay, and a main.cf.snippet or apply-postfix.sh that
+sesame did not write is never replaced. The region comes from sasl_passwd; --region
 only confirms it, because the SMTP password works in its own region only.`,
 		Example: `  sesame postfix --out ~/.local/share/sesame/example.com-eu-west-1
   sesame postfix --out ./ses --smtp-port 465      # TLS wrapper mode instead of STARTTLS
@@ -124,26 +127,43 @@ only confirms it, because the SMTP password works in its own region only.`,
 			if out == "" {
 				return exitWith(exitInput, &steps.InputError{Field: "out", Flag: "--out", Msg: "the directory holding sesame's sasl_passwd is required"})
 			}
-			entry, err := steps.ReadSASLPasswd(out)
-			if errors.Is(err, os.ErrNotExist) {
-				return exitWith(exitFailure, fmt.Errorf("no SMTP credentials in %s: run sesame first (its smtp-user step writes %s), or point --out at the directory that has them", out, steps.SASLPasswdFile))
+			if err := steps.ValidatePostfixDir(postfixDir); err != nil {
+				return exitWith(exitInput, err)
 			}
-			if err != nil {
+			passwdFile := filepath.Join(out, steps.SASLPasswdFile)
+			// sesame's entry is the line for the region's SES host; the
+			// file may hold other relays' entries too, which stay.
+			var entry steps.SASLEntry
+			var err error
+			if region == "" {
+				entry, err = steps.ReadSASLPasswd(out)
+			} else {
+				if err := steps.ValidateRegion(region); err != nil {
+					return exitWith(exitInput, err)
+				}
+				r := strings.ToLower(strings.TrimSpace(region))
+				entry, err = steps.ReadSASLPasswdFor(out, steps.SMTPHost(r), cmp.Or(port, steps.DefaultSMTPPort))
+				if errors.Is(err, os.ErrNotExist) {
+					if other, oerr := steps.ReadSASLPasswd(out); oerr == nil {
+						diskRegion := steps.RegionOfSMTPHost(other.Host)
+						return exitWith(exitInput, &steps.InputError{Field: "region", Flag: "--region", Msg: fmt.Sprintf(
+							"the SMTP password in %s was derived for %s and SES refuses it in %s; run the wizard with --region %s to make credentials for %s",
+							passwdFile, diskRegion, r, r, r)})
+					}
+				}
+			}
+			var ie *steps.InputError
+			switch {
+			case errors.As(err, &ie):
+				return exitWith(exitInput, err)
+			case errors.Is(err, os.ErrNotExist):
+				return exitWith(exitFailure, fmt.Errorf("no SMTP credentials in %s: run sesame first (its smtp-user step writes %s), or point --out at the directory that has them", out, steps.SASLPasswdFile))
+			case err != nil:
 				return exitWith(exitFailure, err)
 			}
 			diskRegion := steps.RegionOfSMTPHost(entry.Host)
 			if diskRegion == "" {
-				return exitWith(exitFailure, fmt.Errorf("%s names %s, not an SES SMTP host: it was not written by sesame", filepath.Join(out, steps.SASLPasswdFile), entry.Host))
-			}
-			if region != "" {
-				if err := steps.ValidateRegion(region); err != nil {
-					return exitWith(exitInput, err)
-				}
-				if r := strings.ToLower(strings.TrimSpace(region)); r != diskRegion {
-					return exitWith(exitInput, &steps.InputError{Field: "region", Flag: "--region", Msg: fmt.Sprintf(
-						"the SMTP password in %s was derived for %s and SES refuses it in %s; run the wizard with --region %s to make credentials for %s",
-						filepath.Join(out, steps.SASLPasswdFile), diskRegion, r, r, r)})
-				}
+				return exitWith(exitFailure, fmt.Errorf("%s names %s, not an SES SMTP host: it was not written by sesame", passwdFile, entry.Host))
 			}
 			if port == 0 {
 				port = entry.Port

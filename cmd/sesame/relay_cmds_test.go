@@ -126,3 +126,69 @@ func TestPostfixCmd(t *testing.T) {
 		})
 	}
 }
+
+// `sesame postfix` over what the operator has in --out: another relay's
+// entry in sasl_passwd stays, an operator's snippet is never replaced, a
+// --postfix-dir that could break out of the script is refused, and a file
+// with SES entries for two regions needs --region.
+func TestPostfixCmdOperatorFiles(t *testing.T) {
+	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	mine := steps.SASLEntry{Host: steps.SMTPHost("eu-west-1"), Port: 587, Username: "AKIAIOSFODNN7EXAMPLE",
+		Password: steps.Secret(steps.SMTPPassword(secret, "eu-west-1"))}
+	other := "# the operator's\n[smtp.other.example]:587 user:pass\n"
+	tests := []struct {
+		name     string
+		passwd   string // sasl_passwd before
+		snippet  string // main.cf.snippet before ("" none)
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{name: "another relay's entry stays", passwd: other + mine.Line()},
+		{name: "sesame's entry is found after another relay's", passwd: other + mine.Line(), args: []string{"--region", "eu-west-1", "--smtp-port", "465"}},
+		{name: "an operator's snippet is not replaced", passwd: other + mine.Line(), snippet: "relayhost = [smtp.other.example]:587\n",
+			wantCode: exitFailure, wantErr: "sesame did not write it"},
+		{name: "a newline in --postfix-dir", passwd: mine.Line(), args: []string{"--postfix-dir", "/etc/postfix\ntouch /tmp/PWNED\n#"},
+			wantCode: exitInput, wantErr: "--postfix-dir"},
+		{name: "a relative --postfix-dir", passwd: mine.Line(), args: []string{"--postfix-dir", "etc/postfix"},
+			wantCode: exitInput, wantErr: "absolute"},
+		{name: "two SES regions need --region", passwd: mine.Line() + "[email-smtp.us-east-1.amazonaws.com]:587 AKIAOTHER:BOTHER\n",
+			wantCode: exitInput, wantErr: "--region"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			passwd := filepath.Join(dir, steps.SASLPasswdFile)
+			if err := os.WriteFile(passwd, []byte(tt.passwd), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if tt.snippet != "" {
+				if err := os.WriteFile(filepath.Join(dir, steps.MainCFSnippetFile), []byte(tt.snippet), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, errOut, code := runCmd(t, newPostfixCmd, "", append([]string{"--out", dir}, tt.args...)...)
+			if code != tt.wantCode || !strings.Contains(errOut, tt.wantErr) {
+				t.Fatalf("code %d err %q; want %d %q", code, errOut, tt.wantCode, tt.wantErr)
+			}
+			got, _ := os.ReadFile(passwd)
+			if !strings.HasPrefix(string(got), strings.TrimSuffix(tt.passwd, mine.Line())) {
+				t.Errorf("sasl_passwd = %q: the lines before sesame's changed", got)
+			}
+			if tt.snippet != "" {
+				if s, _ := os.ReadFile(filepath.Join(dir, steps.MainCFSnippetFile)); string(s) != tt.snippet {
+					t.Errorf("the operator's snippet changed: %q", s)
+				}
+			}
+			if code != exitOK {
+				if string(got) != tt.passwd {
+					t.Errorf("a refused run changed sasl_passwd: %q", got)
+				}
+				return
+			}
+			if _, err := os.Stat(filepath.Join(dir, steps.ApplyScriptFile)); err != nil {
+				t.Errorf("no script: %v", err)
+			}
+		})
+	}
+}

@@ -82,6 +82,9 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	default:
 		return nil, exitWith(exitInput, &steps.InputError{Field: "smtp-port", Flag: "--smtp-port", Msg: fmt.Sprintf("%d is not an SES SMTP port; use 587 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper)", opts.SMTPPort)})
 	}
+	if err := steps.ValidatePostfixDir(opts.PostfixDir); err != nil {
+		return nil, exitWith(exitInput, err)
+	}
 	if err := validateRequestFlags(opts); err != nil {
 		return nil, exitWith(exitInput, err)
 	}
