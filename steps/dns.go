@@ -135,6 +135,7 @@ func (s DNS) readFor(ctx context.Context, env *Env, id *IdentityInfo) (*dnsState
 	}
 	return st, nil
 }
+
 // Check reports Done when every record is in the zone (and SES has the
 // MAIL FROM domain, if one is chosen), Skipped when there is no zone (the
 // records are shown for the operator's DNS host), Todo otherwise.
