@@ -172,7 +172,10 @@ func (s DNS) Check(ctx context.Context, env *Env) (Result, error) {
 	}
 	if len(st.manual) > 0 {
 		env.Publish(s.ID(), NewManualRecords(st.manual))
-		res.Detail += fmt.Sprintf("; %d records are for the DNS host that serves their names (delegated away from Route 53 here), and verification waits for them", len(st.manual))
+		if !st.hasBatch() || n[ActionConflict] > 0 {
+			// planSummary says it already when there is a batch.
+			res.Detail += fmt.Sprintf("; %d records are for the DNS host that serves their names (delegated away from Route 53 here), and verification waits for them", len(st.manual))
+		}
 		for _, c := range st.plan.Changes {
 			if c.Action == ActionManual {
 				res.Warnings = append(res.Warnings, c.Name+" "+c.Type+": "+c.Note)
