@@ -2,6 +2,7 @@ package steps
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -227,11 +228,16 @@ func planOne(ch *Change, name string, d DNSRecord, sets []r53types.ResourceRecor
 }
 
 // planTXT merges a desired TXT value into an existing TXT set: the current
-// values stay, and the set is replaced by DELETE of its exact current form
-// and CREATE of the merged one.
+// values stay exactly as Route 53 returned them (their quoting, their
+// split into strings, their escapes: one value's strings are one text to
+// SPF and DMARC, but a DKIM key or a site verification may depend on how
+// it is split), and the set is replaced by DELETE of its exact current
+// form and CREATE of the merged one. The only existing value ever changed
+// is the one SPF record that gets include:amazonses.com.
 func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordSet) []r53types.Change {
 	cur := displayValues(same)
-	merged := append([]string(nil), cur...)
+	merged := wireValues(same)
+	var add []string
 	switch d.Purpose {
 	case PurposeDMARC:
 		for _, v := range cur {
@@ -241,7 +247,7 @@ func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordS
 				return nil
 			}
 		}
-		merged = append(merged, d.Values...)
+		add = d.Values
 		ch.Note = "adds the DMARC policy and keeps the TXT values already there"
 	case PurposeMailFromSPF:
 		spf := -1
@@ -257,48 +263,112 @@ func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordS
 		}
 		switch {
 		case spf < 0:
-			merged = append(merged, d.Values...)
+			add = d.Values
 			ch.Note = "adds the SPF record and keeps the TXT values already there"
 		case spfIncludesSES(cur[spf]):
 			ch.Action = ActionUnchanged
 			ch.Note = "the SPF record already includes amazonses.com"
 			return nil
 		default:
-			merged[spf] = addSPFInclude(cur[spf])
+			merged[spf] = TXTQuote(addSPFInclude(cur[spf]))
 			ch.Note = "adds include:amazonses.com to the SPF record already there (one SPF record per name) and keeps the other TXT values"
 		}
 	default:
 		for _, want := range d.Values {
 			if !containsFold(cur, want) {
-				merged = append(merged, want)
+				add = append(add, want)
 			}
 		}
-		if len(merged) == len(cur) {
+		if len(add) == 0 {
 			ch.Action = ActionUnchanged
 			return nil
 		}
 		ch.Note = "adds the value and keeps the TXT values already there"
 	}
-	merged = dedupe(merged)
+	for _, v := range add {
+		merged = append(merged, TXTQuote(v))
+	}
+	merged = dedupeTXT(merged)
 	ch.Action = ActionMerge
-	ch.Value = strings.Join(merged, "\n")
+	texts := make([]string, len(merged))
+	for i, v := range merged {
+		texts[i] = TXTUnquote(v)
+	}
+	ch.Value = strings.Join(texts, "\n")
 	del := copyWireSet(same)
+	create := &r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRTypeTxt, TTL: aws.Int64(aws.ToInt64(same.TTL))}
+	for _, v := range merged {
+		create.ResourceRecords = append(create.ResourceRecords, r53types.ResourceRecord{Value: aws.String(v)})
+	}
 	return []r53types.Change{
 		{Action: r53types.ChangeActionDelete, ResourceRecordSet: del},
-		{Action: r53types.ChangeActionCreate, ResourceRecordSet: wireSet(name, "TXT", aws.ToInt64(same.TTL), merged)},
+		{Action: r53types.ChangeActionCreate, ResourceRecordSet: create},
 	}
 }
 
-// dedupe drops repeated values (two quotings of one text are one value to
-// Route 53, which refuses duplicates in a set), keeping the first.
-func dedupe(vals []string) []string {
-	seen := map[string]bool{}
+// wireValues returns a set's values exactly as Route 53 returned them.
+func wireValues(s r53types.ResourceRecordSet) []string {
+	out := make([]string, 0, len(s.ResourceRecords))
+	for _, r := range s.ResourceRecords {
+		out = append(out, aws.ToString(r.Value))
+	}
+	return out
+}
+
+// dedupeTXT drops values equal in wire form to an earlier one (Route 53
+// refuses duplicates in a set), keeping the first.
+func dedupeTXT(vals []string) []string {
 	out := vals[:0:0]
 	for _, v := range vals {
-		if !seen[v] {
-			seen[v] = true
+		dup := false
+		for _, o := range out {
+			if slices.Equal(TXTStrings(o), TXTStrings(v)) {
+				dup = true
+				break
+			}
+		}
+		if !dup {
 			out = append(out, v)
 		}
+	}
+	return out
+}
+
+// TXTStrings returns the character-strings a Route 53 TXT value holds, in
+// wire form: `"ab" "c\"d"` is ["ab", `c"d`]. Two values are the same
+// record when their strings are. A value without quotes is one string.
+func TXTStrings(v string) []string {
+	v = strings.TrimSpace(v)
+	if !strings.HasPrefix(v, `"`) {
+		return []string{decodeEscapes(v)}
+	}
+	var out []string
+	var b strings.Builder
+	in := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '"':
+			if in {
+				out = append(out, b.String())
+				b.Reset()
+			}
+			in = !in
+		case !in:
+			// whitespace between strings
+		case c == '\\' && i+3 < len(v) && isOctal(v[i+1]) && isOctal(v[i+2]) && isOctal(v[i+3]):
+			n, _ := strconv.ParseUint(v[i+1:i+4], 8, 8)
+			b.WriteByte(byte(n))
+			i += 3
+		case c == '\\' && i+1 < len(v):
+			b.WriteByte(v[i+1])
+			i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	if in {
+		out = append(out, b.String())
 	}
 	return out
 }

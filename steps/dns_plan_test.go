@@ -251,6 +251,7 @@ func checkPlanInvariants(t *testing.T, domain string, current []r53types.Resourc
 		t.Fatalf("a plan with conflicts has a batch: %+v", plan.Batch)
 	}
 	created := map[string][]string{}
+	createdWire := map[string][]string{}
 	for _, c := range plan.Batch {
 		rs := c.ResourceRecordSet
 		if c.Action == r53types.ChangeActionUpsert {
@@ -262,6 +263,7 @@ func checkPlanInvariants(t *testing.T, domain string, current []r53types.Resourc
 		if c.Action == r53types.ChangeActionCreate && rs.Type == r53types.RRTypeTxt {
 			vals := displayValues(*rs)
 			created[normName(aws.ToString(rs.Name))] = vals
+			createdWire[normName(aws.ToString(rs.Name))] = setValuesOf(*rs)
 			spf := 0
 			for _, v := range vals {
 				if isSPF(v) {
@@ -295,9 +297,13 @@ func checkPlanInvariants(t *testing.T, domain string, current []r53types.Resourc
 		if !ok {
 			t.Fatalf("TXT set %s deleted and not re-created", aws.ToString(rs.Name))
 		}
-		for _, v := range displayValues(*rs) {
-			if !slices.Contains(after, v) && !(isSPF(v) && slices.Contains(after, addSPFInclude(v))) {
-				t.Fatalf("TXT value %q at %s is lost; after: %q", v, aws.ToString(rs.Name), after)
+		// Every value stays byte for byte in wire form (the same strings,
+		// split the same way); only an SPF record may gain the include.
+		afterWire := createdWire[normName(aws.ToString(rs.Name))]
+		for _, v := range setValuesOf(*rs) {
+			kept := slices.ContainsFunc(afterWire, func(a string) bool { return slices.Equal(TXTStrings(a), TXTStrings(v)) })
+			if text := TXTUnquote(v); !kept && !(isSPF(text) && slices.Contains(after, addSPFInclude(text))) {
+				t.Fatalf("TXT value %s at %s is changed or lost; after: %q", v, aws.ToString(rs.Name), afterWire)
 			}
 		}
 	}
@@ -372,6 +378,11 @@ func FuzzPlanDNS(f *testing.F) {
 	f.Add("v=spf1 a ~all\nother", "10 feedback-smtp.us-east-1.amazonses.com.", "", "", "", uint8(1))
 	f.Add("", "", "wrong.target.example.", "", "", uint8(2))
 	f.Add("", "", "", "", "", uint8(4))
+	// Values as other tools write them: split into short strings, with
+	// quotes, backslashes and octal escapes, longer than 255 bytes.
+	f.Add(`say "hi"\ok`, "", "", `v=DMARC1; p=reject; rua=mailto:"d"@x`, "", uint8(8|16))
+	f.Add("v=spf1 a ~all\nk=rsa; p="+strings.Repeat("MIIB", 80), "", "", "", "", uint8(8|32|64))
+	f.Add(strings.Repeat("z", 300)+"\n"+strings.Repeat("y", 510), "", "", strings.Repeat("v", 256), "", uint8(8|128))
 	f.Fuzz(func(t *testing.T, mailTXT, mailMX, dkim1, dmarcTXT, apexMX string, flags uint8) {
 		var cur []r53types.ResourceRecordSet
 		add := func(name, typ string, raw string, quote bool) {
@@ -382,7 +393,7 @@ func FuzzPlanDNS(f *testing.F) {
 					continue
 				}
 				if quote {
-					v = TXTQuote(v)
+					v = presentTXT(v, flags)
 				}
 				if !seen[v] {
 					seen[v] = true
@@ -415,4 +426,64 @@ func FuzzPlanDNS(f *testing.F) {
 			checkBatchConverges(t, cur, plan)
 		}
 	})
+}
+
+// presentTXT renders text as a Route 53 TXT value the way flags say: as
+// sesame quotes it, or (flags&8) split into strings of 1+flags>>4 bytes
+// (a split another tool chose), with every byte of "=" written as \075.
+func presentTXT(text string, flags uint8) string {
+	if flags&8 == 0 {
+		return TXTQuote(text)
+	}
+	n := 1 + int(flags>>4)
+	var parts []string
+	for len(text) > 0 {
+		k := min(n, len(text))
+		q := TXTQuote(text[:k])
+		parts = append(parts, strings.ReplaceAll(q, "=", `\075`))
+		text = text[k:]
+	}
+	if len(parts) == 0 {
+		return `""`
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestPlanTXTKeepsEveryValueInWireForm: existing values with quotes,
+// backslashes, escapes and several strings stay exactly as they are.
+func TestPlanTXTKeepsEveryValueInWireForm(t *testing.T) {
+	long := strings.Repeat("k", 300)
+	tests := []struct {
+		name   string
+		values []string
+	}{
+		{"quotes and backslashes", []string{`"say \"hi\" \\ bye"`}},
+		{"split into short strings", []string{`"google-site-" "verification=abc"`}},
+		{"over 255 bytes as two strings", []string{`"` + long[:255] + `" "` + long[255:] + `"`}},
+		{"over 255 bytes split elsewhere", []string{`"` + long[:100] + `" "` + long[100:] + `"`}},
+		{"octal escapes", []string{`"caf\303\251 \075"`}},
+		{"SPF among them", []string{`"a\\b"`, `"v=spf1 " "mx ~all"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cur := []r53types.ResourceRecordSet{rrs("mail.example.com.", "TXT", 300, tt.values...)}
+			plan := PlanDNS(ptDomain, ptDesired(), cur)
+			checkPlanInvariants(t, ptDomain, cur, plan)
+			checkBatchConverges(t, cur, plan)
+			var created []string
+			for _, c := range plan.Batch {
+				if c.Action == r53types.ChangeActionCreate && aws.ToString(c.ResourceRecordSet.Name) == "mail.example.com." {
+					created = setValuesOf(*c.ResourceRecordSet)
+				}
+			}
+			for _, v := range tt.values {
+				if isSPF(TXTUnquote(v)) {
+					continue
+				}
+				if !slices.Contains(created, v) {
+					t.Errorf("value %s is not kept as it was; the merged set is %q", v, created)
+				}
+			}
+		})
+	}
 }

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -67,6 +68,15 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 				Title:  fmt.Sprintf("Which hosted zone for %s?", strings.TrimSuffix(aws.ToString(cands[0].Name), ".")),
 				Detail: fmt.Sprintf("The account has %d public hosted zones named %s. Only the one the domain's registrar delegates to is seen by the world; sesame checks that next.", len(cands), strings.TrimSuffix(aws.ToString(cands[0].Name), ".")),
 			}, opts)
+			var ie *InputError
+			if errors.As(err, &ie) {
+				ids := make([]string, len(opts))
+				for i, o := range opts {
+					ids[i] = o.Value
+				}
+				name := strings.TrimSuffix(aws.ToString(cands[0].Name), ".")
+				return zoneLookup{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("the account has %d public hosted zones named %s (%s), and sesame cannot ask which one: give the one the domain's registrar delegates to with --zone-id", len(cands), name, strings.Join(ids, ", "))}
+			}
 			if err != nil {
 				return zoneLookup{}, err
 			}

@@ -100,7 +100,15 @@ func (s *Sim) answerDNS(req *dns.Msg) *dns.Msg {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	z := s.publicZoneFor(name)
+	z, cut, ns := s.servingZoneFor(name)
+	if z == nil && cut != "" {
+		// Delegated to servers outside the account: a referral, as the
+		// parent zone's servers give it.
+		for _, n := range ns {
+			m.Ns = append(m.Ns, &dns.NS{Hdr: dns.RR_Header{Name: cut, Rrtype: dns.TypeNS, Class: dns.ClassINET, Ttl: 172800}, Ns: fqdn(n)})
+		}
+		return m
+	}
 	if z == nil {
 		m.Rcode = dns.RcodeRefused
 		return m
@@ -131,7 +139,7 @@ func (s *Sim) answerDNS(req *dns.Msg) *dns.Msg {
 		case sets["CNAME"] != nil && len(sets["CNAME"].Values) > 0:
 			m.Answer = append(m.Answer, setRRs(name, sets["CNAME"])...)
 			target := fqdn(sets["CNAME"].Values[0])
-			nz := s.publicZoneFor(target)
+			nz, _, _ := s.servingZoneFor(target)
 			if nz == nil {
 				return m
 			}
@@ -237,4 +245,65 @@ func soaOf(z *hostedZone) dns.RR {
 		Ns:  ns, Mbox: "awsdns-hostmaster.amazon.com.", Serial: 1,
 		Refresh: 7200, Retry: 900, Expire: 1209600, Minttl: 86400,
 	}
+}
+
+// servingZoneFor returns the public zone that answers for name as the
+// world sees it. It starts at the account's topmost public zone holding
+// name (as the registrar's delegation would) and follows each NS set below
+// a zone's apex that holds name into the account's public zone of that
+// name with one of those name servers. A name delegated to servers of no
+// zone here has no serving zone: it returns nil with the cut and its name
+// servers. Records a zone holds below its own cuts are never served, as in
+// real DNS. Called with s.mu held.
+func (s *Sim) servingZoneFor(name string) (z *hostedZone, cut string, ns []string) {
+	name = fqdn(name)
+	ids := make([]string, 0, len(s.r53.zones))
+	for id := range s.r53.zones {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		c := s.r53.zones[id]
+		if !c.Private && inZone(name, c.Name) && (z == nil || len(c.Name) < len(z.Name)) {
+			z = c
+		}
+	}
+	for hops := 0; z != nil && hops < 16; hops++ {
+		cut, ns = topCut(z, name)
+		if cut == "" {
+			return z, "", nil
+		}
+		var next *hostedZone
+		for _, id := range ids {
+			c := s.r53.zones[id]
+			if c.Private || c.Name != cut {
+				continue
+			}
+			for _, n := range c.NameServers {
+				for _, v := range ns {
+					if strings.EqualFold(fqdn(n), fqdn(v)) && next == nil {
+						next = c
+					}
+				}
+			}
+		}
+		if next == nil {
+			return nil, cut, ns
+		}
+		z = next
+	}
+	return z, "", nil
+}
+
+// topCut returns the NS set in z closest to its apex, below it, at name or
+// an ancestor of it: where z delegates name away.
+func topCut(z *hostedZone, name string) (string, []string) {
+	var cut string
+	var ns []string
+	for n := name; n != "" && n != z.Name && strings.HasSuffix(n, "."+z.Name); n = parentName(n) {
+		if set := z.Sets[rrKey{n, "NS"}]; set != nil {
+			cut, ns = n, set.Values
+		}
+	}
+	return cut, ns
 }

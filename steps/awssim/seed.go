@@ -55,6 +55,10 @@ type SeedZone struct {
 	Private bool        `json:"private"`
 	VPC     *SeedVPC    `json:"vpc,omitempty"`
 	Records []RecordSet `json:"records"`
+	// NameServers, for a public zone, are its delegation set (as a
+	// reusable delegation set gives), so a parent zone's NS records can
+	// name them; empty picks four as Route 53 does.
+	NameServers []string `json:"name_servers,omitempty"`
 }
 
 // SeedVPC is the VPC a private zone is associated with.
@@ -116,6 +120,11 @@ func (s *Sim) ApplySeed(seed Seed) error {
 		id, err := s.createZoneLocked(z.Name, v)
 		if err != nil {
 			return err
+		}
+		if len(z.NameServers) > 0 {
+			if err := s.setNameServers(id, z.NameServers); err != nil {
+				return fmt.Errorf("zone %q: %w", z.Name, err)
+			}
 		}
 		for _, rs := range z.Records {
 			if err := s.PutRecordSet(id, rs.Name, rs.Type, rs.TTL, rs.Values...); err != nil {
@@ -209,6 +218,30 @@ func (s *Sim) seedUser(su SeedUser) error {
 			return ae
 		}
 	}
+	return nil
+}
+
+// setNameServers gives a public zone the delegation set ns, in its NS and
+// SOA records too.
+func (s *Sim) setNameServers(zoneID string, ns []string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	z := s.r53.zones[zoneID]
+	if z == nil || z.Private {
+		return errors.New("name servers are for a public zone")
+	}
+	var names, values []string
+	for _, n := range ns {
+		n = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(n), "."))
+		if !validName(n + ".") {
+			return fmt.Errorf("name server %q: not a valid host name", n)
+		}
+		names, values = append(names, n), append(values, n+".")
+	}
+	z.NameServers = names
+	z.Sets[rrKey{z.Name, "NS"}] = &rrset{Name: z.Name, Type: "NS", TTL: 172800, Values: values}
+	z.Sets[rrKey{z.Name, "SOA"}] = &rrset{Name: z.Name, Type: "SOA", TTL: 900,
+		Values: []string{values[0] + " awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400"}}
 	return nil
 }
 

@@ -144,13 +144,13 @@ func (s *Sim) publicZoneFor(name string) *hostedZone {
 }
 
 // lookupPublic answers what public DNS would for (name, type): the values
-// of the set in the closest enclosing public zone, whether that zone exists,
+// of the set in the public zone that serves name (following delegations),
 // and whether the name has any record at all (NODATA vs NXDOMAIN). A CNAME
 // at the name is returned for any type, as a resolver would. Called with
 // s.mu held.
 func (s *Sim) lookupPublic(name, typ string) (values []string, zone *hostedZone, nameExists bool) {
 	name = fqdn(name)
-	z := s.publicZoneFor(name)
+	z, _, _ := s.servingZoneFor(name)
 	if z == nil {
 		return nil, nil, false
 	}
