@@ -115,7 +115,9 @@ type Answers struct {
 // Record is what sesame made, so a later run can tell its own resources
 // from the operator's. It holds ids only, never a secret.
 type Record struct {
-	// UserCreated is true when sesame created the IAM user.
+	// UserCreated is true when sesame created the IAM user: its CreateUser
+	// answer said so, or the user carries sesame's managed-by tag (the
+	// answer may have been lost while the user was made).
 	UserCreated bool `json:"user_created,omitempty"`
 	// KeyIntent is written before CreateAccessKey is called and cleared
 	// when the call answered. A key made around an intent that was never

@@ -244,7 +244,7 @@ func chooseReplacement(ctx context.Context, env *Env, user string, keys []access
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
-			ie.Msg = fmt.Sprintf("%s has %d access keys (IAM's limit) and sesame deletes none it cannot prove unused: name the one to delete with --replace-key (%s): %s",
+			ie.Msg = fmt.Sprintf("%s has %d access keys (IAM's limit) and sesame deletes none it cannot prove unused: name the one to delete with --replace-key (%s), or give this setup its own user with --smtp-user: %s",
 				user, maxAccessKeys, strings.Join(keyIDs(keys), " or "), strings.Join(about, "; "))
 		}
 		return err

@@ -3,16 +3,23 @@ package steps
 import (
 	"context"
 	"errors"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -644,5 +651,65 @@ func TestSMTPUserIntentAndWriteFailure(t *testing.T) {
 	}
 	if keys := e.iam.Keys(testUser); len(keys) != 0 || e.Record.KeyIntent != nil {
 		t.Errorf("keys %v, intent %+v", keys, e.Record.KeyIntent)
+	}
+}
+
+// A state file written before keys_pending and key_files existed still
+// loads, and its keys_created (keys whose password an older sesame wrote)
+// are kept as keys that may be in use; the new fields round-trip.
+func TestSMTPUserRecordCompatible(t *testing.T) {
+	old := `{"schema":1,"account":"123456789012","region":"eu-west-1","domain":"example.com",
+	  "answers":{"domain":"example.com","region":"eu-west-1"},
+	  "record":{"user_created":true,"access_key_id":"AKIAOLD0000000000001","keys_created":["AKIAOLD0000000000001"],
+	    "key_intent":{"user_name":"ses-smtp-example-com","started_at":"2026-01-01T00:00:00Z"},"files":{"sasl_passwd":"/old/out/sasl_passwd"}}}`
+	path := filepath.Join(t.TempDir(), "old.json")
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sv, err := readSaved(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []accessKey{{ID: "AKIAOLD0000000000001", Active: true, Created: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)}}
+	ks := sortKeys(&sv.Record, true, keys, "")
+	if len(ks.orphans) != 0 || len(ks.kept) != 1 || !strings.Contains(ks.kept[0].Note, "a sasl_passwd") {
+		t.Errorf("an older sesame's written key: %+v, want kept as possibly in use", ks)
+	}
+
+	st := Store{Dir: t.TempDir()}
+	sv.Record.KeysPending = []PendingKey{{ID: "AKIANEW0000000000002", File: "/new/out/sasl_passwd"}}
+	markWritten(&sv.Record, "AKIANEW0000000000003", "/new/out/sasl_passwd")
+	if err := st.Save(sv); err != nil {
+		t.Fatal(err)
+	}
+	back, err := st.Load(sv.Account, sv.Region, sv.Domain)
+	if err != nil || !slices.Equal(back.Record.KeysPending, sv.Record.KeysPending) || back.Record.KeyFiles["AKIANEW0000000000003"] != "/new/out/sasl_passwd" ||
+		!slices.Equal(back.Record.KeysCreated, []string{"AKIAOLD0000000000001", "AKIANEW0000000000003"}) {
+		t.Errorf("round trip = %+v, %v", back, err)
+	}
+}
+
+// The SDK may retry a CreateAccessKey only after throttling: IAM made
+// nothing then. A 5xx or a dropped connection may follow a key IAM made.
+func TestThrottleOnlyRetryer(t *testing.T) {
+	r := throttleOnlyRetryer{retry.NewStandard()}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"throttled", &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}, true},
+		{"server error", &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}}, Err: &smithy.GenericAPIError{Code: "ServiceFailure"}}}, false},
+		{"connection reset", &net.OpError{Op: "read", Err: syscall.ECONNRESET}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := r.IsErrorRetryable(tt.err); got != tt.want {
+				t.Errorf("IsErrorRetryable = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if _, err := r.GetAttemptToken(context.Background()); err != nil {
+		t.Error(err)
 	}
 }
