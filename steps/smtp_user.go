@@ -216,7 +216,7 @@ func (s SMTPUser) Check(ctx context.Context, env *Env) (Result, error) {
 		return Result{Status: StatusTodo, Detail: strings.Join(why, "; ")}, nil
 	}
 	// A run that died after writing the password but before saving the
-	// record left its intent: finish the record now.
+	// record left the key pending: finish the record now.
 	rec := env.Record
 	changed := noteKeys(rec, st.keys, st.sorted)
 	if slices.ContainsFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == st.entry.Username }) {
