@@ -86,7 +86,7 @@ func Prefetch(ctx context.Context, env *Env) {
 	if c.IAM != nil && ValidateUserName(user) == nil {
 		goRead(func() { _, _ = c.IAM.GetUser(pctx, &iam.GetUserInput{UserName: aws.String(user)}) })
 		goRead(func() {
-			_, _ = c.IAM.GetUserPolicy(pctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(SMTPPolicyName)})
+			_, _ = c.IAM.GetUserPolicy(pctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(SMTPPolicyNameFor(region))})
 		})
 		goRead(func() { _, _ = c.IAM.ListAccessKeys(pctx, &iam.ListAccessKeysInput{UserName: aws.String(user)}) })
 	}

@@ -36,7 +36,7 @@ func newFinishedFakes(t *testing.T) *finishedFakes {
 	}
 	e.ses.SetIdentityStatus("example.com", true, "SUCCESS")
 	e.iam.AddUser(testUser, map[string]string{TagManagedBy: TagManagedByValue})
-	e.iam.SetPolicy(testUser, SMTPPolicyName, SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
+	e.iam.SetPolicy(testUser, SMTPPolicyNameFor("eu-west-1"), SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
 	id, secret := e.iam.AddAccessKey(testUser, time.Now())
 	entry := SASLEntry{Host: SMTPHost("eu-west-1"), Port: DefaultSMTPPort, Username: id, Password: Secret(SMTPPassword(secret, "eu-west-1"))}
 	if _, err := WriteSASLPasswd(e.Answers.OutDir, entry); err != nil {

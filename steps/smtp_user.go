@@ -10,8 +10,11 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
 )
 
 // The tags sesame puts on the users it makes, so a later run (and the
@@ -49,10 +52,14 @@ func DefaultSMTPUserName(domain string) string {
 type userState struct {
 	name, arn string
 	exists    bool
-	// managed: sesame made the user (its tag, or the record says so).
+	// managed: sesame made the user. Its tag says so (GetUser returns
+	// the tags), whether or not the CreateUser answer reached sesame; the
+	// record says so for a user an older sesame made before tagging.
 	managed bool
 	tagged  bool
-	// policyCurrent is the inline policy now ("" for none), decoded.
+	// policyName is this region's inline policy; policyCurrent is its
+	// document now ("" for none), decoded.
+	policyName    string
 	policyCurrent string
 	policyOK      bool
 	keys          []accessKey
@@ -62,7 +69,10 @@ type userState struct {
 	entry    *SASLEntry
 	entryOK  bool
 	fileNote string
-	orphans  []orphanKey
+	// orphans are the keys sesame proves it made and nothing can use;
+	// keys holds what sesame knows of every other key.
+	orphans []orphanKey
+	sorted  keySort
 }
 
 func (st *userState) done() bool {
@@ -91,7 +101,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 		return nil, err
 	}
 	region, domain := env.Answers.Region, env.Answers.Domain
-	st := &userState{name: env.Answers.SMTPUser, path: filepath.Join(env.Answers.OutDir, SASLPasswdFile)}
+	st := &userState{name: env.Answers.SMTPUser, path: filepath.Join(env.Answers.OutDir, SASLPasswdFile), policyName: SMTPPolicyNameFor(region)}
 	st.arn = fmt.Sprintf("arn:aws:iam::%s:user/%s", env.Facts.Account.ID, st.name)
 
 	u, err := env.Clients.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(st.name)})
@@ -115,9 +125,20 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 	st.managed = st.tagged || env.Record.UserCreated
 
 	want := SMTPUserPolicy(region, env.Facts.Account.ID, domain)
-	pol, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(SMTPPolicyName)})
+	pol, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(st.policyName)})
 	switch {
 	case errors.As(err, &missing):
+		// Older sesame versions put one policy, SMTPPolicyName, for every
+		// region: it still counts when it grants this region. It is never
+		// rewritten, since it may be another region's grant.
+		legacy, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(SMTPPolicyName)})
+		switch {
+		case errors.As(err, &missing):
+		case err != nil:
+			return nil, Explain("iam:GetUserPolicy", st.arn, err)
+		default:
+			st.policyOK = samePolicy(aws.ToString(legacy.PolicyDocument), want)
+		}
 	case err != nil:
 		return nil, Explain("iam:GetUserPolicy", st.arn, err)
 	default:
@@ -149,7 +170,8 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 			st.entryOK = true
 		}
 	}
-	st.orphans = findOrphans(env.Record, st.name, st.keys, inFile, st.path)
+	st.sorted = sortKeys(env.Record, st.managed, st.keys, inFile)
+	st.orphans = st.sorted.orphans
 	return st, nil
 }
 
@@ -181,27 +203,31 @@ func (s SMTPUser) Check(ctx context.Context, env *Env) (Result, error) {
 		case !st.exists:
 			why = append(why, fmt.Sprintf("IAM user %s does not exist yet", st.name))
 		case !st.policyOK && st.policyCurrent == "":
-			why = append(why, fmt.Sprintf("%s has no %s policy", st.name, SMTPPolicyName))
+			why = append(why, fmt.Sprintf("%s has no %s policy", st.name, st.policyName))
 		case !st.policyOK:
-			why = append(why, fmt.Sprintf("%s's %s policy differs from the send-only one", st.name, SMTPPolicyName))
+			why = append(why, fmt.Sprintf("%s's %s policy differs from the send-only one", st.name, st.policyName))
 		}
 		if st.exists && !st.entryOK {
 			why = append(why, st.fileNote)
 		}
 		if len(st.orphans) > 0 {
-			why = append(why, fmt.Sprintf("%d access key(s) made by sesame have no password on disk", len(st.orphans)))
+			why = append(why, fmt.Sprintf("%d access key(s) made by sesame never had their password written", len(st.orphans)))
 		}
 		return Result{Status: StatusTodo, Detail: strings.Join(why, "; ")}, nil
 	}
 	// A run that died after writing the password but before saving the
-	// record left its intent: finish the record now.
+	// record left the key pending: finish the record now.
 	rec := env.Record
-	if rec.AccessKeyID != st.entry.Username || rec.KeyIntent != nil || rec.Files[RoleSASLPasswd] != st.path {
-		i := slices.IndexFunc(st.keys, func(k accessKey) bool { return k.ID == st.entry.Username })
-		if i >= 0 && madeDuringIntent(rec.KeyIntent, st.name, st.keys[i]) && !slices.Contains(rec.KeysCreated, st.entry.Username) {
-			rec.KeysCreated = append(rec.KeysCreated, st.entry.Username)
-		}
-		rec.AccessKeyID, rec.KeyIntent = st.entry.Username, nil
+	changed := noteKeys(rec, st.keys, st.sorted)
+	if slices.ContainsFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == st.entry.Username }) {
+		markWritten(rec, st.entry.Username, st.path)
+		changed = true
+	}
+	if st.tagged && !rec.UserCreated {
+		rec.UserCreated, changed = true, true
+	}
+	if changed || rec.AccessKeyID != st.entry.Username || rec.Files[RoleSASLPasswd] != st.path {
+		rec.AccessKeyID = st.entry.Username
 		setFile(rec, RoleSASLPasswd, st.path)
 		if err := env.SaveState(); err != nil {
 			return Result{}, err
@@ -241,13 +267,26 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 	}
 	want := SMTPUserPolicy(region, env.Facts.Account.ID, domain)
 	switch {
+	case st.policyOK:
 	case !st.exists || st.policyCurrent == "":
-		add(Change{Action: ActionCreate, Resource: "iam-policy", Name: st.name + "/" + SMTPPolicyName, Value: want, Note: "allows only ses:SendRawEmail on " + domain + " in " + region})
-	case !st.policyOK:
-		add(Change{Action: ActionUpdate, Resource: "iam-policy", Name: st.name + "/" + SMTPPolicyName, Value: want, Current: st.policyCurrent})
+		add(Change{Action: ActionCreate, Resource: "iam-policy", Name: st.name + "/" + st.policyName, Value: want, Note: "allows only ses:SendRawEmail on " + domain + " in " + region + "; the user's policies for other regions stay"})
+	default:
+		add(Change{Action: ActionUpdate, Resource: "iam-policy", Name: st.name + "/" + st.policyName, Value: want, Current: st.policyCurrent})
 	}
 	for _, o := range st.orphans {
 		add(Change{Action: ActionDelete, Resource: "access-key", Name: o.ID, Note: "orphan key " + o.Note})
+	}
+	notes := map[string]string{}
+	if !st.entryOK {
+		for _, o := range st.sorted.lost {
+			add(Change{Action: ActionUnchanged, Resource: "access-key", Name: o.ID, Note: o.Note + "; " + st.name + " was not made by sesame, so delete it yourself: aws iam delete-access-key --user-name " + st.name + " --access-key-id " + o.ID})
+		}
+		for _, k := range st.sorted.kept {
+			notes[k.ID] = k.Note
+			if !slices.Contains(env.Options.ReplaceKeys, k.ID) {
+				add(Change{Action: ActionUnchanged, Resource: "access-key", Name: k.ID, Current: describeKey(ctx, env, k.accessKey), Note: k.Note})
+			}
+		}
 	}
 	if !st.entryOK {
 		remaining := withoutOrphans(st.keys, st.orphans)
@@ -255,7 +294,7 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 			if len(remaining)-len(named(env, remaining)) >= maxAccessKeys {
 				add(Change{Action: ActionDelete, Resource: "access-key", Name: "(one of " + strings.Join(keyIDs(remaining), ", ") + ")", Note: "the user is at IAM's two-key limit: name the key to replace with --replace-key"})
 			}
-		} else if err := chooseReplacement(ctx, env, st.name, remaining); err != nil {
+		} else if err := chooseReplacement(ctx, env, st.name, remaining, notes); err != nil {
 			return Plan{}, err
 		}
 		for _, k := range named(env, remaining) {
@@ -264,7 +303,7 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 		add(Change{Action: ActionCreate, Resource: "access-key", Name: st.name, Note: "the SMTP user name is the new key's id; the secret key is used once to derive the password and dropped"})
 		add(Change{Action: ActionWrite, Resource: "file", Name: st.path, Value: "SMTP password for " + SMTPHost(region), Note: "0600 in a 0700 directory, written before anything else"})
 	}
-	p.NeedsApproval = len(p.Changes) > 0 && !(len(p.Changes) == 1 && p.Changes[0].Action == ActionUnchanged)
+	p.NeedsApproval = slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Action != ActionUnchanged })
 	p.Summary = fmt.Sprintf("SMTP user %s: ", st.name) + planSummaryOf(p.Changes)
 	return p, nil
 }
@@ -320,7 +359,10 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 		var exists *iamtypes.EntityAlreadyExistsException
 		switch {
 		case errors.As(err, &exists):
-			env.Info("smtp-user", "IAM user %s was created meanwhile (another run?): reusing it", st.name)
+			// Another run made it, or this call did and its answer was
+			// lost (the SDK retried): the tags read next tell whether the
+			// user is sesame's.
+			env.Info("smtp-user", "IAM user %s was created meanwhile (another run, or this call whose answer was lost): reusing it", st.name)
 		case err != nil:
 			return explainDenied("iam:CreateUser", st.arn, err, fmt.Sprintf(
 				"IAM denied iam:CreateUser for %s: ask for it (`sesame policy` prints every permission sesame needs) or pass --smtp-user with the name of an existing user", st.arn))
@@ -336,9 +378,15 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 				st.arn = firstNonEmpty(aws.ToString(made.User.Arn), st.arn)
 			}
 		}
-		if !st.exists { // made meanwhile by someone else: read what it has
+		if !st.exists { // made meanwhile: read what it has, tags included
 			if st, err = s.read(ctx, env); err != nil {
 				return err
+			}
+			if st.tagged && !rec.UserCreated {
+				rec.UserCreated = true
+				if err := env.SaveState(); err != nil {
+					return err
+				}
 			}
 		}
 	} else if rec.UserCreated && !st.tagged {
@@ -352,9 +400,16 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 		}
 	}
 
+	if noteKeys(rec, st.keys, st.sorted) || (st.tagged && !rec.UserCreated) {
+		rec.UserCreated = rec.UserCreated || st.tagged
+		if err := env.SaveState(); err != nil {
+			return err
+		}
+	}
+
 	if !st.policyOK {
 		_, err := env.Clients.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
-			UserName: aws.String(st.name), PolicyName: aws.String(SMTPPolicyName),
+			UserName: aws.String(st.name), PolicyName: aws.String(st.policyName),
 			PolicyDocument: aws.String(SMTPUserPolicy(region, env.Facts.Account.ID, domain)),
 		})
 		if err != nil {
@@ -367,14 +422,26 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 			return err
 		}
 	}
+	for _, o := range st.sorted.lost {
+		env.Warn("smtp-user", "access key %s of %s was %s; %s was not made by sesame, so sesame leaves it: delete it yourself: aws iam delete-access-key --user-name %s --access-key-id %s", o.ID, st.name, o.Note, st.name, st.name, o.ID)
+	}
 	if st.entryOK {
 		s.credentials(env, st, *st.entry, false)
 		return nil
 	}
 
 	remaining := withoutOrphans(st.keys, st.orphans)
-	if err := chooseReplacement(ctx, env, st.name, remaining); err != nil {
+	notes := map[string]string{}
+	for _, k := range st.sorted.kept {
+		notes[k.ID] = k.Note
+	}
+	if err := chooseReplacement(ctx, env, st.name, remaining, notes); err != nil {
 		return err
+	}
+	for _, k := range st.sorted.kept {
+		if !slices.Contains(env.Options.ReplaceKeys, k.ID) {
+			env.Info("smtp-user", "access key %s of %s stays: %s", k.ID, st.name, k.Note)
+		}
 	}
 	for _, k := range named(env, remaining) {
 		if err := deleteKey(ctx, env, st.name, st.arn, k.ID); err != nil {
@@ -384,29 +451,28 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 	return s.createKey(ctx, env, st)
 }
 
-// createKey records the intent, creates the key and writes its password at
-// once. If the password cannot be written, the new key is deleted again:
-// nothing could ever use it.
+// createKey records the intent, creates the key, records its id and
+// writes its password at once. If the password cannot be written, the new
+// key is deleted again: nothing could ever use it.
 func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error {
 	region, rec := env.Answers.Region, env.Record
 	rec.KeyIntent = &KeyIntent{UserName: st.name, StartedAt: env.Clock.Now().UTC()}
 	if err := env.SaveState(); err != nil {
 		return err
 	}
-	out, err := env.Clients.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(st.name)})
+	out, err := createAccessKeyOnce(ctx, env, st)
 	if err != nil {
-		var limit *iamtypes.LimitExceededException
-		if errors.As(err, &limit) {
-			e := Explain("iam:CreateAccessKey", st.arn, err)
-			var ae *AWSError
-			if errors.As(e, &ae) {
-				ae.Hint = fmt.Sprintf("%s already has two access keys, IAM's limit: name the one to replace with --replace-key ID and run sesame again", st.name)
-			}
-			return e
-		}
-		return Explain("iam:CreateAccessKey", st.arn, err)
+		return err
 	}
 	id := aws.ToString(out.AccessKey.AccessKeyId)
+	// The id is the proof that this key is sesame's: saved before the
+	// password is written, so a run that dies in between leaves a key the
+	// next run can prove unusable (and delete), and nothing else.
+	rec.KeyIntent = nil
+	rec.KeysPending = append(rec.KeysPending, PendingKey{ID: id, File: st.path})
+	if err := env.SaveState(); err != nil {
+		env.Warn("smtp-user", "could not save that access key %s is sesame's (%v); writing its password anyway", id, err)
+	}
 	port := env.Options.SMTPPort
 	if port == 0 {
 		port = DefaultSMTPPort
@@ -418,19 +484,14 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 	if werr != nil {
 		_, derr := env.Clients.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(st.name), AccessKeyId: aws.String(id)})
 		if derr == nil {
-			rec.KeyIntent = nil
+			rec.KeysPending = slices.DeleteFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == id })
 			_ = env.SaveState()
 			return fmt.Errorf("writing the SMTP password failed, so the new access key %s was deleted again: %w; fix the directory (--out) and run sesame again", id, werr)
 		}
 		return fmt.Errorf("writing the SMTP password failed (%w), and deleting the unusable key %s failed too (%v): the next run deletes it", werr, id, derr)
 	}
 	rec.AccessKeyID = id
-	if s.deleteLostKeys(ctx, env, st, id) {
-		rec.KeyIntent = nil
-	}
-	if !slices.Contains(rec.KeysCreated, id) {
-		rec.KeysCreated = append(rec.KeysCreated, id)
-	}
+	markWritten(rec, id, path)
 	setFile(rec, RoleSASLPasswd, path)
 	st.path = path
 	s.credentials(env, st, entry, true)
@@ -438,34 +499,92 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 	return env.SaveState()
 }
 
-// deleteLostKeys deletes the keys this CreateAccessKey call made besides
-// id: when IAM made a key but its answer was lost (a dropped connection),
-// the SDK retries and IAM makes another, and the first key's secret never
-// reached sesame. Such a key is new since st.keys was read and made within
-// the recorded intent. It is deleted only on a user sesame made; on
-// another user the operator is told. It reports whether the intent may be
-// cleared: false when a key is left, so the next run still knows it as an
-// orphan of this intent.
-func (SMTPUser) deleteLostKeys(ctx context.Context, env *Env, st *userState, id string) bool {
-	keys, err := listKeys(ctx, env, st.name, st.arn)
-	if err != nil {
-		env.Warn("smtp-user", "could not check %s for keys made by a retried CreateAccessKey (%v): the next run does", st.name, err)
-		return false
+// createKeyAttempts bounds how often CreateAccessKey is tried when its
+// answer is lost and the user's keys show that nothing was made.
+const createKeyAttempts = 3
+
+// createAccessKeyOnce calls CreateAccessKey so that IAM never makes a key
+// sesame does not hear of: the SDK retries only throttling (IAM made
+// nothing), and after any other failure without a clear answer (a dropped
+// connection, a 5xx) the user's keys are listed: unchanged, IAM made
+// nothing and the call is tried again; changed, a key appeared that sesame
+// cannot prove is the one it asked for (a colleague may have made one in
+// the same second), so the run stops and the next one shows it.
+func createAccessKeyOnce(ctx context.Context, env *Env, st *userState) (*iam.CreateAccessKeyOutput, error) {
+	for attempt := 1; ; attempt++ {
+		out, err := env.Clients.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(st.name)}, noBlindRetry)
+		if err == nil {
+			return out, nil
+		}
+		var limit *iamtypes.LimitExceededException
+		if errors.As(err, &limit) {
+			e := Explain("iam:CreateAccessKey", st.arn, err)
+			var ae *AWSError
+			if errors.As(e, &ae) {
+				ae.Hint = fmt.Sprintf("%s already has two access keys, IAM's limit: name the one to replace with --replace-key ID and run sesame again", st.name)
+			}
+			return nil, e
+		}
+		if answered(err) || ctx.Err() != nil {
+			return nil, Explain("iam:CreateAccessKey", st.arn, err)
+		}
+		keys, lerr := listKeys(ctx, env, st.name, st.arn)
+		if lerr != nil {
+			return nil, fmt.Errorf("iam:CreateAccessKey for %s got no answer (%v), and listing its keys to see whether IAM made one failed too (%w): run sesame again; it shows any key that appeared and deletes none", st.name, err, lerr)
+		}
+		var appeared []string
+		for _, k := range keys {
+			if !slices.ContainsFunc(st.keys, func(o accessKey) bool { return o.ID == k.ID }) {
+				appeared = append(appeared, k.ID)
+			}
+		}
+		if len(appeared) > 0 {
+			return nil, fmt.Errorf("iam:CreateAccessKey for %s got no answer (%v), and since then key %s appeared on the user: it may be the key IAM made for sesame, whose secret was lost, or someone else's; sesame cannot tell, so it deletes nothing. Run sesame again: it creates a new key and keeps %s; once you know nothing uses it, delete it (aws iam delete-access-key --user-name %s --access-key-id %s) or name it with --replace-key",
+				st.name, err, strings.Join(appeared, ", "), strings.Join(appeared, ", "), st.name, appeared[0])
+		}
+		if attempt == createKeyAttempts {
+			return nil, Explain("iam:CreateAccessKey", st.arn, err)
+		}
+		env.Warn("smtp-user", "iam:CreateAccessKey got no answer (%v); %s has no new key, so IAM made none: trying again", err, st.name)
 	}
-	clean := true
-	for _, k := range keys {
-		known := slices.ContainsFunc(st.keys, func(o accessKey) bool { return o.ID == k.ID })
-		if k.ID == id || known || !madeDuringIntent(env.Record.KeyIntent, st.name, k) {
-			continue
-		}
-		if !(st.managed || env.Record.UserCreated) {
-			env.Warn("smtp-user", "access key %s of %s was made by a retried CreateAccessKey and its secret was lost; %s was not made by sesame, so delete it yourself: aws iam delete-access-key --user-name %s --access-key-id %s", k.ID, st.name, st.name, st.name, k.ID)
-			continue
-		}
-		if err := deleteKey(ctx, env, st.name, st.arn, k.ID); err != nil {
-			env.Warn("smtp-user", "access key %s was made by a retried CreateAccessKey and its secret was lost; deleting it failed (%v): the next run does", k.ID, err)
-			clean = false
-		}
+}
+
+// answered reports whether err is an answer from AWS that says the call
+// was refused (HTTP 4xx): then IAM made nothing. A 5xx, a dropped
+// connection or a timeout says nothing about what IAM did.
+func answered(err error) bool {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		return re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500
 	}
-	return clean
+	var ae smithy.APIError
+	return errors.As(err, &ae) && ae.ErrorFault() == smithy.FaultClient
+}
+
+// noBlindRetry lets the SDK retry a CreateAccessKey only after throttling,
+// when IAM did nothing. Any other retry could make a second key while the
+// first one's answer (and secret) was lost: createAccessKeyOnce decides
+// those itself, after looking at the user's keys.
+func noBlindRetry(o *iam.Options) {
+	if o.Retryer != nil {
+		o.Retryer = throttleOnlyRetryer{o.Retryer}
+	}
+}
+
+// throttleOnlyRetryer is a retryer that retries throttling errors only,
+// with the backoff and reporting of the retryer it wraps.
+type throttleOnlyRetryer struct{ aws.Retryer }
+
+// IsErrorRetryable is true only for throttling.
+func (r throttleOnlyRetryer) IsErrorRetryable(err error) bool {
+	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary && r.Retryer.IsErrorRetryable(err)
+}
+
+// GetAttemptToken is the wrapped retryer's (RetryerV2), or its initial
+// token.
+func (r throttleOnlyRetryer) GetAttemptToken(ctx context.Context) (func(error) error, error) {
+	if v2, ok := r.Retryer.(aws.RetryerV2); ok {
+		return v2.GetAttemptToken(ctx)
+	}
+	return r.Retryer.GetInitialToken(), nil
 }

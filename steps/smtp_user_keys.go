@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -16,13 +17,14 @@ import (
 // maxAccessKeys is IAM's hard limit of access keys per user.
 const maxAccessKeys = 2
 
-// intentSkew widens the window in which a key counts as made by a run
-// that died: clocks of this machine and IAM may differ by this much.
+// intentSkew widens the window in which a key counts as made around a
+// recorded intent: clocks of this machine and IAM may differ by this much.
 const intentSkew = time.Minute
 
-// intentWindow bounds how long after a recorded intent a key still counts
-// as that run's: CreateAccessKey answers in seconds, so a key made much
-// later was made by someone else (another region's setup, the operator).
+// intentWindow bounds how long after a recorded intent a key is said to
+// have been made around it. This is shown to the operator as a hint only:
+// timing is no proof of who made a key (a colleague may have made one in
+// the same minute), so no key is ever deleted because of it.
 const intentWindow = 10 * time.Minute
 
 // accessKey is one of the user's keys, as ListAccessKeys shows it.
@@ -32,9 +34,19 @@ type accessKey struct {
 	Created time.Time
 }
 
-// orphanKey is a key sesame made whose password is not on disk.
+// orphanKey is a key sesame can prove it made and nothing can use: IAM
+// returned its id to sesame (recorded as pending) and its password is in
+// no file, so its secret died with the run that made it.
 type orphanKey struct {
 	ID   string
+	Note string
+}
+
+// keptKey is a key of the user that sesame leaves alone unless the
+// operator names it (--replace-key): a key whose password sesame wrote
+// (it may be in use), or a key sesame cannot prove it made.
+type keptKey struct {
+	accessKey
 	Note string
 }
 
@@ -50,36 +62,118 @@ func listKeys(ctx context.Context, env *Env, user, arn string) ([]accessKey, err
 	return keys, nil
 }
 
-// findOrphans returns the keys sesame made on a user it made whose
-// password is not on disk: keys it recorded, and keys made around a
-// recorded intent (a run that died between CreateAccessKey and writing
-// the password). inFile is the key named in sasl_passwd, never an orphan.
-// Keys on a user sesame did not make are the operator's: never orphans.
-func findOrphans(rec *Record, user string, keys []accessKey, inFile, path string) []orphanKey {
-	if !rec.UserCreated {
-		return nil
-	}
-	var out []orphanKey
+// keySort is what sesame knows about each of the user's keys.
+type keySort struct {
+	// orphans are provably sesame's and unusable: deleted on a user
+	// sesame made.
+	orphans []orphanKey
+	// lost are provably sesame's and unusable, on a user sesame did not
+	// make: the operator is told, and the key stays.
+	lost []orphanKey
+	// kept are every other key but the one in the current sasl_passwd.
+	kept []keptKey
+	// written are pending keys whose password did reach their file (the
+	// run died after writing it): the record is to list them as written.
+	written []PendingKey
+}
+
+// sortKeys sorts the user's keys by what sesame can prove about them.
+// Only a key whose id IAM returned to sesame (recorded as pending before
+// its password was written) and whose password is in no file counts as
+// sesame's to delete: nothing else is proof. Keys sesame wrote into a
+// sasl_passwd (this --out's or an earlier one's) may be in use by an
+// installed relay, and keys sesame never saw the id of may be anyone's:
+// both are kept. inFile is the key named in the current sasl_passwd.
+func sortKeys(rec *Record, managed bool, keys []accessKey, inFile string) keySort {
+	var ks keySort
 	for _, k := range keys {
 		if k.ID == inFile {
 			continue
 		}
-		switch {
-		case slices.Contains(rec.KeysCreated, k.ID):
-			out = append(out, orphanKey{k.ID, fmt.Sprintf("made by sesame; its password is no longer in %s", path)})
-		case madeDuringIntent(rec.KeyIntent, user, k):
-			out = append(out, orphanKey{k.ID, "made by sesame, its password was never saved (the run stopped before writing it)"})
+		if i := slices.IndexFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == k.ID }); i >= 0 {
+			p := rec.KeysPending[i]
+			switch {
+			case fileHoldsKey(p.File, k.ID):
+				ks.written = append(ks.written, p)
+				ks.kept = append(ks.kept, keptKey{k, fmt.Sprintf("made by sesame; its SMTP password is in %s, which may be in use: kept unless you name it with --replace-key", p.File)})
+			case managed:
+				ks.orphans = append(ks.orphans, orphanKey{k.ID, fmt.Sprintf("made by sesame, which got its id but never wrote its password (to %s): nothing can use it", p.File)})
+			default:
+				ks.lost = append(ks.lost, orphanKey{k.ID, fmt.Sprintf("made by sesame, which got its id but never wrote its password (to %s)", p.File)})
+			}
+			continue
 		}
+		if slices.Contains(rec.KeysCreated, k.ID) {
+			where := rec.KeyFiles[k.ID]
+			if where == "" {
+				where = "a sasl_passwd"
+			}
+			ks.kept = append(ks.kept, keptKey{k, fmt.Sprintf("made by sesame, which wrote its SMTP password to %s; a relay may use it (installed into Postfix?): kept unless you name it with --replace-key", where)})
+			continue
+		}
+		note := "not made by this setup as far as sesame can prove: kept unless you name it with --replace-key"
+		if madeDuringIntent(rec.KeyIntent, k) {
+			note = fmt.Sprintf("made around %s, when a CreateAccessKey of sesame's went unanswered: it may be that key, or someone else's; sesame cannot tell, so it is kept unless you name it with --replace-key",
+				rec.KeyIntent.StartedAt.UTC().Format("2006-01-02 15:04:05 MST"))
+		}
+		ks.kept = append(ks.kept, keptKey{k, note})
 	}
-	return out
+	return ks
 }
 
-// madeDuringIntent reports whether key k of user was made by the run that
-// recorded intent: at or after its start (less clock skew), within the
-// window a CreateAccessKey call takes.
-func madeDuringIntent(intent *KeyIntent, user string, k accessKey) bool {
-	return intent != nil && strings.EqualFold(intent.UserName, user) &&
-		!k.Created.Before(intent.StartedAt.Add(-intentSkew)) && k.Created.Before(intent.StartedAt.Add(intentWindow))
+// fileHoldsKey reports whether the sasl_passwd at path names the access
+// key id as a login ("[host]:port ID:password").
+func fileHoldsKey(path, id string) bool {
+	if path == "" || id == "" {
+		return false
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && !strings.HasPrefix(f[0], "#") && strings.HasPrefix(f[1], id+":") {
+			return true
+		}
+	}
+	return false
+}
+
+// madeDuringIntent reports whether key k was made around an intent that
+// was never cleared (a CreateAccessKey whose answer never came). It is a
+// hint for the operator, never a reason to delete.
+func madeDuringIntent(intent *KeyIntent, k accessKey) bool {
+	return intent != nil && !k.Created.Before(intent.StartedAt.Add(-intentSkew)) && k.Created.Before(intent.StartedAt.Add(intentWindow))
+}
+
+// noteKeys records what the keys' sort proved: pending keys whose
+// password reached their file are written keys now, and pending keys no
+// longer on the user are forgotten. It reports whether rec changed.
+func noteKeys(rec *Record, keys []accessKey, ks keySort) bool {
+	changed := false
+	for _, p := range ks.written {
+		markWritten(rec, p.ID, p.File)
+		changed = true
+	}
+	n := len(rec.KeysPending)
+	rec.KeysPending = slices.DeleteFunc(rec.KeysPending, func(p PendingKey) bool {
+		return !slices.ContainsFunc(keys, func(k accessKey) bool { return k.ID == p.ID })
+	})
+	return changed || n != len(rec.KeysPending)
+}
+
+// markWritten records that key id's password is in file: it leaves the
+// pending list and joins the keys that may be in use.
+func markWritten(rec *Record, id, file string) {
+	rec.KeysPending = slices.DeleteFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == id })
+	if !slices.Contains(rec.KeysCreated, id) {
+		rec.KeysCreated = append(rec.KeysCreated, id)
+	}
+	if rec.KeyFiles == nil {
+		rec.KeyFiles = map[string]string{}
+	}
+	rec.KeyFiles[id] = file
 }
 
 // describeKey is one line about a key: its age, status and last use.
@@ -128,13 +222,19 @@ func named(env *Env, keys []accessKey) []accessKey {
 // limit: the operator names the key to delete (--replace-key, or the
 // question). sesame never picks one itself. The answer is kept in
 // env.Options.ReplaceKeys so Plan and Apply agree.
-func chooseReplacement(ctx context.Context, env *Env, user string, keys []accessKey) error {
+func chooseReplacement(ctx context.Context, env *Env, user string, keys []accessKey, notes map[string]string) error {
 	if len(keys)-len(named(env, keys)) < maxAccessKeys {
 		return nil
 	}
 	opts := make([]Option, 0, len(keys))
+	var about []string
 	for _, k := range keys {
-		opts = append(opts, Option{Value: k.ID, Label: k.ID, Detail: describeKey(ctx, env, k)})
+		d := describeKey(ctx, env, k)
+		if n := notes[k.ID]; n != "" {
+			d += "; " + n
+		}
+		opts = append(opts, Option{Value: k.ID, Label: k.ID, Detail: d})
+		about = append(about, k.ID+" ("+d+")")
 	}
 	id, err := env.Prompt.Choose(ctx, Question{
 		ID: "replace-key", Step: "smtp-user", Flag: "--replace-key",
@@ -144,7 +244,8 @@ func chooseReplacement(ctx context.Context, env *Env, user string, keys []access
 	if err != nil {
 		var ie *InputError
 		if errors.As(err, &ie) {
-			ie.Msg = fmt.Sprintf("%s has %d access keys (IAM's limit): name the one to delete with --replace-key (%s)", user, maxAccessKeys, strings.Join(keyIDs(keys), " or "))
+			ie.Msg = fmt.Sprintf("%s has %d access keys (IAM's limit) and sesame deletes none it cannot prove unused: name the one to delete with --replace-key (%s), or give this setup its own user with --smtp-user: %s",
+				user, maxAccessKeys, strings.Join(keyIDs(keys), " or "), strings.Join(about, "; "))
 		}
 		return err
 	}
@@ -171,6 +272,8 @@ func deleteKey(ctx context.Context, env *Env, user, arn, id string) error {
 		return Explain("iam:DeleteAccessKey", arn, err)
 	}
 	env.Record.KeysCreated = slices.DeleteFunc(env.Record.KeysCreated, func(k string) bool { return k == id })
+	env.Record.KeysPending = slices.DeleteFunc(env.Record.KeysPending, func(p PendingKey) bool { return p.ID == id })
+	delete(env.Record.KeyFiles, id)
 	if env.Record.AccessKeyID == id {
 		env.Record.AccessKeyID = ""
 	}

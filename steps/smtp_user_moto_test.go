@@ -95,7 +95,7 @@ func TestSMTPUserAgainstMoto(t *testing.T) {
 	if len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != entry.Username {
 		t.Errorf("after two Applies: %d keys, on disk %s", len(keys.AccessKeyMetadata), entry.Username)
 	}
-	pol, err := client.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(testUser), PolicyName: aws.String(SMTPPolicyName)})
+	pol, err := client.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(testUser), PolicyName: aws.String(SMTPPolicyNameFor("eu-west-1"))})
 	if err != nil || !samePolicy(aws.ToString(pol.PolicyDocument), SMTPUserPolicy("eu-west-1", "123456789012", "example.com")) {
 		t.Errorf("policy in moto = %q, %v", aws.ToString(pol.PolicyDocument), err)
 	}

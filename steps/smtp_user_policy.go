@@ -7,8 +7,19 @@ import (
 	"reflect"
 )
 
-// SMTPPolicyName is the inline policy sesame puts on the SMTP user.
+// SMTPPolicyName is the inline policy older sesame versions put on the
+// SMTP user, one for every region: a second region's setup replaced the
+// first region's grant. It still counts when it grants the region set up.
 const SMTPPolicyName = "sesame-ses-send"
+
+// SMTPPolicyNameFor is the inline policy sesame puts on the SMTP user for
+// one region: one domain set up in two regions shares the user, and each
+// region's setup writes only its own policy, so neither takes the other's
+// permission away. (One policy holding every region would need a
+// read-modify-write that two concurrent setups could race.)
+func SMTPPolicyNameFor(region string) string {
+	return SMTPPolicyName + "-" + region
+}
 
 // SMTPUserPolicy is the SMTP user's inline policy: ses:SendRawEmail (what
 // the SMTP interface checks) on this domain's identity in this region

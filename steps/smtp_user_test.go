@@ -2,13 +2,24 @@ package steps
 
 import (
 	"context"
+	"errors"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -97,8 +108,8 @@ func TestSMTPUserFromEmpty(t *testing.T) {
 	if tags := e.iam.Tags(testUser); tags[TagManagedBy] != "sesame" || tags[TagDomain] != "example.com" {
 		t.Errorf("tags = %v", tags)
 	}
-	if !strings.Contains(e.iam.Policy(testUser, SMTPPolicyName), `"arn:aws:ses:eu-west-1:123456789012:identity/example.com"`) {
-		t.Errorf("policy = %s", e.iam.Policy(testUser, SMTPPolicyName))
+	if !strings.Contains(e.iam.Policy(testUser, SMTPPolicyNameFor("eu-west-1")), `"arn:aws:ses:eu-west-1:123456789012:identity/example.com"`) {
+		t.Errorf("policy = %s", e.iam.Policy(testUser, SMTPPolicyNameFor("eu-west-1")))
 	}
 	r := e.Record
 	if !r.UserCreated || r.AccessKeyID != keys[0] || !slices.Equal(r.KeysCreated, keys) || r.KeyIntent != nil || r.Files[RoleSASLPasswd] != path {
@@ -128,21 +139,84 @@ func TestSMTPUserFromEmpty(t *testing.T) {
 	}
 }
 
+// CreateUser answered EntityAlreadyExists: another writer made the user,
+// or this call did and its answer was lost (the SDK retried). The user's
+// tags, not the answer, say whether it is sesame's.
 func TestSMTPUserCreateUserRace(t *testing.T) {
+	tests := []struct {
+		name        string
+		tags        map[string]string
+		wantManaged bool
+	}{
+		{"made with sesame's tags (a lost answer, another sesame run)", map[string]string{TagManagedBy: TagManagedByValue, TagDomain: "example.com"}, true},
+		{"made by someone else, untagged", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newSMTPEnv(t)
+			e.iam.Before = func(f *stepstest.FakeIAM, op string) {
+				if op == "CreateUser" {
+					f.AddUser(testUser, tt.tags)
+				}
+			}
+			if err := (SMTPUser{}).Apply(context.Background(), e.Env); err != nil {
+				t.Fatalf("an EntityAlreadyExists race must be success: %v", err)
+			}
+			if e.Record.UserCreated != tt.wantManaged {
+				t.Errorf("record says sesame made the user: %v, want %v", e.Record.UserCreated, tt.wantManaged)
+			}
+			if res, err := (SMTPUser{}).Check(context.Background(), e.Env); err != nil || res.Status != StatusDone {
+				t.Errorf("Check after the race = %v %q %v", res.Status, res.Detail, err)
+			}
+		})
+	}
+}
+
+// The CreateUser answer is lost (the SDK's retry got EntityAlreadyExists),
+// then the run dies after CreateAccessKey answered and its id was saved,
+// before the password was written. The rerun knows the user is sesame's by
+// its tag, the key by its saved id: it deletes that key and ends with one.
+func TestSMTPUserLostCreateUserAnswerThenCrash(t *testing.T) {
+	ctx := context.Background()
 	e := newSMTPEnv(t)
-	e.iam.Before = func(f *stepstest.FakeIAM, op string) {
-		if op == "CreateUser" {
-			f.AddUser(testUser, map[string]string{TagManagedBy: "sesame"})
-		}
+	e.iam.DropAnswer("CreateUser", errors.New("connection reset by peer"))
+	// The first run's CreateUser took effect and its answer was lost; the
+	// SDK's retry is the step's own call below, which gets
+	// EntityAlreadyExists.
+	if _, err := e.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(testUser), Tags: []iamtypes.Tag{
+		{Key: aws.String(TagManagedBy), Value: aws.String(TagManagedByValue)}, {Key: aws.String(TagDomain), Value: aws.String("example.com")}}}); err == nil {
+		t.Fatal("the dropped answer did not fail")
 	}
-	if err := (SMTPUser{}).Apply(context.Background(), e.Env); err != nil {
-		t.Fatalf("an EntityAlreadyExists race must be success: %v", err)
+	if err := (SMTPUser{}).Apply(ctx, e.Env); err != nil {
+		t.Fatal(err)
 	}
-	if e.Record.UserCreated {
-		t.Error("the record claims a user another writer made")
+	if !e.Record.UserCreated {
+		t.Fatal("a user carrying sesame's tags is not recognised as sesame's")
 	}
-	if res, err := (SMTPUser{}).Check(context.Background(), e.Env); err != nil || res.Status != StatusDone {
-		t.Errorf("Check after the race = %v %q %v", res.Status, res.Detail, err)
+	// Now the state a run leaves when it dies after saving the new key's
+	// id and before writing its password: the file is gone, the key is
+	// pending.
+	first := e.Record.AccessKeyID
+	if err := os.Remove(filepath.Join(e.Answers.OutDir, SASLPasswdFile)); err != nil {
+		t.Fatal(err)
+	}
+	e.Record.KeysCreated, e.Record.KeyFiles, e.Record.AccessKeyID = nil, nil, ""
+	e.Record.KeysPending = []PendingKey{{ID: first, File: filepath.Join(e.Answers.OutDir, SASLPasswdFile)}}
+	e.Record.UserCreated = false // as a record that never heard CreateUser's answer
+	p, err := SMTPUser{}.Plan(ctx, e.Env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Action == ActionDelete && c.Name == first }) {
+		t.Errorf("plan does not delete the provably unusable key %s: %+v", first, p.Changes)
+	}
+	if err := (SMTPUser{}).Apply(ctx, e.Env); err != nil {
+		t.Fatal(err)
+	}
+	keys := e.iam.Keys(testUser)
+	entry, _ := ReadSASLPasswd(e.Answers.OutDir)
+	if len(keys) != 1 || keys[0] == first || keys[0] != entry.Username || !e.Record.UserCreated {
+		t.Errorf("keys = %v, on disk %s, lost key %s, record %+v", keys, entry.Username, first, e.Record)
 	}
 }
 
@@ -238,75 +312,231 @@ func TestSMTPUserTwoKeys(t *testing.T) {
 	}
 }
 
-func TestSMTPUserOrphanRecovery(t *testing.T) {
-	ctx := context.Background()
-	e := newSMTPEnv(t)
-	// A run made the user, recorded its intent, created a key and died
-	// before writing the password.
-	e.iam.AddUser(testUser, map[string]string{TagManagedBy: "sesame", TagDomain: "example.com"})
-	e.iam.SetPolicy(testUser, SMTPPolicyName, SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
+// Only a key whose id IAM returned to sesame, saved as pending, and whose
+// password is in no file is deleted without being named. A key made in
+// the minutes after sesame's recorded intent is not proof: it is shown,
+// with its age and last use, and kept; so is a key sesame wrote into
+// another sasl_passwd, which a relay may be using.
+func TestSMTPUserDeletesOnlyProvenKeys(t *testing.T) {
 	started := time.Now().Add(-time.Hour)
-	oldOperatorKey, _ := e.iam.AddAccessKey(testUser, started.Add(-30*24*time.Hour))
-	orphan, _ := e.iam.AddAccessKey(testUser, started.Add(2*time.Second))
-	e.Record.UserCreated = true
-	e.Record.KeyIntent = &KeyIntent{UserName: testUser, StartedAt: started}
-
-	res, err := SMTPUser{}.Check(ctx, e.Env)
-	if err != nil || res.Status != StatusTodo {
-		t.Fatalf("Check = %v %q %v", res.Status, res.Detail, err)
+	tests := []struct {
+		name string
+		// setup adds keys and the record; it returns the keys that must
+		// stay and the ones that must go.
+		setup            func(t *testing.T, e *awsEnv) (keep, gone []string)
+		replace          func(keep []string) []string
+		wantNote         string
+		wantExit         int
+		wantKeysAfterRun int
+	}{
+		{
+			name: "a colleague's key made two seconds after sesame's intent stays",
+			setup: func(t *testing.T, e *awsEnv) ([]string, []string) {
+				k, _ := e.iam.AddAccessKey(testUser, started.Add(2*time.Second))
+				e.iam.SetKeyLastUsed(k, started.Add(time.Minute), "eu-west-1")
+				e.Record.KeyIntent = &KeyIntent{UserName: testUser, StartedAt: started}
+				return []string{k}, nil
+			},
+			wantNote: "sesame cannot tell", wantKeysAfterRun: 2,
+		},
+		{
+			name: "a key whose id sesame saved and whose password is in no file goes",
+			setup: func(t *testing.T, e *awsEnv) ([]string, []string) {
+				k, _ := e.iam.AddAccessKey(testUser, started)
+				e.Record.KeysPending = []PendingKey{{ID: k, File: filepath.Join(e.Answers.OutDir, SASLPasswdFile)}}
+				return nil, []string{k}
+			},
+			wantKeysAfterRun: 1,
+		},
+		{
+			name: "the key of a sasl_passwd sesame wrote to another --out stays",
+			setup: func(t *testing.T, e *awsEnv) ([]string, []string) {
+				k, _ := e.iam.AddAccessKey(testUser, started)
+				old := filepath.Join(t.TempDir(), "installed", SASLPasswdFile)
+				e.Record.KeysCreated, e.Record.KeyFiles = []string{k}, map[string]string{k: old}
+				e.Record.AccessKeyID = k
+				return []string{k}, nil
+			},
+			wantNote: "installed", wantKeysAfterRun: 2,
+		},
+		{
+			name: "an old state file's written key (no key_files) stays",
+			setup: func(t *testing.T, e *awsEnv) ([]string, []string) {
+				k, _ := e.iam.AddAccessKey(testUser, started)
+				e.Record.KeysCreated = []string{k}
+				return []string{k}, nil
+			},
+			wantNote: "a sasl_passwd", wantKeysAfterRun: 2,
+		},
+		{
+			name: "at the limit with two unproven keys, --no-input names --replace-key and the keys",
+			setup: func(t *testing.T, e *awsEnv) ([]string, []string) {
+				a, _ := e.iam.AddAccessKey(testUser, started.Add(time.Second))
+				b, _ := e.iam.AddAccessKey(testUser, started.Add(2*time.Second))
+				e.Record.KeyIntent = &KeyIntent{UserName: testUser, StartedAt: started}
+				return []string{a, b}, nil
+			},
+			wantExit: 2,
+		},
+		{
+			name: "a kept key named with --replace-key goes",
+			setup: func(t *testing.T, e *awsEnv) ([]string, []string) {
+				a, _ := e.iam.AddAccessKey(testUser, started.Add(time.Second))
+				b, _ := e.iam.AddAccessKey(testUser, started.Add(2*time.Second))
+				e.Options.ReplaceKeys = []string{a}
+				return []string{b}, []string{a}
+			},
+			wantKeysAfterRun: 2,
+		},
 	}
-	p, err := SMTPUser{}.Plan(ctx, e.Env)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var found bool
-	for _, c := range p.Changes {
-		if c.Action == ActionDelete && c.Name == orphan && strings.Contains(c.Note, "password was never saved") {
-			found = true
-		}
-		if c.Action == ActionDelete && c.Name == oldOperatorKey {
-			t.Errorf("plan deletes a key sesame did not make: %+v", c)
-		}
-	}
-	if !found {
-		t.Errorf("plan does not delete the orphan: %+v", p.Changes)
-	}
-	if err := (SMTPUser{}).Apply(ctx, e.Env); err != nil {
-		t.Fatal(err)
-	}
-	keys := e.iam.Keys(testUser)
-	entry, err := ReadSASLPasswd(e.Answers.OutDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if slices.Contains(keys, orphan) || !slices.Contains(keys, oldOperatorKey) || len(keys) != 2 || !slices.Contains(keys, entry.Username) {
-		t.Errorf("keys = %v (orphan %s, operator's %s, on disk %s)", keys, orphan, oldOperatorKey, entry.Username)
-	}
-	if e.Record.KeyIntent != nil {
-		t.Error("the intent is still recorded")
-	}
-	if res, _ := (SMTPUser{}).Check(ctx, e.Env); res.Status != StatusDone {
-		t.Errorf("Check after recovery = %s %q", res.Status, res.Detail)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newSMTPEnv(t)
+			e.iam.AddUser(testUser, map[string]string{TagManagedBy: TagManagedByValue, TagDomain: "example.com"})
+			e.iam.SetPolicy(testUser, SMTPPolicyNameFor("eu-west-1"), SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
+			e.Record.UserCreated = true
+			keep, gone := tt.setup(t, e)
+			p, err := SMTPUser{}.Plan(ctx, e.Env)
+			if tt.wantExit != 0 {
+				if ExitCode(err) != tt.wantExit || !strings.Contains(err.Error(), "--replace-key") {
+					t.Fatalf("Plan err = %v, want exit %d naming --replace-key", err, tt.wantExit)
+				}
+				for _, k := range keep {
+					if !strings.Contains(err.Error(), k) {
+						t.Errorf("the error does not name key %s: %v", k, err)
+					}
+				}
+				if e.iam.Mutations() != 0 {
+					t.Error("a refused plan changed IAM")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, k := range keep {
+				i := slices.IndexFunc(p.Changes, func(c Change) bool { return c.Name == k })
+				if i < 0 || p.Changes[i].Action != ActionUnchanged || !strings.Contains(p.Changes[i].Note, tt.wantNote) || !strings.Contains(p.Changes[i].Current, "created ") {
+					t.Errorf("plan does not show key %s as kept (%q, with its age and last use): %+v", k, tt.wantNote, p.Changes)
+				}
+			}
+			for _, k := range gone {
+				if !slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Action == ActionDelete && c.Name == k }) {
+					t.Errorf("plan does not delete %s: %+v", k, p.Changes)
+				}
+			}
+			if err := (SMTPUser{}).Apply(ctx, e.Env); err != nil {
+				t.Fatal(err)
+			}
+			keys := e.iam.Keys(testUser)
+			entry, _ := ReadSASLPasswd(e.Answers.OutDir)
+			if len(keys) != tt.wantKeysAfterRun || !slices.Contains(keys, entry.Username) {
+				t.Errorf("keys = %v, want %d with the one on disk (%s)", keys, tt.wantKeysAfterRun, entry.Username)
+			}
+			for _, k := range keep {
+				if !slices.Contains(keys, k) {
+					t.Errorf("key %s was deleted", k)
+				}
+			}
+			for _, k := range gone {
+				if slices.Contains(keys, k) {
+					t.Errorf("key %s is still there", k)
+				}
+			}
+			if res, _ := (SMTPUser{}).Check(ctx, e.Env); res.Status != StatusDone {
+				t.Errorf("Check after the run = %s %q", res.Status, res.Detail)
+			}
+		})
 	}
 }
 
-// Only the orphan: the user ends with exactly one key, its password on disk.
-func TestSMTPUserOrphanEndsWithOneKey(t *testing.T) {
+// While sesame creates its key, another key appears on the user (a
+// colleague, another tool): it stays. And a CreateAccessKey whose answer
+// is lost is not retried blindly: with no new key on the user it is tried
+// again; with a new key (sesame's lost one, or anyone's) the run stops,
+// deleting nothing and naming the key.
+func TestSMTPUserCreateAccessKeyAnswers(t *testing.T) {
+	lost := errors.New("read tcp: connection reset by peer")
+	tests := []struct {
+		name      string
+		arrange   func(e *awsEnv)
+		wantErr   string
+		wantKeys  int
+		wantCalls int
+	}{
+		{"a colleague's key made meanwhile stays", func(e *awsEnv) {
+			e.iam.Before = func(f *stepstest.FakeIAM, op string) {
+				if op == "CreateAccessKey" && len(f.Keys(testUser)) == 0 {
+					f.AddAccessKey(testUser, time.Now())
+				}
+			}
+		}, "", 2, 1},
+		{"a failure that made nothing is tried again", func(e *awsEnv) {
+			e.iam.FailNext("CreateAccessKey", lost)
+		}, "", 1, 2},
+		{"a lost answer stops the run and keeps the key", func(e *awsEnv) {
+			e.iam.DropAnswer("CreateAccessKey", lost)
+		}, "sesame cannot tell", 1, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newSMTPEnv(t)
+			tt.arrange(e)
+			err := (SMTPUser{}).Apply(context.Background(), e.Env)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatal(err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), "--replace-key")):
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if n := len(e.iam.Keys(testUser)); n != tt.wantKeys {
+				t.Errorf("%d keys, want %d", n, tt.wantKeys)
+			}
+			if n := e.iam.Calls("CreateAccessKey"); n != tt.wantCalls {
+				t.Errorf("CreateAccessKey called %d times, want %d", n, tt.wantCalls)
+			}
+			if e.iam.Calls("DeleteAccessKey") != 0 {
+				t.Error("a key was deleted")
+			}
+		})
+	}
+}
+
+// One domain set up in two regions: each region's setup writes its own
+// policy, so the first region's permission stays; the second region makes
+// its own key (an SMTP password is derived per region from a secret only
+// the first run saw) and keeps the first region's.
+func TestSMTPUserTwoRegions(t *testing.T) {
 	ctx := context.Background()
 	e := newSMTPEnv(t)
-	e.iam.AddUser(testUser, map[string]string{TagManagedBy: "sesame"})
-	started := time.Now()
-	orphan, _ := e.iam.AddAccessKey(testUser, started.Add(-10*time.Second)) // IAM's clock a little behind
-	e.Record.UserCreated = true
-	e.Record.KeyIntent = &KeyIntent{UserName: testUser, StartedAt: started}
-	e.Options.Yes = true
 	if err := (SMTPUser{}).Apply(ctx, e.Env); err != nil {
 		t.Fatal(err)
 	}
+	first := e.Record.AccessKeyID
+	// The second region has its own state file (record) and --out.
+	e.Answers.Region, e.Facts.Account.Region = "us-east-1", "us-east-1"
+	e.Answers.OutDir = filepath.Join(t.TempDir(), "us-east-1")
+	e.Record = &Record{}
+	if err := (SMTPUser{}).Apply(ctx, e.Env); err != nil {
+		t.Fatal(err)
+	}
+	for _, region := range []string{"eu-west-1", "us-east-1"} {
+		if doc := e.iam.Policy(testUser, SMTPPolicyNameFor(region)); !samePolicy(doc, SMTPUserPolicy(region, testAccount, "example.com")) {
+			t.Errorf("policy for %s = %q", region, doc)
+		}
+	}
 	keys := e.iam.Keys(testUser)
-	entry, _ := ReadSASLPasswd(e.Answers.OutDir)
-	if len(keys) != 1 || keys[0] == orphan || keys[0] != entry.Username {
-		t.Errorf("keys = %v, on disk %s, orphan %s", keys, entry.Username, orphan)
+	if len(keys) != 2 || !slices.Contains(keys, first) || !slices.Contains(keys, e.Record.AccessKeyID) {
+		t.Errorf("keys %v, want the first region's %s and the second's %s", keys, first, e.Record.AccessKeyID)
+	}
+	// An older sesame's single policy still counts for its region, and is
+	// left alone when another region is set up.
+	e2 := newSMTPEnv(t)
+	e2.iam.AddUser(testUser, map[string]string{TagManagedBy: TagManagedByValue})
+	e2.iam.SetPolicy(testUser, SMTPPolicyName, SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
+	if p, err := (SMTPUser{}).Plan(ctx, e2.Env); err != nil || slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Resource == "iam-policy" }) {
+		t.Errorf("the legacy policy granting this region is not taken as done: %+v %v", p.Changes, err)
 	}
 }
 
@@ -317,11 +547,11 @@ func TestSMTPUserPolicyDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same policy, written another way, is no change.
-	e.iam.SetPolicy(testUser, SMTPPolicyName, `{"Statement":[{"Resource":["arn:aws:ses:eu-west-1:123456789012:identity/example.com"],"Action":["ses:SendRawEmail"],"Effect":"Allow","Sid":"SesameSendOnly"}],"Version":"2012-10-17"}`)
+	e.iam.SetPolicy(testUser, SMTPPolicyNameFor("eu-west-1"), `{"Statement":[{"Resource":["arn:aws:ses:eu-west-1:123456789012:identity/example.com"],"Action":["ses:SendRawEmail"],"Effect":"Allow","Sid":"SesameSendOnly"}],"Version":"2012-10-17"}`)
 	if res, _ := (SMTPUser{}).Check(ctx, e.Env); res.Status != StatusDone {
 		t.Errorf("an equivalent policy is drift: %s %q", res.Status, res.Detail)
 	}
-	e.iam.SetPolicy(testUser, SMTPPolicyName, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:*","Resource":"*"}]}`)
+	e.iam.SetPolicy(testUser, SMTPPolicyNameFor("eu-west-1"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:*","Resource":"*"}]}`)
 	res, _ := SMTPUser{}.Check(ctx, e.Env)
 	if res.Status != StatusTodo {
 		t.Fatalf("a wider policy is not drift: %s", res.Status)
@@ -362,15 +592,16 @@ func TestSMTPUserCrashAfterWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := e.Record.AccessKeyID
-	// The state file as it was just before CreateAccessKey.
-	e.Record.AccessKeyID, e.Record.KeysCreated = "", nil
-	e.Record.KeyIntent = &KeyIntent{UserName: testUser, StartedAt: time.Now().Add(-5 * time.Second)}
+	// The state file as it was just after CreateAccessKey answered: the
+	// new key's id saved as pending, the password not yet written.
+	e.Record.AccessKeyID, e.Record.KeysCreated, e.Record.KeyFiles = "", nil, nil
+	e.Record.KeysPending = []PendingKey{{ID: key, File: filepath.Join(e.Answers.OutDir, SASLPasswdFile)}}
 	before := e.iam.Mutations()
 	res, err := SMTPUser{}.Check(ctx, e.Env)
 	if err != nil || res.Status != StatusDone {
 		t.Fatalf("Check = %s %q %v", res.Status, res.Detail, err)
 	}
-	if e.iam.Mutations() != before || e.Record.AccessKeyID != key || !slices.Equal(e.Record.KeysCreated, []string{key}) || e.Record.KeyIntent != nil {
+	if e.iam.Mutations() != before || e.Record.AccessKeyID != key || !slices.Equal(e.Record.KeysCreated, []string{key}) || len(e.Record.KeysPending) != 0 {
 		t.Errorf("record %+v, mutations %d", e.Record, e.iam.Mutations()-before)
 	}
 }
@@ -420,5 +651,65 @@ func TestSMTPUserIntentAndWriteFailure(t *testing.T) {
 	}
 	if keys := e.iam.Keys(testUser); len(keys) != 0 || e.Record.KeyIntent != nil {
 		t.Errorf("keys %v, intent %+v", keys, e.Record.KeyIntent)
+	}
+}
+
+// A state file written before keys_pending and key_files existed still
+// loads, and its keys_created (keys whose password an older sesame wrote)
+// are kept as keys that may be in use; the new fields round-trip.
+func TestSMTPUserRecordCompatible(t *testing.T) {
+	old := `{"schema":1,"account":"123456789012","region":"eu-west-1","domain":"example.com",
+	  "answers":{"domain":"example.com","region":"eu-west-1"},
+	  "record":{"user_created":true,"access_key_id":"AKIAOLD0000000000001","keys_created":["AKIAOLD0000000000001"],
+	    "key_intent":{"user_name":"ses-smtp-example-com","started_at":"2026-01-01T00:00:00Z"},"files":{"sasl_passwd":"/old/out/sasl_passwd"}}}`
+	path := filepath.Join(t.TempDir(), "old.json")
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sv, err := readSaved(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []accessKey{{ID: "AKIAOLD0000000000001", Active: true, Created: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)}}
+	ks := sortKeys(&sv.Record, true, keys, "")
+	if len(ks.orphans) != 0 || len(ks.kept) != 1 || !strings.Contains(ks.kept[0].Note, "a sasl_passwd") {
+		t.Errorf("an older sesame's written key: %+v, want kept as possibly in use", ks)
+	}
+
+	st := Store{Dir: t.TempDir()}
+	sv.Record.KeysPending = []PendingKey{{ID: "AKIANEW0000000000002", File: "/new/out/sasl_passwd"}}
+	markWritten(&sv.Record, "AKIANEW0000000000003", "/new/out/sasl_passwd")
+	if err := st.Save(sv); err != nil {
+		t.Fatal(err)
+	}
+	back, err := st.Load(sv.Account, sv.Region, sv.Domain)
+	if err != nil || !slices.Equal(back.Record.KeysPending, sv.Record.KeysPending) || back.Record.KeyFiles["AKIANEW0000000000003"] != "/new/out/sasl_passwd" ||
+		!slices.Equal(back.Record.KeysCreated, []string{"AKIAOLD0000000000001", "AKIANEW0000000000003"}) {
+		t.Errorf("round trip = %+v, %v", back, err)
+	}
+}
+
+// The SDK may retry a CreateAccessKey only after throttling: IAM made
+// nothing then. A 5xx or a dropped connection may follow a key IAM made.
+func TestThrottleOnlyRetryer(t *testing.T) {
+	r := throttleOnlyRetryer{retry.NewStandard()}
+	tests := []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"throttled", &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}, true},
+		{"server error", &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: &http.Response{StatusCode: 500}}, Err: &smithy.GenericAPIError{Code: "ServiceFailure"}}}, false},
+		{"connection reset", &net.OpError{Op: "read", Err: syscall.ECONNRESET}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := r.IsErrorRetryable(tt.err); got != tt.want {
+				t.Errorf("IsErrorRetryable = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	if _, err := r.GetAttemptToken(context.Background()); err != nil {
+		t.Error(err)
 	}
 }

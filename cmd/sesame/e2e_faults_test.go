@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -138,10 +139,12 @@ func TestPriorRequestNotCompleteRetriedThenResumable(t *testing.T) {
 	}
 }
 
-// A connection dropped after IAM made the access key: the SDK retries
-// CreateAccessKey and IAM makes a second key. The first key's secret never
-// reached sesame; it must not be left behind on the user.
-func TestDroppedCreateAccessKeyLeavesOneKey(t *testing.T) {
+// A connection dropped after IAM made the access key: the SDK used to
+// retry CreateAccessKey and sesame then deleted "the key of the retried
+// call", which may as well have been a colleague's. Now CreateAccessKey is
+// not retried blindly: the run stops, deleting nothing and naming the key
+// that appeared; the rerun makes its key and keeps that one, shown.
+func TestDroppedCreateAccessKeyIsNotRetriedBlindly(t *testing.T) {
 	sim := startSim(t)
 	target, _ := url.Parse(sim.url)
 	proxy := httputil.NewSingleHostReverseProxy(target)
@@ -165,9 +168,21 @@ func TestDroppedCreateAccessKeyLeavesOneKey(t *testing.T) {
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")
 	r := viaProxy.sesame(t, home, onboardArgs(out)...)
-	assertComplete(t, r)
 	keys := sim.accessKeys(t, "ses-smtp-example-com")
-	if len(keys) != 1 || !strings.Contains(readFile(t, filepath.Join(out, "sasl_passwd")), keys[0]) {
-		t.Errorf("keys %v after a dropped CreateAccessKey, want one, the one in sasl_passwd (CreateAccessKey took effect %d times)", keys, sim.countApplied("CreateAccessKey"))
+	if r.code != 1 || len(keys) != 1 || !strings.Contains(r.stderr, keys[0]) || !strings.Contains(r.stderr, "--replace-key") {
+		t.Fatalf("exit %d, keys %v: want exit 1 naming the key that appeared and --replace-key\n%s", r.code, keys, r.stderr)
+	}
+	if n := sim.countApplied("CreateAccessKey"); n != 1 {
+		t.Errorf("CreateAccessKey took effect %d times, want once (no blind retry)", n)
+	}
+	r = viaProxy.sesame(t, home, onboardArgs(out)...)
+	assertComplete(t, r)
+	after := sim.accessKeys(t, "ses-smtp-example-com")
+	rep := parseReport(t, r)
+	if len(after) != 2 || !slices.Contains(after, keys[0]) || rep.SMTP == nil || !strings.Contains(readFile(t, filepath.Join(out, "sasl_passwd")), rep.SMTP.Username) || !strings.Contains(r.stderr, keys[0]) {
+		t.Errorf("keys %v after the rerun: want the unproven %s kept (and shown) and sesame's new key in sasl_passwd\n%s", after, keys[0], r.stderr)
+	}
+	if n := sim.countApplied("DeleteAccessKey"); n != 0 {
+		t.Errorf("%d keys deleted, want none", n)
 	}
 }

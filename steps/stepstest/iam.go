@@ -41,6 +41,10 @@ type FakeIAM struct {
 	// concurrent writer, for example creating the user that CreateUser is
 	// about to create.
 	Before func(f *FakeIAM, op string)
+
+	// dropped holds, per operation, errors to return after the call took
+	// effect (DropAnswer).
+	dropped map[string][]error
 }
 
 type fakeUser struct {
@@ -95,6 +99,28 @@ func (f *FakeIAM) FailNext(op string, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.log.failNext(op, err)
+}
+
+// DropAnswer makes the next call of op take effect and then return err
+// instead of its answer, as when the connection drops after AWS acted
+// (queued). Supported for CreateUser and CreateAccessKey.
+func (f *FakeIAM) DropAnswer(op string, err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.dropped == nil {
+		f.dropped = map[string][]error{}
+	}
+	f.dropped[op] = append(f.dropped[op], err)
+}
+
+// lostAnswer pops the error DropAnswer queued for op, with f.mu held.
+func (f *FakeIAM) lostAnswer(op string) error {
+	q := f.dropped[op]
+	if len(q) == 0 {
+		return nil
+	}
+	f.dropped[op] = q[1:]
+	return q[0]
 }
 
 // enter counts a call, runs Before and returns an injected error. It takes
@@ -339,6 +365,9 @@ func (f *FakeIAM) CreateUser(_ context.Context, in *iam.CreateUserInput, _ ...fu
 		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
 	u := f.addUser(name, tags)
+	if err := f.lostAnswer("CreateUser"); err != nil {
+		return nil, err
+	}
 	return &iam.CreateUserOutput{User: u.out(f.UserARN(name))}, nil
 }
 
@@ -450,6 +479,9 @@ func (f *FakeIAM) CreateAccessKey(_ context.Context, in *iam.CreateAccessKeyInpu
 		return nil, &iamtypes.LimitExceededException{Message: aws.String(fmt.Sprintf("Cannot exceed quota for AccessKeysPerUser: %d", maxKeysPerUser))}
 	}
 	k := f.newKey(u, f.Now())
+	if err := f.lostAnswer("CreateAccessKey"); err != nil {
+		return nil, err
+	}
 	return &iam.CreateAccessKeyOutput{AccessKey: &iamtypes.AccessKey{
 		AccessKeyId: aws.String(k.id), SecretAccessKey: aws.String(k.secret), Status: k.status,
 		UserName: aws.String(u.name), CreateDate: aws.Time(k.created),
