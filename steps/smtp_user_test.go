@@ -662,12 +662,12 @@ func TestSMTPUserRecordCompatible(t *testing.T) {
 	  "answers":{"domain":"example.com","region":"eu-west-1"},
 	  "record":{"user_created":true,"access_key_id":"AKIAOLD0000000000001","keys_created":["AKIAOLD0000000000001"],
 	    "key_intent":{"user_name":"ses-smtp-example-com","started_at":"2026-01-01T00:00:00Z"},"files":{"sasl_passwd":"/old/out/sasl_passwd"}}}`
-	path := filepath.Join(t.TempDir(), "old.json")
-	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+	oldStore := Store{Dir: t.TempDir()}
+	if err := os.WriteFile(oldStore.Path("123456789012", "eu-west-1", "example.com"), []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sv, err := readSaved(path)
-	if err != nil {
+	sv, err := oldStore.Load("123456789012", "eu-west-1", "example.com")
+	if err != nil || sv == nil {
 		t.Fatal(err)
 	}
 	keys := []accessKey{{ID: "AKIAOLD0000000000001", Active: true, Created: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)}}
