@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // Relay is the "relay" step: it writes the Postfix relay files (the main.cf
@@ -80,7 +82,7 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 	entry, err := ReadSASLPasswd(out)
 	if errors.Is(err, os.ErrNotExist) && env.Options.DryRun {
 		// A dry run made no credentials: the files are still to come.
-		return relayState{}, &Result{Status: StatusTodo, Detail: fmt.Sprintf("write the Postfix relay files for %s in %s once the smtp-user step has made the credentials", SMTPHost(region), out)}, nil
+		return relayState{}, &Result{Status: StatusTodo, Detail: fmt.Sprintf("write the Postfix relay files for %s in %s once the smtp-user step has made the credentials", ses.SMTPHost(region), out)}, nil
 	}
 	if errors.Is(err, os.ErrNotExist) {
 		return failed("no SMTP credentials on disk: the smtp-user step makes them; run sesame again")
@@ -88,7 +90,7 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 	if err != nil {
 		return failed("%v: the smtp-user step writes it; move the file aside and run sesame again to make new credentials", err)
 	}
-	if entry.Host != SMTPHost(region) {
+	if entry.Host != ses.SMTPHost(region) {
 		other := firstNonEmpty(RegionOfSMTPHost(entry.Host), entry.Host)
 		return failed("%s holds an SMTP password for %s, but the region is %s: SMTP passwords are bound to their region. Run sesame with --region %s, or move the file aside and run sesame again to make credentials for %s",
 			filepath.Join(out, SASLPasswdFile), other, region, other, region)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -78,8 +79,8 @@ func TestSMTPUserFromEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	if entry.Username != keys[0] || entry.Host != "email-smtp.eu-west-1.amazonaws.com" || entry.Port != 587 ||
-		entry.Password.Reveal() != SMTPPassword(e.iam.Secret(keys[0]), "eu-west-1") {
-		t.Errorf("sasl_passwd entry = %s %s:%d, password derived right: %v", entry.Username, entry.Host, entry.Port, entry.Password.Reveal() == SMTPPassword(e.iam.Secret(keys[0]), "eu-west-1"))
+		entry.Password.Reveal() != ses.SMTPPassword(e.iam.Secret(keys[0]), "eu-west-1") {
+		t.Errorf("sasl_passwd entry = %s %s:%d, password derived right: %v", entry.Username, entry.Host, entry.Port, entry.Password.Reveal() == ses.SMTPPassword(e.iam.Secret(keys[0]), "eu-west-1"))
 	}
 	path := filepath.Join(e.Answers.OutDir, SASLPasswdFile)
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {

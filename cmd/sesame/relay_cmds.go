@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // newSMTPPasswordCmd is `sesame smtp-password`: the SES SMTP password of an
@@ -51,7 +52,7 @@ access key id (AKIA...), not the IAM user name.`,
 			if err := checkSecretShape(secret); err != nil {
 				return exitWith(exitInput, err)
 			}
-			fmt.Fprintln(s.Out, steps.SMTPPassword(secret, strings.ToLower(strings.TrimSpace(region))))
+			fmt.Fprintln(s.Out, ses.SMTPPassword(secret, strings.ToLower(strings.TrimSpace(region))))
 			return nil
 		},
 	}

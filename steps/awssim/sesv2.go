@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // SES v2 (restJson1). Identities and the account live per region: the
@@ -244,7 +245,7 @@ func (s *Sim) addIdentity(reg *sesRegion, name, typ, keyLen string) *sesIdentity
 	id := &sesIdentity{Name: name, Type: typ, Created: s.opts.Now()}
 	if typ == "DOMAIN" {
 		id.KeyLength = keyLen
-		id.SigningZone = steps.DKIMZone(reg.name)
+		id.SigningZone = ses.DKIMZone(reg.name)
 		for range 3 {
 			id.Tokens = append(id.Tokens, randToken(s))
 		}
