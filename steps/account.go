@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // Account makes sure the credentials resolve and says who and where sesame
@@ -91,7 +93,7 @@ func explainSESUnavailable(region string, err error) error {
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) || strings.Contains(ae.Message, "no such host") {
-		ae.Hint = fmt.Sprintf("SES is not available in %s from here (its endpoint email.%s.amazonaws.com does not resolve): choose another region with --region (one of: %s)", region, region, strings.Join(smtpRegions, ", "))
+		ae.Hint = fmt.Sprintf("SES is not available in %s from here (its endpoint email.%s.amazonaws.com does not resolve): choose another region with --region (one of: %s)", region, region, strings.Join(ses.SMTPRegions(), ", "))
 	}
 	return err
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // AskOptions say what the answer phase may do.
@@ -155,7 +157,7 @@ func regionOptions(def, note string) []Option {
 	if ValidateRegion(def) == nil {
 		opts = append(opts, Option{Value: def, Label: def, Detail: note})
 	}
-	for _, r := range SMTPRegions() {
+	for _, r := range ses.SMTPRegions() {
 		if r != def {
 			opts = append(opts, Option{Value: r, Label: r})
 		}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awssim"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // countingWriter counts the simulator's request log lines: one per call.
@@ -101,6 +102,6 @@ func BenchmarkPlanDNS(b *testing.B) {
 // rounds).
 func BenchmarkSMTPPassword(b *testing.B) {
 	for b.Loop() {
-		steps.SMTPPassword("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eu-west-1")
+		ses.SMTPPassword("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "eu-west-1")
 	}
 }

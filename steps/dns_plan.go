@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // The TTLs of the records sesame writes. DKIM keys rarely change, so an hour
@@ -47,7 +49,7 @@ func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dm
 	if id != nil {
 		zone := strings.TrimSuffix(strings.ToLower(id.SigningHostedZone), ".")
 		if zone == "" {
-			zone = DKIMZone(region)
+			zone = ses.DKIMZone(region)
 		}
 		for _, t := range id.Tokens {
 			t = strings.ToLower(t)
@@ -60,7 +62,7 @@ func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dm
 	if mailFrom != "" {
 		name := strings.ToLower(mailFrom) + "." + domain
 		out = append(out,
-			DNSRecord{Name: name, Type: "MX", TTL: otherTTL, Values: []string{"10 " + FeedbackHost(region)}, Purpose: PurposeMailFromMX},
+			DNSRecord{Name: name, Type: "MX", TTL: otherTTL, Values: []string{"10 " + ses.FeedbackHost(region)}, Purpose: PurposeMailFromMX},
 			DNSRecord{Name: name, Type: "TXT", TTL: otherTTL, Values: []string{spfValue}, Purpose: PurposeMailFromSPF},
 		)
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // Identity makes the domain an SES identity in the region with Easy DKIM
@@ -54,7 +56,7 @@ func readIdentity(ctx context.Context, env *Env) (*IdentityInfo, error) {
 		Domain:             domain,
 		VerificationStatus: string(out.VerificationStatus),
 		VerifiedForSending: out.VerifiedForSendingStatus,
-		SigningHostedZone:  DKIMZone(region),
+		SigningHostedZone:  ses.DKIMZone(region),
 	}
 	if d := out.DkimAttributes; d != nil {
 		id.DKIMStatus = string(d.Status)
@@ -196,7 +198,7 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 	}
 	// CreateEmailIdentity answers with the DKIM tokens: no need to read
 	// the new identity back (the Check after Apply reads it anyway).
-	id = &IdentityInfo{Domain: domain, VerifiedForSending: made.VerifiedForSendingStatus, SigningHostedZone: DKIMZone(region)}
+	id = &IdentityInfo{Domain: domain, VerifiedForSending: made.VerifiedForSendingStatus, SigningHostedZone: ses.DKIMZone(region)}
 	if d := made.DkimAttributes; d != nil {
 		id.DKIMStatus, id.Tokens = string(d.Status), d.Tokens
 		if z := aws.ToString(d.SigningHostedZone); z != "" {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // The relay files sesame writes into the output directory, by role. The
@@ -147,7 +149,7 @@ type RelayConfig struct {
 }
 
 // SMTPHost is the relay's SMTP host: the region's SES endpoint.
-func (c RelayConfig) SMTPHost() string { return firstNonEmpty(c.Host, SMTPHost(c.Region)) }
+func (c RelayConfig) SMTPHost() string { return firstNonEmpty(c.Host, ses.SMTPHost(c.Region)) }
 
 // SMTPPort is the relay's port, 587 when unset.
 func (c RelayConfig) SMTPPort() int {

@@ -18,6 +18,7 @@ import (
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awssim"
 	"github.com/sesame-tool/sesame/steps/internal/postfixtest"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // operatorCreds are the operator's credentials toward the Sim (it accepts
@@ -110,13 +111,13 @@ func TestRealPostfixRelay(t *testing.T) {
 	ctx := context.Background()
 	sim := awssim.New(awssim.Options{})
 	keyID, secret := simAccount(t, sim)
-	ses := startSimSMTP(t, sim, "us-east-1")
+	endpoint := startSimSMTP(t, sim, "us-east-1")
 
 	// What sesame writes: the smtp-user step's sasl_passwd, then the relay
 	// step's files (login test off: the real SES host is not reachable here).
 	out := filepath.Join(t.TempDir(), "out")
-	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: steps.SMTPHost("us-east-1"), Port: 587,
-		Username: keyID, Password: steps.Secret(steps.SMTPPassword(secret, "us-east-1"))}); err != nil {
+	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: ses.SMTPHost("us-east-1"), Port: 587,
+		Username: keyID, Password: steps.Secret(ses.SMTPPassword(secret, "us-east-1"))}); err != nil {
 		t.Fatal(err)
 	}
 	pf := postfixtest.New(t)
@@ -137,10 +138,10 @@ func TestRealPostfixRelay(t *testing.T) {
 	// The same files, except that the relay host is the simulator's
 	// endpoint (one string in relayhost and sasl_passwd) and its
 	// certificate is the CA file.
-	host, portStr, _ := net.SplitHostPort(ses.addr)
+	host, portStr, _ := net.SplitHostPort(endpoint.addr)
 	port, _ := strconv.Atoi(portStr)
 	cfg := steps.RelayConfig{Region: "us-east-1", Port: port, Host: host, Username: entry.Username, Password: entry.Password,
-		PostfixDir: pf.ConfDir, CAFile: ses.certFile}
+		PostfixDir: pf.ConfDir, CAFile: endpoint.certFile}
 	want, got := settingsMap(string(written)), settingsMap(cfg.MainCF())
 	for k, v := range want {
 		switch k {
@@ -149,7 +150,7 @@ func TestRealPostfixRelay(t *testing.T) {
 				t.Fatalf("relayhost %q", got[k])
 			}
 		case "smtp_tls_CAfile":
-			if got[k] != ses.certFile {
+			if got[k] != endpoint.certFile {
 				t.Fatalf("CA file %q", got[k])
 			}
 		default:
@@ -183,7 +184,7 @@ func TestRealPostfixRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	sesames, _ := os.ReadFile(filepath.Join(out, steps.SASLPasswdFile))
-	if string(installed) != strings.Replace(string(sesames), steps.RelayHostField(steps.SMTPHost("us-east-1"), 587), cfg.RelayHost(), 1) {
+	if string(installed) != strings.Replace(string(sesames), steps.RelayHostField(ses.SMTPHost("us-east-1"), 587), cfg.RelayHost(), 1) {
 		t.Fatalf("installed sasl_passwd is not sesame's with the host replaced")
 	}
 	for _, f := range []string{steps.SASLPasswdFile, steps.SASLPasswdFile + ".db"} {
@@ -197,16 +198,16 @@ func TestRealPostfixRelay(t *testing.T) {
 
 	pf.Start()
 	pf.Sendmail("sesame-test@example.com", "success@simulator.amazonses.com", "relay test", "through the simulator")
-	if !postfixtest.WaitFor(60*time.Second, func() bool { return len(ses.sim.Messages()) == 1 }) {
+	if !postfixtest.WaitFor(60*time.Second, func() bool { return len(endpoint.sim.Messages()) == 1 }) {
 		t.Fatalf("the simulator received nothing in 60 s; queue:\n%s", pf.Queue())
 	}
-	m := ses.sim.Messages()[0]
+	m := endpoint.sim.Messages()[0]
 	if m.AuthUser != keyID || !strings.Contains(string(m.Data), "Subject: relay test") {
 		t.Fatalf("received %+v, want a message authenticated as %s", m, keyID)
 	}
 
 	// A password for another region: SES answers 535, the mail waits.
-	cfg.Password = steps.Secret(steps.SMTPPassword(secret, "us-west-2"))
+	cfg.Password = steps.Secret(ses.SMTPPassword(secret, "us-west-2"))
 	if applied, err := inst.Apply(ctx, cfg); err != nil || !applied.Reloaded {
 		t.Fatalf("apply the wrong password = %+v, %v; want a reload", applied, err)
 	}
@@ -216,7 +217,7 @@ func TestRealPostfixRelay(t *testing.T) {
 	}) {
 		t.Fatalf("no deferred 535 in 60 s; queue:\n%s\nlog:\n%s", pf.Queue(), pf.Log())
 	}
-	if n := len(ses.sim.Messages()); n != 1 {
+	if n := len(endpoint.sim.Messages()); n != 1 {
 		t.Errorf("the simulator received %d messages, want only the first", n)
 	}
 	for _, line := range strings.Split(pf.Log(), "\n") {
@@ -264,8 +265,8 @@ func TestRealPostfixRelayStepApply(t *testing.T) {
 	postfixtest.Skip(t)
 	pf := postfixtest.New(t)
 	out := filepath.Join(t.TempDir(), "out")
-	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: steps.SMTPHost("eu-west-1"), Port: 587,
-		Username: "AKIAIOSFODNN7EXAMPLE", Password: steps.Secret(steps.SMTPPassword("some+secret+key", "eu-west-1"))}); err != nil {
+	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: 587,
+		Username: "AKIAIOSFODNN7EXAMPLE", Password: steps.Secret(ses.SMTPPassword("some+secret+key", "eu-west-1"))}); err != nil {
 		t.Fatal(err)
 	}
 	mainCF := filepath.Join(pf.ConfDir, "main.cf")

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 const debianOSRelease = `PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"
@@ -64,7 +66,7 @@ func TestRelayFilesAgree(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.region+"-"+tt.wantRelay, func(t *testing.T) {
 			c := RelayConfig{Region: tt.region, Port: tt.port, Username: testKeyID,
-				Password: Secret(SMTPPassword(testSecret, tt.region)), PostfixDir: tt.dir, Distro: ParseOSRelease(tt.osRelease)}
+				Password: Secret(ses.SMTPPassword(testSecret, tt.region)), PostfixDir: tt.dir, Distro: ParseOSRelease(tt.osRelease)}
 			if err := c.Validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +100,7 @@ func TestRelayFilesAgree(t *testing.T) {
 			if key != settings["relayhost"] {
 				t.Errorf("sasl_passwd key %q differs from relayhost %q", key, settings["relayhost"])
 			}
-			if cred != testKeyID+":"+SMTPPassword(testSecret, tt.region) {
+			if cred != testKeyID+":"+ses.SMTPPassword(testSecret, tt.region) {
 				t.Errorf("sasl_passwd credentials are not the key id and the %s password", tt.region)
 			}
 			if RegionOfSMTPHost(c.SMTPHost()) != tt.region {
@@ -128,7 +130,7 @@ func TestRelayFilesAgree(t *testing.T) {
 
 func TestSASLPasswdMatchesWriteSASLPasswd(t *testing.T) {
 	dir := t.TempDir()
-	c := RelayConfig{Region: "eu-west-2", Port: 2587, Username: testKeyID, Password: Secret(SMTPPassword(testSecret, "eu-west-2"))}
+	c := RelayConfig{Region: "eu-west-2", Port: 2587, Username: testKeyID, Password: Secret(ses.SMTPPassword(testSecret, "eu-west-2"))}
 	path, err := WriteSASLPasswd(dir, c.SASLEntry())
 	if err != nil {
 		t.Fatal(err)
@@ -147,7 +149,7 @@ func TestSASLPasswdMatchesWriteSASLPasswd(t *testing.T) {
 
 func TestWriteRelayFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: Secret(SMTPPassword(testSecret, "us-east-1"))}
+	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: Secret(ses.SMTPPassword(testSecret, "us-east-1"))}
 	paths, err := WriteRelayFiles(dir, c)
 	if err != nil {
 		t.Fatal(err)

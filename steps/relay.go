@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // Relay is the "relay" step: it writes the Postfix relay files (the main.cf
@@ -77,7 +79,7 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 	if out == "" {
 		return failed("no directory for the relay files: set it with --out")
 	}
-	host := SMTPHost(region)
+	host := ses.SMTPHost(region)
 	entry, err := ReadSASLPasswdFor(out, host, port)
 	if errors.Is(err, os.ErrNotExist) && env.Options.DryRun {
 		// A dry run made no credentials: the files are still to come.

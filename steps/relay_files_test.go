@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 func TestValidatePostfixDir(t *testing.T) {
@@ -150,7 +152,7 @@ func TestRelayFileConflicts(t *testing.T) {
 // WriteRelayFiles (`sesame postfix`) writes nothing where a file is not
 // sesame's, and merges into an operator's sasl_passwd.
 func TestWriteRelayFilesOperatorFiles(t *testing.T) {
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: Secret(SMTPPassword(testSecret, "us-east-1"))}
+	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: Secret(ses.SMTPPassword(testSecret, "us-east-1"))}
 	dir := relayFilesDir(t, map[string]string{MainCFSnippetFile: "foreign"})
 	before, _ := os.ReadFile(filepath.Join(dir, MainCFSnippetFile))
 	if _, err := WriteRelayFiles(dir, c); err == nil || !strings.Contains(err.Error(), "move it aside") {

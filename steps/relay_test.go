@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sesame-tool/sesame/steps/internal/smtptest"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // relayFixture is a relay step run against the in-test SMTP server.
@@ -22,7 +23,7 @@ type relayFixture struct {
 func newRelayFixture(t *testing.T, opts Options) *relayFixture {
 	t.Helper()
 	f := &relayFixture{srv: smtptest.New(t, false), out: filepath.Join(t.TempDir(), "out")}
-	f.srv.AddUser(testKeyID, SMTPPassword(testSecret, "us-east-1"))
+	f.srv.AddUser(testKeyID, ses.SMTPPassword(testSecret, "us-east-1"))
 	f.srv.Verify("sesame-test@example.com")
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, f.srv.CertPEM, 0o600); err != nil {
@@ -41,8 +42,8 @@ func newRelayFixture(t *testing.T, opts Options) *relayFixture {
 // credentials writes the sasl_passwd the smtp-user step would write.
 func (f *relayFixture) credentials(t *testing.T, region string, port int) {
 	t.Helper()
-	if _, err := WriteSASLPasswd(f.out, SASLEntry{Host: SMTPHost(region), Port: port, Username: testKeyID,
-		Password: Secret(SMTPPassword(testSecret, region))}); err != nil {
+	if _, err := WriteSASLPasswd(f.out, SASLEntry{Host: ses.SMTPHost(region), Port: port, Username: testKeyID,
+		Password: Secret(ses.SMTPPassword(testSecret, region))}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -67,7 +68,7 @@ func (f *relayFixture) noSecrets(t *testing.T) {
 	for _, e := range f.events {
 		s := fmt.Sprintf("%+v %v %+v", e, e.Err, e.Data)
 		for _, region := range []string{"us-east-1", "us-west-2"} {
-			if strings.Contains(s, SMTPPassword(testSecret, region)) || strings.Contains(s, testSecret) {
+			if strings.Contains(s, ses.SMTPPassword(testSecret, region)) || strings.Contains(s, testSecret) {
 				t.Fatalf("an event reveals a secret: %s", s)
 			}
 		}
@@ -139,7 +140,7 @@ func TestRelayStep(t *testing.T) {
 				port = 587
 			}
 			entry, err := ReadSASLPasswd(f.out)
-			if err != nil || entry.Port != port || entry.Host != SMTPHost("us-east-1") {
+			if err != nil || entry.Port != port || entry.Host != ses.SMTPHost("us-east-1") {
 				t.Errorf("sasl_passwd = %+v, %v; want port %d", entry, err, port)
 			}
 			if rep.Steps[0].Status != StatusDone {
@@ -198,8 +199,8 @@ func TestRelayStepLoginRefused(t *testing.T) {
 	f := newRelayFixture(t, Options{})
 	// The password on disk was derived for us-west-2 but sits under the
 	// us-east-1 host: the blog post's mistake, made by hand.
-	if _, err := WriteSASLPasswd(f.out, SASLEntry{Host: SMTPHost("us-east-1"), Port: 587, Username: testKeyID,
-		Password: Secret(SMTPPassword(testSecret, "us-west-2"))}); err != nil {
+	if _, err := WriteSASLPasswd(f.out, SASLEntry{Host: ses.SMTPHost("us-east-1"), Port: 587, Username: testKeyID,
+		Password: Secret(ses.SMTPPassword(testSecret, "us-west-2"))}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := f.run(&Relay{})

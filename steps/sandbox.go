@@ -319,6 +319,10 @@ func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
 		AdditionalContactEmailAddresses: pr.Contacts,
 		ProductionAccessEnabled:         aws.Bool(true),
 	}
+	if len(pr.Contacts) == 0 {
+		// SES takes 1 to 4 extra contacts or none: it refuses an empty list.
+		in.AdditionalContactEmailAddresses = nil
+	}
 	if pr.UseCase != "" {
 		in.UseCaseDescription = aws.String(pr.UseCase)
 	}

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // SASLPasswdFile is the name of the Postfix password map sesame writes in
@@ -264,7 +266,7 @@ func ReadSASLPasswd(dir string) (SASLEntry, error) {
 // which the step reports as bound to that region (and whose key it never
 // takes for an orphan) before it adds this region's entry beside it.
 func readSetupSASLEntry(dir, region string, port int) (SASLEntry, error) {
-	e, err := ReadSASLPasswdFor(dir, SMTPHost(region), port)
+	e, err := ReadSASLPasswdFor(dir, ses.SMTPHost(region), port)
 	if errors.Is(err, fs.ErrNotExist) {
 		if other, oerr := ReadSASLPasswd(dir); oerr == nil {
 			return other, nil

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // SMTPLogin is how to reach an SMTP server and log in to it: the SES SMTP
@@ -440,7 +442,7 @@ func SMTPEndpoint(opts Options, region string) string {
 	if port == 0 {
 		port = DefaultSMTPPort
 	}
-	return net.JoinHostPort(SMTPHost(region), strconv.Itoa(port))
+	return net.JoinHostPort(ses.SMTPHost(region), strconv.Itoa(port))
 }
 
 // EndpointImplicitTLS reports whether an endpoint's port speaks TLS from

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awssim"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // instantClock makes the login test's retries immediate.
@@ -28,14 +29,14 @@ func (c *instantClock) After(d time.Duration) <-chan time.Time {
 func TestLoginAgainstSim(t *testing.T) {
 	sim := awssim.New(awssim.Options{})
 	keyID, secret := simAccount(t, sim)
-	ses := startSimSMTP(t, sim, "us-east-1")
-	roots, err := steps.SMTPRoots(ses.certFile)
+	endpoint := startSimSMTP(t, sim, "us-east-1")
+	roots, err := steps.SMTPRoots(endpoint.certFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	login := func(region string) steps.SMTPLogin {
-		return steps.SMTPLogin{Endpoint: ses.addr, Roots: roots, Username: keyID,
-			Password: steps.Secret(steps.SMTPPassword(secret, region)), Region: "us-east-1"}
+		return steps.SMTPLogin{Endpoint: endpoint.addr, Roots: roots, Username: keyID,
+			Password: steps.Secret(ses.SMTPPassword(secret, region)), Region: "us-east-1"}
 	}
 	ctx := context.Background()
 
@@ -53,7 +54,7 @@ func TestLoginAgainstSim(t *testing.T) {
 		if !errors.As(err, &ae) || ae.Err.Code != 535 || !strings.Contains(err.Error(), "derived for another region than us-east-1") {
 			t.Fatalf("LoginTest = %v, want a 535 explained by the region", err)
 		}
-		if strings.Contains(err.Error(), steps.SMTPPassword(secret, "us-west-2")) || strings.Contains(err.Error(), secret) {
+		if strings.Contains(err.Error(), ses.SMTPPassword(secret, "us-west-2")) || strings.Contains(err.Error(), secret) {
 			t.Fatal("the explanation reveals a secret")
 		}
 	})
@@ -64,7 +65,7 @@ func TestLoginAgainstSim(t *testing.T) {
 		{"someone@example.org", "the account is in the SES sandbox in us-east-1"},
 	} {
 		t.Run("test message to "+tt.to, func(t *testing.T) {
-			m := steps.TestMessage{From: "sesame-test@example.com", To: tt.to, Region: "us-east-1", Host: steps.SMTPHost("us-east-1"), Date: time.Now()}
+			m := steps.TestMessage{From: "sesame-test@example.com", To: tt.to, Region: "us-east-1", Host: ses.SMTPHost("us-east-1"), Date: time.Now()}
 			err := steps.ExplainSend(login("us-east-1").Send(ctx, m), m)
 			if tt.wantErr == "" {
 				if err != nil {
@@ -98,7 +99,7 @@ func TestLoginAgainstSimImplicitTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := steps.SMTPLogin{Endpoint: addr, Roots: roots, Implicit: true, Username: keyID,
-		Password: steps.Secret(steps.SMTPPassword(secret, "us-east-1")), Region: "us-east-1"}
+		Password: steps.Secret(ses.SMTPPassword(secret, "us-east-1")), Region: "us-east-1"}
 	if err := l.Test(context.Background()); err != nil {
 		t.Fatal(err)
 	}

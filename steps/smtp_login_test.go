@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps/internal/smtptest"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // fakeClock advances only when waited on, so retry loops run at once.
@@ -43,7 +44,7 @@ const (
 )
 
 func TestLoginTest(t *testing.T) {
-	good := SMTPPassword(testSecret, "us-east-1")
+	good := ses.SMTPPassword(testSecret, "us-east-1")
 	tests := []struct {
 		name        string
 		implicit    bool
@@ -56,7 +57,7 @@ func TestLoginTest(t *testing.T) {
 		{name: "starttls ok", user: testKeyID, pass: good, wantAuths: 1},
 		{name: "implicit tls ok", implicit: true, user: testKeyID, pass: good, wantAuths: 1},
 		{name: "new key propagates after two refusals", user: testKeyID, pass: good, refuseFirst: 2, wantAuths: 3},
-		{name: "password for another region", user: testKeyID, pass: SMTPPassword(testSecret, "us-west-2"),
+		{name: "password for another region", user: testKeyID, pass: ses.SMTPPassword(testSecret, "us-west-2"),
 			wantErr: []string{"535 Authentication Credentials Invalid", "derived for another region than us-east-1", "retries"}, wantAuths: 6},
 		{name: "secret key as password", user: testKeyID, pass: testSecret,
 			wantErr: []string{"535", "secret access key was used as the password", "does not have the shape"}},
@@ -110,7 +111,7 @@ func TestLoginTestUntrustedCertificate(t *testing.T) {
 }
 
 func TestSendTestMessage(t *testing.T) {
-	good := SMTPPassword(testSecret, "us-east-1")
+	good := ses.SMTPPassword(testSecret, "us-east-1")
 	tests := []struct {
 		name    string
 		from    string
@@ -131,7 +132,7 @@ func TestSendTestMessage(t *testing.T) {
 			srv.Verify("sesame-test@example.com")
 			srv.Verify("ops@example.net")
 			l := SMTPLogin{Endpoint: srv.Addr, Roots: srv.Roots(), Username: testKeyID, Password: Secret(good), Region: "us-east-1"}
-			m := TestMessage{From: firstNonEmpty(tt.from, "sesame-test@example.com"), To: tt.to, Region: "us-east-1", Host: SMTPHost("us-east-1"), Date: time.Now()}
+			m := TestMessage{From: firstNonEmpty(tt.from, "sesame-test@example.com"), To: tt.to, Region: "us-east-1", Host: ses.SMTPHost("us-east-1"), Date: time.Now()}
 			err := ExplainSend(l.Send(context.Background(), m), m)
 			if tt.wantErr == nil {
 				if err != nil {

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // The tags sesame puts on the users it makes, so a later run (and the
@@ -164,7 +166,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 			st.fileNote = fmt.Sprintf("%s holds key %s, which is not a key of %s (deleted?)", st.path, entry.Username, st.name)
 		case !st.keys[i].Active:
 			st.fileNote = fmt.Sprintf("%s holds key %s, which is inactive", st.path, entry.Username)
-		case entry.Host != SMTPHost(region):
+		case entry.Host != ses.SMTPHost(region):
 			st.fileNote = fmt.Sprintf("%s holds a password for %s, but SMTP passwords are bound to a region and this setup is %s", st.path, entry.Host, region)
 		default:
 			st.entryOK = true
@@ -301,7 +303,7 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 			add(Change{Action: ActionDelete, Resource: "access-key", Name: k.ID, Current: describeKey(ctx, env, k), Note: "you named it to be replaced"})
 		}
 		add(Change{Action: ActionCreate, Resource: "access-key", Name: st.name, Note: "the SMTP user name is the new key's id; the secret key is used once to derive the password and dropped"})
-		add(Change{Action: ActionWrite, Resource: "file", Name: st.path, Value: "SMTP password for " + SMTPHost(region), Note: "0600 in a 0700 directory, written before anything else"})
+		add(Change{Action: ActionWrite, Resource: "file", Name: st.path, Value: "SMTP password for " + ses.SMTPHost(region), Note: "0600 in a 0700 directory, written before anything else"})
 	}
 	p.NeedsApproval = slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Action != ActionUnchanged })
 	p.Summary = fmt.Sprintf("SMTP user %s: ", st.name) + planSummaryOf(p.Changes)
@@ -477,8 +479,8 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 	if port == 0 {
 		port = DefaultSMTPPort
 	}
-	entry := SASLEntry{Host: SMTPHost(region), Port: port, Username: id,
-		Password: Secret(SMTPPassword(aws.ToString(out.AccessKey.SecretAccessKey), region))}
+	entry := SASLEntry{Host: ses.SMTPHost(region), Port: port, Username: id,
+		Password: Secret(ses.SMTPPassword(aws.ToString(out.AccessKey.SecretAccessKey), region))}
 	out = nil // the secret key goes no further than the derivation above
 	path, werr := WriteSASLPasswd(env.Answers.OutDir, entry)
 	if werr != nil {

@@ -20,6 +20,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -89,8 +90,8 @@ func TestSMTPUserFromEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	if entry.Username != keys[0] || entry.Host != "email-smtp.eu-west-1.amazonaws.com" || entry.Port != 587 ||
-		entry.Password.Reveal() != SMTPPassword(e.iam.Secret(keys[0]), "eu-west-1") {
-		t.Errorf("sasl_passwd entry = %s %s:%d, password derived right: %v", entry.Username, entry.Host, entry.Port, entry.Password.Reveal() == SMTPPassword(e.iam.Secret(keys[0]), "eu-west-1"))
+		entry.Password.Reveal() != ses.SMTPPassword(e.iam.Secret(keys[0]), "eu-west-1") {
+		t.Errorf("sasl_passwd entry = %s %s:%d, password derived right: %v", entry.Username, entry.Host, entry.Port, entry.Password.Reveal() == ses.SMTPPassword(e.iam.Secret(keys[0]), "eu-west-1"))
 	}
 	path := filepath.Join(e.Answers.OutDir, SASLPasswdFile)
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // The polling schedule of the verification wait. SES notices DKIM records
@@ -118,7 +120,7 @@ func (s Verification) judge(env *Env, id *IdentityInfo) verdict {
 		case sestypes.MailFromDomainStatusPending:
 			v.warnings = append(v.warnings, fmt.Sprintf("SES is still looking for the MX and SPF records of %s; until it sees them, mail goes out with SES's own MAIL FROM (amazonses.com), which still delivers", id.MailFromDomain))
 		case sestypes.MailFromDomainStatusFailed:
-			v.warnings = append(v.warnings, fmt.Sprintf("SES gave up on the MAIL FROM domain %s: check its MX (10 %s) and SPF records, then run sesame again to set it up once more; mail meanwhile goes out with SES's own MAIL FROM", id.MailFromDomain, FeedbackHost(env.Answers.Region)))
+			v.warnings = append(v.warnings, fmt.Sprintf("SES gave up on the MAIL FROM domain %s: check its MX (10 %s) and SPF records, then run sesame again to set it up once more; mail meanwhile goes out with SES's own MAIL FROM", id.MailFromDomain, ses.FeedbackHost(env.Answers.Region)))
 		case sestypes.MailFromDomainStatusTemporaryFailure:
 			v.warnings = append(v.warnings, fmt.Sprintf("SES cannot check the MAIL FROM domain %s just now (a DNS error on its side); it keeps trying", id.MailFromDomain))
 		}

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // newSMTPPasswordCmd is `sesame smtp-password`: the SES SMTP password of an
@@ -52,7 +53,7 @@ access key id (AKIA...), not the IAM user name.`,
 			if err := checkSecretShape(secret); err != nil {
 				return exitWith(exitInput, err)
 			}
-			fmt.Fprintln(s.Out, steps.SMTPPassword(secret, strings.ToLower(strings.TrimSpace(region))))
+			fmt.Fprintln(s.Out, ses.SMTPPassword(secret, strings.ToLower(strings.TrimSpace(region))))
 			return nil
 		},
 	}
@@ -142,7 +143,7 @@ only confirms it, because the SMTP password works in its own region only.`,
 					return exitWith(exitInput, err)
 				}
 				r := strings.ToLower(strings.TrimSpace(region))
-				entry, err = steps.ReadSASLPasswdFor(out, steps.SMTPHost(r), cmp.Or(port, steps.DefaultSMTPPort))
+				entry, err = steps.ReadSASLPasswdFor(out, ses.SMTPHost(r), cmp.Or(port, steps.DefaultSMTPPort))
 				if errors.Is(err, os.ErrNotExist) {
 					if other, oerr := steps.ReadSASLPasswd(out); oerr == nil {
 						diskRegion := steps.RegionOfSMTPHost(other.Host)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // runCmd runs a command over buffers and returns stdout, stderr and the
@@ -93,8 +94,8 @@ func TestPostfixCmd(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if !tt.noCreds {
-				if _, err := steps.WriteSASLPasswd(dir, steps.SASLEntry{Host: steps.SMTPHost("eu-west-1"), Port: 587,
-					Username: "AKIAIOSFODNN7EXAMPLE", Password: steps.Secret(steps.SMTPPassword(secret, "eu-west-1"))}); err != nil {
+				if _, err := steps.WriteSASLPasswd(dir, steps.SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: 587,
+					Username: "AKIAIOSFODNN7EXAMPLE", Password: steps.Secret(ses.SMTPPassword(secret, "eu-west-1"))}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -103,7 +104,7 @@ func TestPostfixCmd(t *testing.T) {
 			if code != tt.wantCode || !strings.Contains(errOut, tt.wantErr) {
 				t.Fatalf("code %d err %q; want %d %q", code, errOut, tt.wantCode, tt.wantErr)
 			}
-			if strings.Contains(out+errOut, steps.SMTPPassword(secret, "eu-west-1")) {
+			if strings.Contains(out+errOut, ses.SMTPPassword(secret, "eu-west-1")) {
 				t.Fatal("the command printed the SMTP password")
 			}
 			if tt.wantHost == "" {
@@ -133,8 +134,8 @@ func TestPostfixCmd(t *testing.T) {
 // with SES entries for two regions needs --region.
 func TestPostfixCmdOperatorFiles(t *testing.T) {
 	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-	mine := steps.SASLEntry{Host: steps.SMTPHost("eu-west-1"), Port: 587, Username: "AKIAIOSFODNN7EXAMPLE",
-		Password: steps.Secret(steps.SMTPPassword(secret, "eu-west-1"))}
+	mine := steps.SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: 587, Username: "AKIAIOSFODNN7EXAMPLE",
+		Password: steps.Secret(ses.SMTPPassword(secret, "eu-west-1"))}
 	other := "# the operator's\n[smtp.other.example]:587 user:pass\n"
 	tests := []struct {
 		name     string

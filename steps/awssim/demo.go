@@ -3,8 +3,6 @@ package awssim
 import (
 	"fmt"
 	"strings"
-
-	"github.com/sesame-tool/sesame/steps"
 )
 
 // What `sesame --demo` needs from the simulated account: a public hosted
@@ -33,7 +31,7 @@ const demoMailLabel = "mail"
 // domain is created with an MX set and an apex TXT set of its own, and an
 // SPF record at mail.<domain>.
 func (s *Sim) EnsureDemoZone(domain string) (zoneID string, err error) {
-	d, err := steps.NormalizeDomain(domain)
+	d, err := identityDomain(strings.TrimSpace(domain))
 	if err != nil {
 		return "", fmt.Errorf("demo zone for %q: %w", domain, err)
 	}

@@ -1,16 +1,11 @@
 package awssim
 
 import (
-	"context"
 	"net"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/miekg/dns"
-
-	"github.com/sesame-tool/sesame/steps"
 )
 
 // dnsTestSim is a Sim with one public zone (example.com) and one private
@@ -167,39 +162,5 @@ func TestServeDNSSeesZoneChanges(t *testing.T) {
 	in, _, err = c.Exchange(q, addr)
 	if err != nil || in.Rcode != dns.RcodeSuccess || len(in.Answer) != 1 {
 		t.Fatalf("after: %v %v, want the new record", in, err)
-	}
-}
-
-// TestServeDNSWithStepsResolver drives the server with the resolver the
-// wizard's visibility checks use (UDP, then TCP when truncated).
-func TestServeDNSWithStepsResolver(t *testing.T) {
-	_, addr := dnsTestSim(t)
-	r := steps.NewResolver(addr, 2*time.Second)
-	tests := []struct {
-		name, qtype string
-		want        []string
-	}{
-		{"abc._domainkey.example.com", "CNAME", []string{"abc.dkim.amazonses.com."}},
-		{"example.com", "MX", []string{"10 mx1.mail-provider.example.", "20 mx2.mail-provider.example."}},
-		{"split.example.com", "TXT", []string{"v=DMARC1; p=none; rua=mailto:dmarc@example.com"}},
-		{"big.example.com", "TXT", func() (out []string) {
-			for _, v := range bigTXT() {
-				out = append(out, strings.Trim(v, `"`))
-			}
-			return out
-		}()},
-		{"nope.example.com", "TXT", []string{}},
-		{"www.example.com", "TXT", []string{}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name+"/"+tt.qtype, func(t *testing.T) {
-			got, err := r.Lookup(context.Background(), tt.name, tt.qtype)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("got %q, want %q", got, tt.want)
-			}
-		})
 	}
 }

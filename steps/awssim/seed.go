@@ -12,8 +12,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/sesame-tool/sesame/steps"
 )
 
 // Seeding: the state a Sim starts with, from Go (tests, the demo) or from
@@ -154,12 +152,12 @@ func (s *Sim) seedIdentity(si SeedIdentity) error {
 	}
 	name, typ := strings.TrimSpace(si.Name), "DOMAIN"
 	if strings.Contains(name, "@") {
-		if err := steps.ValidateEmail(name); err != nil {
+		if _, err := identityAddress(name); err != nil {
 			return err
 		}
 		typ = "EMAIL_ADDRESS"
 	} else {
-		d, err := steps.NormalizeDomain(name)
+		d, err := identityDomain(name)
 		if err != nil {
 			return err
 		}

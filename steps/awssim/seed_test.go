@@ -144,7 +144,7 @@ func TestSeedIdentities(t *testing.T) {
 	if _, err := h.client("us-east-1").GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("verified.example")}); err == nil {
 		t.Error("an identity seeded in eu-west-1 is visible in us-east-1")
 	}
-	for _, bad := range []string{`{"identities":[{"name":"x.example","status":"done"}]}`, `{"identities":[{"name":"com"}]}`, `{"identities":[{"name":"a.example"},{"name":"a.example"}]}`} {
+	for _, bad := range []string{`{"identities":[{"name":"x.example","status":"done"}]}`, `{"identities":[{"name":"-x.example"}]}`, `{"identities":[{"name":"a.example"},{"name":"a.example"}]}`} {
 		if err := New(Options{}).LoadSeed(strings.NewReader(bad)); err == nil {
 			t.Errorf("LoadSeed(%s) = nil, want an error", bad)
 		}

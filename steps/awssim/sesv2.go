@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // SES v2 (restJson1). Identities and the account live per region: the
@@ -193,13 +193,13 @@ func (s *Sim) sesCreateIdentity(r *request) (reply, *apiError) {
 	typ := "DOMAIN"
 	if strings.Contains(name, "@") {
 		typ = "EMAIL_ADDRESS"
-		if err := steps.ValidateEmail(name); err != nil {
+		a, err := identityAddress(name)
+		if err != nil {
 			return reply{}, errf(400, "BadRequestException", "Invalid email address <%s>.", in.EmailIdentity)
 		}
-		at := strings.LastIndex(name, "@")
-		name = name[:at] + "@" + strings.ToLower(name[at+1:])
+		name = a
 	} else {
-		d, err := steps.NormalizeDomain(name)
+		d, err := identityDomain(name)
 		if err != nil {
 			return reply{}, errf(400, "BadRequestException", "Invalid domain name %s.", in.EmailIdentity)
 		}
@@ -244,7 +244,7 @@ func (s *Sim) addIdentity(reg *sesRegion, name, typ, keyLen string) *sesIdentity
 	id := &sesIdentity{Name: name, Type: typ, Created: s.opts.Now()}
 	if typ == "DOMAIN" {
 		id.KeyLength = keyLen
-		id.SigningZone = steps.DKIMZone(reg.name)
+		id.SigningZone = ses.DKIMZone(reg.name)
 		for range 3 {
 			id.Tokens = append(id.Tokens, randToken(s))
 		}
@@ -337,7 +337,7 @@ func (s *Sim) sesPutMailFrom(r *request, name string) (reply, *apiError) {
 	if id.Type == "EMAIL_ADDRESS" {
 		parent = id.Name[strings.LastIndex(id.Name, "@")+1:]
 	}
-	if _, err := steps.NormalizeDomain(mf); err != nil || !strings.HasSuffix(mf, "."+strings.ToLower(parent)) {
+	if _, err := mailFromDomain(mf, parent); err != nil {
 		return reply{}, errf(400, "BadRequestException", "Invalid MAIL FROM domain %s: it must be a subdomain of %s.", in.MailFromDomain, parent)
 	}
 	if mf != id.MailFrom {
@@ -462,19 +462,16 @@ func (s *Sim) sesPutAccountDetails(r *request) (reply, *apiError) {
 		return reply{}, errf(400, "BadRequestException", "MailType must be MARKETING or TRANSACTIONAL.")
 	case in.WebsiteURL == "":
 		return reply{}, errf(400, "BadRequestException", "WebsiteURL is required.")
-	case len(in.WebsiteURL) > 1000 || steps.ValidateWebsiteURL(in.WebsiteURL) != nil:
-		return reply{}, errf(400, "BadRequestException", "Invalid WebsiteURL %s: it must be an http or https URL of at most 1000 characters.", in.WebsiteURL)
+	case websiteURL(in.WebsiteURL) != nil:
+		return reply{}, errf(400, "BadRequestException", "Invalid WebsiteURL %s: it must be 1 to 1000 characters.", in.WebsiteURL)
 	case in.ContactLanguage != "" && in.ContactLanguage != "EN" && in.ContactLanguage != "JA":
 		return reply{}, errf(400, "BadRequestException", "ContactLanguage must be EN or JA.")
 	case len(in.UseCaseDescription) > 5000:
 		return reply{}, errf(400, "BadRequestException", "UseCaseDescription must be at most 5000 characters.")
-	case len(in.AdditionalContactEmailAddresses) > 4:
-		return reply{}, errf(400, "BadRequestException", "At most 4 AdditionalContactEmailAddresses are allowed.")
 	}
-	for _, a := range in.AdditionalContactEmailAddresses {
-		if steps.ValidateEmail(a) != nil {
-			return reply{}, errf(400, "BadRequestException", "Invalid email address <%s> in AdditionalContactEmailAddresses.", a)
-		}
+	// A JSON list, even [], decodes to a non-nil slice; a left-out member stays nil.
+	if err := contactAddresses(in.AdditionalContactEmailAddresses, in.AdditionalContactEmailAddresses != nil); err != nil {
+		return reply{}, errf(400, "BadRequestException", "Invalid AdditionalContactEmailAddresses: %v.", err)
 	}
 	reg := s.sesRegionFor(r.Region)
 	s.settleReview(reg)

@@ -483,9 +483,14 @@ func TestSESPutAccountDetailsValidates(t *testing.T) {
 		in   sesv2.PutAccountDetailsInput
 	}{
 		{"bad mail type", sesv2.PutAccountDetailsInput{MailType: "BULK", WebsiteURL: aws.String("https://example.com")}},
-		{"not a URL", sesv2.PutAccountDetailsInput{MailType: types.MailTypeMarketing, WebsiteURL: aws.String("example dot com")}},
-		{"ftp URL", sesv2.PutAccountDetailsInput{MailType: types.MailTypeMarketing, WebsiteURL: aws.String("ftp://example.com")}},
+		// SES documents WebsiteURL as 1 to 1000 characters matching RFC 3986's
+		// URI-reference pattern, which every string matches: the Sim refuses
+		// only by length (sesame's own check asks for http or https).
+		{"URL over 1000 characters", sesv2.PutAccountDetailsInput{MailType: types.MailTypeMarketing, WebsiteURL: aws.String("https://example.com/" + strings.Repeat("x", 981))}},
 		{"bad contact", sesv2.PutAccountDetailsInput{MailType: types.MailTypeMarketing, WebsiteURL: aws.String("https://example.com"), AdditionalContactEmailAddresses: []string{"not-an-address"}}},
+		{"empty contact list", sesv2.PutAccountDetailsInput{MailType: types.MailTypeMarketing, WebsiteURL: aws.String("https://example.com"), AdditionalContactEmailAddresses: []string{}}},
+		{"five contacts", sesv2.PutAccountDetailsInput{MailType: types.MailTypeMarketing, WebsiteURL: aws.String("https://example.com"),
+			AdditionalContactEmailAddresses: []string{"a1@x.example", "a2@x.example", "a3@x.example", "a4@x.example", "a5@x.example"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // SMTPConfig configures the simulated SES SMTP endpoint.
@@ -380,7 +380,7 @@ func (srv *smtpServer) checkLogin(user, pass string) bool {
 	if !ok {
 		return false
 	}
-	want := steps.SMTPPassword(secret, srv.region)
+	want := ses.SMTPPassword(secret, srv.region)
 	if subtle.ConstantTimeCompare([]byte(want), []byte(pass)) != 1 {
 		return false
 	}

@@ -20,7 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
-	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 const (
@@ -92,7 +92,7 @@ func (h *smtpHarness) dial(t *testing.T) *smtp.Client {
 func (h *smtpHarness) login(t *testing.T) *smtp.Client {
 	t.Helper()
 	c := h.dial(t)
-	if err := c.Auth(smtp.PlainAuth("", smtpTestKey, steps.SMTPPassword(smtpTestSecret, "us-east-1"), "127.0.0.1")); err != nil {
+	if err := c.Auth(smtp.PlainAuth("", smtpTestKey, ses.SMTPPassword(smtpTestSecret, "us-east-1"), "127.0.0.1")); err != nil {
 		t.Fatalf("AUTH: %v", err)
 	}
 	return c
@@ -159,12 +159,12 @@ func TestSMTPAuth(t *testing.T) {
 		auth     smtp.Auth
 		wantCode int // 0: success (235)
 	}{
-		{"PLAIN, the region's password", smtp.PlainAuth("", smtpTestKey, steps.SMTPPassword(smtpTestSecret, "us-east-1"), "127.0.0.1"), 0},
-		{"LOGIN, the region's password", loginAuth{smtpTestKey, steps.SMTPPassword(smtpTestSecret, "us-east-1")}, 0},
-		{"another region's password", smtp.PlainAuth("", smtpTestKey, steps.SMTPPassword(smtpTestSecret, "eu-west-1"), "127.0.0.1"), 535},
+		{"PLAIN, the region's password", smtp.PlainAuth("", smtpTestKey, ses.SMTPPassword(smtpTestSecret, "us-east-1"), "127.0.0.1"), 0},
+		{"LOGIN, the region's password", loginAuth{smtpTestKey, ses.SMTPPassword(smtpTestSecret, "us-east-1")}, 0},
+		{"another region's password", smtp.PlainAuth("", smtpTestKey, ses.SMTPPassword(smtpTestSecret, "eu-west-1"), "127.0.0.1"), 535},
 		{"the IAM secret itself", smtp.PlainAuth("", smtpTestKey, smtpTestSecret, "127.0.0.1"), 535},
-		{"a key the Sim never issued", smtp.PlainAuth("", "AKIANOTISSUED0000000", steps.SMTPPassword(smtpTestSecret, "us-east-1"), "127.0.0.1"), 535},
-		{"the IAM user name as user", loginAuth{"smtp-user", steps.SMTPPassword(smtpTestSecret, "us-east-1")}, 535},
+		{"a key the Sim never issued", smtp.PlainAuth("", "AKIANOTISSUED0000000", ses.SMTPPassword(smtpTestSecret, "us-east-1"), "127.0.0.1"), 535},
+		{"the IAM user name as user", loginAuth{"smtp-user", ses.SMTPPassword(smtpTestSecret, "us-east-1")}, 535},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -262,7 +262,7 @@ func TestSMTPIdentityRules(t *testing.T) {
 func TestSMTPRecordsAcceptedMessages(t *testing.T) {
 	h := newSMTPHarness(t, Options{}, SMTPConfig{Region: "eu-west-1"})
 	c := h.dial(t)
-	if err := c.Auth(smtp.PlainAuth("", smtpTestKey, steps.SMTPPassword(smtpTestSecret, "eu-west-1"), "127.0.0.1")); err != nil {
+	if err := c.Auth(smtp.PlainAuth("", smtpTestKey, ses.SMTPPassword(smtpTestSecret, "eu-west-1"), "127.0.0.1")); err != nil {
 		t.Fatal(err)
 	}
 	msg := "From: sender@example.com\r\nSubject: relay test\r\n\r\n.leading dot\r\nbye\r\n"
@@ -327,7 +327,7 @@ func TestSMTPImplicitTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	if err := c.Auth(smtp.PlainAuth("", smtpTestKey, steps.SMTPPassword(smtpTestSecret, "us-east-1"), "localhost")); err != nil {
+	if err := c.Auth(smtp.PlainAuth("", smtpTestKey, ses.SMTPPassword(smtpTestSecret, "us-east-1"), "localhost")); err != nil {
 		t.Fatal(err)
 	}
 	if err := send(c, "sender@example.com", []string{"success@simulator.amazonses.com"}, "Subject: x\r\n\r\nx\r\n"); err != nil {
@@ -363,9 +363,9 @@ func TestSMTPWithSwaks(t *testing.T) {
 		wantOK               bool
 		want                 string
 	}{
-		{"PLAIN accepted", steps.SMTPPassword(smtpTestSecret, "us-east-1"), "PLAIN", true, "250 Ok 0100"},
-		{"LOGIN accepted", steps.SMTPPassword(smtpTestSecret, "us-east-1"), "LOGIN", true, "250 Ok 0100"},
-		{"wrong region", steps.SMTPPassword(smtpTestSecret, "us-west-2"), "PLAIN", false, "535 Authentication Credentials Invalid"},
+		{"PLAIN accepted", ses.SMTPPassword(smtpTestSecret, "us-east-1"), "PLAIN", true, "250 Ok 0100"},
+		{"LOGIN accepted", ses.SMTPPassword(smtpTestSecret, "us-east-1"), "LOGIN", true, "250 Ok 0100"},
+		{"wrong region", ses.SMTPPassword(smtpTestSecret, "us-west-2"), "PLAIN", false, "535 Authentication Credentials Invalid"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,49 @@
+package ses
+
+import "slices"
+
+// smtpRegions are the SES regions that have an SMTP endpoint. SES also runs
+// in af-south-1, ap-southeast-3, eu-south-1, il-central-1 and me-south-1,
+// but without SMTP, which a Postfix relay needs.
+var smtpRegions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2",
+	"ca-central-1", "ca-west-1", "sa-east-1",
+	"eu-west-1", "eu-west-2", "eu-west-3", "eu-central-1", "eu-central-2", "eu-north-1",
+	"ap-south-1", "ap-south-2", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3",
+	"ap-southeast-1", "ap-southeast-2", "ap-southeast-5",
+	"me-central-1", "us-gov-west-1", "us-gov-east-1",
+}
+
+// noSMTPRegions run SES without an SMTP endpoint.
+var noSMTPRegions = []string{"af-south-1", "ap-southeast-3", "eu-south-1", "il-central-1", "me-south-1"}
+
+// regionalDKIMZone are regions whose Easy DKIM CNAMEs point into
+// dkim.<region>.amazonses.com rather than dkim.amazonses.com (AWS General
+// Reference, ses_dkim_domains). The API's SigningHostedZone wins when given.
+var regionalDKIMZone = map[string]bool{
+	"af-south-1": true, "ap-northeast-3": true, "ap-southeast-3": true, "eu-south-1": true,
+	"il-central-1": true, "us-gov-east-1": true, "ap-south-2": true, "ap-southeast-5": true,
+	"ca-west-1": true, "eu-central-2": true, "me-central-1": true,
+}
+
+// SMTPRegions returns the SES regions with an SMTP endpoint, in a stable order.
+func SMTPRegions() []string { return slices.Clone(smtpRegions) }
+
+// NoSMTPRegions returns the regions where SES runs without an SMTP
+// endpoint, so a Postfix relay cannot use them.
+func NoSMTPRegions() []string { return slices.Clone(noSMTPRegions) }
+
+// SMTPHost is the SES SMTP endpoint of a region.
+func SMTPHost(region string) string { return "email-smtp." + region + ".amazonaws.com" }
+
+// FeedbackHost is the MAIL FROM MX target of a region.
+func FeedbackHost(region string) string { return "feedback-smtp." + region + ".amazonses.com" }
+
+// DKIMZone is where Easy DKIM CNAMEs point in a region, when the API does
+// not say (DkimAttributes.SigningHostedZone).
+func DKIMZone(region string) string {
+	if regionalDKIMZone[region] {
+		return "dkim." + region + ".amazonses.com"
+	}
+	return "dkim.amazonses.com"
+}
