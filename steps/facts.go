@@ -1,8 +1,9 @@
 package steps
 
 import (
-	"fmt"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/mta"
 )
 
 // Facts are what steps discovered from AWS during one run. Later steps read
@@ -30,32 +31,6 @@ type AccountInfo struct {
 	IsRoot bool `json:"is_root,omitempty"`
 }
 
-// Secret is a string that does not print: fmt, %v, %s and JSON all show a
-// mask. Reveal returns the value, for the relay files and an explicit reveal.
-type Secret string
-
-const secretMask = "••••••••"
-
-// Reveal returns the secret's value.
-func (s Secret) Reveal() string { return string(s) }
-
-// String returns a mask, never the value.
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return secretMask
-}
-
-// GoString returns a mask, never the value.
-func (s Secret) GoString() string { return s.String() }
-
-// Format masks the secret for every fmt verb.
-func (s Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
-
-// MarshalJSON never writes the value.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`""`), nil }
-
 // Credentials are the SMTP credentials sesame made or found on disk.
 type Credentials struct {
 	UserName    string `json:"user_name"`
@@ -63,7 +38,7 @@ type Credentials struct {
 	Host        string `json:"host"`
 	Port        int    `json:"port"`
 	// Password is the SMTP password; it is only ever written to the relay files.
-	Password Secret `json:"-"`
+	Password mta.Secret `json:"-"`
 	// File is the file that holds the password (sasl_passwd).
 	File string `json:"file"`
 	// Created is true when this run created the key.

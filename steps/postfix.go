@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -136,7 +137,7 @@ type RelayConfig struct {
 	Port int
 	// Username is the access key id; Password its SMTP password for Region.
 	Username string
-	Password Secret
+	Password mta.Secret
 	// PostfixDir is where sasl_passwd is installed and main.cf lives
 	// ("" means /etc/postfix).
 	PostfixDir string

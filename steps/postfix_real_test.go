@@ -18,6 +18,7 @@ import (
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awssim"
 	"github.com/sesame-tool/sesame/steps/internal/postfixtest"
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -117,7 +118,7 @@ func TestRealPostfixRelay(t *testing.T) {
 	// step's files (login test off: the real SES host is not reachable here).
 	out := filepath.Join(t.TempDir(), "out")
 	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: ses.SMTPHost("us-east-1"), Port: 587,
-		Username: keyID, Password: steps.Secret(ses.SMTPPassword(secret, "us-east-1"))}); err != nil {
+		Username: keyID, Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1"))}); err != nil {
 		t.Fatal(err)
 	}
 	pf := postfixtest.New(t)
@@ -207,7 +208,7 @@ func TestRealPostfixRelay(t *testing.T) {
 	}
 
 	// A password for another region: SES answers 535, the mail waits.
-	cfg.Password = steps.Secret(ses.SMTPPassword(secret, "us-west-2"))
+	cfg.Password = mta.Secret(ses.SMTPPassword(secret, "us-west-2"))
 	if applied, err := inst.Apply(ctx, cfg); err != nil || !applied.Reloaded {
 		t.Fatalf("apply the wrong password = %+v, %v; want a reload", applied, err)
 	}
@@ -266,7 +267,7 @@ func TestRealPostfixRelayStepApply(t *testing.T) {
 	pf := postfixtest.New(t)
 	out := filepath.Join(t.TempDir(), "out")
 	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: 587,
-		Username: "AKIAIOSFODNN7EXAMPLE", Password: steps.Secret(ses.SMTPPassword("some+secret+key", "eu-west-1"))}); err != nil {
+		Username: "AKIAIOSFODNN7EXAMPLE", Password: mta.Secret(ses.SMTPPassword("some+secret+key", "eu-west-1"))}); err != nil {
 		t.Fatal(err)
 	}
 	mainCF := filepath.Join(pf.ConfDir, "main.cf")

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -96,7 +97,7 @@ func TestApplyScriptHostileValues(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := RelayConfig{Region: "eu-west-1", Username: testKeyID, Password: Secret(ses.SMTPPassword(testSecret, "eu-west-1")),
+	c := RelayConfig{Region: "eu-west-1", Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "eu-west-1")),
 		PostfixDir: conf, Distro: ParseOSRelease(debianOSRelease)}
 	key := c.RelayHost()
 	operators := "# the operator's relays\n[smtp.other-relay.example]:587 other-user:other-pass\n" +
@@ -267,7 +268,7 @@ done`,
 			t.Fatal(err)
 		}
 	}
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: Secret(ses.SMTPPassword(testSecret, "us-east-1")), PostfixDir: conf}
+	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "us-east-1")), PostfixDir: conf}
 	inst := PostfixInstall{Dir: conf, Sbin: sbin}
 	passwd := filepath.Join(conf, SASLPasswdFile)
 	passwdChange := func() Change {

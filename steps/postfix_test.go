@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -66,7 +67,7 @@ func TestRelayFilesAgree(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.region+"-"+tt.wantRelay, func(t *testing.T) {
 			c := RelayConfig{Region: tt.region, Port: tt.port, Username: testKeyID,
-				Password: Secret(ses.SMTPPassword(testSecret, tt.region)), PostfixDir: tt.dir, Distro: ParseOSRelease(tt.osRelease)}
+				Password: mta.Secret(ses.SMTPPassword(testSecret, tt.region)), PostfixDir: tt.dir, Distro: ParseOSRelease(tt.osRelease)}
 			if err := c.Validate(); err != nil {
 				t.Fatal(err)
 			}
@@ -130,7 +131,7 @@ func TestRelayFilesAgree(t *testing.T) {
 
 func TestSASLPasswdMatchesWriteSASLPasswd(t *testing.T) {
 	dir := t.TempDir()
-	c := RelayConfig{Region: "eu-west-2", Port: 2587, Username: testKeyID, Password: Secret(ses.SMTPPassword(testSecret, "eu-west-2"))}
+	c := RelayConfig{Region: "eu-west-2", Port: 2587, Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "eu-west-2"))}
 	path, err := WriteSASLPasswd(dir, c.SASLEntry())
 	if err != nil {
 		t.Fatal(err)
@@ -149,7 +150,7 @@ func TestSASLPasswdMatchesWriteSASLPasswd(t *testing.T) {
 
 func TestWriteRelayFiles(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "out")
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: Secret(ses.SMTPPassword(testSecret, "us-east-1"))}
+	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "us-east-1"))}
 	paths, err := WriteRelayFiles(dir, c)
 	if err != nil {
 		t.Fatal(err)

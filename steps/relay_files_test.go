@@ -9,6 +9,7 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -152,7 +153,7 @@ func TestRelayFileConflicts(t *testing.T) {
 // WriteRelayFiles (`sesame postfix`) writes nothing where a file is not
 // sesame's, and merges into an operator's sasl_passwd.
 func TestWriteRelayFilesOperatorFiles(t *testing.T) {
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: Secret(ses.SMTPPassword(testSecret, "us-east-1"))}
+	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "us-east-1"))}
 	dir := relayFilesDir(t, map[string]string{MainCFSnippetFile: "foreign"})
 	before, _ := os.ReadFile(filepath.Join(dir, MainCFSnippetFile))
 	if _, err := WriteRelayFiles(dir, c); err == nil || !strings.Contains(err.Error(), "move it aside") {

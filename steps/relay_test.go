@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/sesame-tool/sesame/steps/internal/smtptest"
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -43,7 +44,7 @@ func newRelayFixture(t *testing.T, opts Options) *relayFixture {
 func (f *relayFixture) credentials(t *testing.T, region string, port int) {
 	t.Helper()
 	if _, err := WriteSASLPasswd(f.out, SASLEntry{Host: ses.SMTPHost(region), Port: port, Username: testKeyID,
-		Password: Secret(ses.SMTPPassword(testSecret, region))}); err != nil {
+		Password: mta.Secret(ses.SMTPPassword(testSecret, region))}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -200,7 +201,7 @@ func TestRelayStepLoginRefused(t *testing.T) {
 	// The password on disk was derived for us-west-2 but sits under the
 	// us-east-1 host: the blog post's mistake, made by hand.
 	if _, err := WriteSASLPasswd(f.out, SASLEntry{Host: ses.SMTPHost("us-east-1"), Port: 587, Username: testKeyID,
-		Password: Secret(ses.SMTPPassword(testSecret, "us-west-2"))}); err != nil {
+		Password: mta.Secret(ses.SMTPPassword(testSecret, "us-west-2"))}); err != nil {
 		t.Fatal(err)
 	}
 	rep, err := f.run(&Relay{})

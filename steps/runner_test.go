@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/sesame-tool/sesame/steps/mta"
 )
 
 // fakeStep is a level-based step over an in-memory "resource".
@@ -179,7 +181,7 @@ func TestRunnerStatusReadsOnly(t *testing.T) {
 }
 
 func TestSecretNeverPrints(t *testing.T) {
-	s := Secret("BPASSWORDVALUE")
+	s := mta.Secret("BPASSWORDVALUE")
 	for _, got := range []string{s.String(), sprintf("%v %s %q %#v", s, s, s, s)} {
 		if strings.Contains(got, "PASSWORDVALUE") {
 			t.Fatalf("secret printed: %q", got)

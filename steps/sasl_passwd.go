@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -29,7 +30,7 @@ type SASLEntry struct {
 	Host     string
 	Port     int
 	Username string // the access key id
-	Password Secret
+	Password mta.Secret
 }
 
 // Key is the entry's lookup key, the relayhost: "[host]:port".
@@ -169,7 +170,7 @@ func parseSASLEntry(line string) (SASLEntry, bool) {
 	if !ok || user == "" || pass == "" {
 		return SASLEntry{}, false
 	}
-	return SASLEntry{Host: host, Port: port, Username: user, Password: Secret(pass)}, true
+	return SASLEntry{Host: host, Port: port, Username: user, Password: mta.Secret(pass)}, true
 }
 
 // readSASLEntries reads the "[host]:port user:password" entries of

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -34,7 +35,7 @@ type SMTPLogin struct {
 	Implicit bool
 	// Username is the access key id; Password its SMTP password.
 	Username string
-	Password Secret
+	Password mta.Secret
 	// Region is the region the password was derived for, for explanations.
 	Region string
 	// Timeout bounds one connection (default 20 s).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awssim"
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -36,7 +37,7 @@ func TestLoginAgainstSim(t *testing.T) {
 	}
 	login := func(region string) steps.SMTPLogin {
 		return steps.SMTPLogin{Endpoint: endpoint.addr, Roots: roots, Username: keyID,
-			Password: steps.Secret(ses.SMTPPassword(secret, region)), Region: "us-east-1"}
+			Password: mta.Secret(ses.SMTPPassword(secret, region)), Region: "us-east-1"}
 	}
 	ctx := context.Background()
 
@@ -99,7 +100,7 @@ func TestLoginAgainstSimImplicitTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := steps.SMTPLogin{Endpoint: addr, Roots: roots, Implicit: true, Username: keyID,
-		Password: steps.Secret(ses.SMTPPassword(secret, "us-east-1")), Region: "us-east-1"}
+		Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1")), Region: "us-east-1"}
 	if err := l.Test(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps/internal/smtptest"
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -70,7 +71,7 @@ func TestLoginTest(t *testing.T) {
 			srv.AddUser(testKeyID, good)
 			srv.RefuseFirst(tt.refuseFirst)
 			l := SMTPLogin{Endpoint: srv.Addr, Roots: srv.Roots(), Implicit: tt.implicit,
-				Username: tt.user, Password: Secret(tt.pass), Region: "us-east-1"}
+				Username: tt.user, Password: mta.Secret(tt.pass), Region: "us-east-1"}
 			retries := 0
 			err := LoginTest(context.Background(), newFakeClock(), DefaultLoginRetry, l, func(int, error) { retries++ })
 			if tt.wantErr == nil {
@@ -131,7 +132,7 @@ func TestSendTestMessage(t *testing.T) {
 			srv.AddUser(testKeyID, good)
 			srv.Verify("sesame-test@example.com")
 			srv.Verify("ops@example.net")
-			l := SMTPLogin{Endpoint: srv.Addr, Roots: srv.Roots(), Username: testKeyID, Password: Secret(good), Region: "us-east-1"}
+			l := SMTPLogin{Endpoint: srv.Addr, Roots: srv.Roots(), Username: testKeyID, Password: mta.Secret(good), Region: "us-east-1"}
 			m := TestMessage{From: firstNonEmpty(tt.from, "sesame-test@example.com"), To: tt.to, Region: "us-east-1", Host: ses.SMTPHost("us-east-1"), Date: time.Now()}
 			err := ExplainSend(l.Send(context.Background(), m), m)
 			if tt.wantErr == nil {

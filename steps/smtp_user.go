@@ -16,6 +16,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -480,7 +481,7 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 		port = DefaultSMTPPort
 	}
 	entry := SASLEntry{Host: ses.SMTPHost(region), Port: port, Username: id,
-		Password: Secret(ses.SMTPPassword(aws.ToString(out.AccessKey.SecretAccessKey), region))}
+		Password: mta.Secret(ses.SMTPPassword(aws.ToString(out.AccessKey.SecretAccessKey), region))}
 	out = nil // the secret key goes no further than the derivation above
 	path, werr := WriteSASLPasswd(env.Answers.OutDir, entry)
 	if werr != nil {

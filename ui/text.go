@@ -8,6 +8,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/mta"
 )
 
 // The marks of a step's state, shared by the TUI and the plain reporter so
@@ -57,7 +58,7 @@ func wrap(s string, w int) []string {
 
 // maskedPassword is what the password looks like unless the operator asks
 // to reveal it.
-func maskedPassword(s steps.Secret) string {
+func maskedPassword(s mta.Secret) string {
 	if s.Reveal() == "" {
 		return "(not shown: it is in the file)"
 	}

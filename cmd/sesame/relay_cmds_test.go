@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -95,7 +96,7 @@ func TestPostfixCmd(t *testing.T) {
 			dir := t.TempDir()
 			if !tt.noCreds {
 				if _, err := steps.WriteSASLPasswd(dir, steps.SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: 587,
-					Username: "AKIAIOSFODNN7EXAMPLE", Password: steps.Secret(ses.SMTPPassword(secret, "eu-west-1"))}); err != nil {
+					Username: "AKIAIOSFODNN7EXAMPLE", Password: mta.Secret(ses.SMTPPassword(secret, "eu-west-1"))}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -135,7 +136,7 @@ func TestPostfixCmd(t *testing.T) {
 func TestPostfixCmdOperatorFiles(t *testing.T) {
 	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 	mine := steps.SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: 587, Username: "AKIAIOSFODNN7EXAMPLE",
-		Password: steps.Secret(ses.SMTPPassword(secret, "eu-west-1"))}
+		Password: mta.Secret(ses.SMTPPassword(secret, "eu-west-1"))}
 	other := "# the operator's\n[smtp.other.example]:587 user:pass\n"
 	tests := []struct {
 		name     string
