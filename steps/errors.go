@@ -172,13 +172,19 @@ func Explain(op, resource string, err error) error {
 	case resp != nil && resp.StatusCode >= 500:
 		e.Hint = fmt.Sprintf("AWS kept answering %s (HTTP %d) after several retries, a failure on AWS's side: wait a few minutes and run sesame again; it resumes where it stopped", e.Code, resp.StatusCode)
 	case e.Code == "":
-		if strings.Contains(e.Message, "no EC2 IMDS role found") || strings.Contains(e.Message, "failed to retrieve credentials") || strings.Contains(e.Message, "get credentials") {
+		if isCredentialsFailure(e.Message) {
 			e.Hint = "sesame found no AWS credentials: set AWS_PROFILE or pass --profile, run `aws configure` or `aws sso login`, or try `sesame --demo`"
 		} else {
 			e.Hint = "check the network connection to AWS and run sesame again; it resumes where it stopped"
 		}
 	}
 	return e
+}
+
+// isCredentialsFailure reports whether an error text is the SDK's word for
+// credentials that could not be loaded (no profile, no IMDS role).
+func isCredentialsFailure(msg string) bool {
+	return strings.Contains(msg, "no EC2 IMDS role found") || strings.Contains(msg, "failed to retrieve credentials") || strings.Contains(msg, "get credentials")
 }
 
 func isThrottle(code string) bool {
@@ -219,15 +225,25 @@ func isClockSkew(code, msg string) bool {
 	return strings.Contains(m, "signature expired") || strings.Contains(m, "not yet current") || strings.Contains(m, "time")
 }
 
-// httpResponseOf returns the HTTP answer a failed call got, or nil if it
-// got none (no connection, no credentials, a cancelled run).
-// awshttp.ResponseError passes errors.As on to the smithy one it embeds.
+// httpResponseOf returns the HTTP answer the failed call itself got, or nil
+// if it got none (no connection, a cancelled run). An answer to a call the
+// credential providers made on its behalf (IMDS, SSO, an assumed role) is
+// not the endpoint's: it sits inside a second operation error, or the SDK
+// says it failed to get credentials. awshttp.ResponseError passes
+// errors.As on to the smithy one it embeds.
 func httpResponseOf(err error) *http.Response {
 	var re *smithyhttp.ResponseError
-	if errors.As(err, &re) && re.Response != nil && re.Response.Response != nil {
-		return re.Response.Response
+	if !errors.As(err, &re) || re.Response == nil || re.Response.Response == nil {
+		return nil
 	}
-	return nil
+	var outer, inner *smithy.OperationError
+	if errors.As(err, &outer) && errors.As(outer.Err, &inner) {
+		return nil
+	}
+	if isCredentialsFailure(err.Error()) || isExpiredSSO(err) {
+		return nil
+	}
+	return re.Response.Response
 }
 
 // explainHTTPStatus explains an HTTP error status that carries no AWS
