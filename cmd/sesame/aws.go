@@ -86,19 +86,19 @@ type reportingRetryer struct {
 // that went unanswered timeoutAttempts times is not tried again: the error
 // returned here ends the call, counting the attempts made.
 func (r *reportingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
-	max := r.MaxAttempts()
+	tries := r.MaxAttempts()
 	var cte *steps.CallTimeoutError
 	if errors.As(err, &cte) {
 		if attempt >= timeoutAttempts {
 			cte.Attempts = attempt
 			return 0, err
 		}
-		max = min(max, timeoutAttempts)
+		tries = min(tries, timeoutAttempts)
 	}
 	d, derr := r.RetryerV2.RetryDelay(attempt, err)
 	if derr == nil && r.emit != nil {
 		r.emit(steps.Event{
-			Kind: steps.EventRetrying, Attempt: attempt + 1, MaxAttempts: max,
+			Kind: steps.EventRetrying, Attempt: attempt + 1, MaxAttempts: tries,
 			Detail: retryReason(r.service, err), Time: time.Now(),
 		})
 	}
