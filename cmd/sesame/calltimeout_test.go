@@ -177,3 +177,26 @@ func TestCallTimeoutEnv(t *testing.T) {
 		}
 	}
 }
+
+// Any SESAME_AWS_CALL_TIMEOUT is either a positive deadline or bad input
+// (exit 2): never a zero or negative deadline, which would fail every call.
+func FuzzCallTimeout(f *testing.F) {
+	for _, s := range []string{"", "30s", "1m30s", "0", "-5s", "1ns", "9999999h", "soon", "1e3s", "\x00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		d, err := callTimeout(func(k string) string {
+			if k == callTimeoutEnv {
+				return v
+			}
+			return ""
+		})
+		var ie *steps.InputError
+		switch {
+		case err != nil && !errors.As(err, &ie):
+			t.Fatalf("callTimeout(%q) error %v is not an InputError", v, err)
+		case err == nil && d <= 0:
+			t.Fatalf("callTimeout(%q) = %v, a deadline that fails every call", v, d)
+		}
+	})
+}

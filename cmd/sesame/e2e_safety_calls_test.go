@@ -17,6 +17,7 @@ var safetyCallsCases = []safetyCase{
 	{"an AWS call that never answers ends the run with exit 1 and what to do", safetyCallsSilentEndpointEnds},
 	{"an answer that never comes is retried and the run completes", safetyCallsHungAnswerRetried},
 	{"an endpoint answering HTTP 404 is named as not serving the API, not blamed on the network", safetyCallsEndpoint404Named},
+	{"a bad SESAME_AWS_CALL_TIMEOUT is refused with exit 2 before any request", safetyCallsBadCallTimeout},
 }
 
 // TestSafetyCalls runs the calls cases, one subtest each.
@@ -113,5 +114,21 @@ func safetyCallsEndpoint404Named(t *testing.T) {
 				t.Errorf("a 404 from the endpoint is blamed on the network:\n%s", r.stderr)
 			}
 		})
+	}
+}
+
+// The per-attempt deadline is checked with the other inputs: a value that
+// is not a positive duration stops the run before it reaches AWS.
+func safetyCallsBadCallTimeout(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	for _, v := range []string{"0s", "-5s", "30", "soon"} {
+		r := callsRun(t, sim, home, []string{"SESAME_AWS_CALL_TIMEOUT=" + v}, onboardArgs(filepath.Join(home, "relay"))...)
+		if r.code != 2 || !strings.Contains(r.stderr, "SESAME_AWS_CALL_TIMEOUT") || !strings.Contains(r.stderr, "positive duration") {
+			t.Errorf("SESAME_AWS_CALL_TIMEOUT=%s: exit %d, want 2 naming the variable\nstderr:\n%s", v, r.code, r.stderr)
+		}
+	}
+	if n := sim.calls(); n != 0 {
+		t.Errorf("%d AWS requests with a bad SESAME_AWS_CALL_TIMEOUT, want none", n)
 	}
 }
