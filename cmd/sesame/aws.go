@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -51,8 +52,11 @@ func loadAWSConfig(ctx context.Context, profile, region string) (aws.Config, err
 }
 
 // newClients builds the four SDK clients, each with a retryer that tells
-// the operator when a call is retried ("retrying (2/5): throttled by Route 53").
-func newClients(cfg aws.Config, emit func(steps.Event)) steps.Clients {
+// the operator when a call is retried ("retrying (2/5): throttled by Route 53")
+// and a deadline of callTimeout on each attempt, so that an endpoint that
+// never answers ends the run instead of holding it for ever.
+func newClients(cfg aws.Config, emit func(steps.Event), callTimeout time.Duration) steps.Clients {
+	cfg.APIOptions = append(slices.Clone(cfg.APIOptions), withAttemptTimeout(callTimeout))
 	r := func(service string) func() aws.Retryer {
 		return func() aws.Retryer {
 			return &reportingRetryer{
@@ -78,12 +82,23 @@ type reportingRetryer struct {
 	emit    func(steps.Event)
 }
 
-// RetryDelay reports the retry, then returns the standard delay.
+// RetryDelay reports the retry, then returns the standard delay. A call
+// that went unanswered timeoutAttempts times is not tried again: the error
+// returned here ends the call, counting the attempts made.
 func (r *reportingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
+	tries := r.MaxAttempts()
+	var cte *steps.CallTimeoutError
+	if errors.As(err, &cte) {
+		if attempt >= timeoutAttempts {
+			cte.Attempts = attempt
+			return 0, err
+		}
+		tries = min(tries, timeoutAttempts)
+	}
 	d, derr := r.RetryerV2.RetryDelay(attempt, err)
 	if derr == nil && r.emit != nil {
 		r.emit(steps.Event{
-			Kind: steps.EventRetrying, Attempt: attempt + 1, MaxAttempts: r.MaxAttempts(),
+			Kind: steps.EventRetrying, Attempt: attempt + 1, MaxAttempts: tries,
 			Detail: retryReason(r.service, err), Time: time.Now(),
 		})
 	}
@@ -94,7 +109,10 @@ func (r *reportingRetryer) RetryDelay(attempt int, err error) (time.Duration, er
 func retryReason(service string, err error) string {
 	var ae smithy.APIError
 	var ne net.Error
+	var cte *steps.CallTimeoutError
 	switch {
+	case errors.As(err, &cte):
+		return cte.Summary()
 	case errors.As(err, &ae) && retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err).Bool():
 		return fmt.Sprintf("throttled by %s (%s)", service, ae.ErrorCode())
 	case errors.As(err, &ae):

@@ -54,6 +54,8 @@ type wiring struct {
 	demo     *demo
 	stateDir string
 	outDirFn func(domain, region string) string
+	// callTimeout bounds each attempt of each AWS call.
+	callTimeout time.Duration
 }
 
 // wire validates the flag answers (exit 2 before any AWS call) and builds
@@ -88,6 +90,11 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	if err := validateRequestFlags(opts); err != nil {
 		return nil, exitWith(exitInput, err)
 	}
+	ct, err := callTimeout(getenv)
+	if err != nil {
+		return nil, exitWith(exitInput, err)
+	}
+	w.callTimeout = ct
 
 	w.stateDir = o.stateDir
 	if o.demo {
@@ -157,7 +164,7 @@ func (w *wiring) prepare() error {
 	a := w.env.Answers
 	cfg := w.cfg.Copy()
 	cfg.Region = a.Region
-	w.env.Clients = newClients(cfg, func(e steps.Event) { w.env.Emit(e) })
+	w.env.Clients = newClients(cfg, func(e steps.Event) { w.env.Emit(e) }, w.callTimeout)
 	if w.demo != nil {
 		if err := w.demo.prepare(a.Domain, a.Region); err != nil {
 			return err
