@@ -55,6 +55,9 @@ type wiring struct {
 	demo     *demo
 	stateDir string
 	outDirFn func(domain, region string) string
+	// caller is the identity resume learned from STS, reused by the
+	// account step; nil until then.
+	caller *knownCaller
 }
 
 // wire validates the flag answers (exit 2 before any AWS call) and builds
@@ -164,7 +167,22 @@ func (w *wiring) callerAccount(ctx context.Context, region string) (string, erro
 	if err != nil {
 		return "", err
 	}
+	w.caller = &knownCaller{region: region, out: out}
 	return aws.ToString(out.Account), nil
+}
+
+// knownCaller answers GetCallerIdentity with what resume already learned
+// (who the credentials are does not change within a run), so the account
+// step and status make the call once. It is installed for the region it
+// was learned in only.
+type knownCaller struct {
+	region string
+	out    *sts.GetCallerIdentityOutput
+}
+
+// GetCallerIdentity returns the known identity.
+func (k *knownCaller) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	return k.out, nil
 }
 
 // prepare runs once the answers are settled: it builds the clients for
@@ -174,6 +192,9 @@ func (w *wiring) prepare() error {
 	cfg := w.cfg.Copy()
 	cfg.Region = a.Region
 	w.env.Clients = newClients(cfg, func(e steps.Event) { w.env.Emit(e) })
+	if k := w.caller; k != nil && k.region == a.Region {
+		w.env.Clients.STS = k
+	}
 	if w.demo != nil {
 		if err := w.demo.prepare(a.Domain, a.Region); err != nil {
 			return err
