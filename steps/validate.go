@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 	"golang.org/x/net/publicsuffix"
@@ -309,18 +310,29 @@ func ValidateHostPort(field, flag, value, example string) error {
 	return nil
 }
 
-// accessKeyID is IAM's shape of an access key id (AccessKeyId: 16 to 128
-// characters matching [\w]+). Keys AWS issues are 20 characters: AKIA (a
-// user's long-term key) or ASIA (temporary) and 16 upper-case letters or
-// digits.
-var accessKeyID = regexp.MustCompile(`^\w{16,128}$`)
+// accessKeyID is the shape of an access key id. IAM's API allows 16 to 128
+// characters matching [\w]+; the ids AWS issues are upper-case letters and
+// digits (AKIA for a user's long-term key, then 16 more), so sesame takes
+// that alphabet within IAM's length: a lower-case letter, a slash or a plus
+// sign means something else was pasted, most likely the secret key.
+var accessKeyID = regexp.MustCompile(`^[A-Z0-9]{16,128}$`)
 
-// ValidateAccessKeyID accepts an access key id for --replace-key.
+// secretKeyShape is the shape of a secret access key (40 characters of
+// base64), which must never be echoed back.
+var secretKeyShape = regexp.MustCompile(`^[A-Za-z0-9/+=]{40}$`)
+
+// ValidateAccessKeyID accepts an access key id for --replace-key. A value
+// that could be a secret key is refused without being repeated.
 func ValidateAccessKeyID(id string) error {
 	if accessKeyID.MatchString(id) {
 		return nil
 	}
-	return &InputError{Field: "replace-key", Flag: "--replace-key", Msg: fmt.Sprintf("%q is not an access key id: give the id of a key on the SMTP user, 16 to 128 letters and digits such as AKIAIOSFODNN7EXAMPLE (never the secret key); sesame lists the user's keys when it needs room for a new one", id)}
+	const what = "give the id of a key on the SMTP user: upper-case letters and digits such as AKIAIOSFODNN7EXAMPLE (sesame lists the user's keys when it needs room for a new one)"
+	msg := fmt.Sprintf("%q is not an access key id; %s", id, what)
+	if secretKeyShape.MatchString(id) || strings.ContainsAny(id, "/+") || !utf8.ValidString(id) {
+		msg = "the value given is not an access key id and could be a secret access key, so it is not repeated here; never pass a secret key to sesame; " + what
+	}
+	return &InputError{Field: "replace-key", Flag: "--replace-key", Msg: msg}
 }
 
 // ValidateCAFile accepts a file of PEM certificates for --smtp-ca: it must
