@@ -246,7 +246,7 @@ func (o *options) nameEnv(err error) error {
 	}
 	name, _, _ := strings.Cut(strings.TrimPrefix(ie.Flag, "--"), " ")
 	if env, ok := o.fromEnv[name]; ok {
-		ie.Flag = env + " (or --" + name + ")"
+		ie.Flag = env + " or --" + name
 	}
 	return err
 }

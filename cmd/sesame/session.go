@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/sesame-tool/sesame/steps"
@@ -140,11 +141,27 @@ func (s *session) resume(ctx context.Context, a *steps.Answers) error {
 	s.resumedAccount = id
 	if saved, err := s.store.Load(id, a.Region, a.Domain); err == nil && saved != nil {
 		steps.MergeAnswers(a, saved.Answers)
+	} else if others := s.otherAccounts(id, a.Region, a.Domain); len(others) > 0 {
+		s.env.Info("account", "answers saved for %s in %s belong to account %s; these credentials are account %s, so they are not used here",
+			a.Domain, a.Region, strings.Join(others, ", "), id)
 	}
 	if a.OutDir == "" && s.outDir != nil {
 		a.OutDir = s.defaultOut(id, a.Domain, a.Region)
 	}
 	return nil
+}
+
+// otherAccounts lists the accounts other than account with a saved setup
+// of domain and region.
+func (s *session) otherAccounts(account, region, domain string) []string {
+	found, _ := s.store.Find(region, domain)
+	var out []string
+	for _, sv := range found {
+		if sv.Account != account {
+			out = append(out, sv.Account)
+		}
+	}
+	return out
 }
 
 // defaultOut is the default output directory of a setup, unless another
