@@ -79,7 +79,9 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 		return err
 	}
 	s.lockPath = path
+	// A retried run (r in the TUI) checks its answers again.
 	s.failed = nil
+	s.env.AnswersChecked = false
 	s.env.Save = func() error {
 		return s.store.Save(&steps.Saved{
 			Account: acct.ID, Region: a.Region, Domain: a.Domain,
