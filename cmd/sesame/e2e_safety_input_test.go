@@ -19,6 +19,8 @@ import (
 var safetyInputCases = []safetyCase{
 	{"invalid punycode in --domain is refused with exit 2 and no AWS request", safetyInputBadPunycode},
 	{"a mixed-script look-alike domain is set up only when --confirm-domain names it", safetyInputLookalikeNeedsConfirming},
+	// (short: tmux's socket path holds the test's name)
+	{"a look-alike domain is asked about on a terminal", safetyInputLookalikeAsked},
 	{"bad flag values are refused with exit 2 naming the flag, before any AWS request", safetyInputBadFlags},
 	{"every SESAME_* variable with a bad value is refused in words, naming it, before any AWS request", safetyInputBadEnv},
 	{"answers given only to --dry-run are not reused by the next real run", safetyInputDryRunAnswersNotSaved},
@@ -103,6 +105,35 @@ func safetyInputLookalikeNeedsConfirming(t *testing.T) {
 	// A domain in one script that looks like nothing else needs no confirmation.
 	if r := sim.sesame(t, home, run("--domain", "bücher.de")...); r.code != 0 {
 		t.Fatalf("bücher.de: exit %d, want 0\n%s", r.code, r.stderr)
+	}
+}
+
+// safetyInputLookalikeAsked: the question shows the Unicode and punycode
+// forms; Enter (the default, no) refuses the domain, y goes on.
+func safetyInputLookalikeAsked(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		answer string
+		next   string // what the screen shows after the answer
+		code   int    // the exit code once the wizard is left; -1: not waited for
+	}{
+		{"n", "", "was not confirmed", 2}, // Enter takes the default: no
+		{"y", "y", "IAM user for the SMTP credentials", -1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := startTmux(t, 200, 50, []string{"ACCESSIBLE=1"}, "--demo", "--domain", "exаmple.com", "--region", "us-east-1")
+			p.waitFor(30*time.Second, "exаmple.com (punycode xn--exmple-4nf.com)", "Cyrillic and Latin", "[y/N]")
+			if tt.answer != "" {
+				p.typeText(tt.answer)
+			}
+			p.keys("Enter")
+			p.waitFor(30*time.Second, tt.next)
+			if tt.code >= 0 {
+				if code := p.exitCode(); code != tt.code {
+					t.Fatalf("exit %d, want %d\n%s", code, tt.code, p.screen(false))
+				}
+			}
+		})
 	}
 }
 
