@@ -20,10 +20,12 @@ type AskOptions struct {
 	DefaultRegionNote string
 	// OutDir returns the default output directory for a domain and region.
 	OutDir func(domain, region string) string
-	// Resume is called once the domain and region are settled and before
-	// the other questions, so answers saved for that setup are not asked
-	// again. It fills empty answers (see MergeAnswers).
-	Resume func(a *Answers)
+	// Resume is called once the domain and region are settled (and the
+	// answers flags gave are checked) and before the other questions, so
+	// answers saved for that setup are not asked again. It fills empty
+	// answers (see MergeAnswers) from the setup of the account the run's
+	// credentials belong to, never another account's.
+	Resume func(ctx context.Context, a *Answers) error
 }
 
 // AskAnswers fills in what flags, variables and saved answers did not give,
@@ -55,6 +57,9 @@ func AskAnswers(ctx context.Context, env *Env, o AskOptions) error {
 		return err
 	}
 	a.Domain = d
+	if err := confirmLookalike(ctx, env); err != nil {
+		return err
+	}
 
 	if a.Region == "" && ask {
 		opts := regionOptions(o.DefaultRegion, o.DefaultRegionNote)
@@ -76,8 +81,15 @@ func AskAnswers(ctx context.Context, env *Env, o AskOptions) error {
 		return err
 	}
 	a.Region = strings.ToLower(strings.TrimSpace(a.Region))
+	// What flags gave is checked before Resume, which may ask AWS who the
+	// caller is: a bad answer stops the run with no request at all.
+	if err := checkGiven(a); err != nil {
+		return err
+	}
 	if o.Resume != nil {
-		o.Resume(a)
+		if err := o.Resume(ctx, a); err != nil {
+			return err
+		}
 	}
 
 	defUser := DefaultSMTPUserName(a.Domain)
@@ -152,6 +164,57 @@ func AskAnswers(ctx context.Context, env *Env, o AskOptions) error {
 	return nil
 }
 
+// checkGiven validates the answers already given (flags, variables, a
+// chosen setup) that later questions would otherwise check.
+func checkGiven(a *Answers) error {
+	if a.SMTPUser != "" {
+		if err := ValidateUserName(a.SMTPUser); err != nil {
+			return err
+		}
+	}
+	if a.MailFrom != "" {
+		if err := ValidateMailFrom(a.MailFrom, a.Domain); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// confirmLookalike asks the operator to confirm a domain that could pass
+// for another (see Lookalike), showing its Unicode and punycode forms.
+// Under --no-input only --confirm-domain with this domain confirms it; a
+// status run (read only) changes nothing and is not asked.
+func confirmLookalike(ctx context.Context, env *Env) error {
+	d := env.Answers.Domain
+	why := Lookalike(d)
+	if why == "" || env.Options.ReadOnly {
+		return nil
+	}
+	shown := fmt.Sprintf("%s (punycode %s)", UnicodeDomain(d), d)
+	if c := env.Options.ConfirmDomain; c != "" {
+		if cd, err := NormalizeDomain(c); err == nil && cd == d {
+			return nil
+		}
+		return &InputError{Field: "confirm-domain", Flag: "--confirm-domain", Msg: fmt.Sprintf("%q does not name this run's domain %s; to confirm that one, give --confirm-domain %s", c, shown, d)}
+	}
+	if env.Options.NoInput {
+		return &InputError{Field: "domain", Flag: "--confirm-domain " + d, Msg: fmt.Sprintf("%s: %s, so it could pass for another domain; sesame sets it up only when you confirm it is yours", shown, why)}
+	}
+	ok, err := env.Prompt.Confirm(ctx, Question{
+		ID: "confirm-domain", Title: fmt.Sprintf("Set up %s?", shown),
+		Detail:  fmt.Sprintf("Careful: %s, so it could pass for another domain. Answer yes only if this is the domain you own.", why),
+		Flag:    "--confirm-domain " + d,
+		Default: "n",
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &InputError{Field: "domain", Flag: "--domain", Msg: fmt.Sprintf("%s was not confirmed; give the domain again, typed in the letters you meant", shown)}
+	}
+	return nil
+}
+
 func regionOptions(def, note string) []Option {
 	var opts []Option
 	if ValidateRegion(def) == nil {
@@ -165,7 +228,10 @@ func regionOptions(def, note string) []Option {
 	return opts
 }
 
-// chooseSaved offers the saved setups; picking one fills the answers.
+// chooseSaved offers the saved setups; picking one gives the domain and
+// region. The other answers come from Resume, which takes them only from
+// the setup of the account the credentials belong to: the setup picked
+// may be another account's.
 func chooseSaved(ctx context.Context, env *Env, saved []*Saved) error {
 	opts := make([]Option, 0, len(saved)+1)
 	for i, sv := range saved {
@@ -186,7 +252,7 @@ func chooseSaved(ctx context.Context, env *Env, saved []*Saved) error {
 	}
 	for i, sv := range saved {
 		if fmt.Sprint(i) == v {
-			MergeAnswers(env.Answers, sv.Answers)
+			env.Answers.Domain, env.Answers.Region = sv.Domain, sv.Region
 		}
 	}
 	return nil
@@ -238,10 +304,34 @@ func MergeAnswers(dst *Answers, saved Answers) {
 	if !dst.DMARCAsked && saved.DMARCAsked {
 		dst.DMARC, dst.DMARCAsked = saved.DMARC, true
 	}
-	if dst.ZoneID == "" {
+	if dst.ZoneID == "" && !dst.ZoneIDSet {
 		dst.ZoneID = saved.ZoneID
 	}
 	if dst.OutDir == "" {
 		dst.OutDir = saved.OutDir
 	}
+}
+
+// RevertAnswer sets the answer named by field (an InputError's Field:
+// "zone-id", "mail-from", ...) in dst back to its value in prev, so an
+// answer AWS refused is not saved. It reports whether field names an answer
+// that can be reverted (domain and region name the setup itself).
+func RevertAnswer(dst *Answers, prev Answers, field string) bool {
+	switch field {
+	case "zone-id":
+		dst.ZoneID = prev.ZoneID
+	case "mail-from":
+		dst.MailFrom, dst.MailFromAsked = prev.MailFrom, prev.MailFromAsked
+	case "dmarc":
+		dst.DMARC, dst.DMARCAsked = prev.DMARC, prev.DMARCAsked
+	case "smtp-user":
+		dst.SMTPUser = prev.SMTPUser
+	case "out":
+		dst.OutDir = prev.OutDir
+	case "profile":
+		dst.Profile = prev.Profile
+	default:
+		return false
+	}
+	return true
 }

@@ -97,9 +97,10 @@ func TestAskAnswersAsksOnlyWhatIsMissing(t *testing.T) {
 	resumed := false
 	err := AskAnswers(context.Background(), env, AskOptions{
 		DefaultRegion: "us-east-1", OutDir: outDir,
-		Resume: func(a *Answers) {
+		Resume: func(_ context.Context, a *Answers) error {
 			resumed = true
 			MergeAnswers(a, Answers{MailFrom: "mail", MailFromAsked: true, ZoneID: "Z1"})
+			return nil
 		},
 	})
 	if err != nil {
@@ -127,8 +128,10 @@ func TestAskAnswersValidatesAsTyped(t *testing.T) {
 	}
 }
 
-// With no --domain, saved setups are offered with how far each got, and
-// picking one fills its answers.
+// With no --domain, saved setups are offered with how far each got;
+// picking one gives its domain and region, and the other answers come
+// from Resume (the setup of the credentials' own account), so a setup of
+// another account never lends its answers (its --out above all).
 func TestAskAnswersOffersSavedSetups(t *testing.T) {
 	saved := []*Saved{
 		{Account: "123456789012", Region: "eu-west-1", Domain: "done.example", UpdatedAt: time.Now(),
@@ -136,31 +139,52 @@ func TestAskAnswersOffersSavedSetups(t *testing.T) {
 			Record:  Record{AccessKeyID: "AKIA1", IdentityCreated: true, ChangeID: "C1", Files: map[string]string{RoleMainCF: "/o/main.cf.snippet"}}},
 		{Account: "123456789012", Region: "us-east-1", Domain: "new.example", UpdatedAt: time.Now()},
 	}
-	var offered []Option
-	p := &choosing{pick: "0", seen: &offered}
-	a := Answers{}
-	env := NewEnv(Clients{}, &a, Options{})
-	env.Prompt = p
-	if err := AskAnswers(context.Background(), env, AskOptions{Saved: saved, OutDir: outDir}); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name    string
+		account string // the account the credentials belong to
+		want    Answers
+	}{
+		{"same account: its answers", "123456789012", Answers{Domain: "done.example", Region: "eu-west-1", SMTPUser: "relay", MailFromAsked: true, DMARCAsked: true, OutDir: "/o"}},
+		{"another account: only domain and region", "210987654321", Answers{Domain: "done.example", Region: "eu-west-1", SMTPUser: "ses-smtp-done-example", MailFromAsked: true, DMARCAsked: true, OutDir: "/out/done.example-eu-west-1"}},
 	}
-	if a.Domain != "done.example" || a.Region != "eu-west-1" || a.SMTPUser != "relay" || a.OutDir != "/o" {
-		t.Fatalf("answers = %+v, want the saved setup's", a)
-	}
-	if len(offered) != 3 || !strings.Contains(offered[0].Detail, "made SMTP credentials, SES identity, DNS records, relay files") ||
-		!strings.Contains(offered[1].Detail, "nothing made yet") || offered[2].Value != "new" {
-		t.Fatalf("offered %+v", offered)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var offered []Option
+			p := &choosing{pick: "0", seen: &offered}
+			a := Answers{}
+			env := NewEnv(Clients{}, &a, Options{NoInput: false})
+			env.Prompt = p
+			resume := func(_ context.Context, a *Answers) error {
+				for _, sv := range saved {
+					if sv.Account == tt.account && sv.Domain == a.Domain && sv.Region == a.Region {
+						MergeAnswers(a, sv.Answers)
+					}
+				}
+				return nil
+			}
+			if err := AskAnswers(context.Background(), env, AskOptions{Saved: saved, OutDir: outDir, Resume: resume}); err != nil {
+				t.Fatal(err)
+			}
+			if a != tt.want {
+				t.Fatalf("answers = %+v\nwant      %+v", a, tt.want)
+			}
+			if len(offered) != 3 || !strings.Contains(offered[0].Detail, "made SMTP credentials, SES identity, DNS records, relay files") ||
+				!strings.Contains(offered[1].Detail, "nothing made yet") || offered[2].Value != "new" {
+				t.Fatalf("offered %+v", offered)
+			}
+		})
 	}
 }
 
-// choosing answers the resume question and nothing else.
+// choosing answers the resume question, takes the default of an input and
+// says no to a confirmation.
 type choosing struct {
 	pick string
 	seen *[]Option
 }
 
 func (c *choosing) Confirm(context.Context, Question) (bool, error) {
-	return false, errors.New("unexpected question")
+	return false, nil
 }
 func (c *choosing) Choose(_ context.Context, q Question, opts []Option) (string, error) {
 	if q.ID != "resume" {
@@ -169,6 +193,6 @@ func (c *choosing) Choose(_ context.Context, q Question, opts []Option) (string,
 	*c.seen = opts
 	return c.pick, nil
 }
-func (c *choosing) Input(context.Context, Question, func(string) error) (string, error) {
-	return "", errors.New("unexpected question")
+func (c *choosing) Input(_ context.Context, q Question, _ func(string) error) (string, error) {
+	return q.Default, nil
 }

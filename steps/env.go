@@ -31,6 +31,11 @@ type Env struct {
 	// Save persists Answers and Record; nil means nothing is saved (tests,
 	// status). Steps call env.SaveState() after they create something.
 	Save func() error
+	// AnswersChecked is set once the run got past its checks before the
+	// first change (the preflight) in a run that may change things, or
+	// finished; until then Save keeps the answers saved before, so an
+	// answer AWS refused, or one given only to a dry run, is never saved.
+	AnswersChecked bool
 	// Bind is called by the account step once the account is known, so the
 	// front end can load that setup's saved record and take its lock before
 	// any change. nil means nothing to bind.
@@ -71,6 +76,11 @@ type Options struct {
 	// PostfixDir is where --apply-postfix writes (default /etc/postfix).
 	PostfixDir string
 
+	// ConfirmDomain is the punycode form of a look-alike domain (see
+	// Lookalike) the operator confirms is theirs (--confirm-domain). It
+	// confirms that one domain only.
+	ConfirmDomain string
+
 	// ReplaceKeys names access keys the operator allows sesame to delete.
 	ReplaceKeys []string
 	// RecreateIdentity allows deleting and re-creating a FAILED identity.
@@ -108,6 +118,9 @@ type Answers struct {
 	DMARC         bool   `json:"dmarc,omitempty"`
 	DMARCAsked    bool   `json:"dmarc_asked,omitempty"`
 	ZoneID        string `json:"zone_id,omitempty"`
+	// ZoneIDSet is true when this run gave the zone id (an empty --zone-id
+	// clears a saved one); it is never saved.
+	ZoneIDSet bool `json:"-"`
 	// OutDir is where the relay files (and the SMTP password) are written.
 	OutDir string `json:"out_dir,omitempty"`
 }
@@ -252,6 +265,16 @@ func (e *Env) SaveState() error {
 		return nil
 	}
 	return e.Save()
+}
+
+// AcceptAnswers marks the answers checked (see AnswersChecked) and saves
+// them. A dry run or a read-only run accepts nothing.
+func (e *Env) AcceptAnswers() error {
+	if e.Options.DryRun || e.Options.ReadOnly || e.AnswersChecked {
+		return nil
+	}
+	e.AnswersChecked = true
+	return e.SaveState()
 }
 
 // Info reports an informational line for a step.

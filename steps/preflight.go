@@ -59,7 +59,12 @@ func (p *preflight) run(ctx context.Context, env *Env, r *Runner, cur Step) erro
 		env.Emit(Event{Kind: EventPlan, Step: cur.ID(), Title: PreflightTitle, Plan: &plan, Time: env.Clock.Now()})
 		errs = append(errs, conflictError(plan))
 	}
-	return errors.Join(errs...)
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	// Every check before the first change passed: the answers are the
+	// ones this run goes on with, and are saved from here on.
+	return env.AcceptAnswers()
 }
 
 func countConflicts(n int) string {

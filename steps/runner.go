@@ -66,6 +66,13 @@ func (r *Runner) Run(ctx context.Context, env *Env) (*Report, error) {
 			return rep, err
 		}
 	}
+	// A run with nothing to change never reached the preflight; its
+	// answers held all the way, so they are kept too.
+	if err := env.AcceptAnswers(); err != nil {
+		r.fill(rep, env)
+		rep.Error = err.Error()
+		return rep, err
+	}
 	r.fill(rep, env)
 	if pending != nil {
 		rep.Error = pending.Error()

@@ -118,7 +118,9 @@ func TestValidateOthers(t *testing.T) {
 // FuzzNormalizeDomain checks that the normaliser never panics, that what it
 // accepts is a valid ASCII host name, and that it is idempotent.
 func FuzzNormalizeDomain(f *testing.F) {
-	for _, s := range []string{"example.com", "Example.COM.", "bücher.example", "co.uk", "a..b", "-a.com", "192.0.2.1", "*.x.com", "https://x.com/", "ops@x.com", "xn--bcher-kva.de", "a\x00b.com", "ＥＸＡＭＰＬＥ．ｃｏｍ"} {
+	for _, s := range []string{"example.com", "Example.COM.", "bücher.example", "co.uk", "a..b", "-a.com", "192.0.2.1", "*.x.com", "https://x.com/", "ops@x.com", "xn--bcher-kva.de", "a\x00b.com", "ＥＸＡＭＰＬＥ．ｃｏｍ",
+		// issue 10: punycode that does not decode or round-trip, emoji, look-alikes
+		"xn--zz.com", "xn--a.com", "foo.xn--zz", "xn--ls8h.la", "💩.la", "XN--BCHER-KVA.DE", "xn--abc-.com", "exаmple.com", "раypal.com", "аррӏе.com", "ß.de", "xn--zca.de"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

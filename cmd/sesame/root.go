@@ -49,9 +49,17 @@ type options struct {
 
 	json, demo, noColor, debug bool
 
+	// confirmDomain confirms a look-alike domain (its punycode form).
+	confirmDomain string
+
 	// mailFromSet and dmarcSet say the operator answered on this run
-	// (an empty --mail-from is the answer "none").
-	mailFromSet, dmarcSet bool
+	// (an empty --mail-from is the answer "none"); zoneIDSet likewise
+	// (an empty --zone-id clears a saved zone id).
+	mailFromSet, dmarcSet, zoneIDSet bool
+
+	// fromEnv maps a flag set by its SESAME_* variable to the variable's
+	// name, so an error about the value names the variable.
+	fromEnv map[string]string
 }
 
 // run parses args, runs the command and returns the process exit code.
@@ -79,7 +87,7 @@ func run(args []string, s *ioStreams, getenv func(string) string) int {
 // newRootCmd builds the command tree; it also returns the wizard's options
 // so tests can inspect what flags and variables produced.
 func newRootCmd(s *ioStreams, getenv func(string) string) (*cobra.Command, *options) {
-	o := &options{}
+	o := &options{fromEnv: map[string]string{}}
 	root := &cobra.Command{
 		Use:   "sesame",
 		Short: "Set up Postfix to relay mail through Amazon SES, step by step",
@@ -114,6 +122,10 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		var ive *pflag.InvalidValueError
+		if errors.As(err, &ive) {
+			err = badValue("--"+ive.GetFlag().Name, ive.GetFlag(), ive.GetValue())
+		}
 		return exitWith(exitInput, fmt.Errorf("%w%s\nRun '%s --help' for usage.", err, suggestFlag(c, err), c.CommandPath()))
 	})
 	root.SuggestionsMinimumDistance = 2
@@ -123,7 +135,8 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	f.StringVar(&o.smtpUser, "smtp-user", "", "IAM user for the SMTP credentials (default ses-smtp-<domain>)")
 	f.StringVar(&o.mailFrom, "mail-from", "", "custom MAIL FROM subdomain label, e.g. mail (empty for none)")
 	f.BoolVar(&o.dmarc, "dmarc", false, "publish _dmarc TXT \"v=DMARC1; p=none;\" if the domain has no DMARC record")
-	f.StringVar(&o.zoneID, "zone-id", "", "Route 53 hosted zone id, when several zones could hold the domain")
+	f.StringVar(&o.zoneID, "zone-id", "", "Route 53 hosted zone id, when several zones could hold the domain (empty clears a saved one)")
+	f.StringVar(&o.confirmDomain, "confirm-domain", "", "confirm a look-alike domain (mixed scripts) is yours: its punycode form, e.g. xn--exmple-4nf.com")
 	f.StringVar(&o.out, "out", "", "directory for the relay files (default ~/.local/share/sesame/<domain>-<region>)")
 	f.BoolVarP(&o.yes, "yes", "y", false, "approve planned changes without asking")
 	f.BoolVar(&o.dryRun, "dry-run", false, "show every step's plan and change nothing")
@@ -153,12 +166,13 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	root.AddCommand(newStatusCmd(s, getenv), newPolicyCmd(s), newSMTPPasswordCmd(s), newPostfixCmd(s), newCompletionCmd(root, s))
 	// Flags first, then SESAME_* variables for what flags did not set.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
-		if err := applyEnv(cmd, getenv); err != nil {
+		if err := applyEnv(cmd, getenv, o.fromEnv); err != nil {
 			return err
 		}
 		if cmd == root {
 			o.mailFromSet = cmd.Flags().Changed("mail-from")
 			o.dmarcSet = cmd.Flags().Changed("dmarc")
+			o.zoneIDSet = cmd.Flags().Changed("zone-id")
 		}
 		return nil
 	}
@@ -177,8 +191,10 @@ func addCommonFlags(f *pflag.FlagSet, o *options) {
 }
 
 // applyEnv sets every flag the command line did not set from its
-// SESAME_<FLAG> variable (dashes become underscores).
-func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
+// SESAME_<FLAG> variable (dashes become underscores), and notes in fromEnv
+// which flags a variable set. A value that does not parse is an error in
+// words, naming the variable (exit 2).
+func applyEnv(cmd *cobra.Command, getenv func(string) string, fromEnv map[string]string) error {
 	var errs []error
 	cmd.Flags().VisitAll(func(f *pflag.Flag) {
 		if f.Changed || f.Name == "help" || f.Name == "version" {
@@ -190,13 +206,49 @@ func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
 			return
 		}
 		if err := cmd.Flags().Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			errs = append(errs, badValue(env, f, v))
+			return
+		}
+		if fromEnv != nil {
+			fromEnv[f.Name] = env
 		}
 	})
 	if len(errs) > 0 {
 		return exitWith(exitInput, errors.Join(errs...))
 	}
 	return nil
+}
+
+// badValue says, in words, why value does not fit the flag f, set by name
+// (a --flag or a SESAME_* variable): an *InputError naming it (exit 2).
+func badValue(name string, f *pflag.Flag, value string) error {
+	var want string
+	switch f.Value.Type() {
+	case "bool":
+		want = "it is a yes/no setting: use true or false (or 1 or 0)"
+	case "duration":
+		want = "it is a length of time: use a number with a unit, such as 90s, 10m or 72h"
+	case "int":
+		want = "it is a whole number, such as " + f.DefValue
+	default:
+		want = "see sesame --help for what it takes"
+	}
+	return &steps.InputError{Field: f.Name, Flag: name, Msg: fmt.Sprintf("%q is not a valid value: %s", value, want)}
+}
+
+// nameEnv makes an *InputError about a flag that a SESAME_* variable set
+// name the variable too, so the operator looks where the value came from.
+// It returns err.
+func (o *options) nameEnv(err error) error {
+	var ie *steps.InputError
+	if !errors.As(err, &ie) || !strings.HasPrefix(ie.Flag, "--") {
+		return err
+	}
+	name, _, _ := strings.Cut(strings.TrimPrefix(ie.Flag, "--"), " ")
+	if env, ok := o.fromEnv[name]; ok {
+		ie.Flag = env + " or --" + name
+	}
+	return err
 }
 
 // suggestFlag adds "did you mean --x?" to an unknown-flag error.
@@ -248,6 +300,7 @@ func (o *options) stepOptions() steps.Options {
 		SMTPEndpoint: o.smtpEndpoint, SMTPCA: o.smtpCA, NoSMTPTest: o.noSMTPTest,
 		SMTPPort: o.smtpPort, TestTo: o.testTo, ApplyPostfix: o.applyPostfix, PostfixDir: o.postfixDir,
 		ReplaceKeys: o.replaceKeys, RecreateIdentity: o.recreateIdentity,
+		ConfirmDomain:     o.confirmDomain,
 		RequestProduction: o.requestProduction,
 		VerifyRecipient:   o.verifyRecipient,
 		Production: steps.ProductionRequest{
@@ -263,6 +316,6 @@ func (o *options) answers() *steps.Answers {
 		Domain: o.domain, Region: o.region, Profile: o.profile, SMTPUser: o.smtpUser,
 		MailFrom: o.mailFrom, MailFromAsked: o.mailFromSet,
 		DMARC: o.dmarc, DMARCAsked: o.dmarcSet,
-		ZoneID: o.zoneID, OutDir: o.out,
+		ZoneID: o.zoneID, ZoneIDSet: o.zoneIDSet, OutDir: o.out,
 	}
 }

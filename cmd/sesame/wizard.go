@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/ui"
@@ -56,6 +57,9 @@ type wiring struct {
 	outDirFn func(domain, region string) string
 	// callTimeout bounds each attempt of each AWS call.
 	callTimeout time.Duration
+	// caller is the identity resume learned from STS, reused by the
+	// account step; nil until then.
+	caller *knownCaller
 }
 
 // wire validates the flag answers (exit 2 before any AWS call) and builds
@@ -66,13 +70,13 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	if a.Domain != "" {
 		d, err := steps.NormalizeDomain(a.Domain)
 		if err != nil {
-			return nil, exitWith(exitInput, err)
+			return nil, exitWith(exitInput, o.nameEnv(err))
 		}
 		a.Domain = d
 	}
 	if a.Region != "" {
 		if err := steps.ValidateRegion(a.Region); err != nil {
-			return nil, exitWith(exitInput, err)
+			return nil, exitWith(exitInput, o.nameEnv(err))
 		}
 	}
 	opts := o.stepOptions()
@@ -82,13 +86,16 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	switch opts.SMTPPort {
 	case 587, 2587, 465, 2465:
 	default:
-		return nil, exitWith(exitInput, &steps.InputError{Field: "smtp-port", Flag: "--smtp-port", Msg: fmt.Sprintf("%d is not an SES SMTP port; use 587 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper)", opts.SMTPPort)})
+		return nil, exitWith(exitInput, o.nameEnv(&steps.InputError{Field: "smtp-port", Flag: "--smtp-port", Msg: fmt.Sprintf("%d is not an SES SMTP port; use 587 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper)", opts.SMTPPort)}))
 	}
 	if err := steps.ValidatePostfixDir(opts.PostfixDir); err != nil {
 		return nil, exitWith(exitInput, err)
 	}
 	if err := validateRequestFlags(opts); err != nil {
-		return nil, exitWith(exitInput, err)
+		return nil, exitWith(exitInput, o.nameEnv(err))
+	}
+	if err := validateFlags(o, a.Domain); err != nil {
+		return nil, exitWith(exitInput, o.nameEnv(err))
 	}
 	ct, err := callTimeout(getenv)
 	if err != nil {
@@ -128,7 +135,8 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	}
 	env := steps.NewEnv(steps.Clients{}, a, opts)
 	store := steps.Store{Dir: w.stateDir}
-	w.sess = &session{store: store, env: env, readOnly: readOnly, ctx: ctx}
+	w.sess = &session{store: store, env: env, readOnly: readOnly, ctx: ctx,
+		account: w.callerAccount, outDir: func(d, r string) string { return w.outDirFn(d, r) }}
 	env.Bind = w.sess.bind
 	w.env = env
 	resolver := o.resolver
@@ -158,6 +166,43 @@ func (w *wiring) loadConfig(ctx context.Context) error {
 	return nil
 }
 
+// callerAccountTimeout bounds resume's question to STS; past it the run
+// goes on without saved answers and the account step reports the problem.
+const callerAccountTimeout = 30 * time.Second
+
+// callerAccount asks STS which account the run's credentials belong to in
+// region, so resume takes saved answers only from that account's setup.
+// It only reads; the account step asks again and explains any failure.
+func (w *wiring) callerAccount(ctx context.Context, region string) (string, error) {
+	if err := w.loadConfig(ctx); err != nil {
+		return "", err
+	}
+	cfg := w.cfg.Copy()
+	cfg.Region = region
+	ctx, cancel := context.WithTimeout(ctx, callerAccountTimeout)
+	defer cancel()
+	out, err := newClients(cfg, func(e steps.Event) { w.env.Emit(e) }, w.callTimeout).STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", err
+	}
+	w.caller = &knownCaller{region: region, out: out}
+	return aws.ToString(out.Account), nil
+}
+
+// knownCaller answers GetCallerIdentity with what resume already learned
+// (who the credentials are does not change within a run), so the account
+// step and status make the call once. It is installed for the region it
+// was learned in only.
+type knownCaller struct {
+	region string
+	out    *sts.GetCallerIdentityOutput
+}
+
+// GetCallerIdentity returns the known identity.
+func (k *knownCaller) GetCallerIdentity(context.Context, *sts.GetCallerIdentityInput, ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
+	return k.out, nil
+}
+
 // prepare runs once the answers are settled: it builds the clients for
 // the chosen region and readies the demo account.
 func (w *wiring) prepare() error {
@@ -165,6 +210,9 @@ func (w *wiring) prepare() error {
 	cfg := w.cfg.Copy()
 	cfg.Region = a.Region
 	w.env.Clients = newClients(cfg, func(e steps.Event) { w.env.Emit(e) }, w.callTimeout)
+	if k := w.caller; k != nil && k.region == a.Region {
+		w.env.Clients.STS = k
+	}
 	if w.demo != nil {
 		if err := w.demo.prepare(a.Domain, a.Region); err != nil {
 			return err
@@ -219,7 +267,11 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 			return rep, err
 		}
 		steps.Prefetch(ctx, env) // the first checks' reads, all at once
-		return runner.Run(ctx, env)
+		rep, err := runner.Run(ctx, env)
+		if ferr := w.sess.forgetFailed(err); ferr != nil {
+			env.Warn("account", "could not keep the refused answer out of the saved setup: %v", ferr)
+		}
+		return rep, err
 	}
 
 	var rep *steps.Report
@@ -250,7 +302,56 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		// The TUI prints its own summary when it ends.
 		ui.PrintSummary(out, rep, color)
 	}
-	return exitFor(err)
+	return exitFor(o.nameEnv(err))
+}
+
+// validateFlags checks the flags (and SESAME_* variables) that no question
+// asks again, before any AWS call: a bad value stops the run with exit 2
+// naming it. domain is the normalised --domain, or "" when not given yet.
+func validateFlags(o *options, domain string) error {
+	if o.timeout < 0 {
+		return &steps.InputError{Field: "timeout", Flag: "--timeout", Msg: fmt.Sprintf("%s is negative; give how long to wait for verification, such as 30m or 72h (0 for the default, 72h)", o.timeout)}
+	}
+	if o.resolver != "" {
+		if err := steps.ValidateHostPort("resolver", "--resolver", o.resolver, "127.0.0.1:53 or [2001:db8::53]:53"); err != nil {
+			return err
+		}
+	}
+	if o.smtpEndpoint != "" {
+		if err := steps.ValidateHostPort("smtp-endpoint", "--smtp-endpoint", o.smtpEndpoint, "email-smtp.us-east-1.amazonaws.com:587"); err != nil {
+			return err
+		}
+	}
+	if o.smtpCA != "" {
+		if err := steps.ValidateCAFile(o.smtpCA); err != nil {
+			return err
+		}
+	}
+	for _, k := range o.replaceKeys {
+		if err := steps.ValidateAccessKeyID(k); err != nil {
+			return err
+		}
+	}
+	if o.smtpUser != "" {
+		if err := steps.ValidateUserName(o.smtpUser); err != nil {
+			return err
+		}
+	}
+	if o.mailFrom != "" {
+		if err := steps.ValidateMailFrom(o.mailFrom, domain); err != nil {
+			return err
+		}
+	}
+	if o.confirmDomain != "" {
+		if _, err := steps.NormalizeDomain(o.confirmDomain); err != nil {
+			var ie *steps.InputError
+			if errors.As(err, &ie) {
+				ie.Field, ie.Flag = "confirm-domain", "--confirm-domain"
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // validateRequestFlags checks the answers flags give for later steps (the
