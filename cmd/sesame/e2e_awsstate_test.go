@@ -40,6 +40,18 @@ func (s awsState) String() string {
 }
 
 // Equal compares two states line by line.
+// withKeys is s with the SMTP user holding n access keys instead of one.
+func (s awsState) withKeys(n int) awsState {
+	if n == 1 {
+		return s
+	}
+	s.Users = slices.Clone(s.Users)
+	for i := range s.Users {
+		s.Users[i] = strings.Replace(s.Users[i], "keys=1", fmt.Sprintf("keys=%d", n), 1)
+	}
+	return s
+}
+
 func (s awsState) Equal(o awsState) bool {
 	return slices.Equal(s.Users, o.Users) && slices.Equal(s.Records, o.Records) && slices.Equal(s.Identities, o.Identities)
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -158,13 +157,7 @@ func TestCrashAfterEachMutatingCall(t *testing.T) {
 			if tt.note != "" && !strings.Contains(r.stderr, tt.note) {
 				t.Errorf("rerun does not say %q:\n%s", tt.note, r.stderr)
 			}
-			want := want
-			if tt.keys != 1 {
-				want.Users = slices.Clone(want.Users)
-				for i := range want.Users {
-					want.Users[i] = strings.Replace(want.Users[i], "keys=1", fmt.Sprintf("keys=%d", tt.keys), 1)
-				}
-			}
+			want := want.withKeys(tt.keys)
 			if got := sim.dumpAWS(t, "us-east-1"); !got.Equal(want) {
 				t.Errorf("after a crash at %s the account differs from a clean run's:\ngot:\n%swant:\n%s", tt.op, got, want)
 			}

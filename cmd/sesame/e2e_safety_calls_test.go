@@ -10,22 +10,9 @@ import (
 	"time"
 )
 
-// safetyCallsCases: every AWS call ends (answered, retried or given up
+// The calls cases of TestNeverDamage: every AWS call ends (answered, retried or given up
 // with what to do), and an endpoint's own HTTP errors are explained as the
 // endpoint's, not the network's.
-var safetyCallsCases = []safetyCase{
-	{"an AWS call that never answers ends the run with exit 1 and what to do", safetyCallsSilentEndpointEnds},
-	{"an answer that never comes is retried and the run completes", safetyCallsHungAnswerRetried},
-	{"an endpoint answering HTTP 404 is named as not serving the API, not blamed on the network", safetyCallsEndpoint404Named},
-	{"a bad SESAME_AWS_CALL_TIMEOUT is refused with exit 2 before any request", safetyCallsBadCallTimeout},
-}
-
-// TestSafetyCalls runs the calls cases, one subtest each.
-func TestSafetyCalls(t *testing.T) {
-	for _, c := range safetyCallsCases {
-		t.Run(c.name, c.run)
-	}
-}
 
 // callsRunCap is how long a run may take before the test calls it hung:
 // generous, since the point is that the run ends at all.

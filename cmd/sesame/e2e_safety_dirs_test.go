@@ -9,30 +9,12 @@ import (
 	"testing"
 )
 
-// Directories and files that are not sesame's: sesame changes the mode only
+// The directory cases of TestNeverDamage: sesame changes the mode only
 // of a directory it creates, refuses (exit 2, before any AWS request) one
 // where its files would be unsafe, and never overwrites, truncates or
 // leaves behind a file it did not make. The directories here stand in for
 // /, /tmp and /etc/postfix with the same owner and mode: sesame is never
 // run on those for real.
-var safetyDirsCases = []safetyCase{
-	{"an existing 0755 --out (root's, like / or /etc/postfix) is used as it is, never chmod'ed", safetyDirsOutKeepsMode},
-	{"a world-writable --out (1777, like /tmp) is refused before any AWS request and keeps its mode", safetyDirsOutWorldWritableRefused},
-	{"an --out owned by another user is refused before any AWS request", safetyDirsOutOtherUserRefused},
-	{"--out through a symlink leaves the directory behind it as it was", safetyDirsOutSymlinkKeepsTarget},
-	{"an existing 0755 --state-dir is used as it is, never chmod'ed", safetyDirsStateDirKeepsMode},
-	{"a world-writable --state-dir is refused before any AWS request and keeps its mode", safetyDirsStateDirWorldWritableRefused},
-	{"a foreign JSON at the state path is refused, not overwritten", safetyDirsForeignStateRefused},
-	{"a .lock that is a symlink never has its target truncated", safetyDirsSymlinkLockRefused},
-	{"a leftover .sasl_passwd.tmp-* holding a password is removed on the next run", safetyDirsStaleTempRemoved},
-}
-
-// TestSafetyDirs runs the directory and state-file cases.
-func TestSafetyDirs(t *testing.T) {
-	for _, c := range safetyDirsCases {
-		t.Run(c.name, c.run)
-	}
-}
 
 // safetyDirsAccount is the account sesame-sim reports.
 const safetyDirsAccount = "123456789012"

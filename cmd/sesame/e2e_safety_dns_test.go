@@ -20,25 +20,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 )
 
-// The DNS cases of the never-damage table: every DNS conflict and zone
+// The DNS cases of TestNeverDamage: every DNS conflict and zone
 // question that can be answered before the first AWS write is, and what
 // is in the operator's zones is never weakened, lost, or written where it
 // is not served.
-var safetyDNSCases = []safetyCase{
-	{"a --zone-id that does not exist is refused before any AWS write", safetyDNSUnknownZoneID},
-	{"two public hosted zones of the domain's name are refused before any AWS write, both ids named", safetyDNSTwoZones},
-	{"a conflict at the MAIL FROM name stops the run before any AWS write, and --dry-run shows it", safetyDNSMailFromConflict},
-	{"--dmarc never weakens the organizational domain's DMARC policy", safetyDNSDMARCNotWeakened},
-	{"MAIL FROM records go to the delegated child zone, never below the cut in the parent", safetyDNSDelegatedChild},
-	{"a lost ChangeResourceRecordSets answer is recognised as done, not blamed on someone else", safetyDNSLostChangeAnswer},
-	{"existing TXT values with quotes, backslashes and split strings are kept byte for byte", safetyDNSTXTKept},
-}
-
-func TestSafetyDNS(t *testing.T) {
-	for _, c := range safetyDNSCases {
-		t.Run(c.name, c.run)
-	}
-}
 
 // startSimSeed starts sesame-sim as startSim does, with seed as its seed
 // file instead (the last --seed-file given wins).

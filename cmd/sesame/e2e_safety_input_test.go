@@ -14,26 +14,8 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// safetyInputCases: every input is checked before the first AWS request,
+// The input cases of TestNeverDamage: every input is checked before the first AWS request,
 // and saved answers are reused only when they held, in the same account.
-var safetyInputCases = []safetyCase{
-	{"invalid punycode in --domain is refused with exit 2 and no AWS request", safetyInputBadPunycode},
-	{"a mixed-script look-alike domain is set up only when --confirm-domain names it", safetyInputLookalikeNeedsConfirming},
-	// (short: tmux's socket path holds the test's name)
-	{"a look-alike domain is asked about on a terminal", safetyInputLookalikeAsked},
-	{"bad flag values are refused with exit 2 naming the flag, before any AWS request", safetyInputBadFlags},
-	{"every SESAME_* variable with a bad value is refused in words, naming it, before any AWS request", safetyInputBadEnv},
-	{"answers given only to --dry-run are not reused by the next real run", safetyInputDryRunAnswersNotSaved},
-	{"a --zone-id that does not exist is never saved, and --zone-id \"\" clears a saved one", safetyInputFailedZoneIDNotSaved},
-	{"saved answers never cross accounts: another account's --out is not taken", safetyInputAnswersStayInAccount},
-	{"two accounts never share the default --out", safetyInputDefaultOutPerAccount},
-}
-
-func TestSafetyInput(t *testing.T) {
-	for _, c := range safetyInputCases {
-		t.Run(c.name, c.run)
-	}
-}
 
 // refusedBeforeAWS runs sesame with args (and extra variables) and fails
 // unless it exits 2 with every text of want on stderr and no AWS request.

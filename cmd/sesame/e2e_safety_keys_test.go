@@ -24,24 +24,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// safetyKeysCases: access keys are deleted only when sesame can prove it
+// The key cases of TestNeverDamage: access keys are deleted only when sesame can prove it
 // made them and nothing can use them; the SMTP user is sesame's by its
 // tags; a second region never takes the first one's permission away.
-var safetyKeysCases = []safetyCase{
-	{"a lost CreateUser answer still leaves a user sesame knows by its tags: the key it made and never wrote is deleted, one key remains", safetyKeysLostCreateUserAnswer},
-	{"a colleague's key that appears while sesame creates its own is kept", safetyKeysColleagueKeyDuringCreate},
-	{"a colleague's key made minutes after sesame's recorded intent is kept and shown with its age and last use", safetyKeysColleagueKeyAfterIntent},
-	{"at IAM's two-key limit with keys sesame cannot prove, --no-input exits 2 naming --replace-key and the keys", safetyKeysLimitNamesReplaceKey},
-	{"the key of a sasl_passwd sesame wrote (an installed relay) is kept when sesame runs with another --out", safetyKeysInstalledRelayKeyKept},
-	{"one domain set up in two regions keeps both regions' send permission and both keys", safetyKeysTwoRegions},
-}
-
-// TestSafetyKeys runs the key safety cases, one subtest each.
-func TestSafetyKeys(t *testing.T) {
-	for _, c := range safetyKeysCases {
-		t.Run(c.name, c.run)
-	}
-}
 
 const keysUser = "ses-smtp-example-com"
 

@@ -7,22 +7,10 @@ import (
 	"testing"
 )
 
-// The relay files in --out and the script that runs as root: sesame
+// The relay cases of TestNeverDamage: the relay files in --out and the script that runs as root: sesame
 // replaces only what it wrote, merges its one line into sasl_passwd, and
 // checks the output location and the values the script holds before the
 // first AWS write.
-var safetyRelayCases = []safetyCase{
-	{"an operator's main.cf.snippet and apply-postfix.sh in --out are conflicts, kept byte for byte, before any AWS write", safetyRelayOperatorFilesConflict},
-	{"sasl_passwd keeps another relay's entry on the first run and on a rerun, and a line added between them", safetyRelaySASLPasswdMerged},
-	{"--out naming a regular file is refused with exit 2 before any AWS write", safetyRelayOutIsFile},
-	{"a --postfix-dir with a newline is refused with exit 2 before any AWS request", safetyRelayPostfixDirNewline},
-}
-
-func TestSafetyRelay(t *testing.T) {
-	for _, c := range safetyRelayCases {
-		t.Run(c.name, c.run)
-	}
-}
 
 // relayArgs are a full unattended run writing into out.
 func relayArgs(out string, extra ...string) []string {
