@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awssim"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/smtpcheck"
 )
 
 // instantClock makes the login test's retries immediate.
@@ -31,18 +31,18 @@ func TestLoginAgainstSim(t *testing.T) {
 	sim := awssim.New(awssim.Options{})
 	keyID, secret := simAccount(t, sim)
 	endpoint := startSimSMTP(t, sim, "us-east-1")
-	roots, err := steps.SMTPRoots(endpoint.certFile)
+	roots, err := smtpcheck.Roots(endpoint.certFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	login := func(region string) steps.SMTPLogin {
-		return steps.SMTPLogin{Endpoint: endpoint.addr, Roots: roots, Username: keyID,
+	login := func(region string) smtpcheck.Login {
+		return smtpcheck.Login{Endpoint: endpoint.addr, Roots: roots, Username: keyID,
 			Password: mta.Secret(ses.SMTPPassword(secret, region)), Region: "us-east-1"}
 	}
 	ctx := context.Background()
 
 	t.Run("login", func(t *testing.T) {
-		if err := steps.LoginTest(ctx, &instantClock{}, steps.DefaultLoginRetry, login("us-east-1"), nil); err != nil {
+		if err := smtpcheck.LoginTest(ctx, &instantClock{}, smtpcheck.DefaultLoginRetry, login("us-east-1"), nil); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(sim.Messages()); n != 0 {
@@ -50,8 +50,8 @@ func TestLoginAgainstSim(t *testing.T) {
 		}
 	})
 	t.Run("password for another region", func(t *testing.T) {
-		err := steps.LoginTest(ctx, &instantClock{}, steps.DefaultLoginRetry, login("us-west-2"), nil)
-		var ae *steps.SMTPAuthError
+		err := smtpcheck.LoginTest(ctx, &instantClock{}, smtpcheck.DefaultLoginRetry, login("us-west-2"), nil)
+		var ae *smtpcheck.AuthError
 		if !errors.As(err, &ae) || ae.Err.Code != 535 || !strings.Contains(err.Error(), "derived for another region than us-east-1") {
 			t.Fatalf("LoginTest = %v, want a 535 explained by the region", err)
 		}
@@ -62,12 +62,12 @@ func TestLoginAgainstSim(t *testing.T) {
 	for _, tt := range []struct {
 		to, wantErr string
 	}{
-		{steps.MailboxSimulatorSuccess, ""},
+		{ses.MailboxSimulatorSuccess, ""},
 		{"someone@example.org", "the account is in the SES sandbox in us-east-1"},
 	} {
 		t.Run("test message to "+tt.to, func(t *testing.T) {
-			m := steps.TestMessage{From: "sesame-test@example.com", To: tt.to, Region: "us-east-1", Host: ses.SMTPHost("us-east-1"), Date: time.Now()}
-			err := steps.ExplainSend(login("us-east-1").Send(ctx, m), m)
+			m := smtpcheck.Message{From: "sesame-test@example.com", To: tt.to, Region: "us-east-1", Host: ses.SMTPHost("us-east-1"), Date: time.Now()}
+			err := smtpcheck.ExplainSend(login("us-east-1").Send(ctx, m), m)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -95,11 +95,11 @@ func TestLoginAgainstSimImplicitTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	roots, err := steps.SMTPRoots(cert)
+	roots, err := smtpcheck.Roots(cert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := steps.SMTPLogin{Endpoint: addr, Roots: roots, Implicit: true, Username: keyID,
+	l := smtpcheck.Login{Endpoint: addr, Roots: roots, Implicit: true, Username: keyID,
 		Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1")), Region: "us-east-1"}
 	if err := l.Test(context.Background()); err != nil {
 		t.Fatal(err)
