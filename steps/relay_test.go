@@ -136,10 +136,7 @@ func TestRelayStep(t *testing.T) {
 			if !tt.wantFiles || tt.wantErr != "" {
 				return
 			}
-			port := tt.opts.SMTPPort
-			if port == 0 {
-				port = 587
-			}
+			port := ses.PortOrDefault(tt.opts.SMTPPort)
 			entry, err := ReadSASLPasswd(f.out)
 			if err != nil || entry.Port != port || entry.Host != ses.SMTPHost("us-east-1") {
 				t.Errorf("sasl_passwd = %+v, %v; want port %d", entry, err, port)
