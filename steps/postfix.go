@@ -31,33 +31,16 @@ const (
 
 	// DefaultPostfixDir is Postfix's configuration directory.
 	DefaultPostfixDir = "/etc/postfix"
-	// DefaultSMTPPort is the SES SMTP port sesame relays through (STARTTLS).
-	DefaultSMTPPort = 587
-	// MailboxSimulatorSuccess is SES's mailbox simulator address that
-	// accepts every message, even in the sandbox: the default --test-to.
-	MailboxSimulatorSuccess = "success@simulator.amazonses.com"
 )
 
-// smtpPorts are the ports SES SMTP listens on for relays: STARTTLS on 587
-// and 2587, TLS from the first byte ("wrapper mode") on 465 and 2465. Port
-// 25 works too but EC2 throttles it, so sesame does not offer it.
-var smtpPorts = []int{587, 2587, 465, 2465}
-
-// ValidateSMTPPort accepts the SES SMTP ports a relay can use.
+// ValidateSMTPPort accepts the SES SMTP ports a relay can use
+// (ses.SMTPPorts).
 func ValidateSMTPPort(port int) error {
-	if slices.Contains(smtpPorts, port) {
-		return nil
+	if err := ses.CheckSMTPPort(port); err != nil {
+		return &InputError{Field: "smtp-port", Flag: "--smtp-port", Msg: err.Error()}
 	}
-	msg := fmt.Sprintf("%d is not an SES SMTP port for a relay; use 587 (STARTTLS, the default), 2587 (STARTTLS), 465 or 2465 (TLS wrapper mode)", port)
-	if port == 25 {
-		msg = "port 25 is throttled on EC2 and often blocked elsewhere; use 587 (STARTTLS, the default), 2587, 465 or 2465"
-	}
-	return &InputError{Field: "smtp-port", Flag: "--smtp-port", Msg: msg}
+	return nil
 }
-
-// WrapperMode reports whether a port speaks TLS from the first byte (465,
-// 2465) rather than upgrading with STARTTLS.
-func WrapperMode(port int) bool { return port == 465 || port == 2465 }
 
 // Distro is what the relay files need to know about the Linux distribution
 // Postfix runs on.
@@ -153,12 +136,7 @@ type RelayConfig struct {
 func (c RelayConfig) SMTPHost() string { return firstNonEmpty(c.Host, ses.SMTPHost(c.Region)) }
 
 // SMTPPort is the relay's port, 587 when unset.
-func (c RelayConfig) SMTPPort() int {
-	if c.Port == 0 {
-		return DefaultSMTPPort
-	}
-	return c.Port
-}
+func (c RelayConfig) SMTPPort() int { return ses.PortOrDefault(c.Port) }
 
 // RelayHost is the relayhost value, identical to the sasl_passwd key.
 func (c RelayConfig) RelayHost() string { return RelayHostField(c.SMTPHost(), c.SMTPPort()) }
@@ -208,7 +186,7 @@ func (s PostfixSetting) String() string { return s.Name + " = " + s.Value }
 // leave a stale "yes" behind.
 func (c RelayConfig) Settings() []PostfixSetting {
 	wrapper := "no"
-	if WrapperMode(c.SMTPPort()) {
+	if ses.ImplicitTLS(c.SMTPPort()) {
 		wrapper = "yes"
 	}
 	return []PostfixSetting{
@@ -224,7 +202,7 @@ func (c RelayConfig) Settings() []PostfixSetting {
 }
 
 func (c RelayConfig) tlsMode() string {
-	if WrapperMode(c.SMTPPort()) {
+	if ses.ImplicitTLS(c.SMTPPort()) {
 		return "TLS wrapper mode"
 	}
 	return "STARTTLS"

@@ -40,7 +40,7 @@ func newFinishedFakes(t *testing.T) *finishedFakes {
 	e.iam.AddUser(testUser, map[string]string{TagManagedBy: TagManagedByValue})
 	e.iam.SetPolicy(testUser, SMTPPolicyNameFor("eu-west-1"), SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
 	id, secret := e.iam.AddAccessKey(testUser, time.Now())
-	entry := SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: DefaultSMTPPort, Username: id, Password: mta.Secret(ses.SMTPPassword(secret, "eu-west-1"))}
+	entry := SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: ses.DefaultSMTPPort, Username: id, Password: mta.Secret(ses.SMTPPassword(secret, "eu-west-1"))}
 	if _, err := WriteSASLPasswd(e.Answers.OutDir, entry); err != nil {
 		t.Fatal(err)
 	}

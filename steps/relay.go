@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/smtpcheck"
 )
 
 // Relay is the "relay" step: it writes the Postfix relay files (the main.cf
@@ -68,10 +69,7 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 	if err := ValidateRegion(region); err != nil {
 		return failed("%v", err)
 	}
-	port := env.Options.SMTPPort
-	if port == 0 {
-		port = DefaultSMTPPort
-	}
+	port := ses.PortOrDefault(env.Options.SMTPPort)
 	if err := ValidateSMTPPort(port); err != nil {
 		return failed("%v", err)
 	}
@@ -316,8 +314,8 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	err = LoginTest(ctx, env.Clock, DefaultLoginRetry, login, func(attempt int, err error) {
-		env.Emit(Event{Kind: EventRetrying, Step: r.ID(), Attempt: attempt, MaxAttempts: int(DefaultLoginRetry / loginRetryInterval),
+	err = smtpcheck.LoginTest(ctx, env.Clock, smtpcheck.DefaultLoginRetry, login, func(attempt int, err error) {
+		env.Emit(Event{Kind: EventRetrying, Step: r.ID(), Attempt: attempt, MaxAttempts: int(smtpcheck.DefaultLoginRetry / smtpcheck.RetryInterval),
 			Detail: fmt.Sprintf("SES refused the SMTP login (%v); a new access key takes a few seconds to work, retrying", err), Time: env.Clock.Now()})
 	})
 	if err != nil {
@@ -330,8 +328,8 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 		if env.Answers.Domain == "" {
 			return &InputError{Field: "domain", Flag: "--domain", Msg: "the test message needs the verified domain for its From address"}
 		}
-		m := TestMessage{From: "sesame-test@" + env.Answers.Domain, To: to, Region: s.cfg.Region, Host: s.cfg.SMTPHost(), Date: env.Clock.Now()}
-		if err := ExplainSend(login.Send(ctx, m), m); err != nil {
+		m := smtpcheck.Message{From: "sesame-test@" + env.Answers.Domain, To: to, Region: s.cfg.Region, Host: s.cfg.SMTPHost(), Date: env.Clock.Now()}
+		if err := smtpcheck.ExplainSend(login.Send(ctx, m), m); err != nil {
 			r.publish(env, s, "ok", "the login worked but the test message failed: "+err.Error())
 			return err
 		}
@@ -343,14 +341,14 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 }
 
 // login builds the login test for the credentials of cfg.
-func (r *Relay) login(env *Env, cfg RelayConfig) (SMTPLogin, error) {
-	roots, err := SMTPRoots(env.Options.SMTPCA)
+func (r *Relay) login(env *Env, cfg RelayConfig) (smtpcheck.Login, error) {
+	roots, err := smtpRoots(env.Options.SMTPCA)
 	if err != nil {
-		return SMTPLogin{}, err
+		return smtpcheck.Login{}, err
 	}
 	endpoint := SMTPEndpoint(env.Options, cfg.Region)
-	return SMTPLogin{
-		Endpoint: endpoint, Roots: roots, Implicit: EndpointImplicitTLS(endpoint),
+	return smtpcheck.Login{
+		Endpoint: endpoint, Roots: roots, Implicit: smtpcheck.ImplicitTLS(endpoint),
 		Username: cfg.Username, Password: cfg.Password, Region: cfg.Region,
 	}, nil
 }

@@ -98,8 +98,8 @@ func TestRelayStep(t *testing.T) {
 			wantErr: "no SMTP credentials on disk: the smtp-user step makes them; run sesame again"},
 		{name: "credentials of another region", credRegion: "us-west-2", credPort: 587,
 			wantErr: "holds an SMTP password for us-west-2, but the region is us-east-1"},
-		{name: "test message to the simulator", opts: Options{TestTo: MailboxSimulatorSuccess}, credRegion: "us-east-1", credPort: 587,
-			wantLogin: "ok", wantAuths: 2, wantFiles: true, wantDetail: "test message from sesame-test@example.com to " + MailboxSimulatorSuccess + " accepted"},
+		{name: "test message to the simulator", opts: Options{TestTo: ses.MailboxSimulatorSuccess}, credRegion: "us-east-1", credPort: 587,
+			wantLogin: "ok", wantAuths: 2, wantFiles: true, wantDetail: "test message from sesame-test@example.com to " + ses.MailboxSimulatorSuccess + " accepted"},
 		{name: "test message in the sandbox", opts: Options{TestTo: "someone@example.org"}, credRegion: "us-east-1", credPort: 587,
 			wantErr: "the account is in the SES sandbox in us-east-1", wantLogin: "ok", wantAuths: 2, wantFiles: true},
 		{name: "dry run writes nothing", opts: Options{DryRun: true}, credRegion: "us-east-1", credPort: 587},
@@ -136,10 +136,7 @@ func TestRelayStep(t *testing.T) {
 			if !tt.wantFiles || tt.wantErr != "" {
 				return
 			}
-			port := tt.opts.SMTPPort
-			if port == 0 {
-				port = 587
-			}
+			port := ses.PortOrDefault(tt.opts.SMTPPort)
 			entry, err := ReadSASLPasswd(f.out)
 			if err != nil || entry.Port != port || entry.Host != ses.SMTPHost("us-east-1") {
 				t.Errorf("sasl_passwd = %+v, %v; want port %d", entry, err, port)
@@ -227,7 +224,7 @@ func TestRelayStepLoginRefused(t *testing.T) {
 }
 
 func TestRelayPlan(t *testing.T) {
-	f := newRelayFixture(t, Options{TestTo: MailboxSimulatorSuccess})
+	f := newRelayFixture(t, Options{TestTo: ses.MailboxSimulatorSuccess})
 	f.credentials(t, "us-east-1", 587)
 	p, err := (&Relay{}).Plan(context.Background(), f.env)
 	if err != nil {

@@ -277,9 +277,4 @@ func readSetupSASLEntry(dir, region string, port int) (SASLEntry, error) {
 }
 
 // smtpPortOf is the relay's SMTP port: --smtp-port, or 587.
-func smtpPortOf(o Options) int {
-	if o.SMTPPort == 0 {
-		return DefaultSMTPPort
-	}
-	return o.SMTPPort
-}
+func smtpPortOf(o Options) int { return ses.PortOrDefault(o.SMTPPort) }

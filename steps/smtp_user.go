@@ -476,11 +476,7 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 	if err := env.SaveState(); err != nil {
 		env.Warn("smtp-user", "could not save that access key %s is sesame's (%v); writing its password anyway", id, err)
 	}
-	port := env.Options.SMTPPort
-	if port == 0 {
-		port = DefaultSMTPPort
-	}
-	entry := SASLEntry{Host: ses.SMTPHost(region), Port: port, Username: id,
+	entry := SASLEntry{Host: ses.SMTPHost(region), Port: ses.PortOrDefault(env.Options.SMTPPort), Username: id,
 		Password: mta.Secret(ses.SMTPPassword(aws.ToString(out.AccessKey.SecretAccessKey), region))}
 	out = nil // the secret key goes no further than the derivation above
 	path, werr := WriteSASLPasswd(env.Answers.OutDir, entry)

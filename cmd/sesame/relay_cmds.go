@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -93,9 +92,9 @@ func checkSecretShape(secret string) error {
 	switch {
 	case strings.ContainsAny(secret, " \t"):
 		return errors.New("the secret access key has spaces in it: paste only the key (40 characters)")
-	case len(secret) == 20 && (strings.HasPrefix(secret, "AKIA") || strings.HasPrefix(secret, "ASIA")):
+	case ses.LooksLikeAccessKeyID(secret):
 		return errors.New("that is an access key id (the SMTP user name), not the secret access key: give the 40-character secret shown when the key was created")
-	case len(secret) == 44 && strings.HasPrefix(secret, "B"):
+	case ses.LooksLikeSMTPPassword(secret):
 		return errors.New("that looks like an SES SMTP password already (44 characters starting with B): it is used as is; give the IAM secret access key to derive one")
 	}
 	return nil
@@ -143,7 +142,7 @@ only confirms it, because the SMTP password works in its own region only.`,
 					return exitWith(exitInput, err)
 				}
 				r := strings.ToLower(strings.TrimSpace(region))
-				entry, err = steps.ReadSASLPasswdFor(out, ses.SMTPHost(r), cmp.Or(port, steps.DefaultSMTPPort))
+				entry, err = steps.ReadSASLPasswdFor(out, ses.SMTPHost(r), ses.PortOrDefault(port))
 				if errors.Is(err, os.ErrNotExist) {
 					if other, oerr := steps.ReadSASLPasswd(out); oerr == nil {
 						diskRegion := steps.RegionOfSMTPHost(other.Host)
@@ -189,7 +188,7 @@ only confirms it, because the SMTP password works in its own region only.`,
 	f := cmd.Flags()
 	f.StringVar(&out, "out", "", "the directory with sesame's sasl_passwd, where the files are written (required)")
 	f.StringVar(&region, "region", "", "the region the credentials are for (checked against sasl_passwd)")
-	f.IntVar(&port, "smtp-port", 0, "the SES SMTP port: 587 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper mode); default the one in sasl_passwd")
+	f.IntVar(&port, "smtp-port", 0, "the SES SMTP port: "+ses.SMTPPortsText+"; default the one in sasl_passwd")
 	f.StringVar(&postfixDir, "postfix-dir", steps.DefaultPostfixDir, "Postfix's configuration directory on the mail server")
 	f.StringVar(&osRelease, "os-release", "/etc/os-release", "the os-release file that picks the CA bundle and SASL package (the mail server's, when rendering elsewhere)")
 	return cmd

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -147,7 +148,7 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	f.StringVar(&o.smtpEndpoint, "smtp-endpoint", "", "host:port for the SMTP login test (default email-smtp.<region>.amazonaws.com:587)")
 	f.StringVar(&o.smtpCA, "smtp-ca", "", "PEM file of extra CAs to trust for the SMTP login test")
 	f.BoolVar(&o.noSMTPTest, "no-smtp-test", false, "skip the SMTP login test")
-	f.IntVar(&o.smtpPort, "smtp-port", 587, "SES SMTP port for the relay: 587 or 2587 (STARTTLS), 465 or 2465 (TLS)")
+	f.IntVar(&o.smtpPort, "smtp-port", ses.DefaultSMTPPort, "SES SMTP port for the relay: "+ses.SMTPPortsText)
 	f.StringVar(&o.testTo, "test-to", "", "after the login test, send one test message to this address")
 	f.BoolVar(&o.applyPostfix, "apply-postfix", false, "install the relay config into this machine's Postfix (root; shows the diff and asks)")
 	f.StringVar(&o.postfixDir, "postfix-dir", "/etc/postfix", "Postfix configuration directory for --apply-postfix")

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/ui"
 )
 
@@ -34,9 +35,7 @@ state file write, no question. Without --domain it shows the most recent saved s
 // done, 3 when something is pending or still to do, 1 on a failure.
 func runStatus(ctx context.Context, o *options, s *ioStreams, getenv func(string) string) error {
 	o.noInput = true
-	if o.smtpPort == 0 {
-		o.smtpPort = 587
-	}
+	o.smtpPort = ses.PortOrDefault(o.smtpPort)
 	if o.domain == "" {
 		saved, err := steps.Store{Dir: stateDirOr(o.stateDir, getenv)}.List()
 		if err != nil {

@@ -83,10 +83,8 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	if !s.InTTY {
 		opts.NoInput = true // nobody to ask
 	}
-	switch opts.SMTPPort {
-	case 587, 2587, 465, 2465:
-	default:
-		return nil, exitWith(exitInput, o.nameEnv(&steps.InputError{Field: "smtp-port", Flag: "--smtp-port", Msg: fmt.Sprintf("%d is not an SES SMTP port; use 587 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper)", opts.SMTPPort)}))
+	if err := steps.ValidateSMTPPort(opts.SMTPPort); err != nil {
+		return nil, exitWith(exitInput, o.nameEnv(err))
 	}
 	if err := steps.ValidatePostfixDir(opts.PostfixDir); err != nil {
 		return nil, exitWith(exitInput, err)

@@ -1,6 +1,7 @@
-package steps
+package smtpcheck
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"os"
@@ -70,7 +71,7 @@ func TestLoginTest(t *testing.T) {
 			srv := smtptest.New(t, tt.implicit)
 			srv.AddUser(testKeyID, good)
 			srv.RefuseFirst(tt.refuseFirst)
-			l := SMTPLogin{Endpoint: srv.Addr, Roots: srv.Roots(), Implicit: tt.implicit,
+			l := Login{Endpoint: srv.Addr, Roots: srv.Roots(), Implicit: tt.implicit,
 				Username: tt.user, Password: mta.Secret(tt.pass), Region: "us-east-1"}
 			retries := 0
 			err := LoginTest(context.Background(), newFakeClock(), DefaultLoginRetry, l, func(int, error) { retries++ })
@@ -79,9 +80,9 @@ func TestLoginTest(t *testing.T) {
 					t.Fatalf("LoginTest: %v", err)
 				}
 			} else {
-				var ae *SMTPAuthError
+				var ae *AuthError
 				if !errors.As(err, &ae) {
-					t.Fatalf("LoginTest error = %v, want an *SMTPAuthError", err)
+					t.Fatalf("LoginTest error = %v, want an *AuthError", err)
 				}
 				for _, w := range tt.wantErr {
 					if !strings.Contains(err.Error(), w) {
@@ -104,7 +105,7 @@ func TestLoginTest(t *testing.T) {
 
 func TestLoginTestUntrustedCertificate(t *testing.T) {
 	srv := smtptest.New(t, false)
-	l := SMTPLogin{Endpoint: srv.Addr, Username: testKeyID, Password: "x"}
+	l := Login{Endpoint: srv.Addr, Username: testKeyID, Password: "x"}
 	err := LoginTest(context.Background(), newFakeClock(), DefaultLoginRetry, l, nil)
 	if err == nil || !strings.Contains(err.Error(), "--smtp-ca") {
 		t.Fatalf("LoginTest with an unknown CA = %v, want the --smtp-ca hint", err)
@@ -119,12 +120,12 @@ func TestSendTestMessage(t *testing.T) {
 		to      string
 		wantErr []string
 	}{
-		{name: "mailbox simulator", to: MailboxSimulatorSuccess},
+		{name: "mailbox simulator", to: ses.MailboxSimulatorSuccess},
 		{name: "verified recipient", to: "ops@example.net"},
-		{name: "unverified sender", from: "sesame-test@unverified.example", to: MailboxSimulatorSuccess,
+		{name: "unverified sender", from: "sesame-test@unverified.example", to: ses.MailboxSimulatorSuccess,
 			wantErr: []string{"554 Message rejected", "sender's domain unverified.example is not verified in SES in us-east-1"}},
 		{name: "sandbox rejects an unverified recipient", to: "someone@example.org",
-			wantErr: []string{"554 Message rejected: Email address is not verified", "SES sandbox in us-east-1", "verified addresses", MailboxSimulatorSuccess}},
+			wantErr: []string{"554 Message rejected: Email address is not verified", "SES sandbox in us-east-1", "verified addresses", ses.MailboxSimulatorSuccess}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -132,8 +133,8 @@ func TestSendTestMessage(t *testing.T) {
 			srv.AddUser(testKeyID, good)
 			srv.Verify("sesame-test@example.com")
 			srv.Verify("ops@example.net")
-			l := SMTPLogin{Endpoint: srv.Addr, Roots: srv.Roots(), Username: testKeyID, Password: mta.Secret(good), Region: "us-east-1"}
-			m := TestMessage{From: firstNonEmpty(tt.from, "sesame-test@example.com"), To: tt.to, Region: "us-east-1", Host: ses.SMTPHost("us-east-1"), Date: time.Now()}
+			l := Login{Endpoint: srv.Addr, Roots: srv.Roots(), Username: testKeyID, Password: mta.Secret(good), Region: "us-east-1"}
+			m := Message{From: cmp.Or(tt.from, "sesame-test@example.com"), To: tt.to, Region: "us-east-1", Host: ses.SMTPHost("us-east-1"), Date: time.Now()}
 			err := ExplainSend(l.Send(context.Background(), m), m)
 			if tt.wantErr == nil {
 				if err != nil {
@@ -157,7 +158,7 @@ func TestSendTestMessage(t *testing.T) {
 	}
 }
 
-func TestSMTPRoots(t *testing.T) {
+func TestRoots(t *testing.T) {
 	srv := smtptest.New(t, false)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
@@ -168,39 +169,20 @@ func TestSMTPRoots(t *testing.T) {
 	if err := os.WriteFile(notPEM, []byte("junk"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	roots, err := SMTPRoots(ca)
+	roots, err := Roots(ca)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := SMTPLogin{Endpoint: srv.Addr, Roots: roots, Username: testKeyID, Password: "p"}
+	l := Login{Endpoint: srv.Addr, Roots: roots, Username: testKeyID, Password: "p"}
 	srv.AddUser(testKeyID, "p")
 	if err := l.Test(context.Background()); err != nil {
 		t.Fatalf("login trusting --smtp-ca: %v", err)
 	}
-	var ie *InputError
-	if _, err := SMTPRoots(notPEM); !errors.As(err, &ie) || ie.Flag != "--smtp-ca" {
-		t.Errorf("SMTPRoots(non-PEM) = %v, want an input error naming --smtp-ca", err)
+	var np *NoPEMError
+	if _, err := Roots(notPEM); !errors.As(err, &np) || np.File != notPEM {
+		t.Errorf("Roots(non-PEM) = %v, want a *NoPEMError naming %s", err, notPEM)
 	}
-	if _, err := SMTPRoots(filepath.Join(dir, "missing.pem")); err == nil {
-		t.Error("SMTPRoots(missing file) succeeded")
-	}
-}
-
-func TestSMTPEndpoint(t *testing.T) {
-	tests := []struct {
-		opts     Options
-		want     string
-		implicit bool
-	}{
-		{Options{}, "email-smtp.eu-west-1.amazonaws.com:587", false},
-		{Options{SMTPPort: 465}, "email-smtp.eu-west-1.amazonaws.com:465", true},
-		{Options{SMTPPort: 2587}, "email-smtp.eu-west-1.amazonaws.com:2587", false},
-		{Options{SMTPPort: 2465, SMTPEndpoint: "127.0.0.1:2525"}, "127.0.0.1:2525", false},
-	}
-	for _, tt := range tests {
-		got := SMTPEndpoint(tt.opts, "eu-west-1")
-		if got != tt.want || EndpointImplicitTLS(got) != tt.implicit {
-			t.Errorf("SMTPEndpoint(%+v) = %s (implicit %v), want %s (implicit %v)", tt.opts, got, EndpointImplicitTLS(got), tt.want, tt.implicit)
-		}
+	if _, err := Roots(filepath.Join(dir, "missing.pem")); err == nil {
+		t.Error("Roots(missing file) succeeded")
 	}
 }

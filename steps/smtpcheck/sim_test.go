@@ -1,48 +1,67 @@
-package steps_test
+package smtpcheck
 
 import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awssim"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
-// instantClock makes the login test's retries immediate.
-type instantClock struct{ now time.Time }
-
-func (c *instantClock) Now() time.Time { return c.now }
-func (c *instantClock) After(d time.Duration) <-chan time.Time {
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
-// TestLoginAgainstSim runs the login test and the test message against
-// awssim's SES-like SMTP endpoint, with a key made through the IAM API.
-func TestLoginAgainstSim(t *testing.T) {
-	sim := awssim.New(awssim.Options{})
-	keyID, secret := simAccount(t, sim)
-	endpoint := startSimSMTP(t, sim, "us-east-1")
-	roots, err := steps.SMTPRoots(endpoint.certFile)
+// simAccount seeds sim with what the wizard's AWS steps would have made:
+// an IAM user with an access key, and example.com verified in SES in
+// us-east-1.
+func simAccount(t *testing.T, sim *awssim.Sim) (keyID, secret string) {
+	t.Helper()
+	keyID, secret = testKeyID, testSecret
+	err := sim.ApplySeed(awssim.Seed{
+		Users:      []awssim.SeedUser{{Name: "ses-smtp-example-com", Keys: []awssim.SeedKey{{ID: keyID, Secret: secret}}}},
+		Identities: []awssim.SeedIdentity{{Name: "example.com", Region: "us-east-1", Status: "verified"}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	login := func(region string) steps.SMTPLogin {
-		return steps.SMTPLogin{Endpoint: endpoint.addr, Roots: roots, Username: keyID,
+	t.Cleanup(sim.Release)
+	return keyID, secret
+}
+
+// serveSMTP starts sim's SES-like SMTP endpoint for us-east-1 and returns
+// its address and the file holding its certificate.
+func serveSMTP(t *testing.T, sim *awssim.Sim, implicit bool) (addr, certFile string) {
+	t.Helper()
+	certFile = filepath.Join(t.TempDir(), "sim-smtp.pem")
+	addr, stop, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: "127.0.0.1:0", Region: "us-east-1", CertOut: certFile, ImplicitTLS: implicit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return addr, certFile
+}
+
+// TestLoginAgainstSim runs the login test and the test message against
+// awssim's SES-like SMTP endpoint, with an access key seeded in its IAM.
+func TestLoginAgainstSim(t *testing.T) {
+	sim := awssim.New(awssim.Options{})
+	keyID, secret := simAccount(t, sim)
+	addr, certFile := serveSMTP(t, sim, false)
+	roots, err := Roots(certFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	login := func(region string) Login {
+		return Login{Endpoint: addr, Roots: roots, Username: keyID,
 			Password: mta.Secret(ses.SMTPPassword(secret, region)), Region: "us-east-1"}
 	}
 	ctx := context.Background()
 
 	t.Run("login", func(t *testing.T) {
-		if err := steps.LoginTest(ctx, &instantClock{}, steps.DefaultLoginRetry, login("us-east-1"), nil); err != nil {
+		if err := LoginTest(ctx, newFakeClock(), DefaultLoginRetry, login("us-east-1"), nil); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(sim.Messages()); n != 0 {
@@ -50,8 +69,8 @@ func TestLoginAgainstSim(t *testing.T) {
 		}
 	})
 	t.Run("password for another region", func(t *testing.T) {
-		err := steps.LoginTest(ctx, &instantClock{}, steps.DefaultLoginRetry, login("us-west-2"), nil)
-		var ae *steps.SMTPAuthError
+		err := LoginTest(ctx, newFakeClock(), DefaultLoginRetry, login("us-west-2"), nil)
+		var ae *AuthError
 		if !errors.As(err, &ae) || ae.Err.Code != 535 || !strings.Contains(err.Error(), "derived for another region than us-east-1") {
 			t.Fatalf("LoginTest = %v, want a 535 explained by the region", err)
 		}
@@ -62,12 +81,12 @@ func TestLoginAgainstSim(t *testing.T) {
 	for _, tt := range []struct {
 		to, wantErr string
 	}{
-		{steps.MailboxSimulatorSuccess, ""},
+		{ses.MailboxSimulatorSuccess, ""},
 		{"someone@example.org", "the account is in the SES sandbox in us-east-1"},
 	} {
 		t.Run("test message to "+tt.to, func(t *testing.T) {
-			m := steps.TestMessage{From: "sesame-test@example.com", To: tt.to, Region: "us-east-1", Host: ses.SMTPHost("us-east-1"), Date: time.Now()}
-			err := steps.ExplainSend(login("us-east-1").Send(ctx, m), m)
+			m := Message{From: "sesame-test@example.com", To: tt.to, Region: "us-east-1", Host: ses.SMTPHost("us-east-1"), Date: time.Now()}
+			err := ExplainSend(login("us-east-1").Send(ctx, m), m)
 			if tt.wantErr == "" {
 				if err != nil {
 					t.Fatal(err)
@@ -89,17 +108,12 @@ func TestLoginAgainstSim(t *testing.T) {
 func TestLoginAgainstSimImplicitTLS(t *testing.T) {
 	sim := awssim.New(awssim.Options{})
 	keyID, secret := simAccount(t, sim)
-	cert := t.TempDir() + "/cert.pem"
-	addr, stop, err := sim.ServeSMTP(awssim.SMTPConfig{Region: "us-east-1", CertOut: cert, ImplicitTLS: true})
+	addr, cert := serveSMTP(t, sim, true)
+	roots, err := Roots(cert)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(stop)
-	roots, err := steps.SMTPRoots(cert)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l := steps.SMTPLogin{Endpoint: addr, Roots: roots, Implicit: true, Username: keyID,
+	l := Login{Endpoint: addr, Roots: roots, Implicit: true, Username: keyID,
 		Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1")), Region: "us-east-1"}
 	if err := l.Test(context.Background()); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
-package steps
+package smtpcheck
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -20,9 +21,9 @@ import (
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
-// SMTPLogin is how to reach an SMTP server and log in to it: the SES SMTP
+// Login is how to reach an SMTP server and log in to it: the SES SMTP
 // endpoint of the region, or --smtp-endpoint.
-type SMTPLogin struct {
+type Login struct {
 	// Endpoint is host:port.
 	Endpoint string
 	// ServerName is the name the TLS certificate must carry; "" means the
@@ -46,12 +47,20 @@ type SMTPLogin struct {
 // take several seconds (AWS says "5-10 seconds or more") to work over SMTP.
 const DefaultLoginRetry = 15 * time.Second
 
-// loginRetryInterval is the pause between login attempts.
-const loginRetryInterval = 3 * time.Second
+// RetryInterval is the pause between login attempts.
+const RetryInterval = 3 * time.Second
 
-// SMTPError is an SMTP conversation that failed: where, and what the server
+// Clock is the time LoginTest reads and waits on; the wizard's clock
+// satisfies it, and tests pass one that never sleeps.
+type Clock interface {
+	Now() time.Time
+	// After waits like time.After.
+	After(d time.Duration) <-chan time.Time
+}
+
+// Error is an SMTP conversation that failed: where, and what the server
 // (or the network) said.
-type SMTPError struct {
+type Error struct {
 	// Stage is "connect", "starttls", "auth", "mail", "rcpt" or "data".
 	Stage    string
 	Endpoint string
@@ -61,18 +70,19 @@ type SMTPError struct {
 	Err  error
 }
 
-func (e *SMTPError) Error() string {
+func (e *Error) Error() string {
 	if e.Code != 0 {
 		return fmt.Sprintf("SMTP %s at %s: %d %s", e.Stage, e.Endpoint, e.Code, e.Msg)
 	}
 	return fmt.Sprintf("SMTP %s at %s: %v", e.Stage, e.Endpoint, e.Err)
 }
 
-func (e *SMTPError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
-// SMTPRoots returns the system CAs plus the PEM certificates in caFile
-// (--smtp-ca); "" means the system CAs alone (nil).
-func SMTPRoots(caFile string) (*x509.CertPool, error) {
+// Roots returns the system CAs plus the PEM certificates in caFile
+// (--smtp-ca); "" means the system CAs alone (nil). A file that holds no
+// certificate is a *NoPEMError.
+func Roots(caFile string) (*x509.CertPool, error) {
 	if caFile == "" {
 		return nil, nil
 	}
@@ -85,19 +95,25 @@ func SMTPRoots(caFile string) (*x509.CertPool, error) {
 		pool = x509.NewCertPool()
 	}
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, &InputError{Field: "smtp-ca", Flag: "--smtp-ca", Msg: fmt.Sprintf("%s holds no PEM certificate", caFile)}
+		return nil, &NoPEMError{File: caFile}
 	}
 	return pool, nil
 }
 
+// NoPEMError is a CA file (--smtp-ca) that holds no PEM certificate: the
+// operator's input is at fault, so the wizard reports it as such.
+type NoPEMError struct{ File string }
+
+func (e *NoPEMError) Error() string { return e.File + " holds no PEM certificate" }
+
 // session connects, secures the connection and logs in. The caller quits
 // or closes the returned client.
-func (l SMTPLogin) session(ctx context.Context) (*smtp.Client, error) {
+func (l Login) session(ctx context.Context) (*smtp.Client, error) {
 	host, _, err := net.SplitHostPort(l.Endpoint)
 	if err != nil {
-		return nil, &SMTPError{Stage: "connect", Endpoint: l.Endpoint, Err: fmt.Errorf("the endpoint must be host:port: %w", err)}
+		return nil, &Error{Stage: "connect", Endpoint: l.Endpoint, Err: fmt.Errorf("the endpoint must be host:port: %w", err)}
 	}
-	name := firstNonEmpty(l.ServerName, host)
+	name := cmp.Or(l.ServerName, host)
 	tlsConf := &tls.Config{ServerName: name, RootCAs: l.Roots, MinVersion: tls.VersionTLS12}
 	timeout := l.Timeout
 	if timeout == 0 {
@@ -111,7 +127,7 @@ func (l SMTPLogin) session(ctx context.Context) (*smtp.Client, error) {
 		conn, err = dialer.DialContext(ctx, "tcp", l.Endpoint)
 	}
 	if err != nil {
-		return nil, &SMTPError{Stage: "connect", Endpoint: l.Endpoint, Err: err}
+		return nil, &Error{Stage: "connect", Endpoint: l.Endpoint, Err: err}
 	}
 	// net/smtp knows no context: a deadline bounds the whole conversation
 	// and cancelling the context closes the connection.
@@ -127,7 +143,7 @@ func (l SMTPLogin) session(ctx context.Context) (*smtp.Client, error) {
 	return c, err
 }
 
-func (l SMTPLogin) converse(conn net.Conn, name string, tlsConf *tls.Config) (*smtp.Client, error) {
+func (l Login) converse(conn net.Conn, name string, tlsConf *tls.Config) (*smtp.Client, error) {
 	fail := func(c *smtp.Client, stage string, err error) (*smtp.Client, error) {
 		if c != nil {
 			c.Close()
@@ -172,7 +188,7 @@ func (l SMTPLogin) converse(conn net.Conn, name string, tlsConf *tls.Config) (*s
 
 // Test connects, secures the connection (STARTTLS or implicit TLS), logs in
 // and quits: no mail is sent.
-func (l SMTPLogin) Test(ctx context.Context) error {
+func (l Login) Test(ctx context.Context) error {
 	c, err := l.session(ctx)
 	if err != nil {
 		return err
@@ -181,8 +197,8 @@ func (l SMTPLogin) Test(ctx context.Context) error {
 	return nil
 }
 
-// TestMessage is the one message --test-to sends.
-type TestMessage struct {
+// Message is the one message --test-to sends.
+type Message struct {
 	From, To string
 	// Region and Host go into the text, so the recipient knows the path.
 	Region, Host string
@@ -190,7 +206,7 @@ type TestMessage struct {
 }
 
 // Bytes renders the message with CRLF line ends.
-func (m TestMessage) Bytes() []byte {
+func (m Message) Bytes() []byte {
 	var id [8]byte
 	_, _ = rand.Read(id[:])
 	_, domain, _ := strings.Cut(m.From, "@")
@@ -211,7 +227,7 @@ func (m TestMessage) Bytes() []byte {
 }
 
 // Send logs in and sends one message.
-func (l SMTPLogin) Send(ctx context.Context, m TestMessage) error {
+func (l Login) Send(ctx context.Context, m Message) error {
 	c, err := l.session(ctx)
 	if err != nil {
 		return err
@@ -241,15 +257,15 @@ func (l SMTPLogin) Send(ctx context.Context, m TestMessage) error {
 // 454 temporary authentication failure) for up to window, because a new
 // access key takes a few seconds to work over SMTP. onRetry (may be nil) is
 // told of each retry. A login still refused at the end is explained: see
-// SMTPAuthError.
-func LoginTest(ctx context.Context, clock Clock, window time.Duration, l SMTPLogin, onRetry func(attempt int, err error)) error {
+// AuthError.
+func LoginTest(ctx context.Context, clock Clock, window time.Duration, l Login, onRetry func(attempt int, err error)) error {
 	start := clock.Now()
 	for attempt := 1; ; attempt++ {
 		err := l.Test(ctx)
 		if err == nil || !retryableLogin(err) {
 			return explainLogin(err, l, clock.Now().Sub(start))
 		}
-		if clock.Now().Add(loginRetryInterval).Sub(start) > window {
+		if clock.Now().Add(RetryInterval).Sub(start) > window {
 			return explainLogin(err, l, clock.Now().Sub(start))
 		}
 		if onRetry != nil {
@@ -258,27 +274,27 @@ func LoginTest(ctx context.Context, clock Clock, window time.Duration, l SMTPLog
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-clock.After(loginRetryInterval):
+		case <-clock.After(RetryInterval):
 		}
 	}
 }
 
 func retryableLogin(err error) bool {
-	var se *SMTPError
+	var se *Error
 	return errors.As(err, &se) && se.Stage == "auth" && (se.Code == 535 || se.Code == 454)
 }
 
-// SMTPAuthError is a login SES kept refusing, with its likely causes.
-type SMTPAuthError struct {
+// AuthError is a login SES kept refusing, with its likely causes.
+type AuthError struct {
 	Endpoint, Username, Region string
 	// Waited is how long the login was retried.
 	Waited time.Duration
 	// Causes are the likely causes, the most likely first.
 	Causes []string
-	Err    *SMTPError
+	Err    *Error
 }
 
-func (e *SMTPAuthError) Error() string {
+func (e *AuthError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "the SMTP login as %s at %s was refused: %d %s", e.Username, e.Endpoint, e.Err.Code, e.Err.Msg)
 	if e.Waited > 0 {
@@ -288,35 +304,25 @@ func (e *SMTPAuthError) Error() string {
 	for _, c := range e.Causes {
 		b.WriteString("\n  - " + c)
 	}
-	b.WriteString("\n  → run sesame again to check the key (the smtp-user step makes a new one when needed), or `sesame smtp-password --region " + firstNonEmpty(e.Region, "REGION") + "` to derive a password from a secret key you have; --no-smtp-test skips this test")
+	b.WriteString("\n  → run sesame again to check the key (the smtp-user step makes a new one when needed), or `sesame smtp-password --region " + cmp.Or(e.Region, "REGION") + "` to derive a password from a secret key you have; --no-smtp-test skips this test")
 	return b.String()
 }
 
-func (e *SMTPAuthError) Unwrap() error { return e.Err }
-
-// accessKeyIDLike reports whether s looks like an IAM access key id (AKIA…
-// for long-term keys, ASIA… for temporary ones, which SMTP refuses).
-func accessKeyIDLike(s string) bool {
-	return len(s) == 20 && (strings.HasPrefix(s, "AKIA") || strings.HasPrefix(s, "ASIA")) && strings.ToUpper(s) == s
-}
-
-// smtpPasswordLike reports whether s has the shape of a v4 SES SMTP
-// password: 44 base64 characters starting with B (the 0x04 version byte).
-func smtpPasswordLike(s string) bool { return len(s) == 44 && strings.HasPrefix(s, "B") }
+func (e *AuthError) Unwrap() error { return e.Err }
 
 // loginCauses lists the likely causes of a refused login, the ones the
 // credentials themselves point at first.
-func loginCauses(l SMTPLogin) []string {
-	region := firstNonEmpty(l.Region, "the endpoint's region")
+func loginCauses(l Login) []string {
+	region := cmp.Or(l.Region, "the endpoint's region")
 	user := "the IAM user name was used as the login instead of the access key id (it starts with AKIA)"
 	secret := "the IAM secret access key was used as the password instead of the SMTP password derived from it"
 	other := fmt.Sprintf("the password was derived for another region than %s: SMTP passwords are bound to their region, so relayhost and the password must name the same one", region)
 	var first, rest []string
 	switch {
-	case !accessKeyIDLike(l.Username):
+	case !ses.LooksLikeAccessKeyID(l.Username):
 		first = append(first, fmt.Sprintf("%s: %q does not look like an access key id", user, l.Username))
 		rest = append(rest, other, secret)
-	case !smtpPasswordLike(l.Password.Reveal()):
+	case !ses.LooksLikeSMTPPassword(l.Password.Reveal()):
 		first = append(first, secret+": the password does not have the shape of an SES SMTP password (44 characters starting with B)")
 		rest = append(rest, other)
 	case strings.HasPrefix(l.Username, "ASIA"):
@@ -329,14 +335,14 @@ func loginCauses(l SMTPLogin) []string {
 	return append(first, rest...)
 }
 
-func explainLogin(err error, l SMTPLogin, waited time.Duration) error {
-	var se *SMTPError
+func explainLogin(err error, l Login, waited time.Duration) error {
+	var se *Error
 	if err == nil || !errors.As(err, &se) {
 		return err
 	}
 	switch {
 	case se.Stage == "auth" && se.Code == 535:
-		return &SMTPAuthError{Endpoint: l.Endpoint, Username: l.Username, Region: l.Region, Waited: waited, Causes: loginCauses(l), Err: se}
+		return &AuthError{Endpoint: l.Endpoint, Username: l.Username, Region: l.Region, Waited: waited, Causes: loginCauses(l), Err: se}
 	case se.Stage == "connect" || se.Stage == "starttls":
 		var ue x509.UnknownAuthorityError
 		var he x509.HostnameError
@@ -356,8 +362,8 @@ func explainLogin(err error, l SMTPLogin, waited time.Duration) error {
 // ExplainSend puts a failed test message in words: the SES sandbox (554
 // "Email address is not verified"), a missing ses:SendRawEmail permission,
 // or a sending quota.
-func ExplainSend(err error, m TestMessage) error {
-	var se *SMTPError
+func ExplainSend(err error, m Message) error {
+	var se *Error
 	if err == nil || !errors.As(err, &se) {
 		return err
 	}
@@ -368,10 +374,10 @@ func ExplainSend(err error, m TestMessage) error {
 	switch {
 	case se.Code == 554 && strings.Contains(msg, "not verified") && senderFailed:
 		return fmt.Errorf("SES refused the test message from %s: %w\n  → the sender's domain %s is not verified in SES in %s yet: run sesame again to finish the verification step, then send the test again",
-			m.From, err, fromDomain, firstNonEmpty(m.Region, "this region"))
+			m.From, err, fromDomain, cmp.Or(m.Region, "this region"))
 	case se.Code == 554 && strings.Contains(msg, "not verified"):
 		return fmt.Errorf("SES refused the test message to %s: %w\n  → the account is in the SES sandbox in %s: it sends only to verified addresses (and the mailbox simulator, %s) until AWS grants production access. Verify %s in SES, send to the simulator, or request production access (sesame's sandbox step files the request)",
-			m.To, err, firstNonEmpty(m.Region, "this region"), MailboxSimulatorSuccess, m.To)
+			m.To, err, cmp.Or(m.Region, "this region"), ses.MailboxSimulatorSuccess, m.To)
 	case se.Code == 554 && strings.Contains(msg, "not authorized"):
 		return fmt.Errorf("SES refused the test message: %w\n  → the SMTP user lacks ses:SendRawEmail: run sesame again (the smtp-user step restores its policy)", err)
 	case se.Code == 454 && strings.Contains(msg, "quota"):
@@ -385,9 +391,9 @@ func ExplainSend(err error, m TestMessage) error {
 func smtpError(stage, endpoint string, err error) error {
 	var tp *textproto.Error
 	if errors.As(err, &tp) {
-		return &SMTPError{Stage: stage, Endpoint: endpoint, Code: tp.Code, Msg: tp.Msg, Err: err}
+		return &Error{Stage: stage, Endpoint: endpoint, Code: tp.Code, Msg: tp.Msg, Err: err}
 	}
-	return &SMTPError{Stage: stage, Endpoint: endpoint, Err: err}
+	return &Error{Stage: stage, Endpoint: endpoint, Err: err}
 }
 
 func hasWord(list, word string) bool {
@@ -433,26 +439,13 @@ func (a loginAuth) Next(fromServer []byte, more bool) ([]byte, error) {
 	return nil, fmt.Errorf("unexpected AUTH LOGIN challenge %s", strconv.Quote(string(fromServer)))
 }
 
-// SMTPEndpoint is the login test's endpoint: --smtp-endpoint, or the SES
-// SMTP host of the region on the relay's port.
-func SMTPEndpoint(opts Options, region string) string {
-	if opts.SMTPEndpoint != "" {
-		return opts.SMTPEndpoint
-	}
-	port := opts.SMTPPort
-	if port == 0 {
-		port = DefaultSMTPPort
-	}
-	return net.JoinHostPort(ses.SMTPHost(region), strconv.Itoa(port))
-}
-
-// EndpointImplicitTLS reports whether an endpoint's port speaks TLS from
-// the first byte (465, 2465).
-func EndpointImplicitTLS(endpoint string) bool {
+// ImplicitTLS reports whether an endpoint's port speaks TLS from the first
+// byte (465, 2465).
+func ImplicitTLS(endpoint string) bool {
 	_, p, err := net.SplitHostPort(endpoint)
 	if err != nil {
 		return false
 	}
 	n, _ := strconv.Atoi(p)
-	return WrapperMode(n)
+	return ses.ImplicitTLS(n)
 }
