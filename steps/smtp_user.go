@@ -172,7 +172,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 			st.entryOK = true
 		}
 	}
-	st.sorted = sortKeys(env.Record, st.managed, st.keys, inFile)
+	st.sorted = sortKeys(env.Record, st.managed, st.keys, inFile, env.mtaTarget())
 	st.orphans = st.sorted.orphans
 	return st, nil
 }

@@ -673,7 +673,7 @@ func TestSMTPUserRecordCompatible(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := []accessKey{{ID: "AKIAOLD0000000000001", Active: true, Created: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)}}
-	ks := sortKeys(&sv.Record, true, keys, "")
+	ks := sortKeys(&sv.Record, true, keys, "", postfix.Target{})
 	if len(ks.orphans) != 0 || len(ks.kept) != 1 || !strings.Contains(ks.kept[0].Note, "a sasl_passwd") {
 		t.Errorf("an older sesame's written key: %+v, want kept as possibly in use", ks)
 	}

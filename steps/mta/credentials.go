@@ -37,6 +37,10 @@ type Target interface {
 	// SES SMTP host, when the region is not known. Credentials for several
 	// regions are a *RegionsError; none wraps fs.ErrNotExist.
 	ReadSESCredentials(dir string) (Credentials, error)
+	// FileHoldsUsername reports whether the credentials file at path (this
+	// or an earlier output directory's) holds a login as username: then
+	// the key may be in use by an installed relay.
+	FileHoldsUsername(path, username string) bool
 	// Conflicts lists what in dir stops sesame from writing its files
 	// there: files at its names that it did not write, links, directories.
 	Conflicts(dir string) []Conflict

@@ -1,7 +1,9 @@
 package postfix
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/sesame-tool/sesame/steps/mta"
 )
@@ -38,3 +40,22 @@ func (Target) ReadSESCredentials(dir string) (mta.Credentials, error) {
 
 // Conflicts implements mta.Target.
 func (Target) Conflicts(dir string) []mta.Conflict { return Conflicts(dir) }
+
+// FileHoldsUsername implements mta.Target: a sasl_passwd line names the
+// user as its login ("[host]:port user:password").
+func (Target) FileHoldsUsername(path, username string) bool {
+	if path == "" || username == "" {
+		return false
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && !strings.HasPrefix(f[0], "#") && strings.HasPrefix(f[1], username+":") {
+			return true
+		}
+	}
+	return false
+}
