@@ -1,5 +1,8 @@
 package steps
 
+// The SES SMTP port facts the wizard checks its flags against (they stay
+// here, where they were with the Postfix code, until they join steps/ses).
+
 import (
 	"fmt"
 	"slices"
