@@ -3,6 +3,8 @@ package steps
 import (
 	"context"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/mta"
 )
 
 // Env is everything a step needs: the AWS clients, the operator's answers,
@@ -18,6 +20,9 @@ type Env struct {
 	Options Options
 	// Facts are what steps discovered from AWS during this run; never saved.
 	Facts *Facts
+	// MTA is the mail transfer agent whose files hold the SMTP credentials
+	// (nil means Postfix): the smtp-user and relay steps go through it.
+	MTA mta.Target
 	// Prompt asks the operator. Non-interactive runs use NoInput, which
 	// answers with an error naming the flag.
 	Prompt Prompter

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // Lock is an exclusive hold on one setup, so two sesame processes never
@@ -37,7 +39,7 @@ func (e *ErrLocked) Error() string {
 // file it did not make. Anything else is refused with an *InputError
 // naming --state-dir.
 func TryLock(path string) (*Lock, error) {
-	if err := EnsurePrivateDir(dirOf(path)); err != nil {
+	if err := state.EnsurePrivateDir(dirOf(path)); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)

@@ -19,6 +19,7 @@ import (
 	"github.com/sesame-tool/sesame/steps/awssim"
 	"github.com/sesame-tool/sesame/steps/internal/postfixtest"
 	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -117,7 +118,7 @@ func TestRealPostfixRelay(t *testing.T) {
 	// What sesame writes: the smtp-user step's sasl_passwd, then the relay
 	// step's files (login test off: the real SES host is not reachable here).
 	out := filepath.Join(t.TempDir(), "out")
-	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: ses.SMTPHost("us-east-1"), Port: 587,
+	if _, err := postfix.WriteSASLPasswd(out, mta.Credentials{Host: ses.SMTPHost("us-east-1"), Port: 587,
 		Username: keyID, Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1"))}); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestRealPostfixRelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := steps.ReadSASLPasswd(out)
+	entry, err := postfix.ReadSASLPasswd(out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestRealPostfixRelay(t *testing.T) {
 	// certificate is the CA file.
 	host, portStr, _ := net.SplitHostPort(endpoint.addr)
 	port, _ := strconv.Atoi(portStr)
-	cfg := steps.RelayConfig{Region: "us-east-1", Port: port, Host: host, Username: entry.Username, Password: entry.Password,
+	cfg := postfix.Config{Region: "us-east-1", Port: port, Host: host, Username: entry.Username, Password: entry.Password,
 		PostfixDir: pf.ConfDir, CAFile: endpoint.certFile}
 	want, got := settingsMap(string(written)), settingsMap(cfg.MainCF())
 	for k, v := range want {
@@ -165,12 +166,12 @@ func TestRealPostfixRelay(t *testing.T) {
 	}
 
 	// Install them with --apply-postfix's code, into the stopped instance.
-	inst := steps.PostfixInstall{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}
+	inst := postfix.Install{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}
 	diff, err := inst.Diff(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff[0].Name != "relayhost" || diff[0].Action != steps.ActionUpdate || diff[0].Current != "" || diff[0].Value != cfg.RelayHost() {
+	if diff[0].Name != "relayhost" || diff[0].Action != postfix.Update || diff[0].Current != "" || diff[0].Value != cfg.RelayHost() {
 		t.Errorf("diff starts with %+v, want relayhost \"\" → %s", diff[0], cfg.RelayHost())
 	}
 	applied, err := inst.Apply(ctx, cfg)
@@ -185,7 +186,7 @@ func TestRealPostfixRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	sesames, _ := os.ReadFile(filepath.Join(out, steps.SASLPasswdFile))
-	if string(installed) != strings.Replace(string(sesames), steps.RelayHostField(ses.SMTPHost("us-east-1"), 587), cfg.RelayHost(), 1) {
+	if string(installed) != strings.Replace(string(sesames), postfix.RelayHostField(ses.SMTPHost("us-east-1"), 587), cfg.RelayHost(), 1) {
 		t.Fatalf("installed sasl_passwd is not sesame's with the host replaced")
 	}
 	for _, f := range []string{steps.SASLPasswdFile, steps.SASLPasswdFile + ".db"} {
@@ -244,8 +245,8 @@ func TestRealPostfixApplyRestores(t *testing.T) {
 	f.WriteString("queue_directory = /nonexistent/sesame-queue\n")
 	f.Close()
 	before, _ := os.ReadFile(mainCF)
-	cfg := steps.RelayConfig{Region: "eu-west-1", Username: "AKIAIOSFODNN7EXAMPLE", Password: "BPW", PostfixDir: pf.ConfDir}
-	_, err = steps.PostfixInstall{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}.Apply(context.Background(), cfg)
+	cfg := postfix.Config{Region: "eu-west-1", Port: 587, Username: "AKIAIOSFODNN7EXAMPLE", Password: "BPW", PostfixDir: pf.ConfDir}
+	_, err = postfix.Install{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}.Apply(context.Background(), cfg)
 	if err == nil || !strings.Contains(err.Error(), "postfix check refused") || !strings.Contains(err.Error(), "restored") {
 		t.Fatalf("Apply = %v, want a refused check and a restore", err)
 	}
@@ -266,7 +267,7 @@ func TestRealPostfixRelayStepApply(t *testing.T) {
 	postfixtest.Skip(t)
 	pf := postfixtest.New(t)
 	out := filepath.Join(t.TempDir(), "out")
-	if _, err := steps.WriteSASLPasswd(out, steps.SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: 587,
+	if _, err := postfix.WriteSASLPasswd(out, mta.Credentials{Host: ses.SMTPHost("eu-west-1"), Port: 587,
 		Username: "AKIAIOSFODNN7EXAMPLE", Password: mta.Secret(ses.SMTPPassword("some+secret+key", "eu-west-1"))}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
@@ -40,8 +41,8 @@ func newFinishedFakes(t *testing.T) *finishedFakes {
 	e.iam.AddUser(testUser, map[string]string{TagManagedBy: TagManagedByValue})
 	e.iam.SetPolicy(testUser, SMTPPolicyNameFor("eu-west-1"), SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
 	id, secret := e.iam.AddAccessKey(testUser, time.Now())
-	entry := SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: ses.DefaultSMTPPort, Username: id, Password: mta.Secret(ses.SMTPPassword(secret, "eu-west-1"))}
-	if _, err := WriteSASLPasswd(e.Answers.OutDir, entry); err != nil {
+	entry := mta.Credentials{Host: ses.SMTPHost("eu-west-1"), Port: ses.DefaultSMTPPort, Username: id, Password: mta.Secret(ses.SMTPPassword(secret, "eu-west-1"))}
+	if _, err := postfix.WriteSASLPasswd(e.Answers.OutDir, entry); err != nil {
 		t.Fatal(err)
 	}
 	e.Options.ReadOnly = true

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/smtpcheck"
 )
@@ -43,7 +44,7 @@ func (*Relay) Title() string { return "Write the Postfix relay config" }
 
 // relayState is what Check works out, shared by Plan and Apply.
 type relayState struct {
-	cfg   RelayConfig
+	cfg   postfix.Config
 	out   string
 	stale []string
 	// postfix are the --apply-postfix changes (nil without the flag).
@@ -78,17 +79,18 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 		return failed("no directory for the relay files: set it with --out")
 	}
 	host := ses.SMTPHost(region)
-	entry, err := ReadSASLPasswdFor(out, host, port)
+	target := env.mtaTarget()
+	entry, err := target.ReadCredentials(out, host, port)
 	if errors.Is(err, os.ErrNotExist) && env.Options.DryRun {
 		// A dry run made no credentials: the files are still to come.
 		return relayState{}, &Result{Status: StatusTodo, Detail: fmt.Sprintf("write the Postfix relay files for %s in %s once the smtp-user step has made the credentials", host, out)}, nil
 	}
 	if errors.Is(err, os.ErrNotExist) {
 		// Only another region's SES entry there: say why it cannot serve.
-		if o, oerr := ReadSASLPasswd(out); oerr == nil {
-			other := firstNonEmpty(RegionOfSMTPHost(o.Host), o.Host)
+		if o, oerr := ReadSESCredentials(target, out); oerr == nil {
+			other := firstNonEmpty(ses.RegionOfSMTPHost(o.Host), o.Host)
 			return failed("%s holds an SMTP password for %s, but the region is %s: SMTP passwords are bound to their region. Run sesame with --region %s, or run sesame again so that its smtp-user step adds credentials for %s beside it",
-				filepath.Join(out, SASLPasswdFile), other, region, other, region)
+				target.CredentialsFile(out), other, region, other, region)
 		}
 		return failed("no SMTP credentials on disk: the smtp-user step makes them; run sesame again")
 	}
@@ -96,22 +98,24 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 		return failed("%v: the smtp-user step writes it; move the file aside and run sesame again to make new credentials", err)
 	}
 	postfixDir := firstNonEmpty(env.Options.PostfixDir, DefaultPostfixDir)
-	s := relayState{out: out, cfg: RelayConfig{
+	s := relayState{out: out, cfg: postfix.Config{
 		Region: region, Port: port, Username: entry.Username, Password: entry.Password,
-		PostfixDir: postfixDir, Distro: DetectDistro(r.OSRelease), CAFile: r.CAFile,
+		PostfixDir: postfixDir, Distro: postfix.DetectDistro(r.OSRelease), CAFile: r.CAFile,
 	}}
-	if err := s.cfg.Validate(); err != nil {
+	if err := ValidateRelayConfig(s.cfg); err != nil {
 		return failed("%v", err)
 	}
-	s.stale = RelayFilesCurrent(out, s.cfg)
+	s.stale = postfix.Stale(out, s.cfg)
 	if env.Options.ApplyPostfix {
 		pf := r.postfix(env)
 		if err := pf.Preflight(); err != nil {
 			return failed("%v", err)
 		}
-		if s.postfix, err = pf.Diff(ctx, s.cfg); err != nil {
+		diff, err := pf.Diff(ctx, s.cfg)
+		if err != nil {
 			return relayState{}, nil, err
 		}
+		s.postfix = postfixChanges(diff)
 	}
 	return s, nil, nil
 }
@@ -141,14 +145,14 @@ func (r *Relay) Preflight(ctx context.Context, env *Env) ([]Change, error) {
 			return nil, err
 		}
 	}
-	return RelayFileConflicts(out), nil
+	return RelayFileConflicts(env.mtaTarget(), out), nil
 }
 
-func (r *Relay) postfix(env *Env) PostfixInstall {
-	return PostfixInstall{Dir: env.Options.PostfixDir, Sbin: r.Sbin, Now: env.Clock.Now}
+func (r *Relay) postfix(env *Env) postfix.Install {
+	return postfix.Install{Dir: env.Options.PostfixDir, Sbin: r.Sbin, Now: env.Clock.Now}
 }
 
-func (r *Relay) loginKey(env *Env, cfg RelayConfig) string {
+func (r *Relay) loginKey(env *Env, cfg postfix.Config) string {
 	sum := sha256.Sum256([]byte(cfg.Password.Reveal()))
 	return SMTPEndpoint(env.Options, cfg.Region) + "\x00" + cfg.Username + "\x00" + hex.EncodeToString(sum[:8])
 }
@@ -221,7 +225,7 @@ func (r *Relay) Plan(ctx context.Context, env *Env) (Plan, error) {
 	var p Plan
 	var parts []string
 	conflicts := map[string]Change{}
-	for _, c := range RelayFileConflicts(s.out) {
+	for _, c := range RelayFileConflicts(env.mtaTarget(), s.out) {
 		conflicts[c.Name] = c
 	}
 	for _, f := range s.cfg.Files() {
@@ -341,7 +345,7 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 }
 
 // login builds the login test for the credentials of cfg.
-func (r *Relay) login(env *Env, cfg RelayConfig) (smtpcheck.Login, error) {
+func (r *Relay) login(env *Env, cfg postfix.Config) (smtpcheck.Login, error) {
 	roots, err := smtpRoots(env.Options.SMTPCA)
 	if err != nil {
 		return smtpcheck.Login{}, err
@@ -364,10 +368,10 @@ func relayPaths(out string) map[string]string {
 // publishFacts fills env.Facts for front ends and the --json report, and
 // the credentials when no earlier step did (a run that found them on disk).
 func (r *Relay) publishFacts(env *Env, s relayState, login string) *RelayReport {
-	rep := &RelayReport{Host: s.cfg.SMTPHost(), Port: s.cfg.SMTPPort(), Files: relayPaths(s.out), LoginTest: login}
+	rep := &RelayReport{Host: s.cfg.SMTPHost(), Port: s.cfg.Port, Files: relayPaths(s.out), LoginTest: login}
 	env.Facts.Relay = rep
 	if env.Facts.Credentials == nil {
-		env.Facts.Credentials = &Credentials{AccessKeyID: s.cfg.Username, Host: s.cfg.SMTPHost(), Port: s.cfg.SMTPPort(),
+		env.Facts.Credentials = &Credentials{AccessKeyID: s.cfg.Username, Host: s.cfg.SMTPHost(), Port: s.cfg.Port,
 			Password: s.cfg.Password, File: filepath.Join(s.out, SASLPasswdFile)}
 	}
 	return rep

@@ -7,9 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"unicode"
 
 	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -46,55 +46,13 @@ func TestValidatePostfixDir(t *testing.T) {
 	}
 }
 
-// FuzzValidatePostfixDir: an accepted directory is absolute, one line,
-// free of control characters and of what Postfix splits or expands, and
-// the script names it in exactly one quoted assignment.
-func FuzzValidatePostfixDir(f *testing.F) {
-	for _, s := range []string{"/etc/postfix", "/etc/postfix\ntouch /tmp/x\n#", "relative", "/a b", "/'q'", "/$(x)", "/`x`;y"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, dir string) {
-		if ValidatePostfixDir(dir) != nil || dir == "" {
-			return
-		}
-		if !filepath.IsAbs(dir) || strings.ContainsAny(dir, " \t\n\r,$") || strings.IndexFunc(dir, unicode.IsControl) >= 0 {
-			t.Fatalf("accepted %q", dir)
-		}
-		c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: "BPW", PostfixDir: dir}
-		if !strings.Contains(c.ApplyScript(), "\npostfix_dir="+shellQuote(dir)+"\n") {
-			t.Fatalf("the script does not assign %q quoted", dir)
-		}
-	})
-}
-
-func TestHasSesameMark(t *testing.T) {
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: "BPW"}
-	for name, tt := range map[string]struct {
-		data string
-		want bool
-	}{
-		"the snippet":               {c.MainCF(), true},
-		"the script":                {c.ApplyScript(), true},
-		"sasl_passwd":               {c.SASLPasswd(), true},
-		"an operator's snippet":     {"relayhost = [smtp.example]:587\n", false},
-		"an operator's script":      {"#!/bin/sh\necho mine\n", false},
-		"the mark further down":     {"#!/bin/sh\n# mine\n# Written by sesame\n", false},
-		"empty":                     {"", false},
-		"the mark not at the start": {"x # Written by sesame\n", false},
-	} {
-		if got := hasSesameMark([]byte(tt.data)); got != tt.want {
-			t.Errorf("%s: hasSesameMark = %v, want %v", name, got, tt.want)
-		}
-	}
-}
-
 // relayFilesDir makes a directory with the named files: "mark" is a file
 // sesame wrote, "foreign" one it did not, "link" a symbolic link, "dir" a
 // directory.
 func relayFilesDir(t *testing.T, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: "BPW"}
+	c := postfix.Config{Region: "us-east-1", Port: 587, Username: testKeyID, Password: "BPW"}
 	for name, kind := range files {
 		p := filepath.Join(dir, name)
 		var err error
@@ -137,7 +95,7 @@ func TestRelayFileConflicts(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := relayFilesDir(t, tt.files)
 			var got []string
-			for _, c := range RelayFileConflicts(dir) {
+			for _, c := range RelayFileConflicts(postfix.Target{}, dir) {
 				if c.Action != ActionConflict || !strings.Contains(c.Note, "--out") {
 					t.Errorf("conflict %+v does not say what to do", c)
 				}
@@ -153,7 +111,7 @@ func TestRelayFileConflicts(t *testing.T) {
 // WriteRelayFiles (`sesame postfix`) writes nothing where a file is not
 // sesame's, and merges into an operator's sasl_passwd.
 func TestWriteRelayFilesOperatorFiles(t *testing.T) {
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "us-east-1"))}
+	c := postfix.Config{Region: "us-east-1", Port: 587, Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "us-east-1"))}
 	dir := relayFilesDir(t, map[string]string{MainCFSnippetFile: "foreign"})
 	before, _ := os.ReadFile(filepath.Join(dir, MainCFSnippetFile))
 	if _, err := WriteRelayFiles(dir, c); err == nil || !strings.Contains(err.Error(), "move it aside") {
@@ -176,10 +134,10 @@ func TestWriteRelayFilesOperatorFiles(t *testing.T) {
 	if _, err := WriteRelayFiles(dir, c); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(filepath.Join(dir, SASLPasswdFile)); string(got) != operators+c.SASLEntry().Line() {
+	if got, _ := os.ReadFile(filepath.Join(dir, SASLPasswdFile)); string(got) != operators+postfix.Line(c.Credentials()) {
 		t.Errorf("sasl_passwd = %q, want the operator's line and sesame's", got)
 	}
-	if stale := RelayFilesCurrent(dir, c); len(stale) != 0 {
+	if stale := postfix.Stale(dir, c); len(stale) != 0 {
 		t.Errorf("stale after writing: %q", stale)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps/internal/smtptest"
 	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -43,7 +44,7 @@ func newRelayFixture(t *testing.T, opts Options) *relayFixture {
 // credentials writes the sasl_passwd the smtp-user step would write.
 func (f *relayFixture) credentials(t *testing.T, region string, port int) {
 	t.Helper()
-	if _, err := WriteSASLPasswd(f.out, SASLEntry{Host: ses.SMTPHost(region), Port: port, Username: testKeyID,
+	if _, err := postfix.WriteSASLPasswd(f.out, mta.Credentials{Host: ses.SMTPHost(region), Port: port, Username: testKeyID,
 		Password: mta.Secret(ses.SMTPPassword(testSecret, region))}); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestRelayStep(t *testing.T) {
 				return
 			}
 			port := ses.PortOrDefault(tt.opts.SMTPPort)
-			entry, err := ReadSASLPasswd(f.out)
+			entry, err := postfix.ReadSASLPasswd(f.out)
 			if err != nil || entry.Port != port || entry.Host != ses.SMTPHost("us-east-1") {
 				t.Errorf("sasl_passwd = %+v, %v; want port %d", entry, err, port)
 			}
@@ -197,7 +198,7 @@ func TestRelayStepLoginRefused(t *testing.T) {
 	f := newRelayFixture(t, Options{})
 	// The password on disk was derived for us-west-2 but sits under the
 	// us-east-1 host: the blog post's mistake, made by hand.
-	if _, err := WriteSASLPasswd(f.out, SASLEntry{Host: ses.SMTPHost("us-east-1"), Port: 587, Username: testKeyID,
+	if _, err := postfix.WriteSASLPasswd(f.out, mta.Credentials{Host: ses.SMTPHost("us-east-1"), Port: 587, Username: testKeyID,
 		Password: mta.Secret(ses.SMTPPassword(testSecret, "us-west-2"))}); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -69,7 +68,7 @@ type userState struct {
 	// entry is sasl_passwd on disk; entryOK when it names an active key
 	// of this user for this region's SMTP host.
 	path     string
-	entry    *SASLEntry
+	entry    *mta.Credentials
 	entryOK  bool
 	fileNote string
 	// orphans are the keys sesame proves it made and nothing can use;
@@ -104,7 +103,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 		return nil, err
 	}
 	region, domain := env.Answers.Region, env.Answers.Domain
-	st := &userState{name: env.Answers.SMTPUser, path: filepath.Join(env.Answers.OutDir, SASLPasswdFile), policyName: SMTPPolicyNameFor(region)}
+	st := &userState{name: env.Answers.SMTPUser, path: env.mtaTarget().CredentialsFile(env.Answers.OutDir), policyName: SMTPPolicyNameFor(region)}
 	st.arn = fmt.Sprintf("arn:aws:iam::%s:user/%s", env.Facts.Account.ID, st.name)
 
 	u, err := env.Clients.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(st.name)})
@@ -153,7 +152,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 		return nil, err
 	}
 	inFile := ""
-	entry, err := readSetupSASLEntry(env.Answers.OutDir, region, smtpPortOf(env.Options))
+	entry, err := readSetupCredentials(env.mtaTarget(), env.Answers.OutDir, region, smtpPortOf(env.Options))
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		st.fileNote = fmt.Sprintf("no SMTP password on disk (%s)", st.path)
@@ -173,14 +172,14 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 			st.entryOK = true
 		}
 	}
-	st.sorted = sortKeys(env.Record, st.managed, st.keys, inFile)
+	st.sorted = sortKeys(env.Record, st.managed, st.keys, inFile, env.mtaTarget())
 	st.orphans = st.sorted.orphans
 	return st, nil
 }
 
 // credentials records the SMTP credentials in env.Facts and publishes them
 // (the password is a Secret: it never prints).
-func (SMTPUser) credentials(env *Env, st *userState, e SASLEntry, created bool) {
+func (SMTPUser) credentials(env *Env, st *userState, e mta.Credentials, created bool) {
 	c := &Credentials{UserName: st.name, AccessKeyID: e.Username, Host: e.Host, Port: e.Port, Password: e.Password, File: st.path, Created: created}
 	prev := env.Facts.Credentials
 	env.Facts.Credentials = c
@@ -229,9 +228,9 @@ func (s SMTPUser) Check(ctx context.Context, env *Env) (Result, error) {
 	if st.tagged && !rec.UserCreated {
 		rec.UserCreated, changed = true, true
 	}
-	if changed || rec.AccessKeyID != st.entry.Username || rec.Files[RoleSASLPasswd] != st.path {
+	if changed || rec.AccessKeyID != st.entry.Username || rec.Files[env.mtaTarget().CredentialsRole()] != st.path {
 		rec.AccessKeyID = st.entry.Username
-		setFile(rec, RoleSASLPasswd, st.path)
+		setFile(rec, env.mtaTarget().CredentialsRole(), st.path)
 		if err := env.SaveState(); err != nil {
 			return Result{}, err
 		}
@@ -476,10 +475,10 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 	if err := env.SaveState(); err != nil {
 		env.Warn("smtp-user", "could not save that access key %s is sesame's (%v); writing its password anyway", id, err)
 	}
-	entry := SASLEntry{Host: ses.SMTPHost(region), Port: ses.PortOrDefault(env.Options.SMTPPort), Username: id,
+	entry := mta.Credentials{Host: ses.SMTPHost(region), Port: ses.PortOrDefault(env.Options.SMTPPort), Username: id,
 		Password: mta.Secret(ses.SMTPPassword(aws.ToString(out.AccessKey.SecretAccessKey), region))}
 	out = nil // the secret key goes no further than the derivation above
-	path, werr := WriteSASLPasswd(env.Answers.OutDir, entry)
+	path, werr := env.mtaTarget().WriteCredentials(env.Answers.OutDir, entry)
 	if werr != nil {
 		_, derr := env.Clients.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(st.name), AccessKeyId: aws.String(id)})
 		if derr == nil {
@@ -491,7 +490,7 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 	}
 	rec.AccessKeyID = id
 	markWritten(rec, id, path)
-	setFile(rec, RoleSASLPasswd, path)
+	setFile(rec, env.mtaTarget().CredentialsRole(), path)
 	st.path = path
 	s.credentials(env, st, entry, true)
 	env.Info("smtp-user", "created access key %s for %s and wrote its SMTP password for %s to %s", id, st.name, region, path)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesame-tool/sesame/steps/mta"
 )
 
 // maxAccessKeys is IAM's hard limit of access keys per user.
@@ -83,8 +83,9 @@ type keySort struct {
 // sesame's to delete: nothing else is proof. Keys sesame wrote into a
 // sasl_passwd (this --out's or an earlier one's) may be in use by an
 // installed relay, and keys sesame never saw the id of may be anyone's:
-// both are kept. inFile is the key named in the current sasl_passwd.
-func sortKeys(rec *Record, managed bool, keys []accessKey, inFile string) keySort {
+// both are kept. inFile is the key named in the current sasl_passwd; t
+// is the MTA whose credentials files name keys.
+func sortKeys(rec *Record, managed bool, keys []accessKey, inFile string, t mta.Target) keySort {
 	var ks keySort
 	for _, k := range keys {
 		if k.ID == inFile {
@@ -93,7 +94,7 @@ func sortKeys(rec *Record, managed bool, keys []accessKey, inFile string) keySor
 		if i := slices.IndexFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == k.ID }); i >= 0 {
 			p := rec.KeysPending[i]
 			switch {
-			case fileHoldsKey(p.File, k.ID):
+			case t.FileHoldsUsername(p.File, k.ID):
 				ks.written = append(ks.written, p)
 				ks.kept = append(ks.kept, keptKey{k, fmt.Sprintf("made by sesame; its SMTP password is in %s, which may be in use: kept unless you name it with --replace-key", p.File)})
 			case managed:
@@ -119,25 +120,6 @@ func sortKeys(rec *Record, managed bool, keys []accessKey, inFile string) keySor
 		ks.kept = append(ks.kept, keptKey{k, note})
 	}
 	return ks
-}
-
-// fileHoldsKey reports whether the sasl_passwd at path names the access
-// key id as a login ("[host]:port ID:password").
-func fileHoldsKey(path, id string) bool {
-	if path == "" || id == "" {
-		return false
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return false
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && !strings.HasPrefix(f[0], "#") && strings.HasPrefix(f[1], id+":") {
-			return true
-		}
-	}
-	return false
 }
 
 // madeDuringIntent reports whether key k was made around an intent that

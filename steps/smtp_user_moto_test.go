@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 )
 
 // startMoto runs moto_server on a free loopback port for the test and
@@ -88,7 +89,7 @@ func TestSMTPUserAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entry, err := ReadSASLPasswd(e.Answers.OutDir)
+	entry, err := postfix.ReadSASLPasswd(e.Answers.OutDir)
 	if err != nil {
 		t.Fatal(err)
 	}

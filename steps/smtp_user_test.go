@@ -20,6 +20,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
@@ -85,7 +86,7 @@ func TestSMTPUserFromEmpty(t *testing.T) {
 	if len(keys) != 1 {
 		t.Fatalf("keys = %v, want one", keys)
 	}
-	entry, err := ReadSASLPasswd(e.Answers.OutDir)
+	entry, err := postfix.ReadSASLPasswd(e.Answers.OutDir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,7 +216,7 @@ func TestSMTPUserLostCreateUserAnswerThenCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := e.iam.Keys(testUser)
-	entry, _ := ReadSASLPasswd(e.Answers.OutDir)
+	entry, _ := postfix.ReadSASLPasswd(e.Answers.OutDir)
 	if len(keys) != 1 || keys[0] == first || keys[0] != entry.Username || !e.Record.UserCreated {
 		t.Errorf("keys = %v, on disk %s, lost key %s, record %+v", keys, entry.Username, first, e.Record)
 	}
@@ -431,7 +432,7 @@ func TestSMTPUserDeletesOnlyProvenKeys(t *testing.T) {
 				t.Fatal(err)
 			}
 			keys := e.iam.Keys(testUser)
-			entry, _ := ReadSASLPasswd(e.Answers.OutDir)
+			entry, _ := postfix.ReadSASLPasswd(e.Answers.OutDir)
 			if len(keys) != tt.wantKeysAfterRun || !slices.Contains(keys, entry.Username) {
 				t.Errorf("keys = %v, want %d with the one on disk (%s)", keys, tt.wantKeysAfterRun, entry.Username)
 			}
@@ -672,7 +673,7 @@ func TestSMTPUserRecordCompatible(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := []accessKey{{ID: "AKIAOLD0000000000001", Active: true, Created: time.Date(2026, 1, 1, 0, 0, 1, 0, time.UTC)}}
-	ks := sortKeys(&sv.Record, true, keys, "")
+	ks := sortKeys(&sv.Record, true, keys, "", postfix.Target{})
 	if len(ks.orphans) != 0 || len(ks.kept) != 1 || !strings.Contains(ks.kept[0].Note, "a sasl_passwd") {
 		t.Errorf("an older sesame's written key: %+v, want kept as possibly in use", ks)
 	}

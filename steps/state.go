@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // StateSchema is the version of the state file format.
@@ -138,7 +140,7 @@ func (s Store) Save(sv *Saved) error {
 	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	return WriteFileAtomic(path, append(data, '\n'), 0o600)
+	return state.WriteFileAtomic(path, append(data, '\n'), 0o600)
 }
 
 // List returns every saved setup, most recently updated first. Unreadable

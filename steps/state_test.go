@@ -10,6 +10,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 )
 
 func TestStoreRoundTrip(t *testing.T) {
@@ -52,7 +55,7 @@ func TestWriteFileAtomicIgnoresUmask(t *testing.T) {
 	old := syscall.Umask(0)
 	defer syscall.Umask(old)
 	dir := filepath.Join(t.TempDir(), "out")
-	p, err := WriteSASLPasswd(dir, SASLEntry{Host: "email-smtp.eu-west-1.amazonaws.com", Port: 587, Username: "AKIAEXAMPLE", Password: "BSECRET"})
+	p, err := postfix.WriteSASLPasswd(dir, mta.Credentials{Host: "email-smtp.eu-west-1.amazonaws.com", Port: 587, Username: "AKIAEXAMPLE", Password: "BSECRET"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,11 +64,11 @@ func TestWriteFileAtomicIgnoresUmask(t *testing.T) {
 	if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
 		t.Fatalf("modes file %v dir %v; want 0600 and 0700", fi.Mode().Perm(), di.Mode().Perm())
 	}
-	e, err := ReadSASLPasswd(dir)
+	e, err := postfix.ReadSASLPasswd(dir)
 	if err != nil || e.Host != "email-smtp.eu-west-1.amazonaws.com" || e.Port != 587 || e.Username != "AKIAEXAMPLE" || e.Password.Reveal() != "BSECRET" {
 		t.Fatalf("ReadSASLPasswd = %+v, %v", e, err)
 	}
-	if _, err := ReadSASLPasswd(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
+	if _, err := postfix.ReadSASLPasswd(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("missing file: err = %v, want ErrNotExist", err)
 	}
 }

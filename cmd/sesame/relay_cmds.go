@@ -13,6 +13,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -133,19 +135,19 @@ only confirms it, because the SMTP password works in its own region only.`,
 			passwdFile := filepath.Join(out, steps.SASLPasswdFile)
 			// sesame's entry is the line for the region's SES host; the
 			// file may hold other relays' entries too, which stay.
-			var entry steps.SASLEntry
+			var entry mta.Credentials
 			var err error
 			if region == "" {
-				entry, err = steps.ReadSASLPasswd(out)
+				entry, err = steps.ReadSESCredentials(postfix.Target{}, out)
 			} else {
 				if err := steps.ValidateRegion(region); err != nil {
 					return exitWith(exitInput, err)
 				}
 				r := strings.ToLower(strings.TrimSpace(region))
-				entry, err = steps.ReadSASLPasswdFor(out, ses.SMTPHost(r), ses.PortOrDefault(port))
+				entry, err = postfix.ReadSASLPasswdFor(out, ses.SMTPHost(r), ses.PortOrDefault(port))
 				if errors.Is(err, os.ErrNotExist) {
-					if other, oerr := steps.ReadSASLPasswd(out); oerr == nil {
-						diskRegion := steps.RegionOfSMTPHost(other.Host)
+					if other, oerr := steps.ReadSESCredentials(postfix.Target{}, out); oerr == nil {
+						diskRegion := ses.RegionOfSMTPHost(other.Host)
 						return exitWith(exitInput, &steps.InputError{Field: "region", Flag: "--region", Msg: fmt.Sprintf(
 							"the SMTP password in %s was derived for %s and SES refuses it in %s; run the wizard with --region %s to make credentials for %s",
 							passwdFile, diskRegion, r, r, r)})
@@ -161,7 +163,7 @@ only confirms it, because the SMTP password works in its own region only.`,
 			case err != nil:
 				return exitWith(exitFailure, err)
 			}
-			diskRegion := steps.RegionOfSMTPHost(entry.Host)
+			diskRegion := ses.RegionOfSMTPHost(entry.Host)
 			if diskRegion == "" {
 				return exitWith(exitFailure, fmt.Errorf("%s names %s, not an SES SMTP host: it was not written by sesame", passwdFile, entry.Host))
 			}
@@ -171,8 +173,8 @@ only confirms it, because the SMTP password works in its own region only.`,
 			if err := steps.ValidateSMTPPort(port); err != nil {
 				return exitWith(exitInput, err)
 			}
-			cfg := steps.RelayConfig{Region: diskRegion, Port: port, Username: entry.Username, Password: entry.Password,
-				PostfixDir: postfixDir, Distro: steps.DetectDistro(osRelease)}
+			cfg := postfix.Config{Region: diskRegion, Port: port, Username: entry.Username, Password: entry.Password,
+				PostfixDir: postfixDir, Distro: postfix.DetectDistro(osRelease)}
 			paths, err := steps.WriteRelayFiles(out, cfg)
 			if err != nil {
 				return exitWith(exitFailure, err)

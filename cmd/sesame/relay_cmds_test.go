@@ -12,6 +12,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -95,7 +96,7 @@ func TestPostfixCmd(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir()
 			if !tt.noCreds {
-				if _, err := steps.WriteSASLPasswd(dir, steps.SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: 587,
+				if _, err := postfix.WriteSASLPasswd(dir, mta.Credentials{Host: ses.SMTPHost("eu-west-1"), Port: 587,
 					Username: "AKIAIOSFODNN7EXAMPLE", Password: mta.Secret(ses.SMTPPassword(secret, "eu-west-1"))}); err != nil {
 					t.Fatal(err)
 				}
@@ -118,8 +119,8 @@ func TestPostfixCmd(t *testing.T) {
 			if !strings.Contains(string(snippet), "relayhost = "+tt.wantHost+"\n") || !strings.Contains(string(snippet), "/etc/ssl/certs/ca-bundle.crt") {
 				t.Errorf("snippet:\n%s\nwant relayhost %s and the Amazon Linux CA bundle", snippet, tt.wantHost)
 			}
-			entry, err := steps.ReadSASLPasswd(dir)
-			if err != nil || steps.RelayHostField(entry.Host, entry.Port) != tt.wantHost {
+			entry, err := postfix.ReadSASLPasswd(dir)
+			if err != nil || postfix.RelayHostField(entry.Host, entry.Port) != tt.wantHost {
 				t.Errorf("sasl_passwd %+v %v, want key %s", entry, err, tt.wantHost)
 			}
 			if !strings.Contains(out, "sudo sh "+filepath.Join(dir, steps.ApplyScriptFile)) {
@@ -135,7 +136,7 @@ func TestPostfixCmd(t *testing.T) {
 // with SES entries for two regions needs --region.
 func TestPostfixCmdOperatorFiles(t *testing.T) {
 	const secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-	mine := steps.SASLEntry{Host: ses.SMTPHost("eu-west-1"), Port: 587, Username: "AKIAIOSFODNN7EXAMPLE",
+	mine := mta.Credentials{Host: ses.SMTPHost("eu-west-1"), Port: 587, Username: "AKIAIOSFODNN7EXAMPLE",
 		Password: mta.Secret(ses.SMTPPassword(secret, "eu-west-1"))}
 	other := "# the operator's\n[smtp.other.example]:587 user:pass\n"
 	tests := []struct {
@@ -146,15 +147,15 @@ func TestPostfixCmdOperatorFiles(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{name: "another relay's entry stays", passwd: other + mine.Line()},
-		{name: "sesame's entry is found after another relay's", passwd: other + mine.Line(), args: []string{"--region", "eu-west-1", "--smtp-port", "465"}},
-		{name: "an operator's snippet is not replaced", passwd: other + mine.Line(), snippet: "relayhost = [smtp.other.example]:587\n",
+		{name: "another relay's entry stays", passwd: other + postfix.Line(mine)},
+		{name: "sesame's entry is found after another relay's", passwd: other + postfix.Line(mine), args: []string{"--region", "eu-west-1", "--smtp-port", "465"}},
+		{name: "an operator's snippet is not replaced", passwd: other + postfix.Line(mine), snippet: "relayhost = [smtp.other.example]:587\n",
 			wantCode: exitFailure, wantErr: "sesame did not write it"},
-		{name: "a newline in --postfix-dir", passwd: mine.Line(), args: []string{"--postfix-dir", "/etc/postfix\ntouch /tmp/PWNED\n#"},
+		{name: "a newline in --postfix-dir", passwd: postfix.Line(mine), args: []string{"--postfix-dir", "/etc/postfix\ntouch /tmp/PWNED\n#"},
 			wantCode: exitInput, wantErr: "--postfix-dir"},
-		{name: "a relative --postfix-dir", passwd: mine.Line(), args: []string{"--postfix-dir", "etc/postfix"},
+		{name: "a relative --postfix-dir", passwd: postfix.Line(mine), args: []string{"--postfix-dir", "etc/postfix"},
 			wantCode: exitInput, wantErr: "absolute"},
-		{name: "two SES regions need --region", passwd: mine.Line() + "[email-smtp.us-east-1.amazonaws.com]:587 AKIAOTHER:BOTHER\n",
+		{name: "two SES regions need --region", passwd: postfix.Line(mine) + "[email-smtp.us-east-1.amazonaws.com]:587 AKIAOTHER:BOTHER\n",
 			wantCode: exitInput, wantErr: "--region"},
 	}
 	for _, tt := range tests {
@@ -174,7 +175,7 @@ func TestPostfixCmdOperatorFiles(t *testing.T) {
 				t.Fatalf("code %d err %q; want %d %q", code, errOut, tt.wantCode, tt.wantErr)
 			}
 			got, _ := os.ReadFile(passwd)
-			if !strings.HasPrefix(string(got), strings.TrimSuffix(tt.passwd, mine.Line())) {
+			if !strings.HasPrefix(string(got), strings.TrimSuffix(tt.passwd, postfix.Line(mine))) {
 				t.Errorf("sasl_passwd = %q: the lines before sesame's changed", got)
 			}
 			if tt.snippet != "" {

@@ -1,6 +1,9 @@
 package ses
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // smtpRegions are the SES regions that have an SMTP endpoint. SES also runs
 // in af-south-1, ap-southeast-3, eu-south-1, il-central-1 and me-south-1,
@@ -46,4 +49,18 @@ func DKIMZone(region string) string {
 		return "dkim." + region + ".amazonses.com"
 	}
 	return "dkim.amazonses.com"
+}
+
+// RegionOfSMTPHost returns the region of an SES SMTP host
+// ("email-smtp.eu-west-1.amazonaws.com" → "eu-west-1"), or "".
+func RegionOfSMTPHost(host string) string {
+	r, ok := strings.CutPrefix(host, "email-smtp.")
+	if !ok {
+		return ""
+	}
+	r, ok = strings.CutSuffix(r, ".amazonaws.com")
+	if !ok || strings.Contains(r, ".") {
+		return ""
+	}
+	return r
 }

@@ -1,4 +1,4 @@
-package steps
+package postfix
 
 import (
 	"bytes"
@@ -7,12 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sesame-tool/sesame/steps/mta"
 )
 
-var testEntry = SASLEntry{Host: "email-smtp.us-east-1.amazonaws.com", Port: 587, Username: "AKIANEWNEWNEWNEWNEW1", Password: "BNEWPASSWORD"}
+var testEntry = mta.Credentials{Host: "email-smtp.us-east-1.amazonaws.com", Port: 587, Username: "AKIANEWNEWNEWNEWNEW1", Password: "BNEWPASSWORD"}
 
 func TestMergeSASLPasswd(t *testing.T) {
-	mine := testEntry.Line()
+	mine := Line(testEntry)
 	tests := []struct {
 		name, existing, want string
 	}{
@@ -98,7 +100,7 @@ func FuzzMergeSASLPasswd(f *testing.F) {
 			}
 			return out
 		}
-		if mine := lines(got, true); len(mine) != 1 || mine[0] != testEntry.Line() {
+		if mine := lines(got, true); len(mine) != 1 || mine[0] != Line(testEntry) {
 			t.Fatalf("sesame's entries in %q: %q, want one", got, mine)
 		}
 		want, rest := lines([]byte(existing), false), lines(got, false)
@@ -118,10 +120,10 @@ func TestReadSASLPasswdFor(t *testing.T) {
 		port       int
 		want       string // the user name found; "" means not found
 	}{
-		{"sesame's line after another relay's", other + testEntry.Line(), 587, testEntry.Username},
+		{"sesame's line after another relay's", other + Line(testEntry), 587, testEntry.Username},
 		{"only another region's line", other, 587, ""},
 		{"the same host at another port", "[email-smtp.us-east-1.amazonaws.com]:465 AKIAPORT:BP\n", 587, "AKIAPORT"},
-		{"the exact port before another", "[email-smtp.us-east-1.amazonaws.com]:465 AKIAPORT:BP\n" + testEntry.Line(), 587, testEntry.Username},
+		{"the exact port before another", "[email-smtp.us-east-1.amazonaws.com]:465 AKIAPORT:BP\n" + Line(testEntry), 587, testEntry.Username},
 		{"comments only", "# nothing\n", 587, ""},
 	}
 	for _, tt := range tests {
@@ -146,16 +148,16 @@ func TestReadSASLPasswdFor(t *testing.T) {
 
 func TestReadSASLPasswdSeveralRegions(t *testing.T) {
 	dir := t.TempDir()
-	file := "[smtp.other.example]:587 a:b\n[email-smtp.eu-west-1.amazonaws.com]:587 A:B\n" + testEntry.Line()
+	file := "[smtp.other.example]:587 a:b\n[email-smtp.eu-west-1.amazonaws.com]:587 A:B\n" + Line(testEntry)
 	if err := os.WriteFile(filepath.Join(dir, SASLPasswdFile), []byte(file), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	_, err := ReadSASLPasswd(dir)
-	var ie *InputError
-	if !errors.As(err, &ie) || ie.Flag != "--region" || !strings.Contains(err.Error(), "eu-west-1, us-east-1") {
-		t.Fatalf("ReadSASLPasswd = %v, want an input error asking for --region", err)
+	var re *mta.RegionsError
+	if !errors.As(err, &re) || !strings.Contains(err.Error(), "eu-west-1, us-east-1") {
+		t.Fatalf("ReadSASLPasswd = %v, want a *mta.RegionsError naming both regions", err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, SASLPasswdFile), []byte("[smtp.other.example]:587 a:b\n"+testEntry.Line()), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, SASLPasswdFile), []byte("[smtp.other.example]:587 a:b\n"+Line(testEntry)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if e, err := ReadSASLPasswd(dir); err != nil || e.Username != testEntry.Username {
@@ -176,13 +178,13 @@ func TestWriteSASLPasswdKeepsOtherLines(t *testing.T) {
 	if _, err := WriteSASLPasswd(dir, testEntry); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(path); string(got) != operators+testEntry.Line() {
+	if got, _ := os.ReadFile(path); string(got) != operators+Line(testEntry) {
 		t.Fatalf("first write: %q", got)
 	}
 	if st, _ := os.Stat(path); st.Mode().Perm() != 0o600 {
 		t.Errorf("sasl_passwd is %o, want 0600", st.Mode().Perm())
 	}
-	added := operators + testEntry.Line() + "[added.example]:25 later:line\n"
+	added := operators + Line(testEntry) + "[added.example]:25 later:line\n"
 	if err := os.WriteFile(path, []byte(added), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,10 @@
-package steps
+package postfix
 
 import (
 	"bufio"
 	"bytes"
+	"cmp"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -14,10 +16,11 @@ import (
 
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // The relay files sesame writes into the output directory, by role. The
-// roles are the keys of RelayReport.Files and Record.Files.
+// roles are the keys of the wizard's RelayReport.Files and Record.Files.
 const (
 	RoleMainCF      = "main.cf"
 	RoleSASLPasswd  = "sasl_passwd"
@@ -29,18 +32,9 @@ const (
 	// ApplyScriptFile is the shell script that installs the relay.
 	ApplyScriptFile = "apply-postfix.sh"
 
-	// DefaultPostfixDir is Postfix's configuration directory.
-	DefaultPostfixDir = "/etc/postfix"
+	// DefaultDir is Postfix's configuration directory.
+	DefaultDir = "/etc/postfix"
 )
-
-// ValidateSMTPPort accepts the SES SMTP ports a relay can use
-// (ses.SMTPPorts).
-func ValidateSMTPPort(port int) error {
-	if err := ses.CheckSMTPPort(port); err != nil {
-		return &InputError{Field: "smtp-port", Flag: "--smtp-port", Msg: err.Error()}
-	}
-	return nil
-}
 
 // Distro is what the relay files need to know about the Linux distribution
 // Postfix runs on.
@@ -94,7 +88,7 @@ func ParseOSRelease(text string) Distro {
 		}
 		break
 	}
-	d.Name = firstNonEmpty(vals["PRETTY_NAME"], vals["ID"], "unknown Linux")
+	d.Name = cmp.Or(vals["PRETTY_NAME"], vals["ID"], "unknown Linux")
 	return d
 }
 
@@ -111,12 +105,13 @@ func DetectDistro(path string) Distro {
 	return ParseOSRelease(string(data))
 }
 
-// RelayConfig is everything the relay files are rendered from. Region, host
+// Config is everything the relay files are rendered from. Region, host
 // and password always agree because the host is derived from Region and the
 // same RelayHostField string keys both relayhost and sasl_passwd.
-type RelayConfig struct {
+type Config struct {
 	Region string
-	// Port is one of ValidateSMTPPort's ports (0 means 587).
+	// Port is the SES SMTP port; the wizard validates it and fills its
+	// default before it renders.
 	Port int
 	// Username is the access key id; Password its SMTP password for Region.
 	Username string
@@ -133,33 +128,27 @@ type RelayConfig struct {
 }
 
 // SMTPHost is the relay's SMTP host: the region's SES endpoint.
-func (c RelayConfig) SMTPHost() string { return firstNonEmpty(c.Host, ses.SMTPHost(c.Region)) }
-
-// SMTPPort is the relay's port, 587 when unset.
-func (c RelayConfig) SMTPPort() int { return ses.PortOrDefault(c.Port) }
+func (c Config) SMTPHost() string { return cmp.Or(c.Host, ses.SMTPHost(c.Region)) }
 
 // RelayHost is the relayhost value, identical to the sasl_passwd key.
-func (c RelayConfig) RelayHost() string { return RelayHostField(c.SMTPHost(), c.SMTPPort()) }
+func (c Config) RelayHost() string { return RelayHostField(c.SMTPHost(), c.Port) }
 
 // Dir is the Postfix configuration directory the files refer to.
-func (c RelayConfig) Dir() string { return firstNonEmpty(c.PostfixDir, DefaultPostfixDir) }
+func (c Config) Dir() string { return cmp.Or(c.PostfixDir, DefaultDir) }
 
-// SASLEntry is the sasl_passwd line of this config.
-func (c RelayConfig) SASLEntry() SASLEntry {
-	return SASLEntry{Host: c.SMTPHost(), Port: c.SMTPPort(), Username: c.Username, Password: c.Password}
+// Credentials are the login of this config: sesame's sasl_passwd entry.
+func (c Config) Credentials() mta.Credentials {
+	return mta.Credentials{Host: c.SMTPHost(), Port: c.Port, Username: c.Username, Password: c.Password}
 }
 
 // Validate refuses a config that would produce files Postfix cannot use.
-func (c RelayConfig) Validate() error {
-	if c.Host == "" {
-		if err := ValidateRegion(c.Region); err != nil {
-			return err
-		}
+// The region and port are the wizard's to validate (they are SES's
+// rules and its flags); here a port must be set.
+func (c Config) Validate() error {
+	if c.Port <= 0 || c.Port > 65535 {
+		return fmt.Errorf("relay files for %s: no SMTP port (%d)", c.SMTPHost(), c.Port)
 	}
-	if err := ValidateSMTPPort(c.SMTPPort()); err != nil && c.Host == "" {
-		return err
-	}
-	if err := ValidatePostfixDir(c.PostfixDir); err != nil {
+	if err := ValidateDir(c.PostfixDir); err != nil {
 		return err
 	}
 	if c.Username == "" || c.Password == "" {
@@ -171,25 +160,25 @@ func (c RelayConfig) Validate() error {
 	return nil
 }
 
-// PostfixSetting is one main.cf parameter.
-type PostfixSetting struct {
+// Setting is one main.cf parameter.
+type Setting struct {
 	Name, Value string
 }
 
 // String renders the setting as a main.cf line without a newline.
-func (s PostfixSetting) String() string { return s.Name + " = " + s.Value }
+func (s Setting) String() string { return s.Name + " = " + s.Value }
 
 // Settings are the main.cf parameters of the relay, in the order they are
 // applied. smtp_use_tls is never among them: it is obsolete (a warning
 // since Postfix 3.9) and smtp_tls_security_level replaces it. The wrapper
 // mode is always set, to "no" too, so moving from 465 back to 587 does not
 // leave a stale "yes" behind.
-func (c RelayConfig) Settings() []PostfixSetting {
+func (c Config) Settings() []Setting {
 	wrapper := "no"
-	if ses.ImplicitTLS(c.SMTPPort()) {
+	if ses.ImplicitTLS(c.Port) {
 		wrapper = "yes"
 	}
-	return []PostfixSetting{
+	return []Setting{
 		{"relayhost", c.RelayHost()},
 		{"smtp_sasl_auth_enable", "yes"},
 		{"smtp_sasl_security_options", "noanonymous"},
@@ -197,21 +186,21 @@ func (c RelayConfig) Settings() []PostfixSetting {
 		{"smtp_tls_security_level", "encrypt"},
 		{"smtp_tls_wrappermode", wrapper},
 		{"smtp_tls_note_starttls_offer", "yes"},
-		{"smtp_tls_CAfile", firstNonEmpty(c.CAFile, c.Distro.CAFile, debianDistro.CAFile)},
+		{"smtp_tls_CAfile", cmp.Or(c.CAFile, c.Distro.CAFile, debianDistro.CAFile)},
 	}
 }
 
-func (c RelayConfig) tlsMode() string {
-	if ses.ImplicitTLS(c.SMTPPort()) {
+func (c Config) tlsMode() string {
+	if ses.ImplicitTLS(c.Port) {
 		return "TLS wrapper mode"
 	}
 	return "STARTTLS"
 }
 
 // MainCF renders the main.cf snippet.
-func (c RelayConfig) MainCF() string {
+func (c Config) MainCF() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: Postfix relays through Amazon SES in %s (port %d, %s).\n", sesameMark, commentText(c.Region), c.SMTPPort(), c.tlsMode())
+	fmt.Fprintf(&b, "%s: Postfix relays through Amazon SES in %s (port %d, %s).\n", sesameMark, commentText(c.Region), c.Port, c.tlsMode())
 	fmt.Fprintf(&b, "# Set these in %s with apply-postfix.sh (postconf -e), or by hand.\n", commentText(filepath.Join(c.Dir(), "main.cf")))
 	b.WriteString("# relayhost must be exactly the first field of sasl_passwd. smtp_use_tls is obsolete:\n")
 	b.WriteString("# smtp_tls_security_level replaces it, so remove it if your main.cf has it.\n")
@@ -226,8 +215,8 @@ func (c RelayConfig) MainCF() string {
 
 // SASLPasswd renders the sasl_passwd file sesame creates where there is
 // none (the same bytes WriteSASLPasswd writes into an empty directory).
-func (c RelayConfig) SASLPasswd() string {
-	return saslHeader + c.SASLEntry().Line()
+func (c Config) SASLPasswd() string {
+	return saslHeader + Line(c.Credentials())
 }
 
 // sesameMark starts the comment that marks a file as sesame's, on its first
@@ -264,15 +253,16 @@ func commentText(s string) string {
 	}, s)
 }
 
-// ValidatePostfixDir checks --postfix-dir: the path is written into
+// ValidateDir checks Postfix's configuration directory (--postfix-dir;
+// the wizard reports the error as that flag's): the path is written into
 // main.cf and into apply-postfix.sh, which runs as root, so it must be an
 // absolute path without control characters (a newline would end the line
 // it is written on), and without what Postfix itself reads differently in
 // a main.cf value: whitespace and commas (list separators) and "$"
 // (parameter expansion). "" means /etc/postfix.
-func ValidatePostfixDir(dir string) error {
+func ValidateDir(dir string) error {
 	bad := func(format string, args ...any) error {
-		return &InputError{Field: "postfix-dir", Flag: "--postfix-dir", Msg: fmt.Sprintf(format, args...)}
+		return &DirError{Msg: fmt.Sprintf(format, args...)}
 	}
 	switch {
 	case dir == "":
@@ -287,6 +277,12 @@ func ValidatePostfixDir(dir string) error {
 	return nil
 }
 
+// DirError is a Postfix configuration directory that cannot be written into
+// the relay files. Msg says what is accepted.
+type DirError struct{ Msg string }
+
+func (e *DirError) Error() string { return e.Msg }
+
 // ApplyScript renders the script that installs the relay as root: the SASL
 // module package, each main.cf setting with postconf -e, sesame's entry
 // merged into the installed sasl_passwd (other entries kept, the old file
@@ -295,7 +291,7 @@ func ValidatePostfixDir(dir string) error {
 // directory it sits in, so the password is in one file only. Every value
 // sesame fills in is assigned once, quoted by shellQuote, and used only
 // in double quotes; comments show values through commentText.
-func (c RelayConfig) ApplyScript() string {
+func (c Config) ApplyScript() string {
 	dir := c.Dir()
 	var b strings.Builder
 	fmt.Fprintf(&b, `#!/bin/sh
@@ -320,10 +316,10 @@ if [ "$postfix_dir" = %s ]; then set --; else set -- -c "$postfix_dir"; fi
 %s
 
 # 2. The relay settings in main.cf.
-`, sesameMark, commentText(c.Region), c.SMTPPort(), c.tlsMode(), commentText(dir), ApplyScriptFile,
-		shellQuote(dir), shellQuote(filepath.Join(dir, SASLPasswdFile)), shellQuote(c.RelayHost()), shellQuote(DefaultPostfixDir),
-		commentText(firstNonEmpty(c.Distro.Name, "unknown distribution")),
-		firstNonEmpty(c.Distro.InstallCmd, debianDistro.InstallCmd))
+`, sesameMark, commentText(c.Region), c.Port, c.tlsMode(), commentText(dir), ApplyScriptFile,
+		shellQuote(dir), shellQuote(filepath.Join(dir, SASLPasswdFile)), shellQuote(c.RelayHost()), shellQuote(DefaultDir),
+		commentText(cmp.Or(c.Distro.Name, "unknown distribution")),
+		cmp.Or(c.Distro.InstallCmd, debianDistro.InstallCmd))
 	for _, s := range c.Settings() {
 		fmt.Fprintf(&b, "postconf \"$@\" -e %s\n", shellQuote(s.String()))
 	}
@@ -390,8 +386,8 @@ fi
 echo "Postfix now relays through $relayhost. Test: echo test | sendmail -f you@your-domain recipient@example.com"
 `
 
-// RelayFile is one file of the relay, as rendered.
-type RelayFile struct {
+// File is one file of the relay, as rendered.
+type File struct {
 	Role string
 	Name string
 	Data string
@@ -400,21 +396,21 @@ type RelayFile struct {
 
 // Files are the relay files, rendered: the main.cf snippet and the script
 // 0644 (they hold no secret), sasl_passwd 0600.
-func (c RelayConfig) Files() []RelayFile {
-	return []RelayFile{
+func (c Config) Files() []File {
+	return []File{
 		{RoleMainCF, MainCFSnippetFile, c.MainCF(), 0o644},
 		{RoleSASLPasswd, SASLPasswdFile, c.SASLPasswd(), 0o600},
 		{RoleApplyScript, ApplyScriptFile, c.ApplyScript(), 0o755},
 	}
 }
 
-// RelayFileConflicts lists what stops sesame from writing its relay files
+// Conflicts lists what stops sesame from writing its relay files
 // into dir: a main.cf.snippet or apply-postfix.sh that sesame did not write
 // (no sesameMark), and anything at the three names that is not a regular
 // file (a link, a directory). sasl_passwd is never a conflict for its
 // content: sesame merges its entry into it.
-func RelayFileConflicts(dir string) []Change {
-	var out []Change
+func Conflicts(dir string) []mta.Conflict {
+	var out []mta.Conflict
 	for _, name := range []string{MainCFSnippetFile, SASLPasswdFile, ApplyScriptFile} {
 		path := filepath.Join(dir, name)
 		st, err := os.Lstat(path)
@@ -424,7 +420,7 @@ func RelayFileConflicts(dir string) []Change {
 			continue
 		}
 		conflict := func(note string) {
-			out = append(out, Change{Action: ActionConflict, Resource: "file", Name: path, Note: note})
+			out = append(out, mta.Conflict{Path: path, Note: note})
 		}
 		switch {
 		case st.Mode()&fs.ModeSymlink != 0:
@@ -448,20 +444,25 @@ func RelayFileConflicts(dir string) []Change {
 	return out
 }
 
-// WriteRelayFiles writes the relay files into dir (created 0700) atomically
+// WriteFiles writes the relay files into dir (created 0700) atomically
 // and returns their paths by role. The files are validated first, so a
 // config that disagrees with itself never reaches the disk, and nothing is
-// written when a file there is not sesame's (RelayFileConflicts). Its entry
+// written when a file there is not sesame's (Conflicts). Its entry
 // is merged into sasl_passwd (MergeSASLPasswd); a file that is already
 // current is left alone.
-func WriteRelayFiles(dir string, c RelayConfig) (map[string]string, error) {
+func WriteFiles(dir string, c Config) (map[string]string, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if cs := RelayFileConflicts(dir); len(cs) > 0 {
-		return nil, conflictError(Plan{Changes: cs})
+	if cs := Conflicts(dir); len(cs) > 0 {
+		var b strings.Builder
+		b.WriteString("the relay files conflict with files there; nothing was written:")
+		for _, c := range cs {
+			fmt.Fprintf(&b, "\n  %s: %s", c.Path, c.Note)
+		}
+		return nil, errors.New(b.String())
 	}
-	stale := RelayFilesCurrent(dir, c)
+	stale := Stale(dir, c)
 	paths := map[string]string{}
 	for _, f := range c.Files() {
 		p := filepath.Join(dir, f.Name)
@@ -471,9 +472,9 @@ func WriteRelayFiles(dir string, c RelayConfig) (map[string]string, error) {
 		}
 		var err error
 		if f.Role == RoleSASLPasswd {
-			_, err = WriteSASLPasswd(dir, c.SASLEntry())
+			_, err = WriteSASLPasswd(dir, c.Credentials())
 		} else {
-			err = WriteFileAtomic(p, []byte(f.Data), f.Perm)
+			err = state.WriteFileAtomic(p, []byte(f.Data), f.Perm)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("write the relay file %s: %w", f.Role, err)
@@ -482,18 +483,18 @@ func WriteRelayFiles(dir string, c RelayConfig) (map[string]string, error) {
 	return paths, nil
 }
 
-// RelayFilesCurrent reports which relay files in dir differ from what c
+// Stale reports which relay files in dir differ from what c
 // renders (missing, different content, or sasl_passwd readable by others).
 // sasl_passwd is current when it holds c's entry, whatever else it holds.
 // An empty result means the files are current.
-func RelayFilesCurrent(dir string, c RelayConfig) []string {
+func Stale(dir string, c Config) []string {
 	var stale []string
 	for _, f := range c.Files() {
 		p := filepath.Join(dir, f.Name)
 		data, err := os.ReadFile(p)
 		current := err == nil && string(data) == f.Data
 		if f.Role == RoleSASLPasswd {
-			current = err == nil && bytes.Equal(MergeSASLPasswd(data, c.SASLEntry()), data)
+			current = err == nil && bytes.Equal(MergeSASLPasswd(data, c.Credentials()), data)
 		}
 		if !current {
 			stale = append(stale, f.Name)
@@ -504,18 +505,4 @@ func RelayFilesCurrent(dir string, c RelayConfig) []string {
 		}
 	}
 	return stale
-}
-
-// RegionOfSMTPHost returns the region of an SES SMTP host
-// ("email-smtp.eu-west-1.amazonaws.com" → "eu-west-1"), or "".
-func RegionOfSMTPHost(host string) string {
-	r, ok := strings.CutPrefix(host, "email-smtp.")
-	if !ok {
-		return ""
-	}
-	r, ok = strings.CutSuffix(r, ".amazonaws.com")
-	if !ok || strings.Contains(r, ".") {
-		return ""
-	}
-	return r
 }

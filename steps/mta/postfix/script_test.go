@@ -1,4 +1,4 @@
-package steps
+package postfix
 
 import (
 	"bytes"
@@ -97,7 +97,7 @@ func TestApplyScriptHostileValues(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	c := RelayConfig{Region: "eu-west-1", Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "eu-west-1")),
+	c := Config{Region: "eu-west-1", Port: 587, Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "eu-west-1")),
 		PostfixDir: conf, Distro: ParseOSRelease(debianOSRelease)}
 	key := c.RelayHost()
 	operators := "# the operator's relays\n[smtp.other-relay.example]:587 other-user:other-pass\n" +
@@ -114,7 +114,7 @@ func TestApplyScriptHostileValues(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := WriteSASLPasswd(out, c.SASLEntry()); err != nil {
+	if _, err := WriteSASLPasswd(out, c.Credentials()); err != nil {
 		t.Fatal(err)
 	}
 	pathEnv, calls := stubCommands(t)
@@ -168,11 +168,11 @@ func TestApplyScriptHostileValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantMap := strings.Replace(operators, key+" AKIAOLDOLDOLDOLDOLD1:old-password\n", c.SASLEntry().Line(), 1)
+	wantMap := strings.Replace(operators, key+" AKIAOLDOLDOLDOLDOLD1:old-password\n", Line(c.Credentials()), 1)
 	if string(installed) != wantMap {
 		t.Errorf("installed sasl_passwd =\n%q\nwant\n%q", installed, wantMap)
 	}
-	if !bytes.Equal(installed, MergeSASLPasswd([]byte(operators), c.SASLEntry())) {
+	if !bytes.Equal(installed, MergeSASLPasswd([]byte(operators), c.Credentials())) {
 		t.Error("the script's merge differs from MergeSASLPasswd's")
 	}
 	if st, _ := os.Stat(passwd); st.Mode().Perm() != 0o600 {
@@ -213,7 +213,7 @@ func cmd2(c *exec.Cmd) *exec.Cmd {
 // end it (each control character is shown as "?"), and that Validate
 // refuses such a directory before any file is rendered for real.
 func TestApplyScriptComments(t *testing.T) {
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: "BPW", PostfixDir: "/etc/postfix\ntouch /tmp/PWNED\n#",
+	c := Config{Region: "us-east-1", Port: 587, Username: testKeyID, Password: "BPW", PostfixDir: "/etc/postfix\ntouch /tmp/PWNED\n#",
 		Distro: Distro{Name: "evil\rname\ninjected", Family: "debian"}}
 	for name, want := range map[string]string{
 		"script":  "# into Postfix at /etc/postfix?touch /tmp/PWNED?#. Run it as root",
@@ -228,9 +228,9 @@ func TestApplyScriptComments(t *testing.T) {
 			t.Errorf("%s lacks the comment %q:\n%s", name, want, text)
 		}
 	}
-	var ie *InputError
-	if err := c.Validate(); !errors.As(err, &ie) || ie.Flag != "--postfix-dir" {
-		t.Errorf("Validate() = %v, want an input error naming --postfix-dir", err)
+	var de *DirError
+	if err := c.Validate(); !errors.As(err, &de) {
+		t.Errorf("Validate() = %v, want a *DirError for the Postfix directory", err)
 	}
 }
 
@@ -268,8 +268,8 @@ done`,
 			t.Fatal(err)
 		}
 	}
-	c := RelayConfig{Region: "us-east-1", Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "us-east-1")), PostfixDir: conf}
-	inst := PostfixInstall{Dir: conf, Sbin: sbin}
+	c := Config{Region: "us-east-1", Port: 587, Username: testKeyID, Password: mta.Secret(ses.SMTPPassword(testSecret, "us-east-1")), PostfixDir: conf}
+	inst := Install{Dir: conf, Sbin: sbin}
 	passwd := filepath.Join(conf, SASLPasswdFile)
 	passwdChange := func() Change {
 		t.Helper()
@@ -285,20 +285,20 @@ done`,
 		t.Fatalf("the diff %+v does not mention %s", diff, passwd)
 		return Change{}
 	}
-	if ch := passwdChange(); ch.Action != ActionMerge || !strings.Contains(ch.Note, "every other line stays") {
+	if ch := passwdChange(); ch.Action != Merge || !strings.Contains(ch.Note, "every other line stays") {
 		t.Errorf("before: %+v, want a merge", ch)
 	}
 	applied, err := inst.Apply(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := os.ReadFile(passwd); string(got) != operators+c.SASLEntry().Line() {
+	if got, _ := os.ReadFile(passwd); string(got) != operators+Line(c.Credentials()) {
 		t.Errorf("installed sasl_passwd = %q, want the operator's lines and sesame's", got)
 	}
 	if old, err := os.ReadFile(applied.PasswdBackup); err != nil || string(old) != operators {
 		t.Errorf("backup %q = %q, %v; want the operator's file", applied.PasswdBackup, old, err)
 	}
-	if ch := passwdChange(); ch.Action != ActionUnchanged {
+	if ch := passwdChange(); ch.Action != Unchanged {
 		t.Errorf("after: %+v, want unchanged", ch)
 	}
 }

@@ -1,7 +1,8 @@
-package steps
+package postfix
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -14,9 +15,9 @@ import (
 	"time"
 )
 
-// PostfixInstall is a Postfix installation that --apply-postfix configures:
+// Install is a Postfix installation that --apply-postfix configures:
 // its configuration directory and its commands.
-type PostfixInstall struct {
+type Install struct {
 	// Dir is the configuration directory ("" means /etc/postfix).
 	Dir string
 	// Sbin is where postconf, postmap and postfix are; "" means PATH, then
@@ -26,9 +27,9 @@ type PostfixInstall struct {
 	Now func() time.Time
 }
 
-func (p PostfixInstall) dir() string { return firstNonEmpty(p.Dir, DefaultPostfixDir) }
+func (p Install) dir() string { return cmp.Or(p.Dir, DefaultDir) }
 
-func (p PostfixInstall) tool(name string) (string, error) {
+func (p Install) tool(name string) (string, error) {
 	if p.Sbin != "" {
 		path := filepath.Join(p.Sbin, name)
 		if _, err := os.Stat(path); err != nil {
@@ -49,7 +50,7 @@ func (p PostfixInstall) tool(name string) (string, error) {
 
 // run runs a Postfix command with -c DIR and returns its output; a failure
 // carries the output, which is where Postfix says what is wrong.
-func (p PostfixInstall) run(ctx context.Context, name string, args ...string) (string, error) {
+func (p Install) run(ctx context.Context, name string, args ...string) (string, error) {
 	path, err := p.tool(name)
 	if err != nil {
 		return "", err
@@ -66,7 +67,7 @@ func (p PostfixInstall) run(ctx context.Context, name string, args ...string) (s
 
 // Preflight says why --apply-postfix cannot run here, or nil: it needs
 // root, Postfix's commands and a main.cf.
-func (p PostfixInstall) Preflight() error {
+func (p Install) Preflight() error {
 	if os.Geteuid() != 0 {
 		return fmt.Errorf("--apply-postfix needs root to change %s: run sesame with sudo, or run %s as root yourself", p.dir(), ApplyScriptFile)
 	}
@@ -83,7 +84,7 @@ func (p PostfixInstall) Preflight() error {
 
 // Current returns the values Postfix uses now for the settings (explicit
 // or default).
-func (p PostfixInstall) Current(ctx context.Context, settings []PostfixSetting) (map[string]string, error) {
+func (p Install) Current(ctx context.Context, settings []Setting) (map[string]string, error) {
 	names := make([]string, len(settings))
 	for i, s := range settings {
 		names[i] = s.Name
@@ -107,13 +108,35 @@ func (p PostfixInstall) Current(ctx context.Context, settings []PostfixSetting) 
 	return cur, nil
 }
 
+// Action is what applying does to one setting or file.
+type Action string
+
+// The actions of a Diff, named as the wizard's plan names them.
+const (
+	Unchanged Action = "unchanged"
+	Update    Action = "update"
+	Write     Action = "write"
+	Merge     Action = "merge"
+)
+
+// Change is one setting or file that applying would change (or leave).
+type Change struct {
+	Action Action
+	// Resource is "postfix-setting" or "file"; Name the setting or path.
+	Resource, Name string
+	// Value is the new value; Current the one Postfix uses now.
+	Value, Current string
+	// Note explains a merge or where the change is made.
+	Note string
+}
+
 // fallbackRelay matches a master.cf override that sends mail around the relay.
 var fallbackRelay = regexp.MustCompile(`(?m)^([ \t]+-o[ \t]*smtp_fallback_relay=)`)
 
 // Diff is what applying c would change, setting by setting (current value
 // → new value), then the installed sasl_passwd and its map, then master.cf.
-// Every change is ActionUnchanged when Postfix is already configured.
-func (p PostfixInstall) Diff(ctx context.Context, c RelayConfig) ([]Change, error) {
+// Every change is Unchanged when Postfix is already configured.
+func (p Install) Diff(ctx context.Context, c Config) ([]Change, error) {
 	settings := c.Settings()
 	cur, err := p.Current(ctx, settings)
 	if err != nil {
@@ -122,24 +145,24 @@ func (p PostfixInstall) Diff(ctx context.Context, c RelayConfig) ([]Change, erro
 	mainCF := filepath.Join(p.dir(), "main.cf")
 	var changes []Change
 	for _, s := range settings {
-		ch := Change{Action: ActionUnchanged, Resource: "postfix-setting", Name: s.Name, Value: s.Value, Current: cur[s.Name]}
+		ch := Change{Action: Unchanged, Resource: "postfix-setting", Name: s.Name, Value: s.Value, Current: cur[s.Name]}
 		if cur[s.Name] != s.Value {
-			ch.Action, ch.Note = ActionUpdate, "in "+mainCF
+			ch.Action, ch.Note = Update, "in "+mainCF
 		}
 		changes = append(changes, ch)
 	}
 	passwd := filepath.Join(p.dir(), SASLPasswdFile)
-	ch := Change{Action: ActionUnchanged, Resource: "file", Name: passwd, Value: "root:root 0600, then postmap"}
+	ch := Change{Action: Unchanged, Resource: "file", Name: passwd, Value: "root:root 0600, then postmap"}
 	if !p.passwdCurrent(c) {
-		ch.Action = ActionWrite
+		ch.Action = Write
 		if data, err := os.ReadFile(passwd); err == nil && len(data) > 0 {
-			ch.Action = ActionMerge
+			ch.Action = Merge
 			ch.Note = fmt.Sprintf("sesame's entry for %s is set; every other line stays, and the old file is backed up beside it", c.RelayHost())
 		}
 	}
 	changes = append(changes, ch)
 	if master, err := os.ReadFile(filepath.Join(p.dir(), "master.cf")); err == nil && fallbackRelay.Match(master) {
-		changes = append(changes, Change{Action: ActionUpdate, Resource: "file", Name: filepath.Join(p.dir(), "master.cf"),
+		changes = append(changes, Change{Action: Update, Resource: "file", Name: filepath.Join(p.dir(), "master.cf"),
 			Value: "comment out -o smtp_fallback_relay=", Note: "the override would send mail around the SES relay"})
 	}
 	return changes, nil
@@ -148,10 +171,10 @@ func (p PostfixInstall) Diff(ctx context.Context, c RelayConfig) ([]Change, erro
 // passwdCurrent reports whether the installed sasl_passwd holds c's entry
 // (whatever other entries it has), is private and root's, and its map is
 // no older than it.
-func (p PostfixInstall) passwdCurrent(c RelayConfig) bool {
+func (p Install) passwdCurrent(c Config) bool {
 	passwd := filepath.Join(p.dir(), SASLPasswdFile)
 	data, err := os.ReadFile(passwd)
-	if err != nil || !bytes.Equal(MergeSASLPasswd(data, c.SASLEntry()), data) {
+	if err != nil || !bytes.Equal(MergeSASLPasswd(data, c.Credentials()), data) {
 		return false
 	}
 	st, err := os.Stat(passwd)
@@ -162,8 +185,8 @@ func (p PostfixInstall) passwdCurrent(c RelayConfig) bool {
 	return err == nil && !db.ModTime().Before(st.ModTime()) && db.Mode().Perm()&0o077 == 0
 }
 
-// PostfixApplied is what an apply did.
-type PostfixApplied struct {
+// Applied is what an apply did.
+type Applied struct {
 	// Changed is false when Postfix was already configured.
 	Changed bool
 	// Backup is the copy of main.cf taken before changing it.
@@ -182,8 +205,8 @@ type PostfixApplied struct {
 // 0600 and its map, comments out master.cf's smtp_fallback_relay
 // overrides, runs postfix check (restoring the backups if it fails) and
 // reloads a running Postfix. With nothing to change it changes nothing.
-func (p PostfixInstall) Apply(ctx context.Context, c RelayConfig) (PostfixApplied, error) {
-	var res PostfixApplied
+func (p Install) Apply(ctx context.Context, c Config) (Applied, error) {
+	var res Applied
 	if err := p.Preflight(); err != nil {
 		return res, err
 	}
@@ -195,7 +218,7 @@ func (p PostfixInstall) Apply(ctx context.Context, c RelayConfig) (PostfixApplie
 	passwdChanged, masterChanged := false, false
 	for _, ch := range changes {
 		switch {
-		case ch.Action == ActionUnchanged:
+		case ch.Action == Unchanged:
 		case ch.Resource == "postfix-setting":
 			edits = append(edits, ch.Name+" = "+ch.Value)
 		case ch.Name == filepath.Join(p.dir(), SASLPasswdFile):
@@ -261,7 +284,7 @@ func (p PostfixInstall) Apply(ctx context.Context, c RelayConfig) (PostfixApplie
 				return errors.Join(removeIfExists(passwd), removeIfExists(passwd+".db"))
 			})
 		}
-		if err := installRootFile(passwd, MergeSASLPasswd(old, c.SASLEntry()), 0o600); err != nil {
+		if err := installRootFile(passwd, MergeSASLPasswd(old, c.Credentials()), 0o600); err != nil {
 			return res, restore(err)
 		}
 		if _, err := p.run(ctx, "postmap", "hash:"+passwd); err != nil {

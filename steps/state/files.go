@@ -1,4 +1,4 @@
-package steps
+package state
 
 import (
 	"errors"
@@ -159,18 +159,6 @@ func CheckDir(dir string) error {
 		return &DirError{Dir: dir, Problem: fmt.Sprintf("cannot be read (%v)", err), Fix: dirFix}
 	}
 	return checkExisting(dir, st)
-}
-
-// CheckDirInput is CheckDir with a refusal reported as the *InputError of
-// the flag that named dir (exit 2), for the checks made before any AWS
-// write: CheckDirInput(out, "out", "--out").
-func CheckDirInput(dir, field, flag string) error {
-	err := CheckDir(dir)
-	var de *DirError
-	if errors.As(err, &de) {
-		return &InputError{Field: field, Flag: flag, Msg: de.Error()}
-	}
-	return err
 }
 
 // checkExisting applies CheckDir's rules to an existing dir.

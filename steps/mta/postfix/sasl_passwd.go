@@ -1,4 +1,4 @@
-package steps
+package postfix
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // SASLPasswdFile is the name of the Postfix password map sesame writes in
@@ -25,20 +26,12 @@ func RelayHostField(host string, port int) string {
 	return fmt.Sprintf("[%s]:%d", host, port)
 }
 
-// SASLEntry is sesame's line of a sasl_passwd.
-type SASLEntry struct {
-	Host     string
-	Port     int
-	Username string // the access key id
-	Password mta.Secret
-}
+// key is an entry's lookup key, the relayhost: "[host]:port".
+func key(e mta.Credentials) string { return RelayHostField(e.Host, e.Port) }
 
-// Key is the entry's lookup key, the relayhost: "[host]:port".
-func (e SASLEntry) Key() string { return RelayHostField(e.Host, e.Port) }
-
-// Line renders the entry as a sasl_passwd line, with a newline.
-func (e SASLEntry) Line() string {
-	return fmt.Sprintf("%s %s:%s\n", e.Key(), e.Username, e.Password.Reveal())
+// Line renders credentials as sesame's sasl_passwd line, with a newline.
+func Line(e mta.Credentials) string {
+	return fmt.Sprintf("%s %s:%s\n", key(e), e.Username, e.Password.Reveal())
 }
 
 // saslHeader is the first line of a sasl_passwd sesame creates. A file
@@ -92,9 +85,9 @@ func splitSASLPasswd(data []byte) []saslLine {
 // entries, comments, blank lines) is kept byte for byte. An empty existing file becomes sesame's header and entry. A merge
 // that changes nothing returns existing unchanged, so a rerun can tell
 // there is nothing to write.
-func MergeSASLPasswd(existing []byte, e SASLEntry) []byte {
+func MergeSASLPasswd(existing []byte, e mta.Credentials) []byte {
 	if len(existing) == 0 {
-		return []byte(saslHeader + e.Line())
+		return []byte(saslHeader + Line(e))
 	}
 	var b strings.Builder
 	placed, dropping := false, false
@@ -106,7 +99,7 @@ func MergeSASLPasswd(existing []byte, e SASLEntry) []byte {
 		case l.key != "" && ownsSASLLine(l, e):
 			dropping = true
 			if !placed {
-				b.WriteString(e.Line())
+				b.WriteString(Line(e))
 				placed = true
 			}
 			continue
@@ -119,15 +112,15 @@ func MergeSASLPasswd(existing []byte, e SASLEntry) []byte {
 		if s := b.String(); s != "" && !strings.HasSuffix(s, "\n") {
 			b.WriteString("\n")
 		}
-		b.WriteString(e.Line())
+		b.WriteString(Line(e))
 	}
 	return []byte(b.String())
 }
 
 // ownsSASLLine reports whether the entry line l is sesame's entry e (its
 // key) or e's earlier self at another port (same host and access key id).
-func ownsSASLLine(l saslLine, e SASLEntry) bool {
-	if strings.EqualFold(l.key, e.Key()) {
+func ownsSASLLine(l saslLine, e mta.Credentials) bool {
+	if strings.EqualFold(l.key, key(e)) {
 		return true
 	}
 	old, ok := parseSASLEntry(l.text)
@@ -137,7 +130,7 @@ func ownsSASLLine(l saslLine, e SASLEntry) bool {
 // WriteSASLPasswd writes e into dir/sasl_passwd, 0600, atomically, in a
 // 0700 directory, merged into the file that is there (MergeSASLPasswd):
 // the other entries and comments stay. It returns the file's path.
-func WriteSASLPasswd(dir string, e SASLEntry) (string, error) {
+func WriteSASLPasswd(dir string, e mta.Credentials) (string, error) {
 	path := filepath.Join(dir, SASLPasswdFile)
 	existing, err := os.ReadFile(path)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -149,39 +142,39 @@ func WriteSASLPasswd(dir string, e SASLEntry) (string, error) {
 			return path, nil
 		}
 	}
-	if err := WriteFileAtomic(path, merged, 0o600); err != nil {
+	if err := state.WriteFileAtomic(path, merged, 0o600); err != nil {
 		return "", err
 	}
 	return path, nil
 }
 
 // parseSASLEntry parses an entry line "[host]:port user:password".
-func parseSASLEntry(line string) (SASLEntry, bool) {
+func parseSASLEntry(line string) (mta.Credentials, bool) {
 	fields := strings.Fields(line)
 	if len(fields) != 2 || !strings.HasPrefix(fields[0], "[") {
-		return SASLEntry{}, false
+		return mta.Credentials{}, false
 	}
 	host, portStr, ok := strings.Cut(strings.TrimPrefix(fields[0], "["), "]:")
 	port, err := strconv.Atoi(portStr)
 	if !ok || err != nil || host == "" {
-		return SASLEntry{}, false
+		return mta.Credentials{}, false
 	}
 	user, pass, ok := strings.Cut(fields[1], ":")
 	if !ok || user == "" || pass == "" {
-		return SASLEntry{}, false
+		return mta.Credentials{}, false
 	}
-	return SASLEntry{Host: host, Port: port, Username: user, Password: mta.Secret(pass)}, true
+	return mta.Credentials{Host: host, Port: port, Username: user, Password: mta.Secret(pass)}, true
 }
 
 // readSASLEntries reads the "[host]:port user:password" entries of
 // dir/sasl_passwd, in file order; other lines are skipped.
-func readSASLEntries(dir string) (string, []SASLEntry, error) {
+func readSASLEntries(dir string) (string, []mta.Credentials, error) {
 	path := filepath.Join(dir, SASLPasswdFile)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return path, nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	var entries []SASLEntry
+	var entries []mta.Credentials
 	for _, l := range splitSASLPasswd(data) {
 		if l.key == "" {
 			continue
@@ -204,12 +197,12 @@ var errNoSASLEntry = fmt.Errorf("no entry for the SES SMTP host: %w", fs.ErrNotE
 // changes --smtp-port; the relay step rewrites the key). Lines for other
 // hosts are other relays' and never taken. It returns an error wrapping
 // os.ErrNotExist when there is no such file or line.
-func ReadSASLPasswdFor(dir, host string, port int) (SASLEntry, error) {
+func ReadSASLPasswdFor(dir, host string, port int) (mta.Credentials, error) {
 	path, entries, err := readSASLEntries(dir)
 	if err != nil {
-		return SASLEntry{}, err
+		return mta.Credentials{}, err
 	}
-	var other *SASLEntry
+	var other *mta.Credentials
 	for i, e := range entries {
 		if !strings.EqualFold(e.Host, host) {
 			continue
@@ -224,57 +217,38 @@ func ReadSASLPasswdFor(dir, host string, port int) (SASLEntry, error) {
 	if other != nil {
 		return *other, nil
 	}
-	return SASLEntry{}, fmt.Errorf("read %s: no \"[%s]:%d user:password\" line: %w", path, host, port, errNoSASLEntry)
+	return mta.Credentials{}, fmt.Errorf("read %s: no \"[%s]:%d user:password\" line: %w", path, host, port, errNoSASLEntry)
 }
 
 // ReadSASLPasswd reads sesame's entry from dir/sasl_passwd when the region
 // is not known (`sesame postfix` without --region): the one entry for an
 // SES SMTP host. A file with entries for several SES regions is ambiguous:
-// the error asks for --region. It returns an error wrapping os.ErrNotExist
+// the error is a *mta.RegionsError (the wizard asks for --region). It returns an error wrapping os.ErrNotExist
 // when there is no file or no SES entry.
-func ReadSASLPasswd(dir string) (SASLEntry, error) {
+func ReadSASLPasswd(dir string) (mta.Credentials, error) {
 	path, entries, err := readSASLEntries(dir)
 	if err != nil {
-		return SASLEntry{}, err
+		return mta.Credentials{}, err
 	}
-	var ses []SASLEntry
+	var found []mta.Credentials
 	for _, e := range entries {
-		if RegionOfSMTPHost(strings.ToLower(e.Host)) == "" {
+		if ses.RegionOfSMTPHost(strings.ToLower(e.Host)) == "" {
 			continue
 		}
-		if len(ses) > 0 && strings.EqualFold(ses[0].Host, e.Host) {
+		if len(found) > 0 && strings.EqualFold(found[0].Host, e.Host) {
 			continue // the same region at another port
 		}
-		ses = append(ses, e)
+		found = append(found, e)
 	}
-	switch len(ses) {
+	switch len(found) {
 	case 0:
-		return SASLEntry{}, fmt.Errorf("read %s: no \"[email-smtp.<region>.amazonaws.com]:port user:password\" line: %w", path, errNoSASLEntry)
+		return mta.Credentials{}, fmt.Errorf("read %s: no \"[email-smtp.<region>.amazonaws.com]:port user:password\" line: %w", path, errNoSASLEntry)
 	case 1:
-		return ses[0], nil
+		return found[0], nil
 	}
 	var regions []string
-	for _, e := range ses {
-		regions = append(regions, RegionOfSMTPHost(strings.ToLower(e.Host)))
+	for _, e := range found {
+		regions = append(regions, ses.RegionOfSMTPHost(strings.ToLower(e.Host)))
 	}
-	return SASLEntry{}, &InputError{Field: "region", Flag: "--region", Msg: fmt.Sprintf(
-		"%s holds SES credentials for several regions (%s): name the one to use", path, strings.Join(regions, ", "))}
+	return mta.Credentials{}, &mta.RegionsError{Path: path, Regions: regions}
 }
-
-// readSetupSASLEntry is what the smtp-user step finds in dir/sasl_passwd
-// for a setup in region: sesame's entry for the region's SES host
-// (ReadSASLPasswdFor), or else the one SES entry there for another region,
-// which the step reports as bound to that region (and whose key it never
-// takes for an orphan) before it adds this region's entry beside it.
-func readSetupSASLEntry(dir, region string, port int) (SASLEntry, error) {
-	e, err := ReadSASLPasswdFor(dir, ses.SMTPHost(region), port)
-	if errors.Is(err, fs.ErrNotExist) {
-		if other, oerr := ReadSASLPasswd(dir); oerr == nil {
-			return other, nil
-		}
-	}
-	return e, err
-}
-
-// smtpPortOf is the relay's SMTP port: --smtp-port, or 587.
-func smtpPortOf(o Options) int { return ses.PortOrDefault(o.SMTPPort) }
