@@ -1,14 +1,10 @@
-package steps
+package dns
 
 import (
 	"fmt"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/sesame-tool/sesame/steps/ses"
 )
@@ -21,7 +17,7 @@ const (
 	otherTTL = 300
 )
 
-// Purposes of the records the domain needs (DNSRecord.Purpose).
+// Purposes of the records the domain needs (Desired.Purpose).
 const (
 	PurposeDKIM        = "DKIM"
 	PurposeMailFromMX  = "MAIL FROM MX"
@@ -39,21 +35,22 @@ const (
 
 // DesiredRecords returns the record sets the domain needs, in presentation
 // form: names and CNAME/MX targets without a trailing dot, TXT values
-// unquoted. The DKIM CNAMEs point into the identity's SigningHostedZone (or
-// the region's DKIM zone when SES does not say); mailFrom, when not empty,
-// adds the MAIL FROM MX and SPF at mailFrom.<domain>; dmarc adds a DMARC
-// policy at _dmarc.<domain> (which the planner writes only if none exists).
-func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dmarc bool) []DNSRecord {
+// unquoted. The DKIM CNAMEs, one per token SES gave, point into
+// signingZone (the identity's SigningHostedZone), or the region's DKIM
+// zone when SES does not say; mailFrom, when not empty, adds the MAIL FROM
+// MX and SPF at mailFrom.<domain>; dmarc adds a DMARC policy at
+// _dmarc.<domain> (which the planner writes only if none exists).
+func DesiredRecords(domain, region string, tokens []string, signingZone, mailFrom string, dmarc bool) []Desired {
 	domain = strings.TrimSuffix(strings.ToLower(domain), ".")
-	var out []DNSRecord
-	if id != nil {
-		zone := strings.TrimSuffix(strings.ToLower(id.SigningHostedZone), ".")
+	var out []Desired
+	if len(tokens) > 0 {
+		zone := strings.TrimSuffix(strings.ToLower(signingZone), ".")
 		if zone == "" {
 			zone = ses.DKIMZone(region)
 		}
-		for _, t := range id.Tokens {
+		for _, t := range tokens {
 			t = strings.ToLower(t)
-			out = append(out, DNSRecord{
+			out = append(out, Desired{
 				Name: t + "._domainkey." + domain, Type: "CNAME", TTL: dkimTTL,
 				Values: []string{t + "." + zone}, Purpose: PurposeDKIM,
 			})
@@ -62,48 +59,83 @@ func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dm
 	if mailFrom != "" {
 		name := strings.ToLower(mailFrom) + "." + domain
 		out = append(out,
-			DNSRecord{Name: name, Type: "MX", TTL: otherTTL, Values: []string{"10 " + ses.FeedbackHost(region)}, Purpose: PurposeMailFromMX},
-			DNSRecord{Name: name, Type: "TXT", TTL: otherTTL, Values: []string{spfValue}, Purpose: PurposeMailFromSPF},
+			Desired{Name: name, Type: "MX", TTL: otherTTL, Values: []string{"10 " + ses.FeedbackHost(region)}, Purpose: PurposeMailFromMX},
+			Desired{Name: name, Type: "TXT", TTL: otherTTL, Values: []string{spfValue}, Purpose: PurposeMailFromSPF},
 		)
 	}
 	if dmarc {
-		out = append(out, DNSRecord{Name: "_dmarc." + domain, Type: "TXT", TTL: otherTTL, Values: []string{dmarcValue}, Purpose: PurposeDMARC})
+		out = append(out, Desired{Name: "_dmarc." + domain, Type: "TXT", TTL: otherTTL, Values: []string{dmarcValue}, Purpose: PurposeDMARC})
 	}
 	return out
 }
 
-// DNSPlan is what the DNS step would do to a hosted zone.
-type DNSPlan struct {
-	// Changes has one line per desired record: create, unchanged, merge or
-	// conflict.
-	Changes []Change
-	// Batch is the Route 53 change batch that makes the zone hold every
-	// desired record. It is empty when nothing is to do, and when there is
-	// any conflict: a conflict stops the run before any write.
-	Batch []r53types.Change
+// Action is what the plan does with one desired record. The values are
+// the wizard's own words for them (steps.Action), so they map one to one.
+type Action string
+
+// The planner's actions.
+const (
+	Create    Action = "create"
+	Unchanged Action = "unchanged"
+	Merge     Action = "merge"
+	Conflict  Action = "conflict"
+)
+
+// Planned is the plan for one desired record: what happens to it, what is
+// there now, and why, in the operator's words.
+type Planned struct {
+	Action Action
+	// Name is the record's name without the trailing dot, Type its type.
+	Name, Type string
+	// Value is the desired value (for a merge, the merged set), one value
+	// per line, in presentation form.
+	Value string
+	// Current is what the zone holds there now, "" for nothing.
+	Current string
+	// Note explains a merge or a conflict, and what to do about it.
+	Note string
 }
 
-// Conflicts returns the conflicting changes.
-func (p DNSPlan) Conflicts() []Change {
-	var out []Change
+// Op is what a change of a batch does to one record set.
+type Op string
+
+// The operations of a change batch. There is no upsert: a concurrent edit
+// must make the batch fail rather than lose a value.
+const (
+	OpCreate Op = "CREATE"
+	OpDelete Op = "DELETE"
+)
+
+// Change is one entry of an atomic change batch. A DELETE carries the set
+// exactly as the provider listed it (see Record).
+type Change struct {
+	Op  Op
+	Set Record
+}
+
+// Plan is what would be done to a zone.
+type Plan struct {
+	// Changes has one entry per desired record, in order: create,
+	// unchanged, merge or conflict.
+	Changes []Planned
+	// Batch is the change batch that makes the zone hold every desired
+	// record. It is empty when nothing is to do, and when there is any
+	// conflict: a conflict stops the run before any write.
+	Batch []Change
+}
+
+// Conflicts returns the conflicting entries.
+func (p Plan) Conflicts() []Planned {
+	var out []Planned
 	for _, c := range p.Changes {
-		if c.Action == ActionConflict {
+		if c.Action == Conflict {
 			out = append(out, c)
 		}
 	}
 	return out
 }
 
-// Counts returns how many changes of each action the plan holds.
-func (p DNSPlan) Counts() map[Action]int {
-	m := map[Action]int{}
-	for _, c := range p.Changes {
-		m[c.Action]++
-	}
-	return m
-}
-
-// PlanDNS compares the desired records of domain with the record sets
+// PlanRecords compares the desired records of domain with the record sets
 // currently in its zone and works out, for each, whether to create it,
 // leave it, merge it into an existing set or stop on a conflict. It is pure:
 // no I/O, same answer for the same input.
@@ -115,25 +147,25 @@ func (p DNSPlan) Counts() map[Action]int {
 // a name ends with at most one SPF record; a conflict empties the batch.
 // desired must hold at most one record per (name, type), as
 // DesiredRecords returns.
-func PlanDNS(domain string, desired []DNSRecord, current []r53types.ResourceRecordSet) DNSPlan {
-	apex := normName(domain)
-	byName := map[string][]r53types.ResourceRecordSet{}
+func PlanRecords(domain string, desired []Desired, current []Record) Plan {
+	apex := NormName(domain)
+	byName := map[string][]Record{}
 	for _, s := range current {
-		n := normName(aws.ToString(s.Name))
+		n := NormName(s.Name)
 		byName[n] = append(byName[n], s)
 	}
-	var plan DNSPlan
+	var plan Plan
 	conflict := false
 	for _, d := range desired {
-		name := normName(d.Name)
-		ch := Change{Resource: "dns-record", Name: strings.TrimSuffix(name, "."), Type: strings.ToUpper(d.Type), Value: strings.Join(d.Values, "\n")}
-		var batch []r53types.Change
+		name := NormName(d.Name)
+		ch := Planned{Name: strings.TrimSuffix(name, "."), Type: strings.ToUpper(d.Type), Value: strings.Join(d.Values, "\n")}
+		var batch []Change
 		if ch.Type == "MX" && name == apex {
-			ch.Action, ch.Note = ActionConflict, "sesame never writes an MX record at the domain itself: it would take over the domain's incoming mail"
+			ch.Action, ch.Note = Conflict, "sesame never writes an MX record at the domain itself: it would take over the domain's incoming mail"
 		} else {
 			batch = planOne(&ch, name, d, byName[name])
 		}
-		if ch.Action == ActionConflict {
+		if ch.Action == Conflict {
 			conflict = true
 		}
 		plan.Changes = append(plan.Changes, ch)
@@ -147,13 +179,13 @@ func PlanDNS(domain string, desired []DNSRecord, current []r53types.ResourceReco
 
 // planOne decides one desired record against the sets at its name and
 // fills ch; it returns that record's part of the batch.
-func planOne(ch *Change, name string, d DNSRecord, sets []r53types.ResourceRecordSet) []r53types.Change {
+func planOne(ch *Planned, name string, d Desired, sets []Record) []Change {
 	typ := ch.Type
-	var same *r53types.ResourceRecordSet
-	var cname *r53types.ResourceRecordSet
+	var same *Record
+	var cname *Record
 	var others []string
 	for i := range sets {
-		switch t := string(sets[i].Type); {
+		switch t := sets[i].Type; {
 		case t == typ:
 			same = &sets[i]
 		case t == "CNAME":
@@ -167,24 +199,24 @@ func planOne(ch *Change, name string, d DNSRecord, sets []r53types.ResourceRecor
 	} else if cname != nil {
 		ch.Current = "CNAME " + strings.Join(displayValues(*cname), "\n")
 	}
-	create := func() []r53types.Change {
-		ch.Action = ActionCreate
-		return []r53types.Change{{Action: r53types.ChangeActionCreate, ResourceRecordSet: wireSet(name, typ, d.TTL, d.Values)}}
+	create := func() []Change {
+		ch.Action = Create
+		return []Change{{Op: OpCreate, Set: wireSet(name, typ, d.TTL, d.Values)}}
 	}
 	switch typ {
 	case "CNAME":
 		switch {
 		case same != nil:
-			want, got := normName(d.Values[0]), normName(firstValue(*same))
+			want, got := NormName(d.Values[0]), NormName(firstValue(*same))
 			if want == got {
-				ch.Action = ActionUnchanged
+				ch.Action = Unchanged
 				return nil
 			}
-			ch.Action = ActionConflict
+			ch.Action = Conflict
 			ch.Note = fmt.Sprintf("a CNAME at %s already points to %s, not %s: if it is left from an earlier SES identity, delete it in Route 53 and run sesame again", ch.Name, strings.TrimSuffix(got, "."), strings.TrimSuffix(want, "."))
 			return nil
 		case len(others) > 0:
-			ch.Action = ActionConflict
+			ch.Action = Conflict
 			ch.Current = strings.Join(others, ", ") + " records"
 			ch.Note = fmt.Sprintf("%s already has %s records, and a CNAME cannot share its name with other records: remove them (or choose another domain) and run sesame again", ch.Name, strings.Join(others, ", "))
 			return nil
@@ -196,12 +228,12 @@ func planOne(ch *Change, name string, d DNSRecord, sets []r53types.ResourceRecor
 		if d.Purpose == PurposeDMARC {
 			// A CNAME at _dmarc delegates the policy to a DMARC service:
 			// there is a DMARC record, and sesame leaves it alone.
-			ch.Action = ActionUnchanged
+			ch.Action = Unchanged
 			ch.Note = "a DMARC policy is already published through a CNAME; left unchanged"
 			return nil
 		}
-		ch.Action = ActionConflict
-		ch.Note = fmt.Sprintf("%s is a CNAME (to %s), and a %s record cannot share its name: choose another MAIL FROM label with --mail-from, or remove the CNAME, and run sesame again", ch.Name, strings.TrimSuffix(normName(firstValue(*cname)), "."), typ)
+		ch.Action = Conflict
+		ch.Note = fmt.Sprintf("%s is a CNAME (to %s), and a %s record cannot share its name: choose another MAIL FROM label with --mail-from, or remove the CNAME, and run sesame again", ch.Name, strings.TrimSuffix(NormName(firstValue(*cname)), "."), typ)
 		return nil
 	}
 	if same == nil {
@@ -209,22 +241,22 @@ func planOne(ch *Change, name string, d DNSRecord, sets []r53types.ResourceRecor
 	}
 	switch typ {
 	case "MX":
-		want := normMX(d.Values[0])
-		cur := make([]string, 0, len(same.ResourceRecords))
+		want := NormMX(d.Values[0])
+		cur := make([]string, 0, len(same.Values))
 		for _, v := range displayValues(*same) {
-			cur = append(cur, normMX(v))
+			cur = append(cur, NormMX(v))
 		}
 		if len(cur) == 1 && cur[0] == want {
-			ch.Action = ActionUnchanged
+			ch.Action = Unchanged
 			return nil
 		}
-		ch.Action = ActionConflict
+		ch.Action = Conflict
 		ch.Note = fmt.Sprintf("%s already has MX records (%s), and SES needs exactly one MX there, %s: choose another MAIL FROM label with --mail-from (the MAIL FROM domain must not receive mail), or remove those MX records, and run sesame again", ch.Name, strings.Join(cur, ", "), want)
 		return nil
 	case "TXT":
 		return planTXT(ch, name, d, *same)
 	}
-	ch.Action = ActionConflict
+	ch.Action = Conflict
 	ch.Note = "sesame does not manage " + typ + " records"
 	return nil
 }
@@ -236,15 +268,15 @@ func planOne(ch *Change, name string, d DNSRecord, sets []r53types.ResourceRecor
 // it is split), and the set is replaced by DELETE of its exact current
 // form and CREATE of the merged one. The only existing value ever changed
 // is the one SPF record that gets include:amazonses.com.
-func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordSet) []r53types.Change {
+func planTXT(ch *Planned, name string, d Desired, same Record) []Change {
 	cur := displayValues(same)
-	merged := wireValues(same)
+	merged := slices.Clone(same.Values)
 	var add []string
 	switch d.Purpose {
 	case PurposeDMARC:
 		for _, v := range cur {
-			if isDMARC(v) {
-				ch.Action = ActionUnchanged
+			if IsDMARC(v) {
+				ch.Action = Unchanged
 				ch.Note = "a DMARC record already exists; sesame leaves it unchanged"
 				return nil
 			}
@@ -256,7 +288,7 @@ func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordS
 		for i, v := range cur {
 			if isSPF(v) {
 				if spf >= 0 {
-					ch.Action = ActionConflict
+					ch.Action = Conflict
 					ch.Note = fmt.Sprintf("%s already has two SPF records, which makes SPF fail for every message: merge them into one in Route 53 and run sesame again", ch.Name)
 					return nil
 				}
@@ -268,7 +300,7 @@ func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordS
 			add = d.Values
 			ch.Note = "adds the SPF record and keeps the TXT values already there"
 		case spfIncludesSES(cur[spf]):
-			ch.Action = ActionUnchanged
+			ch.Action = Unchanged
 			ch.Note = "the SPF record already includes amazonses.com"
 			return nil
 		default:
@@ -282,7 +314,7 @@ func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordS
 			}
 		}
 		if len(add) == 0 {
-			ch.Action = ActionUnchanged
+			ch.Action = Unchanged
 			return nil
 		}
 		ch.Note = "adds the value and keeps the TXT values already there"
@@ -291,30 +323,16 @@ func planTXT(ch *Change, name string, d DNSRecord, same r53types.ResourceRecordS
 		merged = append(merged, TXTQuote(v))
 	}
 	merged = dedupeTXT(merged)
-	ch.Action = ActionMerge
+	ch.Action = Merge
 	texts := make([]string, len(merged))
 	for i, v := range merged {
 		texts[i] = TXTUnquote(v)
 	}
 	ch.Value = strings.Join(texts, "\n")
-	del := copyWireSet(same)
-	create := &r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRTypeTxt, TTL: aws.Int64(aws.ToInt64(same.TTL))}
-	for _, v := range merged {
-		create.ResourceRecords = append(create.ResourceRecords, r53types.ResourceRecord{Value: aws.String(v)})
+	return []Change{
+		{Op: OpDelete, Set: same.clone()},
+		{Op: OpCreate, Set: Record{Name: name, Type: "TXT", TTL: same.TTL, Values: merged}},
 	}
-	return []r53types.Change{
-		{Action: r53types.ChangeActionDelete, ResourceRecordSet: del},
-		{Action: r53types.ChangeActionCreate, ResourceRecordSet: create},
-	}
-}
-
-// wireValues returns a set's values exactly as Route 53 returned them.
-func wireValues(s r53types.ResourceRecordSet) []string {
-	out := make([]string, 0, len(s.ResourceRecords))
-	for _, r := range s.ResourceRecords {
-		out = append(out, aws.ToString(r.Value))
-	}
-	return out
 }
 
 // dedupeTXT drops values equal in wire form to an earlier one (Route 53
@@ -389,7 +407,8 @@ func isSPF(v string) bool {
 	return v == "v=spf1" || strings.HasPrefix(v, "v=spf1 ")
 }
 
-func isDMARC(v string) bool {
+// IsDMARC reports whether a TXT text is a DMARC policy record.
+func IsDMARC(v string) bool {
 	v = strings.ToLower(strings.TrimSpace(v))
 	return strings.HasPrefix(v, "v=dmarc1")
 }
@@ -412,20 +431,19 @@ func addSPFInclude(v string) string {
 	return strings.Join(out, " ")
 }
 
-func firstValue(s r53types.ResourceRecordSet) string {
-	if len(s.ResourceRecords) == 0 {
+func firstValue(s Record) string {
+	if len(s.Values) == 0 {
 		return ""
 	}
-	return aws.ToString(s.ResourceRecords[0].Value)
+	return s.Values[0]
 }
 
 // displayValues returns a set's values in presentation form: TXT strings
 // unquoted and joined, others as stored.
-func displayValues(s r53types.ResourceRecordSet) []string {
-	out := make([]string, 0, len(s.ResourceRecords))
-	for _, r := range s.ResourceRecords {
-		v := aws.ToString(r.Value)
-		if s.Type == r53types.RRTypeTxt || s.Type == r53types.RRTypeSpf {
+func displayValues(s Record) []string {
+	out := make([]string, 0, len(s.Values))
+	for _, v := range s.Values {
+		if s.Type == "TXT" || s.Type == "SPF" {
 			v = TXTUnquote(v)
 		}
 		out = append(out, v)
@@ -433,41 +451,42 @@ func displayValues(s r53types.ResourceRecordSet) []string {
 	return out
 }
 
-// wireSet builds a Route 53 record set from presentation values.
-func wireSet(name, typ string, ttl int64, values []string) *r53types.ResourceRecordSet {
-	rs := &r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRType(typ), TTL: aws.Int64(ttl)}
+// wireSet builds a record set in wire form from presentation values.
+func wireSet(name, typ string, ttl int64, values []string) Record {
+	rs := Record{Name: name, Type: typ, TTL: ttl}
 	for _, v := range values {
 		switch typ {
 		case "TXT":
 			v = TXTQuote(v)
 		case "CNAME":
-			v = normName(v)
+			v = NormName(v)
 		case "MX":
-			v = normMX(v)
+			v = NormMX(v)
 		}
-		rs.ResourceRecords = append(rs.ResourceRecords, r53types.ResourceRecord{Value: aws.String(v)})
+		rs.Values = append(rs.Values, v)
 	}
 	return rs
 }
 
-// copyWireSet copies a set as Route 53 returned it, for a DELETE that must
-// match it exactly.
-func copyWireSet(s r53types.ResourceRecordSet) *r53types.ResourceRecordSet {
-	c := s
-	c.ResourceRecords = append([]r53types.ResourceRecord(nil), s.ResourceRecords...)
-	return &c
-}
-
-// normName is the comparison form of a DNS name: \ddd escapes decoded,
+// NormName is the comparison form of a DNS name: \ddd escapes decoded,
 // lower case, one trailing dot.
-func normName(n string) string {
+func NormName(n string) string {
 	n = strings.ToLower(decodeEscapes(strings.TrimSpace(n)))
 	n = strings.TrimRight(n, ".")
 	return n + "."
 }
 
-// normMX is the comparison form of an MX value: "10 host." in lower case.
-func normMX(v string) string {
+// ParentName is name without its first label ("a.b.c." gives "b.c."), ""
+// for a name of one label.
+func ParentName(name string) string {
+	if i := strings.IndexByte(name, '.'); i >= 0 && i+1 < len(name) {
+		return name[i+1:]
+	}
+	return ""
+}
+
+// NormMX is the comparison form of an MX value: "10 host." in lower case.
+func NormMX(v string) string {
 	f := strings.Fields(v)
 	if len(f) != 2 {
 		return strings.ToLower(strings.Join(f, " "))
@@ -476,7 +495,7 @@ func normMX(v string) string {
 	if err != nil {
 		return strings.ToLower(strings.Join(f, " "))
 	}
-	return strconv.Itoa(pref) + " " + normName(f[1])
+	return strconv.Itoa(pref) + " " + NormName(f[1])
 }
 
 // decodeEscapes decodes Route 53's \ddd (three octal digits, as Route 53
@@ -547,14 +566,4 @@ func TXTQuote(s string) string {
 		parts = append(parts, b.String())
 	}
 	return strings.Join(parts, " ")
-}
-
-// SortRecords orders records for display: by name, then type.
-func SortRecords(rs []DNSRecord) {
-	sort.SliceStable(rs, func(i, j int) bool {
-		if rs[i].Name != rs[j].Name {
-			return rs[i].Name < rs[j].Name
-		}
-		return rs[i].Type < rs[j].Type
-	})
 }
