@@ -376,7 +376,7 @@ func TestTXTQuoting(t *testing.T) {
 // FuzzPlanDNS builds a zone from the fuzzer's values and checks the
 // planner's promises on it: no panic, the invariants above, and a batch
 // that Route 53's rules accept and after which nothing is left to do.
-func FuzzPlanRecords(f *testing.F) {
+func FuzzPlanDNS(f *testing.F) {
 	f.Add("site-verification=x", "", "", "v=DMARC1; p=reject", "10 mx.example.net.", uint8(0))
 	f.Add("v=spf1 a ~all\nother", "10 feedback-smtp.us-east-1.amazonses.com.", "", "", "", uint8(1))
 	f.Add("", "", "wrong.target.example.", "", "", uint8(2))
