@@ -172,7 +172,7 @@ func dmarcInForce(ctx context.Context, env *Env, zone *ZoneInfo, domain string, 
 		return Change{}, false, "", nil
 	}
 	own := "_dmarc." + domain
-	if zoneHolds(zone.Name, own) {
+	if dns.ZoneHolds(zone.Name, own) {
 		sets, err := setsAt(ctx, env.Clients.Route53, zone.ID, dns.NormName(own))
 		if err != nil {
 			return Change{}, false, "", err
@@ -192,16 +192,16 @@ func dmarcInForce(ctx context.Context, env *Env, zone *ZoneInfo, domain string, 
 	if rec == "" {
 		return Change{}, false, "", nil
 	}
-	tags := dmarcTags(rec)
+	tags := dns.DMARCTags(rec)
 	applied, tag := tags["sp"], "sp"
-	if dmarcStrength(applied) < 0 {
+	if dns.DMARCStrength(applied) < 0 {
 		applied, tag = tags["p"], "p"
 	}
-	if dmarcStrength(applied) < 0 {
+	if dns.DMARCStrength(applied) < 0 {
 		return Change{}, false, "", nil // not a usable policy: none applies
 	}
-	ours := dmarcTags(d.Values[0])["p"]
-	if dmarcStrength(applied) < dmarcStrength(ours) {
+	ours := dns.DMARCTags(d.Values[0])["p"]
+	if dns.DMARCStrength(applied) < dns.DMARCStrength(ours) {
 		return Change{}, false, "", nil
 	}
 	ch.Current = fmt.Sprintf("%s (%s)", rec, "_dmarc."+org)
@@ -214,7 +214,7 @@ func dmarcInForce(ctx context.Context, env *Env, zone *ZoneInfo, domain string, 
 func orgDMARC(ctx context.Context, env *Env, zone *ZoneInfo, org string) (rec, where string, err error) {
 	name := "_dmarc." + org
 	zoneID := ""
-	if zoneHolds(zone.Name, name) {
+	if dns.ZoneHolds(zone.Name, name) {
 		zoneID = zone.ID
 	} else if cands, err := publicZonesNamed(ctx, env.Clients.Route53, org); err != nil {
 		return "", "", err
@@ -257,26 +257,4 @@ func orgDMARC(ctx context.Context, env *Env, zone *ZoneInfo, org string) (rec, w
 		}
 	}
 	return "", "", nil
-}
-
-// dmarcTags parses a DMARC record's tag=value list, tags lower case.
-func dmarcTags(rec string) map[string]string {
-	out := map[string]string{}
-	for _, part := range strings.Split(rec, ";") {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			continue
-		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		if _, dup := out[k]; !dup {
-			out[k] = strings.ToLower(strings.TrimSpace(v))
-		}
-	}
-	return out
-}
-
-// dmarcStrength orders DMARC policies: none < quarantine < reject; -1 for
-// anything else.
-func dmarcStrength(p string) int {
-	return slices.Index([]string{"none", "quarantine", "reject"}, p)
 }

@@ -8,8 +8,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/net/publicsuffix"
-
 	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/dns/route53"
 )
@@ -29,7 +27,7 @@ type zoneLookup struct {
 // and env.Record.ZoneID, and reuses env.Facts.Zone within a run.
 func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 	domain := strings.ToLower(strings.TrimSuffix(env.Answers.Domain, "."))
-	if z := env.Facts.Zone; z != nil && zoneHolds(z.Name, domain) {
+	if z := env.Facts.Zone; z != nil && dns.ZoneHolds(z.Name, domain) {
 		return zoneLookup{Zone: z}, nil
 	}
 	r53 := env.Clients.Route53
@@ -42,7 +40,7 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 		switch {
 		case got.Private:
 			return zoneLookup{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("hosted zone %s (%s) is private, and SES checks public DNS: give a public zone's id", id, got.Name)}
-		case !zoneHolds(got.Name, domain):
+		case !dns.ZoneHolds(got.Name, domain):
 			return zoneLookup{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("hosted zone %s is for %s, which does not hold %s: give the id of the zone for %s or a parent of it", id, strings.TrimSuffix(got.Name, "."), domain, domain)}
 		}
 		hz = &got
@@ -127,7 +125,7 @@ func getZone(ctx context.Context, r53 Route53API, id string) (dns.HostedZone, er
 // domain, asking for each candidate name in turn, from the domain itself
 // up to its registrable domain.
 func publicZonesFor(ctx context.Context, r53 Route53API, domain string) ([]dns.HostedZone, error) {
-	for _, name := range zoneCandidates(domain) {
+	for _, name := range dns.ZoneCandidates(domain) {
 		found, err := publicZonesNamed(ctx, r53, name)
 		if err != nil {
 			return nil, err
@@ -186,33 +184,6 @@ func readSetsBelow(ctx context.Context, r53 Route53API, zoneID, zone string, des
 func setsAt(ctx context.Context, r53 Route53API, zoneID, name string) ([]dns.Record, error) {
 	sets, err := route53.New(r53).RecordSets(ctx, zoneID, "", []string{name})
 	return sets, explainRoute53(err)
-}
-
-// zoneCandidates returns the names a zone holding domain can have, longest
-// first, down to the registrable domain (nobody has a zone for "com").
-func zoneCandidates(domain string) []string {
-	stop, err := publicsuffix.EffectiveTLDPlusOne(domain)
-	if err != nil {
-		stop = domain
-	}
-	var out []string
-	for n := domain; ; {
-		out = append(out, n)
-		if n == stop {
-			return out
-		}
-		i := strings.IndexByte(n, '.')
-		if i < 0 {
-			return out
-		}
-		n = n[i+1:]
-	}
-}
-
-// zoneHolds reports whether a zone named zone holds the name domain.
-func zoneHolds(zone, domain string) bool {
-	z, d := dns.NormName(zone), dns.NormName(domain)
-	return d == z || strings.HasSuffix(d, "."+z)
 }
 
 func trimZoneID(id string) string { return route53.TrimZoneID(id) }

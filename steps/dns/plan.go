@@ -3,7 +3,6 @@ package dns
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/sesame-tool/sesame/steps/ses"
@@ -354,45 +353,6 @@ func dedupeTXT(vals []string) []string {
 	return out
 }
 
-// TXTStrings returns the character-strings a Route 53 TXT value holds, in
-// wire form: `"ab" "c\"d"` is ["ab", `c"d`]. Two values are the same
-// record when their strings are. A value without quotes is one string.
-func TXTStrings(v string) []string {
-	v = strings.TrimSpace(v)
-	if !strings.HasPrefix(v, `"`) {
-		return []string{decodeEscapes(v)}
-	}
-	var out []string
-	var b strings.Builder
-	in := false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c == '"':
-			if in {
-				out = append(out, b.String())
-				b.Reset()
-			}
-			in = !in
-		case !in:
-			// whitespace between strings
-		case c == '\\' && i+3 < len(v) && isOctal(v[i+1]) && isOctal(v[i+2]) && isOctal(v[i+3]):
-			n, _ := strconv.ParseUint(v[i+1:i+4], 8, 8)
-			b.WriteByte(byte(n))
-			i += 3
-		case c == '\\' && i+1 < len(v):
-			b.WriteByte(v[i+1])
-			i++
-		default:
-			b.WriteByte(c)
-		}
-	}
-	if in {
-		out = append(out, b.String())
-	}
-	return out
-}
-
 func containsFold(vals []string, v string) bool {
 	for _, x := range vals {
 		if strings.EqualFold(strings.TrimSpace(x), strings.TrimSpace(v)) {
@@ -405,12 +365,6 @@ func containsFold(vals []string, v string) bool {
 func isSPF(v string) bool {
 	v = strings.ToLower(strings.TrimSpace(v))
 	return v == "v=spf1" || strings.HasPrefix(v, "v=spf1 ")
-}
-
-// IsDMARC reports whether a TXT text is a DMARC policy record.
-func IsDMARC(v string) bool {
-	v = strings.ToLower(strings.TrimSpace(v))
-	return strings.HasPrefix(v, "v=dmarc1")
 }
 
 // spfIncludesSES reports whether an SPF record already authorises SES.
@@ -466,104 +420,4 @@ func wireSet(name, typ string, ttl int64, values []string) Record {
 		rs.Values = append(rs.Values, v)
 	}
 	return rs
-}
-
-// NormName is the comparison form of a DNS name: \ddd escapes decoded,
-// lower case, one trailing dot.
-func NormName(n string) string {
-	n = strings.ToLower(decodeEscapes(strings.TrimSpace(n)))
-	n = strings.TrimRight(n, ".")
-	return n + "."
-}
-
-// ParentName is name without its first label ("a.b.c." gives "b.c."), ""
-// for a name of one label.
-func ParentName(name string) string {
-	if i := strings.IndexByte(name, '.'); i >= 0 && i+1 < len(name) {
-		return name[i+1:]
-	}
-	return ""
-}
-
-// NormMX is the comparison form of an MX value: "10 host." in lower case.
-func NormMX(v string) string {
-	f := strings.Fields(v)
-	if len(f) != 2 {
-		return strings.ToLower(strings.Join(f, " "))
-	}
-	pref, err := strconv.Atoi(f[0])
-	if err != nil {
-		return strings.ToLower(strings.Join(f, " "))
-	}
-	return strconv.Itoa(pref) + " " + NormName(f[1])
-}
-
-// decodeEscapes decodes Route 53's \ddd (three octal digits, as Route 53
-// documents for names and values) and \X escapes.
-func decodeEscapes(s string) string { return unescapeDigits(s, 8) }
-
-func isOctal(c byte) bool { return c >= '0' && c <= '7' }
-
-// TXTUnquote turns a Route 53 TXT value (one or more quoted strings, with
-// \" \\ and \ddd escapes) into the text it carries, the strings joined. A
-// value without quotes is returned as it is, escapes decoded.
-func TXTUnquote(v string) string {
-	v = strings.TrimSpace(v)
-	if !strings.HasPrefix(v, `"`) {
-		return decodeEscapes(v)
-	}
-	var b strings.Builder
-	in := false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c == '"':
-			in = !in
-		case !in:
-			// whitespace between strings
-		case c == '\\' && i+3 < len(v) && isOctal(v[i+1]) && isOctal(v[i+2]) && isOctal(v[i+3]):
-			n, _ := strconv.ParseUint(v[i+1:i+4], 8, 8)
-			b.WriteByte(byte(n))
-			i += 3
-		case c == '\\' && i+1 < len(v):
-			b.WriteByte(v[i+1])
-			i++
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
-
-// TXTQuote turns text into a Route 53 TXT value: quoted strings of at most
-// 255 bytes each, separated by spaces, with " and \ escaped and bytes
-// outside printable ASCII as \ddd. TXTUnquote
-// inverts it.
-func TXTQuote(s string) string {
-	if s == "" {
-		return `""`
-	}
-	var parts []string
-	for len(s) > 0 {
-		n := min(txtChunkSize, len(s))
-		chunk := s[:n]
-		s = s[n:]
-		var b strings.Builder
-		b.WriteByte('"')
-		for i := 0; i < len(chunk); i++ {
-			switch c := chunk[i]; {
-			case c == '"' || c == '\\':
-				b.WriteByte('\\')
-				b.WriteByte(c)
-			case c < 0x20 || c >= 0x7f:
-				// Route 53 wants octal escapes for these bytes.
-				fmt.Fprintf(&b, "\\%03o", c)
-			default:
-				b.WriteByte(c)
-			}
-		}
-		b.WriteByte('"')
-		parts = append(parts, b.String())
-	}
-	return strings.Join(parts, " ")
 }

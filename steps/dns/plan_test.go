@@ -10,7 +10,7 @@ import (
 	r53 "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
-	. "github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/dns/route53"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
@@ -23,13 +23,13 @@ const (
 )
 
 // ptDesired is the full set: 3 DKIM, MAIL FROM "mail" MX and SPF, DMARC.
-func ptDesired() []Desired {
-	return DesiredRecords(ptDomain, "us-east-1", []string{ptTok1, ptTok2, ptTok3}, "dkim.amazonses.com", "mail", true)
+func ptDesired() []dns.Desired {
+	return dns.DesiredRecords(ptDomain, "us-east-1", []string{ptTok1, ptTok2, ptTok3}, "dkim.amazonses.com", "mail", true)
 }
 
 // rrs builds a record set as a provider lists it (Route 53's wire form).
-func rrs(name, typ string, ttl int64, values ...string) Record {
-	return Record{Name: name, Type: typ, TTL: ttl, Values: values}
+func rrs(name, typ string, ttl int64, values ...string) dns.Record {
+	return dns.Record{Name: name, Type: typ, TTL: ttl, Values: values}
 }
 
 func dkimName(tok string) string   { return tok + "._domainkey.example.com." }
@@ -53,7 +53,7 @@ func TestDesiredRecords(t *testing.T) {
 		t.Fatalf("DesiredRecords =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 	// Without a SigningHostedZone the region's table decides.
-	r := DesiredRecords("example.com", "ap-northeast-3", []string{"t"}, "", "", false)
+	r := dns.DesiredRecords("example.com", "ap-northeast-3", []string{"t"}, "", "", false)
 	if len(r) != 1 || r[0].Values[0] != "t.dkim.ap-northeast-3.amazonses.com" {
 		t.Errorf("regional DKIM zone: got %+v", r)
 	}
@@ -63,9 +63,9 @@ func TestPlanRecords(t *testing.T) {
 	longTXT := strings.Repeat("x", 300)
 	tests := []struct {
 		name    string
-		current []Record
+		current []dns.Record
 		// actions per desired record: DKIM1..3, MX, SPF, DMARC
-		want []Action
+		want []dns.Action
 		// merged TXT values expected at a name (unquoted), when checked
 		mergedAt   string
 		wantMerged []string
@@ -73,129 +73,129 @@ func TestPlanRecords(t *testing.T) {
 	}{
 		{
 			name: "empty zone",
-			want: []Action{Create, Create, Create, Create, Create, Create},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Create},
 		},
 		{
 			name: "apex MX and TXT stay out of the batch",
-			current: []Record{
+			current: []dns.Record{
 				rrs("example.com.", "MX", 300, "10 mx1.mailhost.example.net.", "20 mx2.mailhost.example.net."),
 				rrs("example.com.", "TXT", 300, `"google-site-verification=abc"`, `"v=spf1 include:_spf.google.com ~all"`),
 			},
-			want: []Action{Create, Create, Create, Create, Create, Create},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Create},
 		},
 		{
 			name: "DKIM in place, stale tokens elsewhere left alone",
-			current: []Record{
+			current: []dns.Record{
 				rrs(dkimName(ptTok1), "CNAME", 1800, dkimTarget(ptTok1)+"."),
 				rrs(strings.ToUpper(dkimName(ptTok2)), "CNAME", 300, strings.ToUpper(dkimTarget(ptTok2))),
 				rrs(dkimName(ptTok3), "CNAME", 1800, dkimTarget(ptTok3)),
 				rrs("oldoldoldoldoldoldoldoldoldoldol._domainkey.example.com.", "CNAME", 1800, "oldoldoldoldoldoldoldoldoldoldol.dkim.amazonses.com"),
 			},
-			want: []Action{Unchanged, Unchanged, Unchanged, Create, Create, Create},
+			want: []dns.Action{dns.Unchanged, dns.Unchanged, dns.Unchanged, dns.Create, dns.Create, dns.Create},
 		},
 		{
 			name: "DKIM CNAME with another value",
-			current: []Record{
+			current: []dns.Record{
 				rrs(dkimName(ptTok1), "CNAME", 1800, "somewhere.else.example."),
 			},
-			want:    []Action{Conflict, Create, Create, Create, Create, Create},
+			want:    []dns.Action{dns.Conflict, dns.Create, dns.Create, dns.Create, dns.Create, dns.Create},
 			noteHas: "delete it in Route 53",
 		},
 		{
 			name: "another type where the DKIM CNAME goes",
-			current: []Record{
+			current: []dns.Record{
 				rrs(dkimName(ptTok2), "TXT", 300, `"v=DKIM1; k=rsa; p=MIGf"`),
 			},
-			want:    []Action{Create, Conflict, Create, Create, Create, Create},
+			want:    []dns.Action{dns.Create, dns.Conflict, dns.Create, dns.Create, dns.Create, dns.Create},
 			noteHas: "cannot share its name",
 		},
 		{
 			name: "CNAME at the MAIL FROM name",
-			current: []Record{
+			current: []dns.Record{
 				rrs("mail.example.com.", "CNAME", 300, "ghs.googlehosted.com."),
 			},
-			want:    []Action{Create, Create, Create, Conflict, Conflict, Create},
+			want:    []dns.Action{dns.Create, dns.Create, dns.Create, dns.Conflict, dns.Conflict, dns.Create},
 			noteHas: "--mail-from",
 		},
 		{
 			name: "TXT at the MAIL FROM name is merged",
-			current: []Record{
+			current: []dns.Record{
 				rrs("mail.example.com.", "TXT", 600, `"site-verification=xyz"`),
 			},
-			want:       []Action{Create, Create, Create, Create, Merge, Create},
+			want:       []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Merge, dns.Create},
 			mergedAt:   "mail.example.com.",
 			wantMerged: []string{"site-verification=xyz", "v=spf1 include:amazonses.com ~all"},
 		},
 		{
 			name: "existing SPF gets the include, one SPF",
-			current: []Record{
+			current: []dns.Record{
 				rrs("mail.example.com.", "TXT", 600, `"v=spf1 include:_spf.google.com ~all"`, `"other"`),
 			},
-			want:       []Action{Create, Create, Create, Create, Merge, Create},
+			want:       []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Merge, dns.Create},
 			mergedAt:   "mail.example.com.",
 			wantMerged: []string{"v=spf1 include:amazonses.com include:_spf.google.com ~all", "other"},
 		},
 		{
 			name: "SPF already includes amazonses.com",
-			current: []Record{
+			current: []dns.Record{
 				rrs("mail.example.com.", "TXT", 600, `"v=spf1 +include:amazonses.com -all"`),
 				rrs("mail.example.com.", "MX", 300, "10 FEEDBACK-SMTP.us-east-1.amazonses.com."),
 			},
-			want: []Action{Create, Create, Create, Unchanged, Unchanged, Create},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Unchanged, dns.Unchanged, dns.Create},
 		},
 		{
 			name: "two SPF records already",
-			current: []Record{
+			current: []dns.Record{
 				rrs("mail.example.com.", "TXT", 600, `"v=spf1 a ~all"`, `"v=spf1 mx ~all"`),
 			},
-			want:    []Action{Create, Create, Create, Create, Conflict, Create},
+			want:    []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Conflict, dns.Create},
 			noteHas: "two SPF records",
 		},
 		{
 			name: "MX at the MAIL FROM name points elsewhere",
-			current: []Record{
+			current: []dns.Record{
 				rrs("mail.example.com.", "MX", 300, "10 mx.example.net."),
 			},
-			want:    []Action{Create, Create, Create, Conflict, Create, Create},
+			want:    []dns.Action{dns.Create, dns.Create, dns.Create, dns.Conflict, dns.Create, dns.Create},
 			noteHas: "exactly one MX",
 		},
 		{
 			name: "existing DMARC is never modified",
-			current: []Record{
+			current: []dns.Record{
 				rrs("_dmarc.example.com.", "TXT", 3600, `"v=DMARC1; p=reject; rua=mailto:d@example.com"`),
 			},
-			want: []Action{Create, Create, Create, Create, Create, Unchanged},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Unchanged},
 		},
 		{
 			name: "TXT at _dmarc without a policy is merged",
-			current: []Record{
+			current: []dns.Record{
 				rrs("_dmarc.example.com.", "TXT", 3600, `"note"`),
 			},
-			want:       []Action{Create, Create, Create, Create, Create, Merge},
+			want:       []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Merge},
 			mergedAt:   "_dmarc.example.com.",
 			wantMerged: []string{"note", "v=DMARC1; p=none;"},
 		},
 		{
 			name: "DMARC delegated by CNAME",
-			current: []Record{
+			current: []dns.Record{
 				rrs("_dmarc.example.com.", "CNAME", 3600, "example-com._dmarc.dmarc-service.example."),
 			},
-			want: []Action{Create, Create, Create, Create, Create, Unchanged},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Unchanged},
 		},
 		{
 			name: "long TXT with escapes kept whole",
-			current: []Record{
-				rrs("mail.example.com.", "TXT", 300, TXTQuote(longTXT), `"quote\"inside"`, `"caf\303\251"`),
+			current: []dns.Record{
+				rrs("mail.example.com.", "TXT", 300, dns.TXTQuote(longTXT), `"quote\"inside"`, `"caf\303\251"`),
 			},
-			want:       []Action{Create, Create, Create, Create, Merge, Create},
+			want:       []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Merge, dns.Create},
 			mergedAt:   "mail.example.com.",
 			wantMerged: []string{longTXT, `quote"inside`, "café", "v=spf1 include:amazonses.com ~all"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan := PlanRecords(ptDomain, ptDesired(), tt.current)
-			var got []Action
+			plan := dns.PlanRecords(ptDomain, ptDesired(), tt.current)
+			var got []dns.Action
 			for _, c := range plan.Changes {
 				got = append(got, c.Action)
 			}
@@ -215,8 +215,8 @@ func TestPlanRecords(t *testing.T) {
 			if tt.mergedAt != "" {
 				var merged []string
 				for _, c := range plan.Batch {
-					if c.Op == OpCreate && c.Set.Name == tt.mergedAt {
-						merged = DisplayValues(c.Set)
+					if c.Op == dns.OpCreate && c.Set.Name == tt.mergedAt {
+						merged = dns.DisplayValues(c.Set)
 					}
 				}
 				if !slices.Equal(merged, tt.wantMerged) {
@@ -233,7 +233,7 @@ func TestPlanRecords(t *testing.T) {
 // TestPlanDNSRefusesApexMX: even a desired MX at the domain (which
 // DesiredRecords never returns) is a conflict, never a write.
 func TestPlanRecordsRefusesApexMX(t *testing.T) {
-	plan := PlanRecords("example.com", []Desired{{Name: "EXAMPLE.com.", Type: "MX", TTL: 300, Values: []string{"10 inbound-smtp.us-east-1.amazonaws.com"}}}, nil)
+	plan := dns.PlanRecords("example.com", []dns.Desired{{Name: "EXAMPLE.com.", Type: "MX", TTL: 300, Values: []string{"10 inbound-smtp.us-east-1.amazonaws.com"}}}, nil)
 	if len(plan.Batch) != 0 || len(plan.Conflicts()) != 1 {
 		t.Fatalf("plan = %+v, want one conflict and no batch", plan)
 	}
@@ -242,7 +242,7 @@ func TestPlanRecordsRefusesApexMX(t *testing.T) {
 // checkPlanInvariants holds for every plan: no change to the apex MX, no
 // UPSERT, a TXT set deleted only with a CREATE that keeps its values, one
 // SPF per created set, no batch with a conflict.
-func checkPlanInvariants(t *testing.T, domain string, current []Record, plan Plan) {
+func checkPlanInvariants(t *testing.T, domain string, current []dns.Record, plan dns.Plan) {
 	t.Helper()
 	if len(plan.Conflicts()) > 0 && len(plan.Batch) > 0 {
 		t.Fatalf("a plan with conflicts has a batch: %+v", plan.Batch)
@@ -256,16 +256,16 @@ func checkPlanInvariants(t *testing.T, domain string, current []Record, plan Pla
 		if c.Action == r53types.ChangeActionUpsert {
 			t.Fatalf("the batch UPSERTs %s", aws.ToString(rs.Name))
 		}
-		if rs.Type == r53types.RRTypeMx && NormName(aws.ToString(rs.Name)) == NormName(domain) {
+		if rs.Type == r53types.RRTypeMx && dns.NormName(aws.ToString(rs.Name)) == dns.NormName(domain) {
 			t.Fatalf("the batch changes the MX at the domain: %+v", c)
 		}
 		if c.Action == r53types.ChangeActionCreate && rs.Type == r53types.RRTypeTxt {
-			vals := DisplayValues(route53.Record(*rs))
-			created[NormName(aws.ToString(rs.Name))] = vals
-			createdWire[NormName(aws.ToString(rs.Name))] = setValuesOf(*rs)
+			vals := dns.DisplayValues(route53.Record(*rs))
+			created[dns.NormName(aws.ToString(rs.Name))] = vals
+			createdWire[dns.NormName(aws.ToString(rs.Name))] = setValuesOf(*rs)
 			spf := 0
 			for _, v := range vals {
-				if IsSPF(v) {
+				if dns.IsSPF(v) {
 					spf++
 				}
 			}
@@ -292,16 +292,16 @@ func checkPlanInvariants(t *testing.T, domain string, current []Record, plan Pla
 		if !found {
 			t.Fatalf("the DELETE of %s does not match the current set exactly", aws.ToString(rs.Name))
 		}
-		after, ok := created[NormName(aws.ToString(rs.Name))]
+		after, ok := created[dns.NormName(aws.ToString(rs.Name))]
 		if !ok {
 			t.Fatalf("TXT set %s deleted and not re-created", aws.ToString(rs.Name))
 		}
 		// Every value stays byte for byte in wire form (the same strings,
 		// split the same way); only an SPF record may gain the include.
-		afterWire := createdWire[NormName(aws.ToString(rs.Name))]
+		afterWire := createdWire[dns.NormName(aws.ToString(rs.Name))]
 		for _, v := range setValuesOf(*rs) {
-			kept := slices.ContainsFunc(afterWire, func(a string) bool { return slices.Equal(TXTStrings(a), TXTStrings(v)) })
-			if text := TXTUnquote(v); !kept && !(IsSPF(text) && slices.Contains(after, AddSPFInclude(text))) {
+			kept := slices.ContainsFunc(afterWire, func(a string) bool { return slices.Equal(dns.TXTStrings(a), dns.TXTStrings(v)) })
+			if text := dns.TXTUnquote(v); !kept && !(dns.IsSPF(text) && slices.Contains(after, dns.AddSPFInclude(text))) {
 				t.Fatalf("TXT value %s at %s is changed or lost; after: %q", v, aws.ToString(rs.Name), afterWire)
 			}
 		}
@@ -319,7 +319,7 @@ func setValuesOf(s r53types.ResourceRecordSet) []string {
 // checkBatchConverges applies the batch to a FakeRoute53 holding current
 // (so Route 53's rules judge it) and plans again: everything is then
 // unchanged.
-func checkBatchConverges(t *testing.T, current []Record, plan Plan) {
+func checkBatchConverges(t *testing.T, current []dns.Record, plan dns.Plan) {
 	t.Helper()
 	f := stepstest.NewFakeRoute53()
 	zone := f.AddZone(ptDomain, false)
@@ -343,7 +343,7 @@ func checkBatchConverges(t *testing.T, current []Record, plan Plan) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	again := PlanRecords(ptDomain, ptDesired(), sets)
+	again := dns.PlanRecords(ptDomain, ptDesired(), sets)
 	if len(again.Batch) != 0 {
 		t.Fatalf("after applying, the plan still changes: %+v", again.Changes)
 	}
@@ -358,17 +358,17 @@ func TestTXTQuoting(t *testing.T) {
 		{strings.Repeat("a", 256), `"` + strings.Repeat("a", 255) + `" "a"`},
 	}
 	for _, tt := range tests {
-		if got := TXTQuote(tt.text); got != tt.quoted {
+		if got := dns.TXTQuote(tt.text); got != tt.quoted {
 			t.Errorf("TXTQuote(%q) = %s, want %s", tt.text, got, tt.quoted)
 		}
-		if got := TXTUnquote(tt.quoted); got != tt.text {
+		if got := dns.TXTUnquote(tt.quoted); got != tt.text {
 			t.Errorf("TXTUnquote(%s) = %q, want %q", tt.quoted, got, tt.text)
 		}
 	}
-	if got := TXTUnquote(`"ab" "cd"`); got != "abcd" {
+	if got := dns.TXTUnquote(`"ab" "cd"`); got != "abcd" {
 		t.Errorf("strings are joined: got %q", got)
 	}
-	if got := NormName(`\052.Example.COM`); got != "*.example.com." {
+	if got := dns.NormName(`\052.Example.COM`); got != "*.example.com." {
 		t.Errorf("NormName decodes escapes: got %q", got)
 	}
 }
@@ -387,7 +387,7 @@ func FuzzPlanDNS(f *testing.F) {
 	f.Add("v=spf1 a ~all\nk=rsa; p="+strings.Repeat("MIIB", 80), "", "", "", "", uint8(8|32|64))
 	f.Add(strings.Repeat("z", 300)+"\n"+strings.Repeat("y", 510), "", "", strings.Repeat("v", 256), "", uint8(8|128))
 	f.Fuzz(func(t *testing.T, mailTXT, mailMX, dkim1, dmarcTXT, apexMX string, flags uint8) {
-		var cur []Record
+		var cur []dns.Record
 		add := func(name, typ string, raw string, quote bool) {
 			var vals []string
 			seen := map[string]bool{}
@@ -420,7 +420,7 @@ func FuzzPlanDNS(f *testing.F) {
 		} else {
 			add(dkimName(ptTok1), "CNAME", strings.SplitN(dkim1, "\n", 2)[0], false)
 		}
-		plan := PlanRecords(ptDomain, ptDesired(), cur)
+		plan := dns.PlanRecords(ptDomain, ptDesired(), cur)
 		if len(plan.Changes) != len(ptDesired()) {
 			t.Fatalf("%d changes for %d records", len(plan.Changes), len(ptDesired()))
 		}
@@ -436,13 +436,13 @@ func FuzzPlanDNS(f *testing.F) {
 // (a split another tool chose), with every byte of "=" written as \075.
 func presentTXT(text string, flags uint8) string {
 	if flags&8 == 0 {
-		return TXTQuote(text)
+		return dns.TXTQuote(text)
 	}
 	n := 1 + int(flags>>4)
 	var parts []string
 	for len(text) > 0 {
 		k := min(n, len(text))
-		q := TXTQuote(text[:k])
+		q := dns.TXTQuote(text[:k])
 		parts = append(parts, strings.ReplaceAll(q, "=", `\075`))
 		text = text[k:]
 	}
@@ -469,18 +469,18 @@ func TestPlanTXTKeepsEveryValueInWireForm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cur := []Record{rrs("mail.example.com.", "TXT", 300, tt.values...)}
-			plan := PlanRecords(ptDomain, ptDesired(), cur)
+			cur := []dns.Record{rrs("mail.example.com.", "TXT", 300, tt.values...)}
+			plan := dns.PlanRecords(ptDomain, ptDesired(), cur)
 			checkPlanInvariants(t, ptDomain, cur, plan)
 			checkBatchConverges(t, cur, plan)
 			var created []string
 			for _, c := range plan.Batch {
-				if c.Op == OpCreate && c.Set.Name == "mail.example.com." {
+				if c.Op == dns.OpCreate && c.Set.Name == "mail.example.com." {
 					created = c.Set.Values
 				}
 			}
 			for _, v := range tt.values {
-				if IsSPF(TXTUnquote(v)) {
+				if dns.IsSPF(dns.TXTUnquote(v)) {
 					continue
 				}
 				if !slices.Contains(created, v) {
