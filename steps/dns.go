@@ -14,7 +14,6 @@ import (
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesame-tool/sesame/steps/dns"
-	"github.com/sesame-tool/sesame/steps/dns/route53"
 )
 
 // How long Apply waits for Route 53 to report a change INSYNC. Route 53
@@ -431,7 +430,7 @@ func (s DNS) putMailFrom(ctx context.Context, env *Env, mailFrom string) error {
 // has done its work; anything else is told record by record.
 func (s DNS) write(ctx context.Context, env *Env, part *zonePart) error {
 	z := part.zone
-	id, insync, err := route53.New(env.Clients.Route53).Apply(ctx, z.ID, "sesame: Amazon SES records for "+env.Answers.Domain, part.plan.Batch)
+	id, insync, err := dnsProvider(env.Clients.Route53).Apply(ctx, z.ID, "sesame: Amazon SES records for "+env.Answers.Domain, part.plan.Batch)
 	if err != nil {
 		e := explainRoute53(err)
 		var icb *r53types.InvalidChangeBatch
@@ -557,7 +556,7 @@ func (s DNS) waitInsync(ctx context.Context, env *Env, id string) error {
 			return ctx.Err()
 		case <-env.Clock.After(insyncPoll):
 		}
-		insync, err := route53.New(env.Clients.Route53).InSync(ctx, id)
+		insync, err := dnsProvider(env.Clients.Route53).InSync(ctx, id)
 		if err != nil {
 			// Explain passes a cancellation through as it is.
 			if err = explainRoute53(err); errors.Is(err, context.Canceled) {

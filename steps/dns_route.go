@@ -9,7 +9,6 @@ import (
 	"golang.org/x/net/publicsuffix"
 
 	"github.com/sesame-tool/sesame/steps/dns"
-	"github.com/sesame-tool/sesame/steps/dns/route53"
 )
 
 // maxDelegations bounds how many zone cuts route follows below the
@@ -134,7 +133,7 @@ func delegatedZone(ctx context.Context, r53 Route53API, parent *ZoneInfo, cut st
 	var others []string
 	for _, c := range cands {
 		id := c.ID
-		full, err := route53.New(r53).Zone(ctx, id)
+		full, err := dnsProvider(r53).Zone(ctx, id)
 		if err != nil {
 			return nil, "", explainRoute53(err)
 		}

@@ -91,7 +91,7 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 		}
 	}
 	id := hz.ID
-	full, err := route53.New(r53).Zone(ctx, id)
+	full, err := dnsProvider(r53).Zone(ctx, id)
 	if err != nil {
 		return zoneLookup{}, explainRoute53(err)
 	}
@@ -111,7 +111,7 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 // getZone reads one zone by id (for --zone-id), turning "no such zone" into
 // a bad answer.
 func getZone(ctx context.Context, r53 Route53API, id string) (dns.HostedZone, error) {
-	z, err := route53.New(r53).Zone(ctx, id)
+	z, err := dnsProvider(r53).Zone(ctx, id)
 	if err != nil {
 		if ErrorCode(err) == "NoSuchHostedZone" || ErrorCode(err) == "InvalidInput" {
 			return dns.HostedZone{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("there is no hosted zone %s in this account: check the id in the Route 53 console, or leave --zone-id out to let sesame find the zone", id)}
@@ -139,7 +139,7 @@ func publicZonesFor(ctx context.Context, r53 Route53API, domain string) ([]dns.H
 
 // publicZonesNamed returns the account's public zones named exactly name.
 func publicZonesNamed(ctx context.Context, r53 Route53API, name string) ([]dns.HostedZone, error) {
-	all, err := route53.New(r53).ZonesNamed(ctx, name)
+	all, err := dnsProvider(r53).ZonesNamed(ctx, name)
 	if err != nil {
 		return nil, explainRoute53(err)
 	}
@@ -152,6 +152,10 @@ func publicZonesNamed(ctx context.Context, r53 Route53API, name string) ([]dns.H
 	return found, nil
 }
 
+// dnsProvider is the DNS provider the dns step works through: Route 53,
+// over the account's client (or the run's read cache in front of it).
+func dnsProvider(r53 Route53API) dns.Provider { return route53.New(r53) }
+
 // explainRoute53 explains a failed Route 53 call (a *route53.Error) to the
 // operator; other errors pass through.
 func explainRoute53(err error) error {
@@ -163,7 +167,7 @@ func explainRoute53(err error) error {
 }
 
 // readSets returns the record sets at the names of the desired records
-// (every type), as route53.Provider.RecordSets reads them.
+// (every type), as the provider reads them (dns.Provider.RecordSets).
 func readSets(ctx context.Context, r53 Route53API, zoneID string, desired []DNSRecord) ([]dns.Record, error) {
 	return readSetsBelow(ctx, r53, zoneID, "", desired)
 }
@@ -176,13 +180,13 @@ func readSetsBelow(ctx context.Context, r53 Route53API, zoneID, zone string, des
 	for i, d := range desired {
 		names[i] = d.Name
 	}
-	sets, err := route53.New(r53).RecordSets(ctx, zoneID, zone, names)
+	sets, err := dnsProvider(r53).RecordSets(ctx, zoneID, zone, names)
 	return sets, explainRoute53(err)
 }
 
 // setsAt returns every record set named exactly name.
 func setsAt(ctx context.Context, r53 Route53API, zoneID, name string) ([]dns.Record, error) {
-	sets, err := route53.New(r53).RecordSets(ctx, zoneID, "", []string{name})
+	sets, err := dnsProvider(r53).RecordSets(ctx, zoneID, "", []string{name})
 	return sets, explainRoute53(err)
 }
 

@@ -91,12 +91,12 @@ func hostedZone(z r53types.HostedZone) dns.HostedZone {
 	return h
 }
 
-// Zone reads one zone by id, with its name servers. A zone that does not
-// exist is an *Error whose Err has the code NoSuchHostedZone (or
-// InvalidInput for an id of the wrong shape).
+// Zone reads one zone by id ("Z123" or "/hostedzone/Z123"), with its name
+// servers. A zone that does not exist is an *Error (Resource: id as given)
+// whose Err has the code NoSuchHostedZone (or InvalidInput for an id of
+// the wrong shape).
 func (p *Provider) Zone(ctx context.Context, id string) (dns.HostedZone, error) {
-	id = TrimZoneID(id)
-	out, err := p.api.GetHostedZone(ctx, &r53.GetHostedZoneInput{Id: aws.String(id)})
+	out, err := p.api.GetHostedZone(ctx, &r53.GetHostedZoneInput{Id: aws.String(TrimZoneID(id))})
 	if err != nil {
 		return dns.HostedZone{}, &Error{"route53:GetHostedZone", id, err}
 	}

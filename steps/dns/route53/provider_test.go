@@ -162,7 +162,7 @@ func TestErrorsNameTheCall(t *testing.T) {
 		name, op, resource, code string
 		call                     func() error
 	}{
-		{"unknown zone", "route53:GetHostedZone", "Z404", "NoSuchHostedZone", func() error { _, err := p.Zone(ctx, "/hostedzone/Z404"); return err }},
+		{"unknown zone", "route53:GetHostedZone", "/hostedzone/Z404", "NoSuchHostedZone", func() error { _, err := p.Zone(ctx, "/hostedzone/Z404"); return err }},
 		{"listing an unknown zone", "route53:ListResourceRecordSets", "Z404", "NoSuchHostedZone", func() error {
 			_, err := p.RecordSets(ctx, "Z404", "", []string{"a.example.com"})
 			return err
