@@ -15,6 +15,8 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awssim"
+	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/dns/route53"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -79,13 +81,13 @@ func BenchmarkStatus(b *testing.B) {
 func BenchmarkPlanDNS(b *testing.B) {
 	id := &steps.IdentityInfo{Tokens: []string{"tok1aaaaaaaaaaaaaaaaaaaaaaaaaaaa", "tok2bbbbbbbbbbbbbbbbbbbbbbbbbbbb", "tok3cccccccccccccccccccccccccccc"}, SigningHostedZone: "dkim.amazonses.com"}
 	desired := steps.DesiredRecords("example.com", "us-east-1", id, "mail", true)
-	var current []r53types.ResourceRecordSet
+	var current []dns.Record
 	set := func(name, typ string, values ...string) {
 		s := r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRType(typ), TTL: aws.Int64(300)}
 		for _, v := range values {
 			s.ResourceRecords = append(s.ResourceRecords, r53types.ResourceRecord{Value: aws.String(v)})
 		}
-		current = append(current, s)
+		current = append(current, route53.Record(s))
 	}
 	set("example.com.", "MX", "10 mx1.example.net.", "20 mx2.example.net.")
 	set("mail.example.com.", "TXT", `"v=spf1 include:_spf.example.net ~all"`)

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // How long Apply waits for Route 53 to report a change INSYNC. Route 53
@@ -67,6 +68,67 @@ type zonePart struct {
 	// plan (one change each, in the same order).
 	records []DNSRecord
 	plan    DNSPlan
+}
+
+// DesiredRecords returns the record sets the domain needs for the identity
+// id (none of DKIM while id is nil), as dns.DesiredRecords says.
+func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dmarc bool) []DNSRecord {
+	var tokens []string
+	zone := ""
+	if id != nil {
+		tokens, zone = id.Tokens, id.SigningHostedZone
+	}
+	return dns.DesiredRecords(domain, region, tokens, zone, mailFrom, dmarc)
+}
+
+// Purposes of the records the domain needs (DNSRecord.Purpose).
+const (
+	PurposeDKIM        = dns.PurposeDKIM
+	PurposeMailFromMX  = dns.PurposeMailFromMX
+	PurposeMailFromSPF = dns.PurposeMailFromSPF
+	PurposeDMARC       = dns.PurposeDMARC
+)
+
+// DNSPlan is what the DNS step would do to a hosted zone.
+type DNSPlan struct {
+	// Changes has one line per desired record: create, unchanged, merge or
+	// conflict (and, for the whole step, manual).
+	Changes []Change
+	// Batch is the change batch that makes the zone hold every desired
+	// record. It is empty when nothing is to do, and when there is any
+	// conflict: a conflict stops the run before any write.
+	Batch []dns.Change
+}
+
+// Conflicts returns the conflicting changes.
+func (p DNSPlan) Conflicts() []Change {
+	var out []Change
+	for _, c := range p.Changes {
+		if c.Action == ActionConflict {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// Counts returns how many changes of each action the plan holds.
+func (p DNSPlan) Counts() map[Action]int {
+	m := map[Action]int{}
+	for _, c := range p.Changes {
+		m[c.Action]++
+	}
+	return m
+}
+
+// PlanDNS plans the desired records of domain against the record sets
+// current in its zone (dns.PlanRecords), in the wizard's Changes.
+func PlanDNS(domain string, desired []DNSRecord, current []dns.Record) DNSPlan {
+	p := dns.PlanRecords(domain, desired, current)
+	out := DNSPlan{Batch: p.Batch, Changes: make([]Change, len(p.Changes))}
+	for i, c := range p.Changes {
+		out.Changes[i] = Change{Action: Action(c.Action), Resource: "dns-record", Name: c.Name, Type: c.Type, Value: c.Value, Current: c.Current, Note: c.Note}
+	}
+	return out
 }
 
 // ActionManual marks a record sesame cannot publish itself: its name is
@@ -153,7 +215,7 @@ func (s DNS) Check(ctx context.Context, env *Env) (Result, error) {
 			res.Status, res.Detail = StatusTodo, fmt.Sprintf("no public hosted zone for %s in this account; SES's MAIL FROM domain is to be set to %s", env.Answers.Domain, st.mailFrom)
 			return res, nil
 		}
-		env.Publish(s.ID(), NewManualRecords(st.desired))
+		env.Publish(s.ID(), dns.NewManual(st.desired))
 		res.Status = StatusSkipped
 		res.Detail = fmt.Sprintf("no public hosted zone for %s in this account: add these %d records at your DNS host; verification waits for them", env.Answers.Domain, len(st.desired))
 		return res, nil
@@ -171,7 +233,7 @@ func (s DNS) Check(ctx context.Context, env *Env) (Result, error) {
 		res.Status, res.Detail = StatusDone, fmt.Sprintf("the %d records are in %s", len(st.desired)-len(st.manual), zone)
 	}
 	if len(st.manual) > 0 {
-		env.Publish(s.ID(), NewManualRecords(st.manual))
+		env.Publish(s.ID(), dns.NewManual(st.manual))
 		if !st.hasBatch() || n[ActionConflict] > 0 {
 			// planSummary says it already when there is a batch.
 			res.Detail += fmt.Sprintf("; %d records are for the DNS host that serves their names (delegated away from Route 53 here), and verification waits for them", len(st.manual))
@@ -368,15 +430,9 @@ func (s DNS) putMailFrom(ctx context.Context, env *Env, mailFrom string) error {
 // has done its work; anything else is told record by record.
 func (s DNS) write(ctx context.Context, env *Env, part *zonePart) error {
 	z := part.zone
-	out, err := env.Clients.Route53.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
-		HostedZoneId: aws.String(z.ID),
-		ChangeBatch: &r53types.ChangeBatch{
-			Comment: aws.String("sesame: Amazon SES records for " + env.Answers.Domain),
-			Changes: part.plan.Batch,
-		},
-	})
+	id, insync, err := dnsProvider(env.Clients.Route53).Apply(ctx, z.ID, "sesame: Amazon SES records for "+env.Answers.Domain, part.plan.Batch)
 	if err != nil {
-		e := Explain("route53:ChangeResourceRecordSets", z.ID, err)
+		e := explainRoute53(err)
 		var icb *r53types.InvalidChangeBatch
 		var ae *AWSError
 		if errors.As(err, &icb) && errors.As(e, &ae) {
@@ -396,17 +452,13 @@ func (s DNS) write(ctx context.Context, env *Env, part *zonePart) error {
 		}
 		return e
 	}
-	id := ""
-	if out.ChangeInfo != nil {
-		id = trimZoneID(aws.ToString(out.ChangeInfo.Id))
-	}
 	env.Record.ChangeID = id
 	env.Record.ZoneID = z.ID
 	if err := env.SaveState(); err != nil {
 		return fmt.Errorf("records written (change %s), but saving sesame's state failed: %w", id, err)
 	}
 	env.Info(s.ID(), "Route 53 accepted change %s for zone %s; waiting for it to reach the name servers", id, z.Name)
-	if out.ChangeInfo != nil && out.ChangeInfo.Status == r53types.ChangeStatusInsync {
+	if insync {
 		return nil
 	}
 	return s.waitInsync(ctx, env, id)
@@ -424,35 +476,35 @@ func batchLanded(ctx context.Context, r53 Route53API, z *ZoneInfo, part *zonePar
 		return nil, err
 	}
 	type key struct{ name, typ string }
-	now := map[key]*r53types.ResourceRecordSet{}
+	now := map[key]*dns.Record{}
 	for i := range sets {
-		now[key{normName(aws.ToString(sets[i].Name)), string(sets[i].Type)}] = &sets[i]
+		now[key{dns.NormName(sets[i].Name), sets[i].Type}] = &sets[i]
 	}
-	before := map[key]*r53types.ResourceRecordSet{}
-	after := map[key]*r53types.ResourceRecordSet{}
+	before := map[key]*dns.Record{}
+	after := map[key]*dns.Record{}
 	var order []key
 	for _, c := range part.plan.Batch {
-		k := key{normName(aws.ToString(c.ResourceRecordSet.Name)), string(c.ResourceRecordSet.Type)}
+		k := key{dns.NormName(c.Set.Name), c.Set.Type}
 		if !slices.Contains(order, k) {
 			order = append(order, k)
 		}
-		if c.Action == r53types.ChangeActionDelete {
-			before[k] = c.ResourceRecordSet
+		if c.Op == dns.OpDelete {
+			before[k] = &c.Set
 		} else {
-			after[k] = c.ResourceRecordSet
+			after[k] = &c.Set
 		}
 	}
-	show := func(s *r53types.ResourceRecordSet) string {
+	show := func(s *dns.Record) string {
 		if s == nil {
 			return "nothing"
 		}
-		return strings.Join(wireValues(*s), " ")
+		return strings.Join(s.Values, " ")
 	}
-	same := func(a, b *r53types.ResourceRecordSet) bool {
+	same := func(a, b *dns.Record) bool {
 		if a == nil || b == nil {
 			return a == nil && b == nil
 		}
-		return sameSetValues(*a, *b) && aws.ToInt64(a.TTL) == aws.ToInt64(b.TTL)
+		return sameSetValues(*a, *b) && a.TTL == b.TTL
 	}
 	var changed, unwritten []string
 	for _, k := range order {
@@ -473,17 +525,17 @@ func batchLanded(ctx context.Context, r53 Route53API, z *ZoneInfo, part *zonePar
 
 // sameSetValues compares two sets' values as Route 53 does: TXT by their
 // strings in wire form, names case-insensitively, order aside.
-func sameSetValues(a, b r53types.ResourceRecordSet) bool {
-	norm := func(s r53types.ResourceRecordSet) []string {
+func sameSetValues(a, b dns.Record) bool {
+	norm := func(s dns.Record) []string {
 		var out []string
-		for _, v := range wireValues(s) {
+		for _, v := range s.Values {
 			switch s.Type {
-			case r53types.RRTypeTxt, r53types.RRTypeSpf:
-				v = strings.Join(TXTStrings(v), "\x00")
-			case r53types.RRTypeMx:
-				v = normMX(v)
-			case r53types.RRTypeCname, r53types.RRTypeNs:
-				v = normName(v)
+			case "TXT", "SPF":
+				v = strings.Join(dns.TXTStrings(v), "\x00")
+			case "MX":
+				v = dns.NormMX(v)
+			case "CNAME", "NS":
+				v = dns.NormName(v)
 			}
 			out = append(out, v)
 		}
@@ -504,15 +556,16 @@ func (s DNS) waitInsync(ctx context.Context, env *Env, id string) error {
 			return ctx.Err()
 		case <-env.Clock.After(insyncPoll):
 		}
-		out, err := env.Clients.Route53.GetChange(ctx, &route53.GetChangeInput{Id: aws.String(id)})
+		insync, err := dnsProvider(env.Clients.Route53).InSync(ctx, id)
 		if err != nil {
-			if errors.Is(err, context.Canceled) {
+			// Explain passes a cancellation through as it is.
+			if err = explainRoute53(err); errors.Is(err, context.Canceled) {
 				return err
 			}
-			env.Warn(s.ID(), "could not follow change %s (%v); the records are written, and verification goes on", id, Explain("route53:GetChange", id, err))
+			env.Warn(s.ID(), "could not follow change %s (%v); the records are written, and verification goes on", id, err)
 			return nil
 		}
-		if out.ChangeInfo != nil && out.ChangeInfo.Status == r53types.ChangeStatusInsync {
+		if insync {
 			return nil
 		}
 		if env.Clock.Now().Sub(start) >= insyncBound {
@@ -521,154 +574,4 @@ func (s DNS) waitInsync(ctx context.Context, env *Env, id string) error {
 	}
 	env.Warn(s.ID(), "change %s is still PENDING after %s; the records are written, and verification goes on", id, insyncBound)
 	return nil
-}
-
-// readSets returns the record sets at the names of the desired records
-// (every type). Names that share an underscored parent (the DKIM CNAMEs
-// under _domainkey: RFC 8552 scoping nodes, which hold few records) are
-// read with one listing of that parent's subtree instead of one per name,
-// so the three DKIM CNAMEs cost one Route 53 call; the others are read
-// one listing each, from the name.
-func readSets(ctx context.Context, r53 Route53API, zoneID string, desired []DNSRecord) ([]r53types.ResourceRecordSet, error) {
-	return readSetsBelow(ctx, r53, zoneID, "", desired)
-}
-
-// readSetsBelow is readSets that also reads the names between each desired
-// name and the apex of zone (when not ""), where an NS set would delegate
-// the desired name away from the zone. The DKIM names' parent comes with
-// their listing, so a domain at the zone's apex costs no extra call.
-func readSetsBelow(ctx context.Context, r53 Route53API, zoneID, zone string, desired []DNSRecord) ([]r53types.ResourceRecordSet, error) {
-	var names []string
-	add := func(n string) {
-		if !slices.Contains(names, n) {
-			names = append(names, n)
-		}
-	}
-	for _, d := range desired {
-		add(normName(d.Name))
-	}
-	if zone != "" {
-		apex := normName(zone)
-		for _, d := range desired {
-			for a := parentName(normName(d.Name)); a != "" && a != apex && strings.HasSuffix(a, "."+apex); a = parentName(a) {
-				add(a)
-			}
-		}
-	}
-	children := map[string][]string{}
-	for _, name := range names {
-		if p := parentName(name); strings.HasPrefix(p, "_") {
-			children[p] = append(children[p], name)
-		}
-	}
-	var out []r53types.ResourceRecordSet
-	listed := map[string]bool{}
-	for _, name := range names {
-		if len(children[name]) > 1 {
-			// An underscored parent read with its children's listing.
-			keep := append(slices.Clone(children[name]), name)
-			if !listed[name] {
-				listed[name] = true
-				sets, err := setsUnder(ctx, r53, zoneID, name, keep)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, sets...)
-			}
-			continue
-		}
-		p := parentName(name)
-		if kids := children[p]; len(kids) > 1 {
-			if !listed[p] {
-				listed[p] = true
-				keep := kids
-				if slices.Contains(names, p) {
-					keep = append(slices.Clone(kids), p)
-				}
-				sets, err := setsUnder(ctx, r53, zoneID, p, keep)
-				if err != nil {
-					return nil, err
-				}
-				out = append(out, sets...)
-			}
-			continue
-		}
-		sets, err := setsAt(ctx, r53, zoneID, name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, sets...)
-	}
-	return out, nil
-}
-
-// parentName is name without its first label ("a.b.c." gives "b.c.").
-func parentName(name string) string {
-	if i := strings.IndexByte(name, '.'); i >= 0 && i+1 < len(name) {
-		return name[i+1:]
-	}
-	return ""
-}
-
-// setsUnder returns the record sets named one of names, all below parent,
-// with one listing that starts at parent. Route 53 lists names with their
-// labels reversed ("com.example._domainkey.abc"), so the subtree comes in
-// one run; the listing stops at the first name whose reversed form does
-// not start with the parent's, which is past the subtree whether names
-// are compared label by label or as whole strings.
-func setsUnder(ctx context.Context, r53 Route53API, zoneID, parent string, names []string) ([]r53types.ResourceRecordSet, error) {
-	prefix := reversedLabels(parent)
-	return listFrom(ctx, r53, zoneID, parent, func(n string) (keep, more bool) {
-		if !strings.HasPrefix(reversedLabels(n), prefix) {
-			return false, false
-		}
-		return slices.Contains(names, n), true
-	})
-}
-
-// listFrom pages through ListResourceRecordSets from start, in Route 53's
-// order, keeping the sets visit keeps, until visit says there are no more
-// of interest or the listing ends. visit gets each set's normalised name.
-func listFrom(ctx context.Context, r53 Route53API, zoneID, start string, visit func(name string) (keep, more bool)) ([]r53types.ResourceRecordSet, error) {
-	var out []r53types.ResourceRecordSet
-	in := &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), StartRecordName: aws.String(start)}
-	for page := 0; page < 1000; page++ {
-		resp, err := r53.ListResourceRecordSets(ctx, in)
-		if err != nil {
-			return nil, Explain("route53:ListResourceRecordSets", zoneID, err)
-		}
-		for _, s := range resp.ResourceRecordSets {
-			keep, more := visit(normName(aws.ToString(s.Name)))
-			if !more {
-				return out, nil
-			}
-			if keep {
-				out = append(out, s)
-			}
-		}
-		if !resp.IsTruncated || resp.NextRecordName == nil {
-			return out, nil
-		}
-		in = &route53.ListResourceRecordSetsInput{
-			HostedZoneId: aws.String(zoneID), StartRecordName: resp.NextRecordName,
-			StartRecordType: resp.NextRecordType, StartRecordIdentifier: resp.NextRecordIdentifier,
-		}
-	}
-	return out, nil
-}
-
-// reversedLabels is a name with its labels reversed, "com.example.www",
-// the order ListResourceRecordSets lists in.
-func reversedLabels(name string) string {
-	labels := strings.Split(strings.TrimSuffix(name, "."), ".")
-	slices.Reverse(labels)
-	return strings.Join(labels, ".")
-}
-
-// setsAt returns every record set named exactly name. The list starts at
-// name and runs on in Route 53's order, so it stops at the first other name.
-func setsAt(ctx context.Context, r53 Route53API, zoneID, name string) ([]r53types.ResourceRecordSet, error) {
-	return listFrom(ctx, r53, zoneID, name, func(n string) (keep, more bool) {
-		return n == name, n == name
-	})
 }

@@ -6,10 +6,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
-	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // maxDelegations bounds how many zone cuts route follows below the
@@ -74,7 +73,7 @@ func (s DNS) route(ctx context.Context, env *Env, st *dnsState, domain string, p
 			}
 			for _, i := range below[cut] {
 				d := st.desired[i]
-				st.plan.Changes[i] = Change{Action: ActionManual, Resource: "dns-record", Name: strings.TrimSuffix(normName(d.Name), "."), Type: d.Type, Value: strings.Join(d.Values, "\n"), Note: why}
+				st.plan.Changes[i] = Change{Action: ActionManual, Resource: "dns-record", Name: strings.TrimSuffix(dns.NormName(d.Name), "."), Type: d.Type, Value: strings.Join(d.Values, "\n"), Note: why}
 				st.manual = append(st.manual, d)
 			}
 		}
@@ -96,12 +95,12 @@ func (s DNS) route(ctx context.Context, env *Env, st *dnsState, domain string, p
 
 // zoneCuts returns the NS sets below a zone's apex, by name: the names the
 // zone delegates to other name servers.
-func zoneCuts(zone string, sets []r53types.ResourceRecordSet) map[string][]string {
-	apex := normName(zone)
+func zoneCuts(zone string, sets []dns.Record) map[string][]string {
+	apex := dns.NormName(zone)
 	cuts := map[string][]string{}
 	for _, s := range sets {
-		if n := normName(aws.ToString(s.Name)); s.Type == r53types.RRTypeNs && n != apex {
-			for _, v := range wireValues(s) {
+		if n := dns.NormName(s.Name); s.Type == "NS" && n != apex {
+			for _, v := range s.Values {
 				cuts[n] = append(cuts[n], strings.ToLower(strings.TrimRight(v, ".")))
 			}
 		}
@@ -113,8 +112,8 @@ func zoneCuts(zone string, sets []r53types.ResourceRecordSet) map[string][]strin
 // name or an ancestor of it, "" when the zone itself serves name.
 func topCut(name, zone string, cuts map[string][]string) string {
 	found := ""
-	apex := normName(zone)
-	for n := normName(name); n != "" && n != apex && strings.HasSuffix(n, "."+apex); n = parentName(n) {
+	apex := dns.NormName(zone)
+	for n := dns.NormName(name); n != "" && n != apex && strings.HasSuffix(n, "."+apex); n = dns.ParentName(n) {
 		if _, ok := cuts[n]; ok {
 			found = n
 		}
@@ -133,16 +132,14 @@ func delegatedZone(ctx context.Context, r53 Route53API, parent *ZoneInfo, cut st
 	}
 	var others []string
 	for _, c := range cands {
-		id := trimZoneID(aws.ToString(c.Id))
-		full, err := r53.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(id)})
+		id := c.ID
+		full, err := dnsProvider(r53).Zone(ctx, id)
 		if err != nil {
-			return nil, "", Explain("route53:GetHostedZone", id, err)
+			return nil, "", explainRoute53(err)
 		}
 		z := &ZoneInfo{ID: id, Name: name}
-		if full.DelegationSet != nil {
-			for _, s := range full.DelegationSet.NameServers {
-				z.NameServers = append(z.NameServers, strings.ToLower(strings.TrimRight(s, ".")))
-			}
+		for _, s := range full.NameServers {
+			z.NameServers = append(z.NameServers, strings.ToLower(strings.TrimRight(s, ".")))
 		}
 		for _, s := range z.NameServers {
 			if slices.Contains(ns, s) {
@@ -160,33 +157,6 @@ func delegatedZone(ctx context.Context, r53 Route53API, parent *ZoneInfo, cut st
 	return nil, why, nil
 }
 
-// publicZonesNamed returns the account's public zones named exactly name.
-func publicZonesNamed(ctx context.Context, r53 Route53API, name string) ([]r53types.HostedZone, error) {
-	want := normName(name)
-	var found []r53types.HostedZone
-	in := &route53.ListHostedZonesByNameInput{DNSName: aws.String(want)}
-	for page := 0; page < 1000; page++ {
-		out, err := r53.ListHostedZonesByName(ctx, in)
-		if err != nil {
-			return nil, Explain("route53:ListHostedZonesByName", name, err)
-		}
-		for _, z := range out.HostedZones {
-			if normName(aws.ToString(z.Name)) != want {
-				return found, nil
-			}
-			if z.Config != nil && z.Config.PrivateZone {
-				continue
-			}
-			found = append(found, z)
-		}
-		if !out.IsTruncated || out.NextDNSName == nil {
-			break
-		}
-		in = &route53.ListHostedZonesByNameInput{DNSName: out.NextDNSName, HostedZoneId: out.NextHostedZoneId}
-	}
-	return found, nil
-}
-
 // dmarcInForce looks up the DMARC policy that already covers domain when
 // it has none of its own: the organizational domain's (its registrable
 // domain, as DMARC's policy discovery, RFC 7489 section 6.6.3, does), whose
@@ -201,13 +171,13 @@ func dmarcInForce(ctx context.Context, env *Env, zone *ZoneInfo, domain string, 
 		return Change{}, false, "", nil
 	}
 	own := "_dmarc." + domain
-	if zoneHolds(zone.Name, own) {
-		sets, err := setsAt(ctx, env.Clients.Route53, zone.ID, normName(own))
+	if dns.ZoneHolds(zone.Name, own) {
+		sets, err := setsAt(ctx, env.Clients.Route53, zone.ID, dns.NormName(own))
 		if err != nil {
 			return Change{}, false, "", err
 		}
 		for _, s := range sets {
-			if s.Type == r53types.RRTypeCname || (s.Type == r53types.RRTypeTxt && slices.ContainsFunc(displayValues(s), isDMARC)) {
+			if s.Type == "CNAME" || (s.Type == "TXT" && slices.ContainsFunc(s.Values, func(v string) bool { return dns.IsDMARC(dns.TXTUnquote(v)) })) {
 				return Change{}, false, "", nil // the domain's own policy: the planner keeps it
 			}
 		}
@@ -221,16 +191,16 @@ func dmarcInForce(ctx context.Context, env *Env, zone *ZoneInfo, domain string, 
 	if rec == "" {
 		return Change{}, false, "", nil
 	}
-	tags := dmarcTags(rec)
+	tags := dns.DMARCTags(rec)
 	applied, tag := tags["sp"], "sp"
-	if dmarcStrength(applied) < 0 {
+	if dns.DMARCStrength(applied) < 0 {
 		applied, tag = tags["p"], "p"
 	}
-	if dmarcStrength(applied) < 0 {
+	if dns.DMARCStrength(applied) < 0 {
 		return Change{}, false, "", nil // not a usable policy: none applies
 	}
-	ours := dmarcTags(d.Values[0])["p"]
-	if dmarcStrength(applied) < dmarcStrength(ours) {
+	ours := dns.DMARCTags(d.Values[0])["p"]
+	if dns.DMARCStrength(applied) < dns.DMARCStrength(ours) {
 		return Change{}, false, "", nil
 	}
 	ch.Current = fmt.Sprintf("%s (%s)", rec, "_dmarc."+org)
@@ -243,26 +213,26 @@ func dmarcInForce(ctx context.Context, env *Env, zone *ZoneInfo, domain string, 
 func orgDMARC(ctx context.Context, env *Env, zone *ZoneInfo, org string) (rec, where string, err error) {
 	name := "_dmarc." + org
 	zoneID := ""
-	if zoneHolds(zone.Name, name) {
+	if dns.ZoneHolds(zone.Name, name) {
 		zoneID = zone.ID
 	} else if cands, err := publicZonesNamed(ctx, env.Clients.Route53, org); err != nil {
 		return "", "", err
 	} else if len(cands) == 1 {
-		zoneID = trimZoneID(aws.ToString(cands[0].Id))
+		zoneID = cands[0].ID
 	}
 	if zoneID != "" {
-		sets, err := setsAt(ctx, env.Clients.Route53, zoneID, normName(name))
+		sets, err := setsAt(ctx, env.Clients.Route53, zoneID, dns.NormName(name))
 		if err != nil {
 			return "", "", err
 		}
 		cname := false
 		for _, s := range sets {
-			if s.Type == r53types.RRTypeCname {
+			if s.Type == "CNAME" {
 				cname = true
 			}
-			if s.Type == r53types.RRTypeTxt {
-				for _, v := range displayValues(s) {
-					if isDMARC(v) {
+			if s.Type == "TXT" {
+				for _, v := range s.Values {
+					if v := dns.TXTUnquote(v); dns.IsDMARC(v) {
 						return v, "hosted zone " + zoneID, nil
 					}
 				}
@@ -281,31 +251,9 @@ func orgDMARC(ctx context.Context, env *Env, zone *ZoneInfo, org string) (rec, w
 		return "", "", err
 	}
 	for _, v := range vals {
-		if isDMARC(v) {
+		if dns.IsDMARC(v) {
 			return v, "public DNS", nil
 		}
 	}
 	return "", "", nil
-}
-
-// dmarcTags parses a DMARC record's tag=value list, tags lower case.
-func dmarcTags(rec string) map[string]string {
-	out := map[string]string{}
-	for _, part := range strings.Split(rec, ";") {
-		k, v, ok := strings.Cut(part, "=")
-		if !ok {
-			continue
-		}
-		k = strings.ToLower(strings.TrimSpace(k))
-		if _, dup := out[k]; !dup {
-			out[k] = strings.ToLower(strings.TrimSpace(v))
-		}
-	}
-	return out
-}
-
-// dmarcStrength orders DMARC policies: none < quarantine < reject; -1 for
-// anything else.
-func dmarcStrength(p string) int {
-	return slices.Index([]string{"none", "quarantine", "reject"}, p)
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -102,7 +103,7 @@ func TestDNSDMARCInForce(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			fx, zone := shopFixture(t, "mail.shop.example", Answers{DMARC: true}, true)
 			if tt.parent != "" {
-				fx.r53.Put(zone, "_dmarc.shop.example", "TXT", 300, TXTQuote(tt.parent))
+				fx.r53.Put(zone, "_dmarc.shop.example", "TXT", 300, dns.TXTQuote(tt.parent))
 			}
 			p, err := DNS{}.Plan(context.Background(), fx.env)
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -296,7 +297,7 @@ func TestDNSStepNoZone(t *testing.T) {
 			t.Errorf("zone file lacks %q:\n%s", want, mr.ZoneFile)
 		}
 	}
-	if !strings.Contains(mr.JSON, `"type": "CNAME"`) || !strings.Contains(FormatRecordsTable(mr.Records), "MAIL FROM SPF") {
+	if !strings.Contains(mr.JSON, `"type": "CNAME"`) || !strings.Contains(dns.FormatTable(mr.Records), "MAIL FROM SPF") {
 		t.Errorf("JSON or table incomplete:\n%s", mr.JSON)
 	}
 }
@@ -349,4 +350,13 @@ func collapseSpaces(s string) string {
 		lines = append(lines, strings.Join(strings.Fields(l), " "))
 	}
 	return strings.Join(lines, "\n")
+}
+
+const ptDomain = "example.com"
+
+// ptDesired is the full set for ptDomain: 3 DKIM, MAIL FROM "mail" MX and
+// SPF, DMARC.
+func ptDesired() []DNSRecord {
+	id := &IdentityInfo{Tokens: []string{"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "cccccccccccccccccccccccccccccccc"}, SigningHostedZone: "dkim.amazonses.com"}
+	return DesiredRecords(ptDomain, "us-east-1", id, "mail", true)
 }

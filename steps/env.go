@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/mta"
 )
 
@@ -240,15 +241,9 @@ func (RealClock) Now() time.Time { return time.Now() }
 // After returns time.After(d).
 func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// Resolver looks up DNS records for the visibility checks. Lookups are
-// bounded (about 2 s); a failure is reported as "unknown", never a hang.
-type Resolver interface {
-	// Lookup returns the record values of type qtype ("CNAME", "TXT", "MX")
-	// at name, as the authoritative servers or the configured resolver see
-	// them. TXT values are returned joined (without quotes), MX as
-	// "10 host.", CNAME targets with a trailing dot.
-	Lookup(ctx context.Context, name, qtype string) ([]string, error)
-}
+// Resolver looks up DNS records for the visibility checks (see
+// dns.Resolver).
+type Resolver = dns.Resolver
 
 // NewEnv returns an Env with defaults for everything optional.
 func NewEnv(c Clients, a *Answers, opts Options) *Env {

@@ -3,6 +3,7 @@ package steps
 import (
 	"time"
 
+	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/mta"
 )
 
@@ -62,21 +63,10 @@ type IdentityInfo struct {
 }
 
 // ZoneInfo is the public hosted zone that holds the domain's records.
-type ZoneInfo struct {
-	ID          string   `json:"id"`
-	Name        string   `json:"name"`
-	NameServers []string `json:"name_servers,omitempty"`
-}
+type ZoneInfo = dns.Zone
 
-// DNSRecord is one record set the domain needs.
-type DNSRecord struct {
-	Name   string   `json:"name"`
-	Type   string   `json:"type"`
-	TTL    int64    `json:"ttl"`
-	Values []string `json:"values"`
-	// Purpose says why: "DKIM", "MAIL FROM MX", "MAIL FROM SPF", "DMARC".
-	Purpose string `json:"purpose"`
-}
+// DNSRecord is one record set the domain needs (see dns.Desired).
+type DNSRecord = dns.Desired
 
 // MXReport lists the domain's MX records, which sesame never touches.
 type MXReport struct {
@@ -86,23 +76,10 @@ type MXReport struct {
 
 // ManualRecords are the records to publish by hand when the domain has no
 // hosted zone in the account.
-type ManualRecords struct {
-	Records []DNSRecord `json:"records"`
-	// ZoneFile is the records as BIND zone-file lines.
-	ZoneFile string `json:"zone_file"`
-	// JSON is the records as a JSON document.
-	JSON string `json:"json"`
-}
+type ManualRecords = dns.Manual
 
 // RecordVisibility is one record's state in public DNS while SES verifies.
-type RecordVisibility struct {
-	Name     string   `json:"name"`
-	Type     string   `json:"type"`
-	Expected []string `json:"expected"`
-	Observed []string `json:"observed"`
-	// State is "visible", "missing", "different" or "unknown".
-	State string `json:"state"`
-}
+type RecordVisibility = dns.Visibility
 
 // VerificationProgress is published on each poll while SES verifies.
 type VerificationProgress struct {

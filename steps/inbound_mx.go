@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // InboundMX is the "inbound-mx" step. It is skipped on purpose, every time:
@@ -65,15 +67,15 @@ func (s InboundMX) readMX(ctx context.Context, env *Env, domain string) ([]strin
 		zone = zl.Zone
 	}
 	if zone != nil {
-		sets, err := setsAt(ctx, env.Clients.Route53, zone.ID, normName(domain))
+		sets, err := setsAt(ctx, env.Clients.Route53, zone.ID, dns.NormName(domain))
 		if err != nil {
 			return nil, "", err
 		}
 		mx := []string{}
 		for _, set := range sets {
 			if set.Type == "MX" {
-				for _, v := range displayValues(set) {
-					mx = append(mx, normMX(v))
+				for _, v := range set.Values {
+					mx = append(mx, dns.NormMX(v))
 				}
 			}
 		}
@@ -87,7 +89,7 @@ func (s InboundMX) readMX(ctx context.Context, env *Env, domain string) ([]strin
 		return nil, "", err
 	}
 	for i := range mx {
-		mx[i] = normMX(mx[i])
+		mx[i] = dns.NormMX(mx[i])
 	}
 	return mx, "public DNS", nil
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // Prefetch makes a resumed run (and `sesame status`) wait about three round
@@ -112,7 +114,7 @@ func Prefetch(ctx context.Context, env *Env) {
 			return
 		}
 		goRead(func() { _, _ = c.Route53.GetHostedZone(pctx, &route53.GetHostedZoneInput{Id: aws.String(zoneID)}) })
-		goRead(func() { _, _ = setsAt(pctx, c.Route53, zoneID, normName(domain)) })
+		goRead(func() { _, _ = setsAt(pctx, c.Route53, zoneID, dns.NormName(domain)) })
 		toks, ok := <-tokens
 		if !ok || len(toks) == 0 {
 			return
@@ -136,7 +138,7 @@ func prefetchZone(ctx context.Context, r53 Route53API, answer, domain string) st
 	if err != nil || len(cands) != 1 {
 		return ""
 	}
-	return trimZoneID(aws.ToString(cands[0].Id))
+	return cands[0].ID
 }
 
 // readCache is one run's memo of AWS reads, keyed by operation and the

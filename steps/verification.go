@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -197,7 +195,7 @@ func (s Verification) Apply(ctx context.Context, env *Env) error {
 		prog := &VerificationProgress{
 			Elapsed: elapsed, NextCheck: next, Checks: checks,
 			Status: id.VerificationStatus, DKIMStatus: id.DKIMStatus, MailFromStatus: id.MailFromStatus,
-			Records: Visibility(ctx, env.DNS, env.Facts.Records),
+			Records: dns.Observe(ctx, env.DNS, env.Facts.Records),
 		}
 		switch v.status {
 		case StatusDone:
@@ -220,80 +218,4 @@ func (s Verification) Apply(ctx context.Context, env *Env) error {
 		case <-env.Clock.After(next):
 		}
 	}
-}
-
-// Visibility looks up each record through r, concurrently and each bounded
-// by DefaultLookupTimeout, and says whether public DNS shows what SES
-// needs: "visible", "missing", "different" or "unknown" (no resolver, or
-// the lookup failed). A nil resolver gives "unknown" for every record.
-func Visibility(ctx context.Context, r Resolver, records []DNSRecord) []RecordVisibility {
-	out := make([]RecordVisibility, len(records))
-	var wg sync.WaitGroup
-	for i, rec := range records {
-		out[i] = RecordVisibility{Name: rec.Name, Type: rec.Type, Expected: rec.Values, State: "unknown"}
-		if r == nil {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			lctx, cancel := context.WithTimeout(ctx, DefaultLookupTimeout)
-			defer cancel()
-			got, err := r.Lookup(lctx, rec.Name, rec.Type)
-			if err != nil {
-				return
-			}
-			out[i].Observed = got
-			out[i].State = visibleState(rec, got)
-		}()
-	}
-	wg.Wait()
-	return out
-}
-
-// visibleState compares what public DNS shows with a desired record, the
-// way SES would: a merged TXT set counts when it holds our value (SPF: an
-// SPF that includes amazonses.com; DMARC: any DMARC policy).
-func visibleState(rec DNSRecord, got []string) string {
-	if len(got) == 0 {
-		return "missing"
-	}
-	norm := func(v string) string {
-		switch rec.Type {
-		case "CNAME":
-			return normName(v)
-		case "MX":
-			return normMX(v)
-		}
-		return strings.TrimSpace(v)
-	}
-	var obs []string
-	for _, g := range got {
-		obs = append(obs, norm(g))
-	}
-	switch rec.Purpose {
-	case PurposeMailFromSPF:
-		for _, g := range obs {
-			if isSPF(g) && spfIncludesSES(g) {
-				return "visible"
-			}
-		}
-		return "different"
-	case PurposeDMARC:
-		for _, g := range obs {
-			if isDMARC(g) {
-				return "visible"
-			}
-		}
-		return "different"
-	}
-	for _, want := range rec.Values {
-		if !slices.Contains(obs, norm(want)) {
-			return "different"
-		}
-	}
-	if rec.Type == "MX" && len(obs) != 1 {
-		return "different"
-	}
-	return "visible"
 }

@@ -191,31 +191,3 @@ func TestVerificationNoIdentity(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
-
-func TestVisibility(t *testing.T) {
-	recs := DesiredRecords("example.com", "us-east-1", &IdentityInfo{Tokens: []string{"tok1", "tok2", "tok3"}, SigningHostedZone: "dkim.amazonses.com"}, "mail", true)
-	r := &dtResolver{
-		answers: map[string][]string{
-			"tok1._domainkey.example.com CNAME": {"TOK1.dkim.amazonses.com."},
-			"tok2._domainkey.example.com CNAME": {"old.dkim.amazonses.com."},
-			"mail.example.com MX":               {"10 feedback-smtp.us-east-1.amazonses.com."},
-			"mail.example.com TXT":              {"other", "v=spf1 include:amazonses.com include:_spf.example.net ~all"},
-			"_dmarc.example.com TXT":            {"v=DMARC1; p=reject"},
-		},
-		errs: map[string]error{"tok3._domainkey.example.com CNAME": errors.New("i/o timeout")},
-	}
-	got := Visibility(context.Background(), r, recs)
-	want := []string{"visible", "different", "unknown", "visible", "visible", "visible"}
-	for i, v := range got {
-		if v.State != want[i] {
-			t.Errorf("%s %s: %s (observed %q), want %s", v.Name, v.Type, v.State, v.Observed, want[i])
-		}
-	}
-	delete(r.answers, "mail.example.com MX")
-	if got := Visibility(context.Background(), r, recs[3:4]); got[0].State != "missing" {
-		t.Errorf("no MX: %s", got[0].State)
-	}
-	if got := Visibility(context.Background(), nil, recs); got[0].State != "unknown" {
-		t.Errorf("nil resolver: %s", got[0].State)
-	}
-}

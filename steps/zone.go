@@ -1,16 +1,15 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
-	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
-	"golang.org/x/net/publicsuffix"
+	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/dns/route53"
 )
 
 // zoneLookup is the outcome of looking for the domain's hosted zone.
@@ -28,23 +27,23 @@ type zoneLookup struct {
 // and env.Record.ZoneID, and reuses env.Facts.Zone within a run.
 func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 	domain := strings.ToLower(strings.TrimSuffix(env.Answers.Domain, "."))
-	if z := env.Facts.Zone; z != nil && zoneHolds(z.Name, domain) {
+	if z := env.Facts.Zone; z != nil && dns.ZoneHolds(z.Name, domain) {
 		return zoneLookup{Zone: z}, nil
 	}
 	r53 := env.Clients.Route53
-	var hz *r53types.HostedZone
+	var hz *dns.HostedZone
 	if id := env.Answers.ZoneID; id != "" {
 		got, err := getZone(ctx, r53, id)
 		if err != nil {
 			return zoneLookup{}, err
 		}
 		switch {
-		case got.Config != nil && got.Config.PrivateZone:
-			return zoneLookup{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("hosted zone %s (%s) is private, and SES checks public DNS: give a public zone's id", id, aws.ToString(got.Name))}
-		case !zoneHolds(aws.ToString(got.Name), domain):
-			return zoneLookup{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("hosted zone %s is for %s, which does not hold %s: give the id of the zone for %s or a parent of it", id, strings.TrimSuffix(aws.ToString(got.Name), "."), domain, domain)}
+		case got.Private:
+			return zoneLookup{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("hosted zone %s (%s) is private, and SES checks public DNS: give a public zone's id", id, got.Name)}
+		case !dns.ZoneHolds(got.Name, domain):
+			return zoneLookup{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("hosted zone %s is for %s, which does not hold %s: give the id of the zone for %s or a parent of it", id, strings.TrimSuffix(got.Name, "."), domain, domain)}
 		}
-		hz = got
+		hz = &got
 	} else {
 		cands, err := publicZonesFor(ctx, r53, domain)
 		if err != nil {
@@ -59,14 +58,14 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 			opts := make([]Option, len(cands))
 			for i, c := range cands {
 				opts[i] = Option{
-					Value: trimZoneID(aws.ToString(c.Id)), Label: trimZoneID(aws.ToString(c.Id)),
-					Detail: fmt.Sprintf("%d record sets; %s", aws.ToInt64(c.ResourceRecordSetCount), zoneComment(c)),
+					Value: c.ID, Label: c.ID,
+					Detail: fmt.Sprintf("%d record sets; %s", c.RecordSets, cmp.Or(c.Comment, "no comment")),
 				}
 			}
 			choice, err := env.Prompt.Choose(ctx, Question{
 				ID: "zone-id", Step: step, Flag: "--zone-id",
-				Title:  fmt.Sprintf("Which hosted zone for %s?", strings.TrimSuffix(aws.ToString(cands[0].Name), ".")),
-				Detail: fmt.Sprintf("The account has %d public hosted zones named %s. Only the one the domain's registrar delegates to is seen by the world; sesame checks that next.", len(cands), strings.TrimSuffix(aws.ToString(cands[0].Name), ".")),
+				Title:  fmt.Sprintf("Which hosted zone for %s?", strings.TrimSuffix(cands[0].Name, ".")),
+				Detail: fmt.Sprintf("The account has %d public hosted zones named %s. Only the one the domain's registrar delegates to is seen by the world; sesame checks that next.", len(cands), strings.TrimSuffix(cands[0].Name, ".")),
 			}, opts)
 			var ie *InputError
 			if errors.As(err, &ie) {
@@ -74,33 +73,31 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 				for i, o := range opts {
 					ids[i] = o.Value
 				}
-				name := strings.TrimSuffix(aws.ToString(cands[0].Name), ".")
+				name := strings.TrimSuffix(cands[0].Name, ".")
 				return zoneLookup{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("the account has %d public hosted zones named %s (%s), and sesame cannot ask which one: give the one the domain's registrar delegates to with --zone-id", len(cands), name, strings.Join(ids, ", "))}
 			}
 			if err != nil {
 				return zoneLookup{}, err
 			}
 			for i := range cands {
-				if trimZoneID(aws.ToString(cands[i].Id)) == trimZoneID(choice) {
+				if cands[i].ID == trimZoneID(choice) {
 					hz = &cands[i]
 				}
 			}
 			if hz == nil {
 				return zoneLookup{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("%q is not one of the hosted zones offered", choice)}
 			}
-			env.Answers.ZoneID = trimZoneID(aws.ToString(hz.Id))
+			env.Answers.ZoneID = hz.ID
 		}
 	}
-	id := trimZoneID(aws.ToString(hz.Id))
-	full, err := r53.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(id)})
+	id := hz.ID
+	full, err := dnsProvider(r53).Zone(ctx, id)
 	if err != nil {
-		return zoneLookup{}, Explain("route53:GetHostedZone", id, err)
+		return zoneLookup{}, explainRoute53(err)
 	}
-	z := &ZoneInfo{ID: id, Name: strings.TrimSuffix(strings.ToLower(aws.ToString(hz.Name)), ".")}
-	if full.DelegationSet != nil {
-		for _, ns := range full.DelegationSet.NameServers {
-			z.NameServers = append(z.NameServers, strings.ToLower(strings.TrimRight(ns, ".")))
-		}
+	z := &ZoneInfo{ID: id, Name: strings.TrimSuffix(strings.ToLower(hz.Name), ".")}
+	for _, ns := range full.NameServers {
+		z.NameServers = append(z.NameServers, strings.ToLower(strings.TrimRight(ns, ".")))
 	}
 	out := zoneLookup{Zone: z}
 	if w := delegationWarning(ctx, env, z); w != "" {
@@ -113,49 +110,25 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 
 // getZone reads one zone by id (for --zone-id), turning "no such zone" into
 // a bad answer.
-func getZone(ctx context.Context, r53 Route53API, id string) (*r53types.HostedZone, error) {
-	out, err := r53.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(trimZoneID(id))})
+func getZone(ctx context.Context, r53 Route53API, id string) (dns.HostedZone, error) {
+	z, err := dnsProvider(r53).Zone(ctx, id)
 	if err != nil {
 		if ErrorCode(err) == "NoSuchHostedZone" || ErrorCode(err) == "InvalidInput" {
-			return nil, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("there is no hosted zone %s in this account: check the id in the Route 53 console, or leave --zone-id out to let sesame find the zone", id)}
+			return dns.HostedZone{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("there is no hosted zone %s in this account: check the id in the Route 53 console, or leave --zone-id out to let sesame find the zone", id)}
 		}
-		return nil, Explain("route53:GetHostedZone", id, err)
+		return dns.HostedZone{}, explainRoute53(err)
 	}
-	if out.HostedZone == nil {
-		return nil, fmt.Errorf("route53:GetHostedZone on %s returned no zone", id)
-	}
-	return out.HostedZone, nil
+	return z, nil
 }
 
 // publicZonesFor returns the public zones of the longest name that holds
-// domain: ListHostedZonesByName returns zones starting at a name, in
-// reversed-label order, so each candidate name is asked for in turn, from
-// the domain itself up to its registrable domain.
-func publicZonesFor(ctx context.Context, r53 Route53API, domain string) ([]r53types.HostedZone, error) {
-	for _, name := range zoneCandidates(domain) {
-		want := name + "."
-		var found []r53types.HostedZone
-		in := &route53.ListHostedZonesByNameInput{DNSName: aws.String(want)}
-		for page := 0; ; page++ {
-			out, err := r53.ListHostedZonesByName(ctx, in)
-			if err != nil {
-				return nil, Explain("route53:ListHostedZonesByName", name, err)
-			}
-			past := false
-			for _, z := range out.HostedZones {
-				if normName(aws.ToString(z.Name)) != want {
-					past = true
-					break
-				}
-				if z.Config != nil && z.Config.PrivateZone {
-					continue
-				}
-				found = append(found, z)
-			}
-			if past || !out.IsTruncated || out.NextDNSName == nil || page > 1000 {
-				break
-			}
-			in = &route53.ListHostedZonesByNameInput{DNSName: out.NextDNSName, HostedZoneId: out.NextHostedZoneId}
+// domain, asking for each candidate name in turn, from the domain itself
+// up to its registrable domain.
+func publicZonesFor(ctx context.Context, r53 Route53API, domain string) ([]dns.HostedZone, error) {
+	for _, name := range dns.ZoneCandidates(domain) {
+		found, err := publicZonesNamed(ctx, r53, name)
+		if err != nil {
+			return nil, err
 		}
 		if len(found) > 0 {
 			return found, nil
@@ -164,46 +137,60 @@ func publicZonesFor(ctx context.Context, r53 Route53API, domain string) ([]r53ty
 	return nil, nil
 }
 
-// zoneCandidates returns the names a zone holding domain can have, longest
-// first, down to the registrable domain (nobody has a zone for "com").
-func zoneCandidates(domain string) []string {
-	stop, err := publicsuffix.EffectiveTLDPlusOne(domain)
+// publicZonesNamed returns the account's public zones named exactly name.
+func publicZonesNamed(ctx context.Context, r53 Route53API, name string) ([]dns.HostedZone, error) {
+	all, err := dnsProvider(r53).ZonesNamed(ctx, name)
 	if err != nil {
-		stop = domain
+		return nil, explainRoute53(err)
 	}
-	var out []string
-	for n := domain; ; {
-		out = append(out, n)
-		if n == stop {
-			return out
+	var found []dns.HostedZone
+	for _, z := range all {
+		if !z.Private {
+			found = append(found, z)
 		}
-		i := strings.IndexByte(n, '.')
-		if i < 0 {
-			return out
-		}
-		n = n[i+1:]
 	}
+	return found, nil
 }
 
-// zoneHolds reports whether a zone named zone holds the name domain.
-func zoneHolds(zone, domain string) bool {
-	z, d := normName(zone), normName(domain)
-	return d == z || strings.HasSuffix(d, "."+z)
+// dnsProvider is the DNS provider the dns step works through: Route 53,
+// over the account's client (or the run's read cache in front of it).
+func dnsProvider(r53 Route53API) dns.Provider { return route53.New(r53) }
+
+// explainRoute53 explains a failed Route 53 call (a *route53.Error) to the
+// operator; other errors pass through.
+func explainRoute53(err error) error {
+	var e *route53.Error
+	if errors.As(err, &e) {
+		return Explain(e.Op, e.Resource, e.Err)
+	}
+	return err
 }
 
-func zoneComment(z r53types.HostedZone) string {
-	if z.Config != nil && aws.ToString(z.Config.Comment) != "" {
-		return aws.ToString(z.Config.Comment)
-	}
-	return "no comment"
+// readSets returns the record sets at the names of the desired records
+// (every type), as the provider reads them (dns.Provider.RecordSets).
+func readSets(ctx context.Context, r53 Route53API, zoneID string, desired []DNSRecord) ([]dns.Record, error) {
+	return readSetsBelow(ctx, r53, zoneID, "", desired)
 }
 
-func trimZoneID(id string) string {
-	if i := strings.LastIndex(id, "/"); i >= 0 {
-		return id[i+1:]
+// readSetsBelow is readSets that also reads the names between each desired
+// name and the apex of zone (when not ""), where an NS set would delegate
+// the desired name away from the zone.
+func readSetsBelow(ctx context.Context, r53 Route53API, zoneID, zone string, desired []DNSRecord) ([]dns.Record, error) {
+	names := make([]string, len(desired))
+	for i, d := range desired {
+		names[i] = d.Name
 	}
-	return id
+	sets, err := dnsProvider(r53).RecordSets(ctx, zoneID, zone, names)
+	return sets, explainRoute53(err)
 }
+
+// setsAt returns every record set named exactly name.
+func setsAt(ctx context.Context, r53 Route53API, zoneID, name string) ([]dns.Record, error) {
+	sets, err := dnsProvider(r53).RecordSets(ctx, zoneID, "", []string{name})
+	return sets, explainRoute53(err)
+}
+
+func trimZoneID(id string) string { return route53.TrimZoneID(id) }
 
 // delegationWarning looks up the NS records of the zone's name in public
 // DNS and returns a warning when they do not name this zone's servers:

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/ui"
 )
 
@@ -141,7 +142,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	if w.demo != nil && resolver == "" {
 		resolver = w.demo.dnsAddr
 	}
-	env.DNS = steps.NewResolver(resolver, resolverTimeout)
+	env.DNS = dns.NewResolver(resolver, resolverTimeout)
 	return w, nil
 }
 

@@ -1,4 +1,4 @@
-package steps_test
+package dns_test
 
 import (
 	"context"
@@ -7,14 +7,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awssim"
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // TestResolverAgainstSimDNS drives the simulator's DNS server with the
 // resolver the wizard's visibility checks use (UDP, then TCP when an
-// answer is truncated). It lives here, not in awssim, because awssim never
-// imports steps (see deps_test.go).
+// answer is truncated). It lives here, not in awssim, so that awssim stays
+// a second opinion that imports nothing of sesame's DNS code.
 func TestResolverAgainstSimDNS(t *testing.T) {
 	sim := awssim.New(awssim.Options{})
 	zone := sim.CreateZone("example.com", false)
@@ -43,7 +43,7 @@ func TestResolverAgainstSimDNS(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
-	r := steps.NewResolver(addr, 2*time.Second)
+	r := dns.NewResolver(addr, 2*time.Second)
 	tests := []struct {
 		name, qtype string
 		want        []string

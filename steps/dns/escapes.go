@@ -1,4 +1,4 @@
-package steps
+package dns
 
 import (
 	"strconv"
@@ -31,3 +31,9 @@ func unescapeDigits(s string, base int) string {
 	}
 	return b.String()
 }
+
+// decodeEscapes decodes Route 53's \ddd (three octal digits, as Route 53
+// documents for names and values) and \X escapes.
+func decodeEscapes(s string) string { return unescapeDigits(s, 8) }
+
+func isOctal(c byte) bool { return c >= '0' && c <= '7' }

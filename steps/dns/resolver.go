@@ -1,4 +1,4 @@
-package steps
+package dns
 
 import (
 	"context"
@@ -9,8 +9,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/miekg/dns"
+	mdns "github.com/miekg/dns"
 )
+
+// Resolver looks up DNS records for the visibility checks. Lookups are
+// bounded (about 2 s); a failure is reported as "unknown", never a hang.
+type Resolver interface {
+	// Lookup returns the record values of type qtype ("CNAME", "TXT", "MX")
+	// at name, as the authoritative servers or the configured resolver see
+	// them. TXT values are returned joined (without quotes), MX as
+	// "10 host.", CNAME targets with a trailing dot.
+	Lookup(ctx context.Context, name, qtype string) ([]string, error)
+}
 
 // DefaultLookupTimeout bounds one DNS lookup of the visibility checks.
 const DefaultLookupTimeout = 2 * time.Second
@@ -67,7 +77,7 @@ func withPort(addr string) string {
 // that type, is an empty answer and no error; a server failure or timeout
 // is an error (the caller shows "unknown").
 func (r *dnsResolver) Lookup(ctx context.Context, name, qtype string) ([]string, error) {
-	t, ok := dns.StringToType[strings.ToUpper(qtype)]
+	t, ok := mdns.StringToType[strings.ToUpper(qtype)]
 	if !ok {
 		return nil, fmt.Errorf("look up %s %s: unknown record type", name, qtype)
 	}
@@ -80,7 +90,7 @@ func (r *dnsResolver) Lookup(ctx context.Context, name, qtype string) ([]string,
 
 	servers := r.servers
 	if len(servers) == 0 {
-		cfg, err := dns.ClientConfigFromFile(r.resolvConf)
+		cfg, err := mdns.ClientConfigFromFile(r.resolvConf)
 		if err != nil {
 			return nil, fmt.Errorf("look up %s %s: read the system resolver configuration: %w", name, qtype, err)
 		}
@@ -92,8 +102,8 @@ func (r *dnsResolver) Lookup(ctx context.Context, name, qtype string) ([]string,
 		return nil, fmt.Errorf("look up %s %s: no DNS server to ask", name, qtype)
 	}
 
-	q := new(dns.Msg)
-	q.SetQuestion(dns.Fqdn(strings.ToLower(name)), t)
+	q := new(mdns.Msg)
+	q.SetQuestion(mdns.Fqdn(strings.ToLower(name)), t)
 	q.RecursionDesired = r.recurse
 	var errs []error
 	for _, srv := range servers {
@@ -106,10 +116,10 @@ func (r *dnsResolver) Lookup(ctx context.Context, name, qtype string) ([]string,
 			continue
 		}
 		switch in.Rcode {
-		case dns.RcodeSuccess, dns.RcodeNameError:
+		case mdns.RcodeSuccess, mdns.RcodeNameError:
 			return answerValues(in, t), nil
 		default:
-			errs = append(errs, fmt.Errorf("%s answered %s", srv, dns.RcodeToString[in.Rcode]))
+			errs = append(errs, fmt.Errorf("%s answered %s", srv, mdns.RcodeToString[in.Rcode]))
 		}
 	}
 	return nil, fmt.Errorf("look up %s %s: %w", name, qtype, errors.Join(errs...))
@@ -117,11 +127,11 @@ func (r *dnsResolver) Lookup(ctx context.Context, name, qtype string) ([]string,
 
 // exchange asks srv over UDP and again over TCP when the answer was
 // truncated (long TXT sets).
-func exchange(ctx context.Context, q *dns.Msg, srv string) (*dns.Msg, error) {
-	c := &dns.Client{Net: "udp"}
+func exchange(ctx context.Context, q *mdns.Msg, srv string) (*mdns.Msg, error) {
+	c := &mdns.Client{Net: "udp"}
 	in, _, err := c.ExchangeContext(ctx, q, srv)
 	if err == nil && in.Truncated {
-		c = &dns.Client{Net: "tcp"}
+		c = &mdns.Client{Net: "tcp"}
 		in, _, err = c.ExchangeContext(ctx, q, srv)
 	}
 	return in, err
@@ -130,25 +140,25 @@ func exchange(ctx context.Context, q *dns.Msg, srv string) (*dns.Msg, error) {
 // answerValues picks the answers of type t out of a reply and normalises
 // them: TXT strings joined without quotes, MX as "10 host.", CNAME targets
 // lower case with a trailing dot.
-func answerValues(in *dns.Msg, t uint16) []string {
+func answerValues(in *mdns.Msg, t uint16) []string {
 	out := []string{}
 	for _, rr := range in.Answer {
 		if rr.Header().Rrtype != t {
 			continue
 		}
 		switch v := rr.(type) {
-		case *dns.TXT:
+		case *mdns.TXT:
 			var b strings.Builder
 			for _, part := range v.Txt {
 				b.WriteString(unescapeTXT(part))
 			}
 			out = append(out, b.String())
-		case *dns.MX:
-			out = append(out, strconv.Itoa(int(v.Preference))+" "+strings.ToLower(dns.Fqdn(v.Mx)))
-		case *dns.CNAME:
-			out = append(out, strings.ToLower(dns.Fqdn(v.Target)))
-		case *dns.NS:
-			out = append(out, strings.ToLower(dns.Fqdn(v.Ns)))
+		case *mdns.MX:
+			out = append(out, strconv.Itoa(int(v.Preference))+" "+strings.ToLower(mdns.Fqdn(v.Mx)))
+		case *mdns.CNAME:
+			out = append(out, strings.ToLower(mdns.Fqdn(v.Target)))
+		case *mdns.NS:
+			out = append(out, strings.ToLower(mdns.Fqdn(v.Ns)))
 		default:
 			// Other types: the value part of the presentation form.
 			s := rr.String()

@@ -1,4 +1,4 @@
-package steps
+package dns_test
 
 import (
 	"context"
@@ -7,9 +7,11 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53 "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/dns/route53"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -21,18 +23,13 @@ const (
 )
 
 // ptDesired is the full set: 3 DKIM, MAIL FROM "mail" MX and SPF, DMARC.
-func ptDesired() []DNSRecord {
-	id := &IdentityInfo{Tokens: []string{ptTok1, ptTok2, ptTok3}, SigningHostedZone: "dkim.amazonses.com"}
-	return DesiredRecords(ptDomain, "us-east-1", id, "mail", true)
+func ptDesired() []dns.Desired {
+	return dns.DesiredRecords(ptDomain, "us-east-1", []string{ptTok1, ptTok2, ptTok3}, "dkim.amazonses.com", "mail", true)
 }
 
-// rrs builds a record set as Route 53 returns it.
-func rrs(name, typ string, ttl int64, values ...string) r53types.ResourceRecordSet {
-	s := r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRType(typ), TTL: aws.Int64(ttl)}
-	for _, v := range values {
-		s.ResourceRecords = append(s.ResourceRecords, r53types.ResourceRecord{Value: aws.String(v)})
-	}
-	return s
+// rrs builds a record set as a provider lists it (Route 53's wire form).
+func rrs(name, typ string, ttl int64, values ...string) dns.Record {
+	return dns.Record{Name: name, Type: typ, TTL: ttl, Values: values}
 }
 
 func dkimName(tok string) string   { return tok + "._domainkey.example.com." }
@@ -56,19 +53,19 @@ func TestDesiredRecords(t *testing.T) {
 		t.Fatalf("DesiredRecords =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
 	}
 	// Without a SigningHostedZone the region's table decides.
-	r := DesiredRecords("example.com", "ap-northeast-3", &IdentityInfo{Tokens: []string{"t"}}, "", false)
+	r := dns.DesiredRecords("example.com", "ap-northeast-3", []string{"t"}, "", "", false)
 	if len(r) != 1 || r[0].Values[0] != "t.dkim.ap-northeast-3.amazonses.com" {
 		t.Errorf("regional DKIM zone: got %+v", r)
 	}
 }
 
-func TestPlanDNS(t *testing.T) {
+func TestPlanRecords(t *testing.T) {
 	longTXT := strings.Repeat("x", 300)
 	tests := []struct {
 		name    string
-		current []r53types.ResourceRecordSet
+		current []dns.Record
 		// actions per desired record: DKIM1..3, MX, SPF, DMARC
-		want []Action
+		want []dns.Action
 		// merged TXT values expected at a name (unquoted), when checked
 		mergedAt   string
 		wantMerged []string
@@ -76,129 +73,129 @@ func TestPlanDNS(t *testing.T) {
 	}{
 		{
 			name: "empty zone",
-			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Create},
 		},
 		{
 			name: "apex MX and TXT stay out of the batch",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("example.com.", "MX", 300, "10 mx1.mailhost.example.net.", "20 mx2.mailhost.example.net."),
 				rrs("example.com.", "TXT", 300, `"google-site-verification=abc"`, `"v=spf1 include:_spf.google.com ~all"`),
 			},
-			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Create},
 		},
 		{
 			name: "DKIM in place, stale tokens elsewhere left alone",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs(dkimName(ptTok1), "CNAME", 1800, dkimTarget(ptTok1)+"."),
 				rrs(strings.ToUpper(dkimName(ptTok2)), "CNAME", 300, strings.ToUpper(dkimTarget(ptTok2))),
 				rrs(dkimName(ptTok3), "CNAME", 1800, dkimTarget(ptTok3)),
 				rrs("oldoldoldoldoldoldoldoldoldoldol._domainkey.example.com.", "CNAME", 1800, "oldoldoldoldoldoldoldoldoldoldol.dkim.amazonses.com"),
 			},
-			want: []Action{ActionUnchanged, ActionUnchanged, ActionUnchanged, ActionCreate, ActionCreate, ActionCreate},
+			want: []dns.Action{dns.Unchanged, dns.Unchanged, dns.Unchanged, dns.Create, dns.Create, dns.Create},
 		},
 		{
 			name: "DKIM CNAME with another value",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs(dkimName(ptTok1), "CNAME", 1800, "somewhere.else.example."),
 			},
-			want:    []Action{ActionConflict, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate},
+			want:    []dns.Action{dns.Conflict, dns.Create, dns.Create, dns.Create, dns.Create, dns.Create},
 			noteHas: "delete it in Route 53",
 		},
 		{
 			name: "another type where the DKIM CNAME goes",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs(dkimName(ptTok2), "TXT", 300, `"v=DKIM1; k=rsa; p=MIGf"`),
 			},
-			want:    []Action{ActionCreate, ActionConflict, ActionCreate, ActionCreate, ActionCreate, ActionCreate},
+			want:    []dns.Action{dns.Create, dns.Conflict, dns.Create, dns.Create, dns.Create, dns.Create},
 			noteHas: "cannot share its name",
 		},
 		{
 			name: "CNAME at the MAIL FROM name",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("mail.example.com.", "CNAME", 300, "ghs.googlehosted.com."),
 			},
-			want:    []Action{ActionCreate, ActionCreate, ActionCreate, ActionConflict, ActionConflict, ActionCreate},
+			want:    []dns.Action{dns.Create, dns.Create, dns.Create, dns.Conflict, dns.Conflict, dns.Create},
 			noteHas: "--mail-from",
 		},
 		{
 			name: "TXT at the MAIL FROM name is merged",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("mail.example.com.", "TXT", 600, `"site-verification=xyz"`),
 			},
-			want:       []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionMerge, ActionCreate},
+			want:       []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Merge, dns.Create},
 			mergedAt:   "mail.example.com.",
 			wantMerged: []string{"site-verification=xyz", "v=spf1 include:amazonses.com ~all"},
 		},
 		{
 			name: "existing SPF gets the include, one SPF",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("mail.example.com.", "TXT", 600, `"v=spf1 include:_spf.google.com ~all"`, `"other"`),
 			},
-			want:       []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionMerge, ActionCreate},
+			want:       []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Merge, dns.Create},
 			mergedAt:   "mail.example.com.",
 			wantMerged: []string{"v=spf1 include:amazonses.com include:_spf.google.com ~all", "other"},
 		},
 		{
 			name: "SPF already includes amazonses.com",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("mail.example.com.", "TXT", 600, `"v=spf1 +include:amazonses.com -all"`),
 				rrs("mail.example.com.", "MX", 300, "10 FEEDBACK-SMTP.us-east-1.amazonses.com."),
 			},
-			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionUnchanged, ActionUnchanged, ActionCreate},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Unchanged, dns.Unchanged, dns.Create},
 		},
 		{
 			name: "two SPF records already",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("mail.example.com.", "TXT", 600, `"v=spf1 a ~all"`, `"v=spf1 mx ~all"`),
 			},
-			want:    []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionConflict, ActionCreate},
+			want:    []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Conflict, dns.Create},
 			noteHas: "two SPF records",
 		},
 		{
 			name: "MX at the MAIL FROM name points elsewhere",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("mail.example.com.", "MX", 300, "10 mx.example.net."),
 			},
-			want:    []Action{ActionCreate, ActionCreate, ActionCreate, ActionConflict, ActionCreate, ActionCreate},
+			want:    []dns.Action{dns.Create, dns.Create, dns.Create, dns.Conflict, dns.Create, dns.Create},
 			noteHas: "exactly one MX",
 		},
 		{
 			name: "existing DMARC is never modified",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("_dmarc.example.com.", "TXT", 3600, `"v=DMARC1; p=reject; rua=mailto:d@example.com"`),
 			},
-			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionUnchanged},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Unchanged},
 		},
 		{
 			name: "TXT at _dmarc without a policy is merged",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("_dmarc.example.com.", "TXT", 3600, `"note"`),
 			},
-			want:       []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionMerge},
+			want:       []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Merge},
 			mergedAt:   "_dmarc.example.com.",
 			wantMerged: []string{"note", "v=DMARC1; p=none;"},
 		},
 		{
 			name: "DMARC delegated by CNAME",
-			current: []r53types.ResourceRecordSet{
+			current: []dns.Record{
 				rrs("_dmarc.example.com.", "CNAME", 3600, "example-com._dmarc.dmarc-service.example."),
 			},
-			want: []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionUnchanged},
+			want: []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Create, dns.Unchanged},
 		},
 		{
 			name: "long TXT with escapes kept whole",
-			current: []r53types.ResourceRecordSet{
-				rrs("mail.example.com.", "TXT", 300, TXTQuote(longTXT), `"quote\"inside"`, `"caf\303\251"`),
+			current: []dns.Record{
+				rrs("mail.example.com.", "TXT", 300, dns.TXTQuote(longTXT), `"quote\"inside"`, `"caf\303\251"`),
 			},
-			want:       []Action{ActionCreate, ActionCreate, ActionCreate, ActionCreate, ActionMerge, ActionCreate},
+			want:       []dns.Action{dns.Create, dns.Create, dns.Create, dns.Create, dns.Merge, dns.Create},
 			mergedAt:   "mail.example.com.",
 			wantMerged: []string{longTXT, `quote"inside`, "café", "v=spf1 include:amazonses.com ~all"},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			plan := PlanDNS(ptDomain, ptDesired(), tt.current)
-			var got []Action
+			plan := dns.PlanRecords(ptDomain, ptDesired(), tt.current)
+			var got []dns.Action
 			for _, c := range plan.Changes {
 				got = append(got, c.Action)
 			}
@@ -218,8 +215,8 @@ func TestPlanDNS(t *testing.T) {
 			if tt.mergedAt != "" {
 				var merged []string
 				for _, c := range plan.Batch {
-					if c.Action == r53types.ChangeActionCreate && aws.ToString(c.ResourceRecordSet.Name) == tt.mergedAt {
-						merged = displayValues(*c.ResourceRecordSet)
+					if c.Op == dns.OpCreate && c.Set.Name == tt.mergedAt {
+						merged = dns.DisplayValues(c.Set)
 					}
 				}
 				if !slices.Equal(merged, tt.wantMerged) {
@@ -235,8 +232,8 @@ func TestPlanDNS(t *testing.T) {
 
 // TestPlanDNSRefusesApexMX: even a desired MX at the domain (which
 // DesiredRecords never returns) is a conflict, never a write.
-func TestPlanDNSRefusesApexMX(t *testing.T) {
-	plan := PlanDNS("example.com", []DNSRecord{{Name: "EXAMPLE.com.", Type: "MX", TTL: 300, Values: []string{"10 inbound-smtp.us-east-1.amazonaws.com"}}}, nil)
+func TestPlanRecordsRefusesApexMX(t *testing.T) {
+	plan := dns.PlanRecords("example.com", []dns.Desired{{Name: "EXAMPLE.com.", Type: "MX", TTL: 300, Values: []string{"10 inbound-smtp.us-east-1.amazonaws.com"}}}, nil)
 	if len(plan.Batch) != 0 || len(plan.Conflicts()) != 1 {
 		t.Fatalf("plan = %+v, want one conflict and no batch", plan)
 	}
@@ -245,28 +242,30 @@ func TestPlanDNSRefusesApexMX(t *testing.T) {
 // checkPlanInvariants holds for every plan: no change to the apex MX, no
 // UPSERT, a TXT set deleted only with a CREATE that keeps its values, one
 // SPF per created set, no batch with a conflict.
-func checkPlanInvariants(t *testing.T, domain string, current []r53types.ResourceRecordSet, plan DNSPlan) {
+func checkPlanInvariants(t *testing.T, domain string, current []dns.Record, plan dns.Plan) {
 	t.Helper()
 	if len(plan.Conflicts()) > 0 && len(plan.Batch) > 0 {
 		t.Fatalf("a plan with conflicts has a batch: %+v", plan.Batch)
 	}
+	// The batch is judged in Route 53's form, as it is sent.
+	batch := route53.Changes(plan.Batch)
 	created := map[string][]string{}
 	createdWire := map[string][]string{}
-	for _, c := range plan.Batch {
+	for _, c := range batch {
 		rs := c.ResourceRecordSet
 		if c.Action == r53types.ChangeActionUpsert {
 			t.Fatalf("the batch UPSERTs %s", aws.ToString(rs.Name))
 		}
-		if rs.Type == r53types.RRTypeMx && normName(aws.ToString(rs.Name)) == normName(domain) {
+		if rs.Type == r53types.RRTypeMx && dns.NormName(aws.ToString(rs.Name)) == dns.NormName(domain) {
 			t.Fatalf("the batch changes the MX at the domain: %+v", c)
 		}
 		if c.Action == r53types.ChangeActionCreate && rs.Type == r53types.RRTypeTxt {
-			vals := displayValues(*rs)
-			created[normName(aws.ToString(rs.Name))] = vals
-			createdWire[normName(aws.ToString(rs.Name))] = setValuesOf(*rs)
+			vals := dns.DisplayValues(route53.Record(*rs))
+			created[dns.NormName(aws.ToString(rs.Name))] = vals
+			createdWire[dns.NormName(aws.ToString(rs.Name))] = setValuesOf(*rs)
 			spf := 0
 			for _, v := range vals {
-				if isSPF(v) {
+				if dns.IsSPF(v) {
 					spf++
 				}
 			}
@@ -275,7 +274,7 @@ func checkPlanInvariants(t *testing.T, domain string, current []r53types.Resourc
 			}
 		}
 	}
-	for _, c := range plan.Batch {
+	for _, c := range batch {
 		rs := c.ResourceRecordSet
 		if c.Action != r53types.ChangeActionDelete {
 			continue
@@ -286,23 +285,23 @@ func checkPlanInvariants(t *testing.T, domain string, current []r53types.Resourc
 		// The DELETE must carry the set exactly as it is.
 		found := false
 		for _, cur := range current {
-			if aws.ToString(cur.Name) == aws.ToString(rs.Name) && cur.Type == rs.Type {
-				found = aws.ToInt64(cur.TTL) == aws.ToInt64(rs.TTL) && slices.Equal(setValuesOf(cur), setValuesOf(*rs))
+			if cur.Name == aws.ToString(rs.Name) && cur.Type == string(rs.Type) {
+				found = cur.TTL == aws.ToInt64(rs.TTL) && slices.Equal(cur.Values, setValuesOf(*rs))
 			}
 		}
 		if !found {
 			t.Fatalf("the DELETE of %s does not match the current set exactly", aws.ToString(rs.Name))
 		}
-		after, ok := created[normName(aws.ToString(rs.Name))]
+		after, ok := created[dns.NormName(aws.ToString(rs.Name))]
 		if !ok {
 			t.Fatalf("TXT set %s deleted and not re-created", aws.ToString(rs.Name))
 		}
 		// Every value stays byte for byte in wire form (the same strings,
 		// split the same way); only an SPF record may gain the include.
-		afterWire := createdWire[normName(aws.ToString(rs.Name))]
+		afterWire := createdWire[dns.NormName(aws.ToString(rs.Name))]
 		for _, v := range setValuesOf(*rs) {
-			kept := slices.ContainsFunc(afterWire, func(a string) bool { return slices.Equal(TXTStrings(a), TXTStrings(v)) })
-			if text := TXTUnquote(v); !kept && !(isSPF(text) && slices.Contains(after, addSPFInclude(text))) {
+			kept := slices.ContainsFunc(afterWire, func(a string) bool { return slices.Equal(dns.TXTStrings(a), dns.TXTStrings(v)) })
+			if text := dns.TXTUnquote(v); !kept && !(dns.IsSPF(text) && slices.Contains(after, dns.AddSPFInclude(text))) {
 				t.Fatalf("TXT value %s at %s is changed or lost; after: %q", v, aws.ToString(rs.Name), afterWire)
 			}
 		}
@@ -320,27 +319,31 @@ func setValuesOf(s r53types.ResourceRecordSet) []string {
 // checkBatchConverges applies the batch to a FakeRoute53 holding current
 // (so Route 53's rules judge it) and plans again: everything is then
 // unchanged.
-func checkBatchConverges(t *testing.T, current []r53types.ResourceRecordSet, plan DNSPlan) {
+func checkBatchConverges(t *testing.T, current []dns.Record, plan dns.Plan) {
 	t.Helper()
 	f := stepstest.NewFakeRoute53()
 	zone := f.AddZone(ptDomain, false)
 	for _, s := range current {
-		f.Put(zone, aws.ToString(s.Name), string(s.Type), aws.ToInt64(s.TTL), setValuesOf(s)...)
+		f.Put(zone, s.Name, s.Type, s.TTL, s.Values...)
 	}
 	ctx := context.Background()
 	if len(plan.Batch) > 0 {
-		_, err := f.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
-			HostedZoneId: aws.String(zone), ChangeBatch: &r53types.ChangeBatch{Changes: plan.Batch},
+		_, err := f.ChangeResourceRecordSets(ctx, &r53.ChangeResourceRecordSetsInput{
+			HostedZoneId: aws.String(zone), ChangeBatch: &r53types.ChangeBatch{Changes: route53.Changes(plan.Batch)},
 		})
 		if err != nil {
 			t.Fatalf("Route 53 (fake) refuses the batch: %v", err)
 		}
 	}
-	sets, err := readSets(ctx, f, zone, ptDesired())
+	var names []string
+	for _, d := range ptDesired() {
+		names = append(names, d.Name)
+	}
+	sets, err := route53.New(f).RecordSets(ctx, zone, "", names)
 	if err != nil {
 		t.Fatal(err)
 	}
-	again := PlanDNS(ptDomain, ptDesired(), sets)
+	again := dns.PlanRecords(ptDomain, ptDesired(), sets)
 	if len(again.Batch) != 0 {
 		t.Fatalf("after applying, the plan still changes: %+v", again.Changes)
 	}
@@ -355,18 +358,18 @@ func TestTXTQuoting(t *testing.T) {
 		{strings.Repeat("a", 256), `"` + strings.Repeat("a", 255) + `" "a"`},
 	}
 	for _, tt := range tests {
-		if got := TXTQuote(tt.text); got != tt.quoted {
+		if got := dns.TXTQuote(tt.text); got != tt.quoted {
 			t.Errorf("TXTQuote(%q) = %s, want %s", tt.text, got, tt.quoted)
 		}
-		if got := TXTUnquote(tt.quoted); got != tt.text {
+		if got := dns.TXTUnquote(tt.quoted); got != tt.text {
 			t.Errorf("TXTUnquote(%s) = %q, want %q", tt.quoted, got, tt.text)
 		}
 	}
-	if got := TXTUnquote(`"ab" "cd"`); got != "abcd" {
+	if got := dns.TXTUnquote(`"ab" "cd"`); got != "abcd" {
 		t.Errorf("strings are joined: got %q", got)
 	}
-	if got := normName(`\052.Example.COM`); got != "*.example.com." {
-		t.Errorf("normName decodes escapes: got %q", got)
+	if got := dns.NormName(`\052.Example.COM`); got != "*.example.com." {
+		t.Errorf("NormName decodes escapes: got %q", got)
 	}
 }
 
@@ -384,7 +387,7 @@ func FuzzPlanDNS(f *testing.F) {
 	f.Add("v=spf1 a ~all\nk=rsa; p="+strings.Repeat("MIIB", 80), "", "", "", "", uint8(8|32|64))
 	f.Add(strings.Repeat("z", 300)+"\n"+strings.Repeat("y", 510), "", "", strings.Repeat("v", 256), "", uint8(8|128))
 	f.Fuzz(func(t *testing.T, mailTXT, mailMX, dkim1, dmarcTXT, apexMX string, flags uint8) {
-		var cur []r53types.ResourceRecordSet
+		var cur []dns.Record
 		add := func(name, typ string, raw string, quote bool) {
 			var vals []string
 			seen := map[string]bool{}
@@ -417,7 +420,7 @@ func FuzzPlanDNS(f *testing.F) {
 		} else {
 			add(dkimName(ptTok1), "CNAME", strings.SplitN(dkim1, "\n", 2)[0], false)
 		}
-		plan := PlanDNS(ptDomain, ptDesired(), cur)
+		plan := dns.PlanRecords(ptDomain, ptDesired(), cur)
 		if len(plan.Changes) != len(ptDesired()) {
 			t.Fatalf("%d changes for %d records", len(plan.Changes), len(ptDesired()))
 		}
@@ -433,13 +436,13 @@ func FuzzPlanDNS(f *testing.F) {
 // (a split another tool chose), with every byte of "=" written as \075.
 func presentTXT(text string, flags uint8) string {
 	if flags&8 == 0 {
-		return TXTQuote(text)
+		return dns.TXTQuote(text)
 	}
 	n := 1 + int(flags>>4)
 	var parts []string
 	for len(text) > 0 {
 		k := min(n, len(text))
-		q := TXTQuote(text[:k])
+		q := dns.TXTQuote(text[:k])
 		parts = append(parts, strings.ReplaceAll(q, "=", `\075`))
 		text = text[k:]
 	}
@@ -466,18 +469,18 @@ func TestPlanTXTKeepsEveryValueInWireForm(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cur := []r53types.ResourceRecordSet{rrs("mail.example.com.", "TXT", 300, tt.values...)}
-			plan := PlanDNS(ptDomain, ptDesired(), cur)
+			cur := []dns.Record{rrs("mail.example.com.", "TXT", 300, tt.values...)}
+			plan := dns.PlanRecords(ptDomain, ptDesired(), cur)
 			checkPlanInvariants(t, ptDomain, cur, plan)
 			checkBatchConverges(t, cur, plan)
 			var created []string
 			for _, c := range plan.Batch {
-				if c.Action == r53types.ChangeActionCreate && aws.ToString(c.ResourceRecordSet.Name) == "mail.example.com." {
-					created = setValuesOf(*c.ResourceRecordSet)
+				if c.Op == dns.OpCreate && c.Set.Name == "mail.example.com." {
+					created = c.Set.Values
 				}
 			}
 			for _, v := range tt.values {
-				if isSPF(TXTUnquote(v)) {
+				if dns.IsSPF(dns.TXTUnquote(v)) {
 					continue
 				}
 				if !slices.Contains(created, v) {

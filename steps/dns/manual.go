@@ -1,4 +1,4 @@
-package steps
+package dns
 
 import (
 	"encoding/json"
@@ -7,24 +7,34 @@ import (
 	"text/tabwriter"
 )
 
-// NewManualRecords renders the records for an operator whose DNS is not in
-// a Route 53 zone of this account: the records themselves (for a table),
-// BIND zone-file lines and a JSON document. Records are in the form
+// Manual are the records to publish by hand when the domain has no hosted
+// zone in the account.
+type Manual struct {
+	Records []Desired `json:"records"`
+	// ZoneFile is the records as BIND zone-file lines.
+	ZoneFile string `json:"zone_file"`
+	// JSON is the records as a JSON document.
+	JSON string `json:"json"`
+}
+
+// NewManual renders the records for an operator whose DNS is not in a
+// hosted zone of this account: the records themselves (for a table), BIND
+// zone-file lines and a JSON document. Records are in the form
 // DesiredRecords returns them.
-func NewManualRecords(records []DNSRecord) *ManualRecords {
-	rs := append([]DNSRecord(nil), records...)
-	return &ManualRecords{Records: rs, ZoneFile: ZoneFileLines(rs), JSON: recordsJSON(rs)}
+func NewManual(records []Desired) *Manual {
+	rs := append([]Desired(nil), records...)
+	return &Manual{Records: rs, ZoneFile: ZoneFileLines(rs), JSON: recordsJSON(rs)}
 }
 
 // ZoneFileLines renders records as BIND zone-file lines with absolute
 // names: "name. 1800 IN CNAME target.", TXT values quoted (in 255-byte
 // strings), MX as "10 host.".
-func ZoneFileLines(records []DNSRecord) string {
+func ZoneFileLines(records []Desired) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 4, 1, ' ', 0)
 	for _, r := range records {
 		for _, v := range r.Values {
-			fmt.Fprintf(w, "%s\t%d\tIN\t%s\t%s\n", normName(r.Name), r.TTL, r.Type, zoneFileValue(r.Type, v))
+			fmt.Fprintf(w, "%s\t%d\tIN\t%s\t%s\n", NormName(r.Name), r.TTL, r.Type, zoneFileValue(r.Type, v))
 		}
 	}
 	_ = w.Flush()
@@ -36,16 +46,16 @@ func zoneFileValue(typ, v string) string {
 	case "TXT":
 		return TXTQuote(v)
 	case "CNAME":
-		return normName(v)
+		return NormName(v)
 	case "MX":
-		return normMX(v)
+		return NormMX(v)
 	}
 	return v
 }
 
-// FormatRecordsTable renders records as a plain NAME TYPE VALUE table, one
-// value per line, for front ends without their own table.
-func FormatRecordsTable(records []DNSRecord) string {
+// FormatTable renders records as a plain NAME TYPE VALUE table, one value
+// per line, for front ends without their own table.
+func FormatTable(records []Desired) string {
 	var b strings.Builder
 	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(w, "NAME\tTYPE\tVALUE\tPURPOSE")
@@ -71,7 +81,7 @@ type manualRecord struct {
 	Purpose string `json:"purpose"`
 }
 
-func recordsJSON(records []DNSRecord) string {
+func recordsJSON(records []Desired) string {
 	list := []manualRecord{}
 	for _, r := range records {
 		for _, v := range r.Values {

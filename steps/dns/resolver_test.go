@@ -1,4 +1,4 @@
-package steps
+package dns
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/miekg/dns"
+	mdns "github.com/miekg/dns"
 )
 
 // startDNS serves a tiny zone on loopback (UDP and TCP on one port) and
@@ -19,13 +19,13 @@ import (
 func startDNS(t *testing.T) string {
 	t.Helper()
 	long := strings.Repeat("x", 255)
-	records := map[string][]dns.RR{}
+	records := map[string][]mdns.RR{}
 	add := func(s string) {
-		rr, err := dns.NewRR(s)
+		rr, err := mdns.NewRR(s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		k := strings.ToLower(rr.Header().Name) + " " + dns.TypeToString[rr.Header().Rrtype]
+		k := strings.ToLower(rr.Header().Name) + " " + mdns.TypeToString[rr.Header().Rrtype]
 		records[k] = append(records[k], rr)
 	}
 	add(`tok._domainkey.example.com. 300 IN CNAME TOK.DKIM.amazonses.com.`)
@@ -36,20 +36,20 @@ func startDNS(t *testing.T) string {
 	for i := 0; i < 8; i++ {
 		add(`big.example.com. 300 IN TXT "` + long + `" "` + string(rune('a'+i)) + `"`)
 	}
-	handler := dns.HandlerFunc(func(w dns.ResponseWriter, r *dns.Msg) {
+	handler := mdns.HandlerFunc(func(w mdns.ResponseWriter, r *mdns.Msg) {
 		q := r.Question[0]
 		if q.Name == "slow.example.com." {
 			return // no answer: the client must time out
 		}
-		m := new(dns.Msg)
+		m := new(mdns.Msg)
 		m.SetReply(r)
 		m.Authoritative = true
 		if q.Name == "broken.example.com." {
-			m.Rcode = dns.RcodeServerFailure
-		} else if rrs := records[strings.ToLower(q.Name)+" "+dns.TypeToString[q.Qtype]]; len(rrs) > 0 {
+			m.Rcode = mdns.RcodeServerFailure
+		} else if rrs := records[strings.ToLower(q.Name)+" "+mdns.TypeToString[q.Qtype]]; len(rrs) > 0 {
 			m.Answer = rrs
 		} else {
-			m.Rcode = dns.RcodeNameError
+			m.Rcode = mdns.RcodeNameError
 		}
 		if _, udp := w.RemoteAddr().(*net.UDPAddr); udp {
 			m.Truncate(512)
@@ -64,8 +64,8 @@ func startDNS(t *testing.T) string {
 	if err != nil {
 		t.Skipf("no TCP on the UDP port %s: %v", pc.LocalAddr(), err)
 	}
-	udp := &dns.Server{PacketConn: pc, Handler: handler}
-	tcp := &dns.Server{Listener: l, Handler: handler}
+	udp := &mdns.Server{PacketConn: pc, Handler: handler}
+	tcp := &mdns.Server{Listener: l, Handler: handler}
 	go func() { _ = udp.ActivateAndServe() }()
 	go func() { _ = tcp.ActivateAndServe() }()
 	t.Cleanup(func() { _ = udp.Shutdown(); _ = tcp.Shutdown() })
