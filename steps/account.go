@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -38,7 +39,7 @@ func (Account) Check(ctx context.Context, env *Env) (Result, error) {
 
 	who, err := env.Clients.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 	if err != nil {
-		return Result{}, Explain("sts:GetCallerIdentity", "", err)
+		return Result{}, awsapi.Explain("sts:GetCallerIdentity", "", err)
 	}
 	info := &AccountInfo{ID: aws.ToString(who.Account), ARN: aws.ToString(who.Arn), Region: region}
 	info.IsRoot = strings.HasSuffix(info.ARN, ":root")
@@ -46,7 +47,7 @@ func (Account) Check(ctx context.Context, env *Env) (Result, error) {
 
 	acct, err := env.Clients.SES.GetAccount(ctx, &sesv2.GetAccountInput{})
 	if err != nil {
-		return Result{}, explainSESUnavailable(region, Explain("ses:GetAccount", region, err))
+		return Result{}, explainSESUnavailable(region, awsapi.Explain("ses:GetAccount", region, err))
 	}
 	rep := sandboxReport(acct)
 	env.Facts.Sandbox = rep
@@ -87,7 +88,7 @@ func (Account) Apply(context.Context, *Env) error { return nil }
 // that was not an AWS answer (a DNS failure on email.<region>, a refused
 // connection) with one that says SES may not be offered there.
 func explainSESUnavailable(region string, err error) error {
-	var ae *AWSError
+	var ae *awsapi.Error
 	if !errors.As(err, &ae) || ae.Code != "" {
 		return err
 	}

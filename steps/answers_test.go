@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // answering is a Prompter that answers by question id and records what it
@@ -68,7 +70,7 @@ func TestAskAnswersNoInput(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := tt.in
-			env := NewEnv(Clients{}, &a, Options{NoInput: true})
+			env := NewEnv(awsapi.Clients{}, &a, Options{NoInput: true})
 			err := AskAnswers(context.Background(), env, AskOptions{DefaultRegion: tt.defReg, OutDir: outDir})
 			if tt.wantFlag != "" {
 				var ie *InputError
@@ -92,7 +94,7 @@ func TestAskAnswersNoInput(t *testing.T) {
 func TestAskAnswersAsksOnlyWhatIsMissing(t *testing.T) {
 	p := &answering{answers: map[string]string{"domain": "shop.example", "region": "eu-central-1", "smtp-user": "", "dmarc": "y"}}
 	a := Answers{}
-	env := NewEnv(Clients{}, &a, Options{})
+	env := NewEnv(awsapi.Clients{}, &a, Options{})
 	env.Prompt = p
 	resumed := false
 	err := AskAnswers(context.Background(), env, AskOptions{
@@ -119,7 +121,7 @@ func TestAskAnswersAsksOnlyWhatIsMissing(t *testing.T) {
 // error naming the field.
 func TestAskAnswersValidatesAsTyped(t *testing.T) {
 	p := &answering{answers: map[string]string{"domain": "not a domain"}}
-	env := NewEnv(Clients{}, &Answers{}, Options{})
+	env := NewEnv(awsapi.Clients{}, &Answers{}, Options{})
 	env.Prompt = p
 	err := AskAnswers(context.Background(), env, AskOptions{DefaultRegion: "us-east-1", OutDir: outDir})
 	var ie *InputError
@@ -152,7 +154,7 @@ func TestAskAnswersOffersSavedSetups(t *testing.T) {
 			var offered []Option
 			p := &choosing{pick: "0", seen: &offered}
 			a := Answers{}
-			env := NewEnv(Clients{}, &a, Options{NoInput: false})
+			env := NewEnv(awsapi.Clients{}, &a, Options{NoInput: false})
 			env.Prompt = p
 			resume := func(_ context.Context, a *Answers) error {
 				for _, sv := range saved {

@@ -41,7 +41,7 @@ func BenchmarkStatus(b *testing.B) {
 		Credentials: credentials.NewStaticCredentialsProvider("AKIABENCH00000000000", "bench-secret", "")}
 	out := b.TempDir()
 	newEnv := func(opts steps.Options) *steps.Env {
-		env := steps.NewEnv(steps.NewClients(cfg), &steps.Answers{Domain: "example.com", Region: "us-east-1", OutDir: out}, opts)
+		env := steps.NewEnv(sdkClients(cfg), &steps.Answers{Domain: "example.com", Region: "us-east-1", OutDir: out}, opts)
 		env.Answers.MailFromAsked, env.Answers.DMARCAsked = true, true
 		return env
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 )
 
@@ -414,7 +415,7 @@ func (s DNS) putMailFrom(ctx context.Context, env *Env, mailFrom string) error {
 		BehaviorOnMxFailure: sestypes.BehaviorOnMxFailureUseDefaultValue,
 	})
 	if err != nil {
-		return Explain("ses:PutEmailIdentityMailFromAttributes", domain, err)
+		return awsapi.Explain("ses:PutEmailIdentityMailFromAttributes", domain, err)
 	}
 	if id := env.Facts.Identity; id != nil {
 		id.MailFromDomain = mailFrom
@@ -434,7 +435,7 @@ func (s DNS) write(ctx context.Context, env *Env, part *zonePart) error {
 	if err != nil {
 		e := explainRoute53(err)
 		var icb *r53types.InvalidChangeBatch
-		var ae *AWSError
+		var ae *awsapi.Error
 		if errors.As(err, &icb) && errors.As(e, &ae) {
 			if len(icb.Messages) > 0 {
 				ae.Message = strings.Join(icb.Messages, "; ")
@@ -470,7 +471,7 @@ func (s DNS) write(ctx context.Context, env *Env, part *zonePart) error {
 // line per set that changed since sesame read it (what sesame read, what
 // is there now, what was planned), or, if none changed, per set the
 // batch would have written.
-func batchLanded(ctx context.Context, r53 Route53API, z *ZoneInfo, part *zonePart) ([]string, error) {
+func batchLanded(ctx context.Context, r53 awsapi.Route53, z *ZoneInfo, part *zonePart) ([]string, error) {
 	sets, err := readSets(ctx, r53, z.ID, part.records)
 	if err != nil {
 		return nil, err
@@ -558,7 +559,7 @@ func (s DNS) waitInsync(ctx context.Context, env *Env, id string) error {
 		}
 		insync, err := dnsProvider(env.Clients.Route53).InSync(ctx, id)
 		if err != nil {
-			// Explain passes a cancellation through as it is.
+			// awsapi.Explain passes a cancellation through as it is.
 			if err = explainRoute53(err); errors.Is(err, context.Canceled) {
 				return err
 			}

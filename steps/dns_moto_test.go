@@ -10,18 +10,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // countingRoute53 counts the change calls that reach a real client.
 type countingRoute53 struct {
-	Route53API
+	awsapi.Route53
 	changes atomic.Int32
 }
 
 func (c *countingRoute53) ChangeResourceRecordSets(ctx context.Context, in *route53.ChangeResourceRecordSetsInput, opt ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error) {
 	c.changes.Add(1)
-	return c.Route53API.ChangeResourceRecordSets(ctx, in, opt...)
+	return c.Route53.ChangeResourceRecordSets(ctx, in, opt...)
 }
 
 // TestDNSStepAgainstMoto runs the dns step with the real SDK client
@@ -63,7 +64,7 @@ func TestDNSStepAgainstMoto(t *testing.T) {
 	}
 
 	fx := newDNSFixture(t, false, Answers{MailFrom: "mail", DMARC: true})
-	counting := &countingRoute53{Route53API: client}
+	counting := &countingRoute53{Route53: client}
 	fx.env.Clients.Route53 = counting
 	s := DNS{}
 	mustCheck(t, s, fx.env, StatusTodo)

@@ -8,6 +8,7 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 )
 
@@ -124,7 +125,7 @@ func topCut(name, zone string, cuts map[string][]string) string {
 // delegatedZone finds the public hosted zone of this account that parent
 // delegates cut to: named cut, with one of the name servers ns. It returns
 // nil and the reason, in the operator's words, when there is none.
-func delegatedZone(ctx context.Context, r53 Route53API, parent *ZoneInfo, cut string, ns []string) (*ZoneInfo, string, error) {
+func delegatedZone(ctx context.Context, r53 awsapi.Route53, parent *ZoneInfo, cut string, ns []string) (*ZoneInfo, string, error) {
 	name := strings.TrimSuffix(cut, ".")
 	cands, err := publicZonesNamed(ctx, r53, name)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
@@ -235,7 +236,7 @@ func TestDNSLostAnswerOfTheBatch(t *testing.T) {
 			fx.r53.Put(fx.zone, "mail.example.com", "MX", 300, "10 other.example.")
 		}}
 		err := DNS{}.Apply(context.Background(), fx.env)
-		var ae *AWSError
+		var ae *awsapi.Error
 		if !errors.As(err, &ae) || !strings.Contains(ae.Hint, "mail.example.com MX held nothing when sesame read it and now holds 10 other.example.") {
 			t.Fatalf("err = %v, want the MX change named", err)
 		}

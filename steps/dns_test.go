@@ -12,6 +12,7 @@ import (
 
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
@@ -104,7 +105,7 @@ func newDNSFixture(t *testing.T, withZone bool, a Answers) *dnsFixture {
 	}
 	a.Region = "us-east-1"
 	tokens := fx.ses.AddIdentity(a.Domain)
-	fx.env = NewEnv(Clients{Route53: fx.r53, SES: fx.ses}, &a, Options{Yes: true})
+	fx.env = NewEnv(awsapi.Clients{Route53: fx.r53, SES: fx.ses}, &a, Options{Yes: true})
 	fx.env.Clock = newDTClock()
 	fx.env.Facts.Identity = &IdentityInfo{Domain: a.Domain, Tokens: tokens, SigningHostedZone: "dkim.amazonses.com", DKIMStatus: "PENDING"}
 	events := &[]Event{}
@@ -244,7 +245,7 @@ func TestDNSStepConcurrentEditFailsTheBatch(t *testing.T) {
 		}
 	}
 	err := DNS{}.Apply(context.Background(), fx.env)
-	var ae *AWSError
+	var ae *awsapi.Error
 	if !errors.As(err, &ae) || ae.Code != "InvalidChangeBatch" || !strings.Contains(ae.Hint, "run sesame again") {
 		t.Fatalf("err = %v, want an InvalidChangeBatch that says to run again", err)
 	}
@@ -322,7 +323,7 @@ func TestDNSStepAccessDenied(t *testing.T) {
 	fx := newDNSFixture(t, true, Answers{})
 	fx.r53.FailNext("ChangeResourceRecordSets", stepstest.AccessDenied("route53:ChangeResourceRecordSets"))
 	err := DNS{}.Apply(context.Background(), fx.env)
-	var ae *AWSError
+	var ae *awsapi.Error
 	if !errors.As(err, &ae) || ae.Op != "route53:ChangeResourceRecordSets" || ae.Resource != fx.zone || !strings.Contains(ae.Hint, "sesame policy") {
 		t.Fatalf("err = %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/mta"
 )
@@ -12,7 +13,7 @@ import (
 // what earlier steps discovered, how to ask questions and how to report.
 // One Env lives for one run of the wizard.
 type Env struct {
-	Clients Clients
+	Clients awsapi.Clients
 	// Answers are the operator's answers; they are saved in the state file.
 	Answers *Answers
 	// Record holds the ids sesame created; it is saved in the state file.
@@ -49,7 +50,7 @@ type Env struct {
 
 	// reads is the run's read cache, installed by Prefetch; nil means
 	// every read goes to AWS.
-	reads *readCache
+	reads *awsapi.ReadCache
 }
 
 // Options are the switches of one run. None of them is persisted.
@@ -246,7 +247,7 @@ func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) 
 type Resolver = dns.Resolver
 
 // NewEnv returns an Env with defaults for everything optional.
-func NewEnv(c Clients, a *Answers, opts Options) *Env {
+func NewEnv(c awsapi.Clients, a *Answers, opts Options) *Env {
 	return &Env{
 		Clients: c,
 		Answers: a,

@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -50,7 +51,7 @@ func readIdentity(ctx context.Context, env *Env) (*IdentityInfo, error) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, Explain("ses:GetEmailIdentity", identityARN(env), err)
+		return nil, awsapi.Explain("ses:GetEmailIdentity", identityARN(env), err)
 	}
 	id := &IdentityInfo{
 		Domain:             domain,
@@ -175,7 +176,7 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 		_, err := env.Clients.SES.DeleteEmailIdentity(ctx, &sesv2.DeleteEmailIdentityInput{EmailIdentity: aws.String(domain)})
 		var nf *sestypes.NotFoundException
 		if err != nil && !errors.As(err, &nf) {
-			return Explain("ses:DeleteEmailIdentity", identityARN(env), err)
+			return awsapi.Explain("ses:DeleteEmailIdentity", identityARN(env), err)
 		}
 		env.Info("identity", "deleted the FAILED identity %s in %s", domain, region)
 	}
@@ -190,7 +191,7 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 		_, err = readIdentity(ctx, env)
 		return err
 	case err != nil:
-		return Explain("ses:CreateEmailIdentity", identityARN(env), err)
+		return awsapi.Explain("ses:CreateEmailIdentity", identityARN(env), err)
 	}
 	env.Record.IdentityCreated = true
 	if err := env.SaveState(); err != nil {

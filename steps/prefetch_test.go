@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
@@ -106,58 +107,58 @@ func (g *gate) enter(op string) {
 }
 
 type gatedSTS struct {
-	STSAPI
+	awsapi.STS
 	g *gate
 }
 
 func (x gatedSTS) GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, o ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error) {
 	x.g.enter("GetCallerIdentity")
-	return x.STSAPI.GetCallerIdentity(ctx, in, o...)
+	return x.STS.GetCallerIdentity(ctx, in, o...)
 }
 
 type gatedSES struct {
-	SESAPI
+	awsapi.SES
 	g *gate
 }
 
 func (x gatedSES) GetAccount(ctx context.Context, in *sesv2.GetAccountInput, o ...func(*sesv2.Options)) (*sesv2.GetAccountOutput, error) {
 	x.g.enter("GetAccount")
-	return x.SESAPI.GetAccount(ctx, in, o...)
+	return x.SES.GetAccount(ctx, in, o...)
 }
 
 func (x gatedSES) GetEmailIdentity(ctx context.Context, in *sesv2.GetEmailIdentityInput, o ...func(*sesv2.Options)) (*sesv2.GetEmailIdentityOutput, error) {
 	x.g.enter("GetEmailIdentity")
-	return x.SESAPI.GetEmailIdentity(ctx, in, o...)
+	return x.SES.GetEmailIdentity(ctx, in, o...)
 }
 
 type gatedIAM struct {
-	IAMAPI
+	awsapi.IAM
 	g *gate
 }
 
 func (x gatedIAM) GetUser(ctx context.Context, in *iam.GetUserInput, o ...func(*iam.Options)) (*iam.GetUserOutput, error) {
 	x.g.enter("GetUser")
-	return x.IAMAPI.GetUser(ctx, in, o...)
+	return x.IAM.GetUser(ctx, in, o...)
 }
 
 func (x gatedIAM) GetUserPolicy(ctx context.Context, in *iam.GetUserPolicyInput, o ...func(*iam.Options)) (*iam.GetUserPolicyOutput, error) {
 	x.g.enter("GetUserPolicy")
-	return x.IAMAPI.GetUserPolicy(ctx, in, o...)
+	return x.IAM.GetUserPolicy(ctx, in, o...)
 }
 
 func (x gatedIAM) ListAccessKeys(ctx context.Context, in *iam.ListAccessKeysInput, o ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
 	x.g.enter("ListAccessKeys")
-	return x.IAMAPI.ListAccessKeys(ctx, in, o...)
+	return x.IAM.ListAccessKeys(ctx, in, o...)
 }
 
 type gatedRoute53 struct {
-	Route53API
+	awsapi.Route53
 	g *gate
 }
 
 func (x gatedRoute53) ListHostedZonesByName(ctx context.Context, in *route53.ListHostedZonesByNameInput, o ...func(*route53.Options)) (*route53.ListHostedZonesByNameOutput, error) {
 	x.g.enter("ListHostedZonesByName")
-	return x.Route53API.ListHostedZonesByName(ctx, in, o...)
+	return x.Route53.ListHostedZonesByName(ctx, in, o...)
 }
 
 // TestPrefetchReadsAtOnce: the seven reads that depend on nothing are all
@@ -166,7 +167,7 @@ func (x gatedRoute53) ListHostedZonesByName(ctx context.Context, in *route53.Lis
 func TestPrefetchReadsAtOnce(t *testing.T) {
 	e := newFinishedFakes(t)
 	g := &gate{changed: make(chan struct{}, 16), release: make(chan struct{})}
-	e.Clients = Clients{STS: gatedSTS{e.sts, g}, SES: gatedSES{e.ses, g}, IAM: gatedIAM{e.iam, g}, Route53: gatedRoute53{e.r53, g}}
+	e.Clients = awsapi.Clients{STS: gatedSTS{e.sts, g}, SES: gatedSES{e.ses, g}, IAM: gatedIAM{e.iam, g}, Route53: gatedRoute53{e.r53, g}}
 	Prefetch(context.Background(), e.Env)
 	want := []string{"GetAccount", "GetCallerIdentity", "GetEmailIdentity", "GetUser", "GetUserPolicy", "ListAccessKeys", "ListHostedZonesByName"}
 	guard := time.After(10 * time.Second) // a hang guard, not a measurement
@@ -279,30 +280,5 @@ func TestWritesEmptyTheCache(t *testing.T) {
 	}
 	if res, err := (Identity{}).Check(ctx, e.Env); err != nil || res.Status != StatusDone {
 		t.Fatalf("check after the write = %+v, %v", res, err)
-	}
-}
-
-// TestCancelledPrefetchIsNotServed: a read the prefetch abandoned (its
-// context ended) is made again for a caller whose context is live.
-func TestCancelledPrefetchIsNotServed(t *testing.T) {
-	c := newReadCache()
-	pctx, cancel := context.WithCancel(context.Background())
-	started, calls := make(chan struct{}), 0
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_, _ = cachedRead(pctx, c, "op", "in", 0, func(ctx context.Context) (string, error) {
-			calls++
-			close(started)
-			<-ctx.Done()
-			return "", ctx.Err()
-		})
-	}()
-	<-started
-	cancel()
-	<-done
-	got, err := cachedRead(context.Background(), c, "op", "in", 0, func(context.Context) (string, error) { calls++; return "fresh", nil })
-	if err != nil || got != "fresh" || calls != 2 {
-		t.Fatalf("got %q, %v after %d calls; want a fresh call", got, err, calls)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/internal/smtptest"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
@@ -35,7 +36,7 @@ func newRelayFixture(t *testing.T, opts Options) *relayFixture {
 		opts.SMTPEndpoint = f.srv.Addr
 	}
 	opts.SMTPCA = ca
-	f.env = NewEnv(Clients{}, &Answers{Domain: "example.com", Region: "us-east-1", OutDir: f.out}, opts)
+	f.env = NewEnv(awsapi.Clients{}, &Answers{Domain: "example.com", Region: "us-east-1", OutDir: f.out}, opts)
 	f.env.Clock = newFakeClock()
 	f.env.Emit = func(e Event) { f.events = append(f.events, e) }
 	return f

@@ -223,9 +223,9 @@ func (r *Runner) runStep(ctx context.Context, env *Env, s Step, pre *preflight) 
 	}
 	env.Emit(Event{Kind: EventApplying, Step: s.ID(), Title: s.Title(), Plan: &plan, Time: env.Clock.Now()})
 	// Apply acts on fresh reads only, and the Check after it sees its changes.
-	env.reads.beginApply()
+	env.reads.BeginApply()
 	err = s.Apply(ctx, env)
-	env.reads.endApply()
+	env.reads.EndApply()
 	if err != nil {
 		var pe *PendingError
 		if errors.As(err, &pe) {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/mta"
 )
 
@@ -67,7 +68,7 @@ func (s *scripted) Input(context.Context, Question, func(string) error) (string,
 }
 
 func newTestEnv(opts Options) (*Env, *[]Event) {
-	env := NewEnv(Clients{}, &Answers{Domain: "example.com", Region: "us-east-1"}, opts)
+	env := NewEnv(awsapi.Clients{}, &Answers{Domain: "example.com", Region: "us-east-1"}, opts)
 	var events []Event
 	env.Emit = func(e Event) { events = append(events, e) }
 	return env, &events

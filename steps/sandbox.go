@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // Sandbox reports the account's SES sending status in the region
@@ -49,7 +50,7 @@ func quota(v, fallback float64) string {
 func readSandbox(ctx context.Context, env *Env) (*SandboxReport, error) {
 	out, err := env.Clients.SES.GetAccount(ctx, &sesv2.GetAccountInput{})
 	if err != nil {
-		return nil, Explain("ses:GetAccount", env.Answers.Region, err)
+		return nil, awsapi.Explain("ses:GetAccount", env.Answers.Region, err)
 	}
 	rep := sandboxReport(out)
 	env.Facts.Sandbox = rep
@@ -76,7 +77,7 @@ func recipientState(ctx context.Context, env *Env) (bool, string, error) {
 	case errors.As(err, &nf):
 		return true, "", nil
 	case err != nil:
-		return false, "", Explain("ses:GetEmailIdentity", addr, err)
+		return false, "", awsapi.Explain("ses:GetEmailIdentity", addr, err)
 	case out.VerifiedForSendingStatus:
 		return false, fmt.Sprintf("%s is verified: sandbox test mail can go to it", addr), nil
 	default:
@@ -297,7 +298,7 @@ func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
 		_, err := env.Clients.SES.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(addr)})
 		var exists *sestypes.AlreadyExistsException
 		if err != nil && !errors.As(err, &exists) {
-			return Explain("ses:CreateEmailIdentity", addr, err)
+			return awsapi.Explain("ses:CreateEmailIdentity", addr, err)
 		}
 		env.Info("sandbox", "SES mailed a verification link to %s: open it to receive sandbox test mail", addr)
 	}
@@ -330,7 +331,7 @@ func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
 	var conflict *sestypes.ConflictException
 	underReview := errors.As(err, &conflict)
 	if err != nil && !underReview {
-		return Explain("ses:PutAccountDetails", env.Answers.Region, err)
+		return awsapi.Explain("ses:PutAccountDetails", env.Answers.Region, err)
 	}
 	if rep, err = readSandbox(ctx, env); err != nil {
 		return err

@@ -7,8 +7,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/awssim"
 )
 
@@ -34,7 +39,7 @@ func TestSandboxProductionRequestAgainstSim(t *testing.T) {
 			t.Cleanup(srv.Close)
 			cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
 				Credentials: credentials.NewStaticCredentialsProvider("AKIASANDBOX000000000", "sandbox-secret", "")}
-			env := steps.NewEnv(steps.NewClients(cfg), &steps.Answers{Domain: "example.com", Region: "us-east-1"},
+			env := steps.NewEnv(sdkClients(cfg), &steps.Answers{Domain: "example.com", Region: "us-east-1"},
 				steps.Options{NoInput: true, Yes: true, RequestProduction: true, Production: steps.ProductionRequest{
 					MailType: "TRANSACTIONAL", WebsiteURL: "https://www.example.com", UseCase: "receipts", Contacts: tt.contacts}})
 			ctx := context.Background()
@@ -49,5 +54,16 @@ func TestSandboxProductionRequestAgainstSim(t *testing.T) {
 				t.Fatalf("Apply: %v", err)
 			}
 		})
+	}
+}
+
+// sdkClients builds the real SDK clients from cfg, without the front end's
+// retryer and call deadline: what the tests against the simulator need.
+func sdkClients(cfg aws.Config) awsapi.Clients {
+	return awsapi.Clients{
+		STS:     sts.NewFromConfig(cfg),
+		SES:     sesv2.NewFromConfig(cfg),
+		Route53: route53.NewFromConfig(cfg),
+		IAM:     iam.NewFromConfig(cfg),
 	}
 }

@@ -15,6 +15,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
@@ -43,7 +44,7 @@ func (SMTPUser) Title() string { return "Create the SMTP user and its password" 
 // DefaultSMTPUserName is the SMTP user's name when the operator gives
 // none: ses-smtp-<domain with dots as dashes>, cut to IAM's 64 characters.
 func DefaultSMTPUserName(domain string) string {
-	n := SMTPUserPrefix + strings.ReplaceAll(domain, ".", "-")
+	n := awsapi.SMTPUserPrefix + strings.ReplaceAll(domain, ".", "-")
 	if len(n) > 64 {
 		n = strings.TrimRight(n[:64], "-")
 	}
@@ -112,7 +113,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 	case errors.As(err, &missing):
 		return st, nil
 	case err != nil:
-		return nil, Explain("iam:GetUser", st.arn, err)
+		return nil, awsapi.Explain("iam:GetUser", st.arn, err)
 	}
 	st.exists = true
 	if u.User != nil {
@@ -137,12 +138,12 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 		switch {
 		case errors.As(err, &missing):
 		case err != nil:
-			return nil, Explain("iam:GetUserPolicy", st.arn, err)
+			return nil, awsapi.Explain("iam:GetUserPolicy", st.arn, err)
 		default:
 			st.policyOK = samePolicy(aws.ToString(legacy.PolicyDocument), want)
 		}
 	case err != nil:
-		return nil, Explain("iam:GetUserPolicy", st.arn, err)
+		return nil, awsapi.Explain("iam:GetUserPolicy", st.arn, err)
 	default:
 		st.policyCurrent = decodedPolicy(aws.ToString(pol.PolicyDocument))
 		st.policyOK = samePolicy(aws.ToString(pol.PolicyDocument), want)
@@ -330,11 +331,11 @@ func withoutOrphans(keys []accessKey, orphans []orphanKey) []accessKey {
 	})
 }
 
-// explainDenied is Explain with a step-specific next action for a denial.
+// explainDenied is awsapi.Explain with a step-specific next action for a denial.
 func explainDenied(op, arn string, err error, hint string) error {
-	e := Explain(op, arn, err)
-	var ae *AWSError
-	if IsAccessDenied(err) && errors.As(e, &ae) {
+	e := awsapi.Explain(op, arn, err)
+	var ae *awsapi.Error
+	if awsapi.IsAccessDenied(err) && errors.As(e, &ae) {
 		ae.Hint = hint
 	}
 	return e
@@ -398,7 +399,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 			{Key: aws.String(TagDomain), Value: aws.String(domain)},
 		}})
 		if err != nil {
-			return Explain("iam:TagUser", st.arn, err)
+			return awsapi.Explain("iam:TagUser", st.arn, err)
 		}
 	}
 
@@ -415,7 +416,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 			PolicyDocument: aws.String(SMTPUserPolicy(region, env.Facts.Account.ID, domain)),
 		})
 		if err != nil {
-			return Explain("iam:PutUserPolicy", st.arn, err)
+			return awsapi.Explain("iam:PutUserPolicy", st.arn, err)
 		}
 	}
 
@@ -516,15 +517,15 @@ func createAccessKeyOnce(ctx context.Context, env *Env, st *userState) (*iam.Cre
 		}
 		var limit *iamtypes.LimitExceededException
 		if errors.As(err, &limit) {
-			e := Explain("iam:CreateAccessKey", st.arn, err)
-			var ae *AWSError
+			e := awsapi.Explain("iam:CreateAccessKey", st.arn, err)
+			var ae *awsapi.Error
 			if errors.As(e, &ae) {
 				ae.Hint = fmt.Sprintf("%s already has two access keys, IAM's limit: name the one to replace with --replace-key ID and run sesame again", st.name)
 			}
 			return nil, e
 		}
 		if answered(err) || ctx.Err() != nil {
-			return nil, Explain("iam:CreateAccessKey", st.arn, err)
+			return nil, awsapi.Explain("iam:CreateAccessKey", st.arn, err)
 		}
 		keys, lerr := listKeys(ctx, env, st.name, st.arn)
 		if lerr != nil {
@@ -541,7 +542,7 @@ func createAccessKeyOnce(ctx context.Context, env *Env, st *userState) (*iam.Cre
 				st.name, err, strings.Join(appeared, ", "), strings.Join(appeared, ", "), st.name, appeared[0])
 		}
 		if attempt == createKeyAttempts {
-			return nil, Explain("iam:CreateAccessKey", st.arn, err)
+			return nil, awsapi.Explain("iam:CreateAccessKey", st.arn, err)
 		}
 		env.Warn("smtp-user", "iam:CreateAccessKey got no answer (%v); %s has no new key, so IAM made none: trying again", err, st.name)
 	}

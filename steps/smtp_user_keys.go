@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/mta"
 )
 
@@ -53,7 +54,7 @@ type keptKey struct {
 func listKeys(ctx context.Context, env *Env, user, arn string) ([]accessKey, error) {
 	out, err := env.Clients.IAM.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String(user)})
 	if err != nil {
-		return nil, Explain("iam:ListAccessKeys", arn, err)
+		return nil, awsapi.Explain("iam:ListAccessKeys", arn, err)
 	}
 	keys := make([]accessKey, 0, len(out.AccessKeyMetadata))
 	for _, m := range out.AccessKeyMetadata {
@@ -251,7 +252,7 @@ func deleteKey(ctx context.Context, env *Env, user, arn, id string) error {
 	_, err := env.Clients.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
 	var gone *iamtypes.NoSuchEntityException
 	if err != nil && !errors.As(err, &gone) {
-		return Explain("iam:DeleteAccessKey", arn, err)
+		return awsapi.Explain("iam:DeleteAccessKey", arn, err)
 	}
 	env.Record.KeysCreated = slices.DeleteFunc(env.Record.KeysCreated, func(k string) bool { return k == id })
 	env.Record.KeysPending = slices.DeleteFunc(env.Record.KeysPending, func(p PendingKey) bool { return p.ID == id })

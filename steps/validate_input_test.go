@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // Punycode labels must decode, hold only what IDNA 2008 allows, and encode
@@ -127,7 +129,7 @@ func TestAskAnswersConfirmsLookalike(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &answering{answers: map[string]string{"confirm-domain": tt.confirm, "smtp-user": "u1"}}
-			env := NewEnv(Clients{}, &Answers{Domain: "exаmple.com", Region: "us-east-1", MailFromAsked: true, DMARCAsked: true}, tt.opts)
+			env := NewEnv(awsapi.Clients{}, &Answers{Domain: "exаmple.com", Region: "us-east-1", MailFromAsked: true, DMARCAsked: true}, tt.opts)
 			env.Prompt = p
 			err := AskAnswers(context.Background(), env, AskOptions{OutDir: outDir})
 			if asked := strings.Contains(strings.Join(p.asked, ","), "confirm-domain"); asked != tt.asked {

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
@@ -81,7 +82,7 @@ func (s Verification) read(ctx context.Context, env *Env) (*IdentityInfo, error)
 		if errors.As(err, &nf) {
 			return nil, nil
 		}
-		return nil, Explain("ses:GetEmailIdentity", domain, err)
+		return nil, awsapi.Explain("ses:GetEmailIdentity", domain, err)
 	}
 	id := env.Facts.Identity
 	if id == nil {

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -46,7 +47,7 @@ func verifyFixture(t *testing.T, a Answers) (*stepstest.FakeSES, *Env, *dtClock)
 	ses := stepstest.NewFakeSES("us-east-1")
 	a.Domain, a.Region = "example.com", "us-east-1"
 	tokens := ses.AddIdentity(a.Domain)
-	env := NewEnv(Clients{SES: ses}, &a, Options{})
+	env := NewEnv(awsapi.Clients{SES: ses}, &a, Options{})
 	clock := newDTClock()
 	env.Clock = clock
 	env.Facts.Identity = &IdentityInfo{Domain: a.Domain, Tokens: tokens}
@@ -183,7 +184,7 @@ func TestVerificationStatuses(t *testing.T) {
 
 func TestVerificationNoIdentity(t *testing.T) {
 	ses := stepstest.NewFakeSES("us-east-1")
-	env := NewEnv(Clients{SES: ses}, &Answers{Domain: "example.com", Region: "us-east-1"}, Options{})
+	env := NewEnv(awsapi.Clients{SES: ses}, &Answers{Domain: "example.com", Region: "us-east-1"}, Options{})
 	mustCheck(t, Verification{}, env, StatusTodo)
 	ses.FailNext("GetEmailIdentity", stepstest.AccessDenied("ses:GetEmailIdentity"))
 	_, err := Verification{}.Check(context.Background(), env)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/dns/route53"
 )
@@ -110,10 +111,10 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 
 // getZone reads one zone by id (for --zone-id), turning "no such zone" into
 // a bad answer.
-func getZone(ctx context.Context, r53 Route53API, id string) (dns.HostedZone, error) {
+func getZone(ctx context.Context, r53 awsapi.Route53, id string) (dns.HostedZone, error) {
 	z, err := dnsProvider(r53).Zone(ctx, id)
 	if err != nil {
-		if ErrorCode(err) == "NoSuchHostedZone" || ErrorCode(err) == "InvalidInput" {
+		if awsapi.ErrorCode(err) == "NoSuchHostedZone" || awsapi.ErrorCode(err) == "InvalidInput" {
 			return dns.HostedZone{}, &InputError{Field: "zone-id", Flag: "--zone-id", Msg: fmt.Sprintf("there is no hosted zone %s in this account: check the id in the Route 53 console, or leave --zone-id out to let sesame find the zone", id)}
 		}
 		return dns.HostedZone{}, explainRoute53(err)
@@ -124,7 +125,7 @@ func getZone(ctx context.Context, r53 Route53API, id string) (dns.HostedZone, er
 // publicZonesFor returns the public zones of the longest name that holds
 // domain, asking for each candidate name in turn, from the domain itself
 // up to its registrable domain.
-func publicZonesFor(ctx context.Context, r53 Route53API, domain string) ([]dns.HostedZone, error) {
+func publicZonesFor(ctx context.Context, r53 awsapi.Route53, domain string) ([]dns.HostedZone, error) {
 	for _, name := range dns.ZoneCandidates(domain) {
 		found, err := publicZonesNamed(ctx, r53, name)
 		if err != nil {
@@ -138,7 +139,7 @@ func publicZonesFor(ctx context.Context, r53 Route53API, domain string) ([]dns.H
 }
 
 // publicZonesNamed returns the account's public zones named exactly name.
-func publicZonesNamed(ctx context.Context, r53 Route53API, name string) ([]dns.HostedZone, error) {
+func publicZonesNamed(ctx context.Context, r53 awsapi.Route53, name string) ([]dns.HostedZone, error) {
 	all, err := dnsProvider(r53).ZonesNamed(ctx, name)
 	if err != nil {
 		return nil, explainRoute53(err)
@@ -154,28 +155,28 @@ func publicZonesNamed(ctx context.Context, r53 Route53API, name string) ([]dns.H
 
 // dnsProvider is the DNS provider the dns step works through: Route 53,
 // over the account's client (or the run's read cache in front of it).
-func dnsProvider(r53 Route53API) dns.Provider { return route53.New(r53) }
+func dnsProvider(r53 awsapi.Route53) dns.Provider { return route53.New(r53) }
 
 // explainRoute53 explains a failed Route 53 call (a *route53.Error) to the
 // operator; other errors pass through.
 func explainRoute53(err error) error {
 	var e *route53.Error
 	if errors.As(err, &e) {
-		return Explain(e.Op, e.Resource, e.Err)
+		return awsapi.Explain(e.Op, e.Resource, e.Err)
 	}
 	return err
 }
 
 // readSets returns the record sets at the names of the desired records
 // (every type), as the provider reads them (dns.Provider.RecordSets).
-func readSets(ctx context.Context, r53 Route53API, zoneID string, desired []DNSRecord) ([]dns.Record, error) {
+func readSets(ctx context.Context, r53 awsapi.Route53, zoneID string, desired []DNSRecord) ([]dns.Record, error) {
 	return readSetsBelow(ctx, r53, zoneID, "", desired)
 }
 
 // readSetsBelow is readSets that also reads the names between each desired
 // name and the apex of zone (when not ""), where an NS set would delegate
 // the desired name away from the zone.
-func readSetsBelow(ctx context.Context, r53 Route53API, zoneID, zone string, desired []DNSRecord) ([]dns.Record, error) {
+func readSetsBelow(ctx context.Context, r53 awsapi.Route53, zoneID, zone string, desired []DNSRecord) ([]dns.Record, error) {
 	names := make([]string, len(desired))
 	for i, d := range desired {
 		names[i] = d.Name
@@ -185,7 +186,7 @@ func readSetsBelow(ctx context.Context, r53 Route53API, zoneID, zone string, des
 }
 
 // setsAt returns every record set named exactly name.
-func setsAt(ctx context.Context, r53 Route53API, zoneID, name string) ([]dns.Record, error) {
+func setsAt(ctx context.Context, r53 awsapi.Route53, zoneID, name string) ([]dns.Record, error) {
 	sets, err := dnsProvider(r53).RecordSets(ctx, zoneID, "", []string{name})
 	return sets, explainRoute53(err)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // script is a fake RunFunc: it asks the wizard's first questions, then
@@ -111,7 +112,7 @@ func (s *script) run(ctx context.Context, p steps.Prompter, emit func(steps.Even
 	emit(steps.Event{Kind: steps.EventApplying, Step: "dns", Plan: plan})
 	emit(steps.Event{Kind: steps.EventRetrying, Step: "dns", Attempt: 2, MaxAttempts: 5, Detail: "throttled by Route 53"})
 	if s.fail {
-		err := &steps.AWSError{Op: "route53:ChangeResourceRecordSets", Resource: "Z0123456789ABC", Code: "AccessDenied",
+		err := &awsapi.Error{Op: "route53:ChangeResourceRecordSets", Resource: "Z0123456789ABC", Code: "AccessDenied",
 			Message: "User: arn:aws:iam::123456789012:user/alice is not authorized to perform: route53:ChangeResourceRecordSets",
 			Hint:    "your AWS identity is not allowed route53:ChangeResourceRecordSets: ask your AWS administrator for it (`sesame policy` prints every permission sesame needs), then run sesame again"}
 		emit(steps.Event{Kind: steps.EventStepFinished, Step: "dns", Status: steps.StatusFailed, Detail: err.Error(), Err: err})

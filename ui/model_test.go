@@ -9,6 +9,7 @@ import (
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // testModel is a model at 80x24 that is fed messages directly, without a run.
@@ -100,7 +101,7 @@ func TestModelViews(t *testing.T) {
 			msgs: []tea.Msg{
 				started("dns", "Publish the DNS records"),
 				eventMsg{Kind: steps.EventStepFinished, Step: "dns", Status: steps.StatusFailed, Err: errors.New("x")},
-				runDoneMsg{err: &steps.AWSError{Op: "route53:ChangeResourceRecordSets", Code: "AccessDenied", Message: "not authorized", Hint: "ask your AWS administrator"}},
+				runDoneMsg{err: &awsapi.Error{Op: "route53:ChangeResourceRecordSets", Code: "AccessDenied", Message: "not authorized", Hint: "ask your AWS administrator"}},
 			},
 			want:    []string{"✗ Publish the DNS records failed", "route53:ChangeResourceRecordSets failed: AccessDenied: not", "Next: ask your AWS administrator", "r retry", "✗ dns"},
 			notWant: []string{"→"},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // PrintSummary prints what a run left behind, for the terminal's
@@ -145,7 +146,7 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 
 // errorNext is the next action for a failed run, in words.
 func errorNext(err error) string {
-	var ae *steps.AWSError
+	var ae *awsapi.Error
 	var ie *steps.InputError
 	switch {
 	case errors.As(err, &ae) && ae.Hint != "":

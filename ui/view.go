@@ -8,6 +8,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // Layout constants: the side-by-side layout needs room for the step list
@@ -487,7 +488,7 @@ func (m *model) errorLines(w int) []string {
 	}
 	l = append(l, style.Render(truncate(head, w)))
 	msg := err.Error()
-	var ae *steps.AWSError
+	var ae *awsapi.Error
 	if errors.As(err, &ae) && ae.Hint != "" {
 		msg, _, _ = strings.Cut(msg, "\n  → ")
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // maxAttempts is how often one AWS call is tried before sesame gives up
@@ -55,7 +56,7 @@ func loadAWSConfig(ctx context.Context, profile, region string) (aws.Config, err
 // the operator when a call is retried ("retrying (2/5): throttled by Route 53")
 // and a deadline of callTimeout on each attempt, so that an endpoint that
 // never answers ends the run instead of holding it for ever.
-func newClients(cfg aws.Config, emit func(steps.Event), callTimeout time.Duration) steps.Clients {
+func newClients(cfg aws.Config, emit func(steps.Event), callTimeout time.Duration) awsapi.Clients {
 	cfg.APIOptions = append(slices.Clone(cfg.APIOptions), withAttemptTimeout(callTimeout))
 	r := func(service string) func() aws.Retryer {
 		return func() aws.Retryer {
@@ -65,7 +66,7 @@ func newClients(cfg aws.Config, emit func(steps.Event), callTimeout time.Duratio
 			}
 		}
 	}
-	return steps.Clients{
+	return awsapi.Clients{
 		STS:     sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = r("STS")() }),
 		SES:     sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.Retryer = r("SES")() }),
 		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) { o.Retryer = r("Route 53")() }, withRoute53Limit(route53Limit)),
@@ -87,7 +88,7 @@ type reportingRetryer struct {
 // returned here ends the call, counting the attempts made.
 func (r *reportingRetryer) RetryDelay(attempt int, err error) (time.Duration, error) {
 	tries := r.MaxAttempts()
-	var cte *steps.CallTimeoutError
+	var cte *awsapi.CallTimeoutError
 	if errors.As(err, &cte) {
 		if attempt >= timeoutAttempts {
 			cte.Attempts = attempt
@@ -109,7 +110,7 @@ func (r *reportingRetryer) RetryDelay(attempt int, err error) (time.Duration, er
 func retryReason(service string, err error) string {
 	var ae smithy.APIError
 	var ne net.Error
-	var cte *steps.CallTimeoutError
+	var cte *awsapi.CallTimeoutError
 	switch {
 	case errors.As(err, &cte):
 		return cte.Summary()

@@ -11,6 +11,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // defaultCallTimeout bounds one attempt of one AWS call: every call sesame
@@ -44,9 +45,9 @@ func callTimeout(getenv func(string) string) (time.Duration, error) {
 
 // attemptTimeout is a Finalize middleware placed right after the SDK's
 // retry middleware, so it runs once per attempt: it gives the attempt a
-// deadline and turns the attempt's silence into a *steps.CallTimeoutError,
+// deadline and turns the attempt's silence into a *awsapi.CallTimeoutError,
 // which the retryer retries (a hung attempt is retried like a dropped
-// connection) and steps.Explain explains.
+// connection) and awsapi.Explain explains.
 type attemptTimeout struct{ limit time.Duration }
 
 func (attemptTimeout) ID() string { return "SesameAttemptTimeout" }
@@ -58,7 +59,7 @@ func (m attemptTimeout) HandleFinalize(ctx context.Context, in middleware.Finali
 	// bodies), so cancelling when next returns cuts nothing short.
 	out, md, err := next.HandleFinalize(actx, in)
 	if err != nil && ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) {
-		cte := &steps.CallTimeoutError{
+		cte := &awsapi.CallTimeoutError{
 			Service: awsmiddleware.GetServiceID(ctx), Operation: awsmiddleware.GetOperationName(ctx), Limit: m.limit,
 		}
 		if req, ok := in.Request.(*smithyhttp.Request); ok && req.URL != nil {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // silentListener accepts connections and never answers on them: the
@@ -76,7 +77,7 @@ func hangFirst(t *testing.T) string {
 }
 
 // Every attempt of an AWS call has a deadline: a silent endpoint ends the
-// call after timeoutAttempts attempts with a CallTimeoutError naming the
+// call after timeoutAttempts attempts with an awsapi.CallTimeoutError naming the
 // service, the operation and the deadline; an attempt that hangs once is
 // retried and the call succeeds; a cancelled run stays a cancellation.
 func TestAttemptTimeout(t *testing.T) {
@@ -90,12 +91,12 @@ func TestAttemptTimeout(t *testing.T) {
 		wantRetries int
 	}{
 		{"a silent endpoint fails the call after 3 attempts", silentListener, 0, func(t *testing.T, err error) {
-			var cte *steps.CallTimeoutError
+			var cte *awsapi.CallTimeoutError
 			if !errors.As(err, &cte) {
-				t.Fatalf("err = %v, want a CallTimeoutError", err)
+				t.Fatalf("err = %v, want an awsapi.CallTimeoutError", err)
 			}
 			if cte.Service != "IAM" || cte.Operation != "GetUser" || cte.Limit != limit || cte.Attempts != timeoutAttempts || !strings.HasPrefix(cte.Endpoint, "http://127.0.0.1:") {
-				t.Errorf("CallTimeoutError = %+v", cte)
+				t.Errorf("awsapi.CallTimeoutError = %+v", cte)
 			}
 			if errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("a call timeout must not look like the run's own deadline: %v", err)
@@ -107,7 +108,7 @@ func TestAttemptTimeout(t *testing.T) {
 			}
 		}, 1},
 		{"a cancelled run is a cancellation, not a timeout", silentListener, limit / 2, func(t *testing.T, err error) {
-			var cte *steps.CallTimeoutError
+			var cte *awsapi.CallTimeoutError
 			if errors.As(err, &cte) || !errors.Is(err, context.Canceled) {
 				t.Fatalf("err = %v, want context.Canceled", err)
 			}

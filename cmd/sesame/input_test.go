@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // A flag or SESAME_* value that does not parse is explained in words,
@@ -79,7 +80,7 @@ func TestZoneIDFlagGiven(t *testing.T) {
 // credentials belong to account.
 func newTestSession(t *testing.T, dir, account string, a *steps.Answers, opts steps.Options) *session {
 	t.Helper()
-	env := steps.NewEnv(steps.Clients{}, a, opts)
+	env := steps.NewEnv(awsapi.Clients{}, a, opts)
 	s := &session{store: steps.Store{Dir: dir}, env: env, ctx: context.Background(),
 		account: func(context.Context, string) (string, error) { return account, nil },
 		outDir:  func(d, r string) string { return filepath.Join(dir, "out", d+"-"+r) }}

@@ -3,9 +3,8 @@ package main
 import (
 	"fmt"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/spf13/cobra"
-
-	"github.com/sesame-tool/sesame/steps"
 )
 
 func newPolicyCmd(s *ioStreams) *cobra.Command {
@@ -18,7 +17,7 @@ scoped where IAM allows. Attach it to the user or role you run sesame as.`,
   aws iam put-user-policy --user-name ops --policy-name sesame --policy-document file://sesame-policy.json`,
 		Args: cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintln(s.Out, steps.OperatorPolicy())
+			_, err := fmt.Fprintln(s.Out, awsapi.OperatorPolicy())
 			return err
 		},
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
 // A retried run (r in the TUI) binds the same setup again: it must keep
@@ -13,7 +14,7 @@ import (
 func TestSessionBindTwiceKeepsItsLock(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	env := steps.NewEnv(steps.Clients{}, &steps.Answers{Domain: "example.com", Region: "us-east-1"}, steps.Options{})
+	env := steps.NewEnv(awsapi.Clients{}, &steps.Answers{Domain: "example.com", Region: "us-east-1"}, steps.Options{})
 	s := &session{store: steps.Store{Dir: t.TempDir()}, env: env, ctx: ctx}
 	defer s.close()
 	acct := &steps.AccountInfo{ID: "123456789012", Region: "us-east-1"}

@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/ui"
 )
@@ -132,7 +133,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	if o.debug {
 		w.debugOut = s.ErrOut
 	}
-	env := steps.NewEnv(steps.Clients{}, a, opts)
+	env := steps.NewEnv(awsapi.Clients{}, a, opts)
 	store := steps.Store{Dir: w.stateDir}
 	w.sess = &session{store: store, env: env, readOnly: readOnly, ctx: ctx,
 		account: w.callerAccount, outDir: func(d, r string) string { return w.outDirFn(d, r) }}

@@ -1,5 +1,5 @@
 // Package stepstest holds stateful in-memory fakes of the AWS APIs the
-// steps call (steps.STSAPI, steps.SESAPI, steps.IAMAPI, steps.Route53API),
+// steps call (awsapi.STS, awsapi.SES, awsapi.IAM, awsapi.Route53),
 // for unit tests of the steps and of the front ends.
 //
 // Each fake keeps state like the real service (a CreateUser followed by a

@@ -14,15 +14,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
-	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
 // The fakes satisfy the steps' interfaces with the SDK's exact signatures.
 var (
-	_ steps.STSAPI = (*stepstest.FakeSTS)(nil)
-	_ steps.IAMAPI = (*stepstest.FakeIAM)(nil)
-	_ steps.SESAPI = (*stepstest.FakeSES)(nil)
+	_ awsapi.STS = (*stepstest.FakeSTS)(nil)
+	_ awsapi.IAM = (*stepstest.FakeIAM)(nil)
+	_ awsapi.SES = (*stepstest.FakeSES)(nil)
 )
 
 func TestFakeIAMTypedErrorsAndLimits(t *testing.T) {

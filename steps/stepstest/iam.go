@@ -24,7 +24,7 @@ const maxKeysPerUser = 2
 // user has at most two access keys (LimitExceeded on a third), a secret
 // access key is returned only by CreateAccessKey, GetUserPolicy returns the
 // document URL-encoded (RFC 3986) as IAM does, and missing things are
-// *iamtypes.NoSuchEntityException. It satisfies steps.IAMAPI. Safe for
+// *iamtypes.NoSuchEntityException. It satisfies awsapi.IAM. Safe for
 // concurrent use.
 type FakeIAM struct {
 	mu      sync.Mutex

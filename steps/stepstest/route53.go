@@ -20,7 +20,7 @@ import (
 // batch applies all or nothing and its errors are
 // *r53types.InvalidChangeBatch with Messages, GetChange says PENDING before
 // INSYNC, and both list calls paginate. It counts calls and can fail the
-// next call of an operation. It satisfies steps.Route53API. Safe for
+// next call of an operation. It satisfies awsapi.Route53. Safe for
 // concurrent use.
 type FakeRoute53 struct {
 	mu      sync.Mutex

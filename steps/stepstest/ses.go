@@ -22,7 +22,7 @@ import (
 // identity gets three DKIM tokens and stays PENDING until the test flips
 // it (SetIdentityStatus, VerifyAfter), and a production-access request
 // while one is under review is *sesv2types.ConflictException. It
-// satisfies steps.SESAPI. Views of one account (InRegion) share state,
+// satisfies awsapi.SES. Views of one account (InRegion) share state,
 // counters and injected errors. Safe for concurrent use.
 type FakeSES struct {
 	s      *sesShared

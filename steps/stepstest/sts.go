@@ -10,7 +10,7 @@ import (
 )
 
 // FakeSTS answers GetCallerIdentity for one fixed caller. It satisfies
-// steps.STSAPI. Safe for concurrent use.
+// awsapi.STS. Safe for concurrent use.
 type FakeSTS struct {
 	mu      sync.Mutex
 	log     callLog

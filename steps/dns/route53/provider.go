@@ -9,20 +9,9 @@ import (
 	r53 "github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
 )
-
-// API is the subset of the Route 53 API that sesame uses. Signatures match
-// the SDK exactly, so *route53.Client satisfies it.
-type API interface {
-	ListHostedZonesByName(ctx context.Context, params *r53.ListHostedZonesByNameInput, optFns ...func(*r53.Options)) (*r53.ListHostedZonesByNameOutput, error)
-	GetHostedZone(ctx context.Context, params *r53.GetHostedZoneInput, optFns ...func(*r53.Options)) (*r53.GetHostedZoneOutput, error)
-	ListResourceRecordSets(ctx context.Context, params *r53.ListResourceRecordSetsInput, optFns ...func(*r53.Options)) (*r53.ListResourceRecordSetsOutput, error)
-	ChangeResourceRecordSets(ctx context.Context, params *r53.ChangeResourceRecordSetsInput, optFns ...func(*r53.Options)) (*r53.ChangeResourceRecordSetsOutput, error)
-	GetChange(ctx context.Context, params *r53.GetChangeInput, optFns ...func(*r53.Options)) (*r53.GetChangeOutput, error)
-}
-
-var _ API = (*r53.Client)(nil)
 
 // Error is a failed Route 53 call: Op is the IAM action
 // ("route53:ListResourceRecordSets"), Resource what it was about (a zone
@@ -39,13 +28,13 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // Provider is the Route 53 dns.Provider.
 type Provider struct {
-	api API
+	api awsapi.Route53
 }
 
 var _ dns.Provider = (*Provider)(nil)
 
 // New returns the Provider over api.
-func New(api API) *Provider { return &Provider{api: api} }
+func New(api awsapi.Route53) *Provider { return &Provider{api: api} }
 
 // TrimZoneID drops the "/hostedzone/" (or "/change/") path Route 53 puts
 // before ids in some answers.

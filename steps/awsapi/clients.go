@@ -1,23 +1,22 @@
-package steps
+package awsapi
 
 import (
 	"context"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// STSAPI is the subset of the STS API that sesame uses. Signatures match the
+// STS is the subset of the STS API that sesame uses. Signatures match the
 // SDK exactly, so *sts.Client satisfies it; add methods as steps need them.
-type STSAPI interface {
+type STS interface {
 	GetCallerIdentity(ctx context.Context, params *sts.GetCallerIdentityInput, optFns ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 }
 
-// SESAPI is the subset of the SES v2 API that sesame uses.
-type SESAPI interface {
+// SES is the subset of the SES v2 API that sesame uses.
+type SES interface {
 	GetAccount(ctx context.Context, params *sesv2.GetAccountInput, optFns ...func(*sesv2.Options)) (*sesv2.GetAccountOutput, error)
 	PutAccountDetails(ctx context.Context, params *sesv2.PutAccountDetailsInput, optFns ...func(*sesv2.Options)) (*sesv2.PutAccountDetailsOutput, error)
 	GetEmailIdentity(ctx context.Context, params *sesv2.GetEmailIdentityInput, optFns ...func(*sesv2.Options)) (*sesv2.GetEmailIdentityOutput, error)
@@ -26,8 +25,9 @@ type SESAPI interface {
 	PutEmailIdentityMailFromAttributes(ctx context.Context, params *sesv2.PutEmailIdentityMailFromAttributesInput, optFns ...func(*sesv2.Options)) (*sesv2.PutEmailIdentityMailFromAttributesOutput, error)
 }
 
-// Route53API is the subset of the Route 53 API that sesame uses.
-type Route53API interface {
+// Route53 is the subset of the Route 53 API that sesame uses; the Route 53
+// DNS provider (steps/dns/route53) works over it too.
+type Route53 interface {
 	ListHostedZonesByName(ctx context.Context, params *route53.ListHostedZonesByNameInput, optFns ...func(*route53.Options)) (*route53.ListHostedZonesByNameOutput, error)
 	GetHostedZone(ctx context.Context, params *route53.GetHostedZoneInput, optFns ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error)
 	ListResourceRecordSets(ctx context.Context, params *route53.ListResourceRecordSetsInput, optFns ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
@@ -35,8 +35,8 @@ type Route53API interface {
 	GetChange(ctx context.Context, params *route53.GetChangeInput, optFns ...func(*route53.Options)) (*route53.GetChangeOutput, error)
 }
 
-// IAMAPI is the subset of the IAM API that sesame uses.
-type IAMAPI interface {
+// IAM is the subset of the IAM API that sesame uses.
+type IAM interface {
 	GetUser(ctx context.Context, params *iam.GetUserInput, optFns ...func(*iam.Options)) (*iam.GetUserOutput, error)
 	CreateUser(ctx context.Context, params *iam.CreateUserInput, optFns ...func(*iam.Options)) (*iam.CreateUserOutput, error)
 	TagUser(ctx context.Context, params *iam.TagUserInput, optFns ...func(*iam.Options)) (*iam.TagUserOutput, error)
@@ -50,28 +50,18 @@ type IAMAPI interface {
 
 // Compile-time checks that the real SDK clients satisfy the interfaces.
 var (
-	_ STSAPI     = (*sts.Client)(nil)
-	_ SESAPI     = (*sesv2.Client)(nil)
-	_ Route53API = (*route53.Client)(nil)
-	_ IAMAPI     = (*iam.Client)(nil)
+	_ STS     = (*sts.Client)(nil)
+	_ SES     = (*sesv2.Client)(nil)
+	_ Route53 = (*route53.Client)(nil)
+	_ IAM     = (*iam.Client)(nil)
 )
 
-// Clients holds one client per AWS service sesame talks to.
+// Clients holds one client per AWS service sesame talks to. The front end
+// builds the real SDK clients (with its retryer and per-call deadline);
+// tests put fakes or clients of the simulator here.
 type Clients struct {
-	STS     STSAPI
-	SES     SESAPI
-	Route53 Route53API
-	IAM     IAMAPI
-}
-
-// NewClients builds the real SDK clients from an AWS configuration loaded
-// the way the AWS CLI loads it (profiles, SSO, AWS_ENDPOINT_URL*, ...).
-// Building a client makes no network call.
-func NewClients(cfg aws.Config) Clients {
-	return Clients{
-		STS:     sts.NewFromConfig(cfg),
-		SES:     sesv2.NewFromConfig(cfg),
-		Route53: route53.NewFromConfig(cfg),
-		IAM:     iam.NewFromConfig(cfg),
-	}
+	STS     STS
+	SES     SES
+	Route53 Route53
+	IAM     IAM
 }
