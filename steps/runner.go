@@ -260,7 +260,7 @@ func conflictError(p Plan) error {
 	b.WriteString("the plan has conflicts; nothing was changed:")
 	for _, c := range p.Changes {
 		if c.Action == ActionConflict {
-			fmt.Fprintf(&b, "\n  %s %s: %s", c.Name, c.Type, c.Note)
+			fmt.Fprintf(&b, "\n  %s: %s", strings.TrimSpace(c.Name+" "+c.Type), c.Note)
 		}
 	}
 	return errors.New(b.String())
