@@ -304,7 +304,7 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 			add(Change{Action: ActionDelete, Resource: "access-key", Name: k.ID, Current: describeKey(ctx, env, k), Note: "you named it to be replaced"})
 		}
 		add(Change{Action: ActionCreate, Resource: "access-key", Name: st.name, Note: "the SMTP user name is the new key's id; the secret key is used once to derive the password and dropped"})
-		add(Change{Action: ActionWrite, Resource: "file", Name: st.path, Value: "SMTP password for " + ses.SMTPHost(region), Note: "0600 in a 0700 directory, written before anything else"})
+		add(Change{Action: ActionWrite, Resource: "file", Name: st.path, Value: "SMTP password for " + ses.SMTPHost(region), Note: "0600, written before anything else; a directory sesame creates is 0700, an existing one keeps its mode"})
 	}
 	p.NeedsApproval = slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Action != ActionUnchanged })
 	p.Summary = fmt.Sprintf("SMTP user %s: ", st.name) + planSummaryOf(p.Changes)

@@ -127,8 +127,9 @@ func ownsSASLLine(l saslLine, e mta.Credentials) bool {
 	return ok && strings.EqualFold(old.Host, e.Host) && old.Username == e.Username
 }
 
-// WriteSASLPasswd writes e into dir/sasl_passwd, 0600, atomically, in a
-// 0700 directory, merged into the file that is there (MergeSASLPasswd):
+// WriteSASLPasswd writes e into dir/sasl_passwd, 0600, atomically (a
+// missing dir is created 0700, an existing one keeps its mode), merged
+// into the file that is there (MergeSASLPasswd):
 // the other entries and comments stay. It returns the file's path.
 func WriteSASLPasswd(dir string, e mta.Credentials) (string, error) {
 	path := filepath.Join(dir, SASLPasswdFile)
