@@ -11,6 +11,7 @@ import (
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // countingRoute53 counts the change calls that reach a real client.
@@ -62,7 +63,7 @@ func TestDNSStepAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fx := newDNSFixture(t, false, Answers{MailFrom: "mail", DMARC: true})
+	fx := newDNSFixture(t, false, state.Answers{MailFrom: "mail", DMARC: true})
 	counting := &countingRoute53{Route53API: client}
 	fx.env.Clients.Route53 = counting
 	s := DNS{}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -41,7 +42,7 @@ func TestInboundMX(t *testing.T) {
 					r.errs["example.com MX"] = tt.dnsErr
 				}
 			}
-			env := NewEnv(Clients{Route53: f}, &Answers{Domain: "example.com", Region: "eu-west-1"}, Options{})
+			env := NewEnv(Clients{Route53: f}, &state.Answers{Domain: "example.com", Region: "eu-west-1"}, Options{})
 			env.DNS = r
 			var reports []*MXReport
 			env.Emit = func(e Event) {

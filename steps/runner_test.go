@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // fakeStep is a level-based step over an in-memory "resource".
@@ -67,7 +68,7 @@ func (s *scripted) Input(context.Context, Question, func(string) error) (string,
 }
 
 func newTestEnv(opts Options) (*Env, *[]Event) {
-	env := NewEnv(Clients{}, &Answers{Domain: "example.com", Region: "us-east-1"}, opts)
+	env := NewEnv(Clients{}, &state.Answers{Domain: "example.com", Region: "us-east-1"}, opts)
 	var events []Event
 	env.Emit = func(e Event) { events = append(events, e) }
 	return env, &events

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -58,7 +59,7 @@ func TestFindZone(t *testing.T) {
 			for _, z := range tt.zones {
 				ids = append(ids, f.AddZone(z.name, z.private))
 			}
-			env := NewEnv(Clients{Route53: f}, &Answers{Domain: tt.domain, Region: "us-east-1"}, Options{})
+			env := NewEnv(Clients{Route53: f}, &state.Answers{Domain: tt.domain, Region: "us-east-1"}, Options{})
 			p := &dtPrompt{}
 			env.Prompt = p
 			if tt.zoneArg > 0 {
@@ -104,7 +105,7 @@ func TestFindZoneTwoPublicZonesNoInput(t *testing.T) {
 	f := stepstest.NewFakeRoute53()
 	f.AddZone("example.com", false)
 	f.AddZone("example.com", false)
-	env := NewEnv(Clients{Route53: f}, &Answers{Domain: "example.com"}, Options{NoInput: true})
+	env := NewEnv(Clients{Route53: f}, &state.Answers{Domain: "example.com"}, Options{NoInput: true})
 	_, err := findZone(context.Background(), env, "dns")
 	var ie *InputError
 	if !errors.As(err, &ie) || ie.Flag != "--zone-id" || ExitCode(err) != 2 {
@@ -114,7 +115,7 @@ func TestFindZoneTwoPublicZonesNoInput(t *testing.T) {
 
 func TestFindZoneUnknownZoneID(t *testing.T) {
 	f := stepstest.NewFakeRoute53()
-	env := NewEnv(Clients{Route53: f}, &Answers{Domain: "example.com", ZoneID: "ZNOPE"}, Options{})
+	env := NewEnv(Clients{Route53: f}, &state.Answers{Domain: "example.com", ZoneID: "ZNOPE"}, Options{})
 	_, err := findZone(context.Background(), env, "dns")
 	var ie *InputError
 	if !errors.As(err, &ie) || ie.Flag != "--zone-id" {
@@ -146,7 +147,7 @@ func TestFindZoneDelegationWarning(t *testing.T) {
 			if tt.err != nil {
 				r.errs["example.com NS"] = tt.err
 			}
-			env := NewEnv(Clients{Route53: f}, &Answers{Domain: "example.com"}, Options{})
+			env := NewEnv(Clients{Route53: f}, &state.Answers{Domain: "example.com"}, Options{})
 			env.DNS = r
 			zl, err := findZone(context.Background(), env, "dns")
 			if err != nil {

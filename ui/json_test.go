@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // credStep is a step that finds SMTP credentials, password included.
@@ -26,7 +27,7 @@ func (credStep) Apply(context.Context, *steps.Env) error              { return n
 
 func TestWriteJSONNeverHoldsThePassword(t *testing.T) {
 	var events bytes.Buffer
-	env := steps.NewEnv(steps.Clients{}, &steps.Answers{Domain: "example.com", Region: "eu-west-1"}, steps.Options{})
+	env := steps.NewEnv(steps.Clients{}, &state.Answers{Domain: "example.com", Region: "eu-west-1"}, steps.Options{})
 	env.Emit = NewPlain(&events, false).Event
 	rep, err := (&steps.Runner{Steps: []steps.Step{credStep{}}}).Run(context.Background(), env)
 	if err != nil {
