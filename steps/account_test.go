@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -73,7 +74,7 @@ func newAWSEnv(t *testing.T, arn string) *awsEnv {
 		ses:    stepstest.NewFakeSES("eu-west-1"),
 		prompt: &answers{confirm: map[string]bool{}, choose: map[string]string{}, input: map[string]string{}},
 	}
-	e.Env = NewEnv(awsapi.Clients{STS: e.sts, IAM: e.iam, SES: e.ses}, &Answers{Domain: "example.com", Region: "eu-west-1", OutDir: t.TempDir() + "/out"}, Options{NoInput: true})
+	e.Env = NewEnv(awsapi.Clients{STS: e.sts, IAM: e.iam, SES: e.ses}, &state.Answers{Domain: "example.com", Region: "eu-west-1", OutDir: t.TempDir() + "/out"}, Options{NoInput: true})
 	e.Prompt = e.prompt
 	e.Save = func() error { e.saves++; return nil }
 	e.Emit = func(ev Event) { e.events = append(e.events, ev) }

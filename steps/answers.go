@@ -6,13 +6,14 @@ import (
 	"strings"
 
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // AskOptions say what the answer phase may do.
 type AskOptions struct {
 	// Saved are the setups found in the state directory, offered for
 	// resuming when no --domain was given.
-	Saved []*Saved
+	Saved []*state.Saved
 	// DefaultRegion is the region of the AWS configuration, offered first.
 	DefaultRegion string
 	// DefaultRegionNote says where DefaultRegion comes from ("from your
@@ -25,7 +26,7 @@ type AskOptions struct {
 	// answers saved for that setup are not asked again. It fills empty
 	// answers (see MergeAnswers) from the setup of the account the run's
 	// credentials belong to, never another account's.
-	Resume func(ctx context.Context, a *Answers) error
+	Resume func(ctx context.Context, a *state.Answers) error
 }
 
 // AskAnswers fills in what flags, variables and saved answers did not give,
@@ -166,7 +167,7 @@ func AskAnswers(ctx context.Context, env *Env, o AskOptions) error {
 
 // checkGiven validates the answers already given (flags, variables, a
 // chosen setup) that later questions would otherwise check.
-func checkGiven(a *Answers) error {
+func checkGiven(a *state.Answers) error {
 	if a.SMTPUser != "" {
 		if err := ValidateUserName(a.SMTPUser); err != nil {
 			return err
@@ -232,7 +233,7 @@ func regionOptions(def, note string) []Option {
 // region. The other answers come from Resume, which takes them only from
 // the setup of the account the credentials belong to: the setup picked
 // may be another account's.
-func chooseSaved(ctx context.Context, env *Env, saved []*Saved) error {
+func chooseSaved(ctx context.Context, env *Env, saved []*state.Saved) error {
 	opts := make([]Option, 0, len(saved)+1)
 	for i, sv := range saved {
 		opts = append(opts, Option{
@@ -260,7 +261,7 @@ func chooseSaved(ctx context.Context, env *Env, saved []*Saved) error {
 
 // savedProgress says, from the record alone (no AWS call), how far a saved
 // setup got; resuming checks AWS for the truth.
-func savedProgress(r Record) string {
+func savedProgress(r state.Record) string {
 	var done []string
 	if r.AccessKeyID != "" {
 		done = append(done, "SMTP credentials")
@@ -285,7 +286,7 @@ func savedProgress(r Record) string {
 
 // MergeAnswers fills the empty answers in dst from a saved setup's answers;
 // what the operator gave on this run (flags, SESAME_* variables) wins.
-func MergeAnswers(dst *Answers, saved Answers) {
+func MergeAnswers(dst *state.Answers, saved state.Answers) {
 	if dst.Domain == "" {
 		dst.Domain = saved.Domain
 	}
@@ -316,7 +317,7 @@ func MergeAnswers(dst *Answers, saved Answers) {
 // "zone-id", "mail-from", ...) in dst back to its value in prev, so an
 // answer AWS refused is not saved. It reports whether field names an answer
 // that can be reverted (domain and region name the setup itself).
-func RevertAnswer(dst *Answers, prev Answers, field string) bool {
+func RevertAnswer(dst *state.Answers, prev state.Answers, field string) bool {
 	switch field {
 	case "zone-id":
 		dst.ZoneID = prev.ZoneID

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // answering is a Prompter that answers by question id and records what it
@@ -52,20 +53,20 @@ func outDir(domain, region string) string { return "/out/" + domain + "-" + regi
 func TestAskAnswersNoInput(t *testing.T) {
 	tests := []struct {
 		name     string
-		in       Answers
+		in       state.Answers
 		defReg   string
 		wantFlag string
-		want     Answers
+		want     state.Answers
 	}{
-		{"the domain is required", Answers{}, "us-east-1", "--domain", Answers{}},
-		{"a region is required without a configured one", Answers{Domain: "example.com"}, "", "--region", Answers{}},
-		{"a region without SMTP is refused", Answers{Domain: "example.com", Region: "eu-south-1"}, "", "--region", Answers{}},
-		{"a bad domain is refused", Answers{Domain: "https://example.com/"}, "us-east-1", "--domain", Answers{}},
-		{"defaults fill the rest", Answers{Domain: "Example.COM."}, "eu-west-1", "",
-			Answers{Domain: "example.com", Region: "eu-west-1", SMTPUser: "ses-smtp-example-com", MailFromAsked: true, DMARCAsked: true, OutDir: "/out/example.com-eu-west-1"}},
-		{"flags are kept and checked", Answers{Domain: "example.com", Region: "US-WEST-2", SMTPUser: "relay", MailFrom: "Bounce", MailFromAsked: true}, "", "",
-			Answers{Domain: "example.com", Region: "us-west-2", SMTPUser: "relay", MailFrom: "bounce", MailFromAsked: true, DMARCAsked: true, OutDir: "/out/example.com-us-west-2"}},
-		{"a MAIL FROM that is the domain is refused", Answers{Domain: "example.com", Region: "us-east-1", MailFrom: "example.com", MailFromAsked: true}, "", "--mail-from", Answers{}},
+		{"the domain is required", state.Answers{}, "us-east-1", "--domain", state.Answers{}},
+		{"a region is required without a configured one", state.Answers{Domain: "example.com"}, "", "--region", state.Answers{}},
+		{"a region without SMTP is refused", state.Answers{Domain: "example.com", Region: "eu-south-1"}, "", "--region", state.Answers{}},
+		{"a bad domain is refused", state.Answers{Domain: "https://example.com/"}, "us-east-1", "--domain", state.Answers{}},
+		{"defaults fill the rest", state.Answers{Domain: "Example.COM."}, "eu-west-1", "",
+			state.Answers{Domain: "example.com", Region: "eu-west-1", SMTPUser: "ses-smtp-example-com", MailFromAsked: true, DMARCAsked: true, OutDir: "/out/example.com-eu-west-1"}},
+		{"flags are kept and checked", state.Answers{Domain: "example.com", Region: "US-WEST-2", SMTPUser: "relay", MailFrom: "Bounce", MailFromAsked: true}, "", "",
+			state.Answers{Domain: "example.com", Region: "us-west-2", SMTPUser: "relay", MailFrom: "bounce", MailFromAsked: true, DMARCAsked: true, OutDir: "/out/example.com-us-west-2"}},
+		{"a MAIL FROM that is the domain is refused", state.Answers{Domain: "example.com", Region: "us-east-1", MailFrom: "example.com", MailFromAsked: true}, "", "--mail-from", state.Answers{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -93,15 +94,15 @@ func TestAskAnswersNoInput(t *testing.T) {
 // and saved answers for the setup are not asked again.
 func TestAskAnswersAsksOnlyWhatIsMissing(t *testing.T) {
 	p := &answering{answers: map[string]string{"domain": "shop.example", "region": "eu-central-1", "smtp-user": "", "dmarc": "y"}}
-	a := Answers{}
+	a := state.Answers{}
 	env := NewEnv(awsapi.Clients{}, &a, Options{})
 	env.Prompt = p
 	resumed := false
 	err := AskAnswers(context.Background(), env, AskOptions{
 		DefaultRegion: "us-east-1", OutDir: outDir,
-		Resume: func(_ context.Context, a *Answers) error {
+		Resume: func(_ context.Context, a *state.Answers) error {
 			resumed = true
-			MergeAnswers(a, Answers{MailFrom: "mail", MailFromAsked: true, ZoneID: "Z1"})
+			MergeAnswers(a, state.Answers{MailFrom: "mail", MailFromAsked: true, ZoneID: "Z1"})
 			return nil
 		},
 	})
@@ -111,7 +112,7 @@ func TestAskAnswersAsksOnlyWhatIsMissing(t *testing.T) {
 	if got := strings.Join(p.asked, ","); got != "domain,region,smtp-user,dmarc" {
 		t.Errorf("asked %s, want domain,region,smtp-user,dmarc (MAIL FROM was saved)", got)
 	}
-	want := Answers{Domain: "shop.example", Region: "eu-central-1", SMTPUser: "ses-smtp-shop-example", MailFrom: "mail", MailFromAsked: true, DMARC: true, DMARCAsked: true, ZoneID: "Z1", OutDir: "/out/shop.example-eu-central-1"}
+	want := state.Answers{Domain: "shop.example", Region: "eu-central-1", SMTPUser: "ses-smtp-shop-example", MailFrom: "mail", MailFromAsked: true, DMARC: true, DMARCAsked: true, ZoneID: "Z1", OutDir: "/out/shop.example-eu-central-1"}
 	if !resumed || a != want {
 		t.Fatalf("answers = %+v (resumed %v)\nwant      %+v", a, resumed, want)
 	}
@@ -121,7 +122,7 @@ func TestAskAnswersAsksOnlyWhatIsMissing(t *testing.T) {
 // error naming the field.
 func TestAskAnswersValidatesAsTyped(t *testing.T) {
 	p := &answering{answers: map[string]string{"domain": "not a domain"}}
-	env := NewEnv(awsapi.Clients{}, &Answers{}, Options{})
+	env := NewEnv(awsapi.Clients{}, &state.Answers{}, Options{})
 	env.Prompt = p
 	err := AskAnswers(context.Background(), env, AskOptions{DefaultRegion: "us-east-1", OutDir: outDir})
 	var ie *InputError
@@ -135,28 +136,28 @@ func TestAskAnswersValidatesAsTyped(t *testing.T) {
 // from Resume (the setup of the credentials' own account), so a setup of
 // another account never lends its answers (its --out above all).
 func TestAskAnswersOffersSavedSetups(t *testing.T) {
-	saved := []*Saved{
+	saved := []*state.Saved{
 		{Account: "123456789012", Region: "eu-west-1", Domain: "done.example", UpdatedAt: time.Now(),
-			Answers: Answers{Domain: "done.example", Region: "eu-west-1", SMTPUser: "relay", MailFromAsked: true, DMARCAsked: true, OutDir: "/o"},
-			Record:  Record{AccessKeyID: "AKIA1", IdentityCreated: true, ChangeID: "C1", Files: map[string]string{RoleMainCF: "/o/main.cf.snippet"}}},
+			Answers: state.Answers{Domain: "done.example", Region: "eu-west-1", SMTPUser: "relay", MailFromAsked: true, DMARCAsked: true, OutDir: "/o"},
+			Record:  state.Record{AccessKeyID: "AKIA1", IdentityCreated: true, ChangeID: "C1", Files: map[string]string{RoleMainCF: "/o/main.cf.snippet"}}},
 		{Account: "123456789012", Region: "us-east-1", Domain: "new.example", UpdatedAt: time.Now()},
 	}
 	tests := []struct {
 		name    string
 		account string // the account the credentials belong to
-		want    Answers
+		want    state.Answers
 	}{
-		{"same account: its answers", "123456789012", Answers{Domain: "done.example", Region: "eu-west-1", SMTPUser: "relay", MailFromAsked: true, DMARCAsked: true, OutDir: "/o"}},
-		{"another account: only domain and region", "210987654321", Answers{Domain: "done.example", Region: "eu-west-1", SMTPUser: "ses-smtp-done-example", MailFromAsked: true, DMARCAsked: true, OutDir: "/out/done.example-eu-west-1"}},
+		{"same account: its answers", "123456789012", state.Answers{Domain: "done.example", Region: "eu-west-1", SMTPUser: "relay", MailFromAsked: true, DMARCAsked: true, OutDir: "/o"}},
+		{"another account: only domain and region", "210987654321", state.Answers{Domain: "done.example", Region: "eu-west-1", SMTPUser: "ses-smtp-done-example", MailFromAsked: true, DMARCAsked: true, OutDir: "/out/done.example-eu-west-1"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var offered []Option
 			p := &choosing{pick: "0", seen: &offered}
-			a := Answers{}
+			a := state.Answers{}
 			env := NewEnv(awsapi.Clients{}, &a, Options{NoInput: false})
 			env.Prompt = p
-			resume := func(_ context.Context, a *Answers) error {
+			resume := func(_ context.Context, a *state.Answers) error {
 				for _, sv := range saved {
 					if sv.Account == tt.account && sv.Domain == a.Domain && sv.Region == a.Region {
 						MergeAnswers(a, sv.Answers)

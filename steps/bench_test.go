@@ -18,6 +18,7 @@ import (
 	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/dns/route53"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // countingWriter counts the simulator's request log lines: one per call.
@@ -41,7 +42,7 @@ func BenchmarkStatus(b *testing.B) {
 		Credentials: credentials.NewStaticCredentialsProvider("AKIABENCH00000000000", "bench-secret", "")}
 	out := b.TempDir()
 	newEnv := func(opts steps.Options) *steps.Env {
-		env := steps.NewEnv(sdkClients(cfg), &steps.Answers{Domain: "example.com", Region: "us-east-1", OutDir: out}, opts)
+		env := steps.NewEnv(sdkClients(cfg), &state.Answers{Domain: "example.com", Region: "us-east-1", OutDir: out}, opts)
 		env.Answers.MailFromAsked, env.Answers.DMARCAsked = true, true
 		return env
 	}

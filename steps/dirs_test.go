@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // CheckDirInput reports state.CheckDir's refusals as the *InputError of
@@ -45,5 +47,62 @@ func TestCheckDirInput(t *testing.T) {
 				t.Fatalf("CheckDirInput = %v; want an *InputError for %s saying %q", err, tt.flag, tt.want)
 			}
 		})
+	}
+}
+
+// StateDirInput reports the state leaf's refusal of a file in the way of
+// the state or lock file as the *InputError of --state-dir (exit 2), in the
+// words sesame has always printed, keeping the context around it; other
+// errors pass through.
+func TestStateDirInput(t *testing.T) {
+	const acct, region, domain = "123456789012", "us-east-1", "example.com"
+	dir := t.TempDir()
+	st := state.Store{Dir: dir}
+	path := st.Path(acct, region, domain)
+	if err := os.WriteFile(path, []byte(`{"name":"my app"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "elsewhere"), path+".lock"); err != nil {
+		t.Fatal(err)
+	}
+	_, loadErr := st.Load(acct, region, domain)
+	saveErr := st.Save(&state.Saved{Account: acct, Region: region, Domain: domain})
+	_, lockErr := state.TryLock(path + ".lock")
+	other := errors.New("read state: permission denied")
+
+	tests := []struct {
+		name  string
+		err   error
+		field string // "" means the error passes through as it is
+		want  string
+	}{
+		{"a foreign state file", loadErr, "state file",
+			"state file: " + path + " is not a sesame state file: it has no sesame schema version. sesame never overwrites a file it did not write: move it aside to start over (or choose another directory) (set it with --state-dir)"},
+		{"a foreign state file met by Save", saveErr, "state file",
+			"save state: state file: " + path + " is not a sesame state file: it has no sesame schema version. sesame never overwrites a file it did not write: move it aside to start over (or choose another directory) (set it with --state-dir)"},
+		{"a foreign lock file", lockErr, "lock file",
+			"lock file: " + path + ".lock is not a sesame lock file: it is a symbolic link. sesame never truncates a file it did not make: move it aside and run sesame again (or choose another directory) (set it with --state-dir)"},
+		{"another error", other, "", other.Error()},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := StateDirInput(tt.err)
+			if got == nil || got.Error() != tt.want {
+				t.Fatalf("StateDirInput(%v) = %v;\nwant %s", tt.err, got, tt.want)
+			}
+			var ie *InputError
+			if tt.field == "" {
+				if got != tt.err {
+					t.Fatalf("StateDirInput changed %v into %v", tt.err, got)
+				}
+				return
+			}
+			if !errors.As(got, &ie) || ie.Field != tt.field || ie.Flag != "--state-dir" || ExitCode(got) != 2 {
+				t.Fatalf("StateDirInput = %#v; want an *InputError of %s naming --state-dir (exit 2)", got, tt.field)
+			}
+		})
+	}
+	if StateDirInput(nil) != nil {
+		t.Fatal("StateDirInput(nil) is not nil")
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // countingRoute53 counts the change calls that reach a real client.
@@ -63,7 +64,7 @@ func TestDNSStepAgainstMoto(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	fx := newDNSFixture(t, false, Answers{MailFrom: "mail", DMARC: true})
+	fx := newDNSFixture(t, false, state.Answers{MailFrom: "mail", DMARC: true})
 	counting := &countingRoute53{Route53: client}
 	fx.env.Clients.Route53 = counting
 	s := DNS{}

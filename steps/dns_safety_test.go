@@ -10,12 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
 // shopFixture is a dns fixture for domain (under shop.example) with the
 // zone shop.example, and no identity yet unless tokens is true.
-func shopFixture(t *testing.T, domain string, a Answers, tokens bool) (*dnsFixture, string) {
+func shopFixture(t *testing.T, domain string, a state.Answers, tokens bool) (*dnsFixture, string) {
 	t.Helper()
 	a.Domain = domain
 	fx := newDNSFixture(t, false, a)
@@ -31,23 +32,23 @@ func TestDNSPreflight(t *testing.T) {
 	var second string // the other zone of the name, in the ambiguous case
 	tests := []struct {
 		name      string
-		a         Answers
+		a         state.Answers
 		seed      func(f *stepstest.FakeRoute53, zone string)
 		conflicts int
 		inputErr  string // a substring of the *InputError's message
 	}{
-		{"two SPF records at the MAIL FROM name", Answers{MailFrom: "mail"}, func(f *stepstest.FakeRoute53, z string) {
+		{"two SPF records at the MAIL FROM name", state.Answers{MailFrom: "mail"}, func(f *stepstest.FakeRoute53, z string) {
 			f.Put(z, "mail.shop.example", "TXT", 300, `"v=spf1 a ~all"`, `"v=spf1 mx ~all"`)
 		}, 1, ""},
-		{"a CNAME at the MAIL FROM name", Answers{MailFrom: "mail"}, func(f *stepstest.FakeRoute53, z string) {
+		{"a CNAME at the MAIL FROM name", state.Answers{MailFrom: "mail"}, func(f *stepstest.FakeRoute53, z string) {
 			f.Put(z, "mail.shop.example", "CNAME", 300, "elsewhere.example.")
 		}, 2, ""},
-		{"an MX elsewhere at the MAIL FROM name", Answers{MailFrom: "mail"}, func(f *stepstest.FakeRoute53, z string) {
+		{"an MX elsewhere at the MAIL FROM name", state.Answers{MailFrom: "mail"}, func(f *stepstest.FakeRoute53, z string) {
 			f.Put(z, "mail.shop.example", "MX", 300, "10 inbound.example.")
 		}, 1, ""},
-		{"a clean zone", Answers{MailFrom: "mail", DMARC: true}, nil, 0, ""},
-		{"a --zone-id that does not exist", Answers{ZoneID: "Z0NOSUCHZONE"}, nil, 0, "no hosted zone Z0NOSUCHZONE"},
-		{"two public zones of the name", Answers{}, func(f *stepstest.FakeRoute53, z string) {
+		{"a clean zone", state.Answers{MailFrom: "mail", DMARC: true}, nil, 0, ""},
+		{"a --zone-id that does not exist", state.Answers{ZoneID: "Z0NOSUCHZONE"}, nil, 0, "no hosted zone Z0NOSUCHZONE"},
+		{"two public zones of the name", state.Answers{}, func(f *stepstest.FakeRoute53, z string) {
 			second = f.AddZone("shop.example", false)
 		}, 0, "2 public hosted zones named shop.example"},
 	}
@@ -102,7 +103,7 @@ func TestDNSDMARCInForce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			fx, zone := shopFixture(t, "mail.shop.example", Answers{DMARC: true}, true)
+			fx, zone := shopFixture(t, "mail.shop.example", state.Answers{DMARC: true}, true)
 			if tt.parent != "" {
 				fx.r53.Put(zone, "_dmarc.shop.example", "TXT", 300, dns.TXTQuote(tt.parent))
 			}
@@ -145,7 +146,7 @@ func TestDNSDMARCFromPublicDNS(t *testing.T) {
 		{"public DNS does not answer", &dtResolver{errs: map[string]error{"_dmarc.shop.example TXT": errors.New("timeout")}}, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			a := Answers{Domain: "mail.shop.example", DMARC: true}
+			a := state.Answers{Domain: "mail.shop.example", DMARC: true}
 			fx := newDNSFixture(t, false, a)
 			zone := fx.r53.AddZone("mail.shop.example", false)
 			fx.env.DNS = tt.res
@@ -167,7 +168,7 @@ func TestDNSDelegatedChildZone(t *testing.T) {
 	for _, inAccount := range []bool{true, false} {
 		name := map[bool]string{true: "child zone in the account", false: "child delegated elsewhere"}[inAccount]
 		t.Run(name, func(t *testing.T) {
-			fx, parent := shopFixture(t, "shop.example", Answers{MailFrom: "mail"}, true)
+			fx, parent := shopFixture(t, "shop.example", state.Answers{MailFrom: "mail"}, true)
 			child := fx.r53.AddZone("mail.shop.example", false)
 			ns := []string{"ns1.elsewhere.example."}
 			if inAccount {
@@ -223,7 +224,7 @@ func (l lostAnswerRoute53) ChangeResourceRecordSets(ctx context.Context, in *rou
 
 func TestDNSLostAnswerOfTheBatch(t *testing.T) {
 	t.Run("the zone holds the plan: done", func(t *testing.T) {
-		fx := newDNSFixture(t, true, Answers{MailFrom: "mail", DMARC: true})
+		fx := newDNSFixture(t, true, state.Answers{MailFrom: "mail", DMARC: true})
 		fx.env.Clients.Route53 = lostAnswerRoute53{FakeRoute53: fx.r53}
 		if err := (DNS{}).Apply(context.Background(), fx.env); err != nil {
 			t.Fatalf("a batch whose answer was lost is done, got %v", err)
@@ -231,7 +232,7 @@ func TestDNSLostAnswerOfTheBatch(t *testing.T) {
 		mustCheck(t, DNS{}, fx.env, StatusDone)
 	})
 	t.Run("someone changed a record since: said precisely", func(t *testing.T) {
-		fx := newDNSFixture(t, true, Answers{MailFrom: "mail"})
+		fx := newDNSFixture(t, true, state.Answers{MailFrom: "mail"})
 		fx.env.Clients.Route53 = lostAnswerRoute53{FakeRoute53: fx.r53, edit: func() {
 			fx.r53.Put(fx.zone, "mail.example.com", "MX", 300, "10 other.example.")
 		}}

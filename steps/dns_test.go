@@ -14,6 +14,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -92,7 +93,7 @@ type dnsFixture struct {
 	zone   string
 }
 
-func newDNSFixture(t *testing.T, withZone bool, a Answers) *dnsFixture {
+func newDNSFixture(t *testing.T, withZone bool, a state.Answers) *dnsFixture {
 	t.Helper()
 	fx := &dnsFixture{r53: stepstest.NewFakeRoute53(), ses: stepstest.NewFakeSES("us-east-1")}
 	if withZone {
@@ -152,7 +153,7 @@ func mustCheck(t *testing.T, s Step, env *Env, want Status) Result {
 }
 
 func TestDNSStepFromEmpty(t *testing.T) {
-	fx := newDNSFixture(t, true, Answers{MailFrom: "mail", DMARC: true})
+	fx := newDNSFixture(t, true, state.Answers{MailFrom: "mail", DMARC: true})
 	apexBefore := fx.r53.Values(fx.zone, "example.com", "MX")
 	ctx := context.Background()
 	s := DNS{}
@@ -208,7 +209,7 @@ func TestDNSStepFromEmpty(t *testing.T) {
 }
 
 func TestDNSStepSummaryDKIMOnly(t *testing.T) {
-	fx := newDNSFixture(t, true, Answers{})
+	fx := newDNSFixture(t, true, state.Answers{})
 	plan, err := DNS{}.Plan(context.Background(), fx.env)
 	if err != nil {
 		t.Fatal(err)
@@ -219,7 +220,7 @@ func TestDNSStepSummaryDKIMOnly(t *testing.T) {
 }
 
 func TestDNSStepConflictStopsBeforeAnyWrite(t *testing.T) {
-	fx := newDNSFixture(t, true, Answers{MailFrom: "mail"})
+	fx := newDNSFixture(t, true, state.Answers{MailFrom: "mail"})
 	fx.r53.Put(fx.zone, "mail.example.com", "CNAME", 300, "ghs.googlehosted.com.")
 	_, err := (&Runner{Steps: []Step{DNS{}}}).Run(context.Background(), fx.env)
 	if err == nil || !strings.Contains(err.Error(), "mail.example.com") || !strings.Contains(err.Error(), "--mail-from") {
@@ -235,7 +236,7 @@ func TestDNSStepConflictStopsBeforeAnyWrite(t *testing.T) {
 }
 
 func TestDNSStepConcurrentEditFailsTheBatch(t *testing.T) {
-	fx := newDNSFixture(t, true, Answers{MailFrom: "mail"})
+	fx := newDNSFixture(t, true, state.Answers{MailFrom: "mail"})
 	fx.r53.Put(fx.zone, "mail.example.com", "TXT", 300, `"first"`)
 	edited := false
 	fx.r53.BeforeChange = func(f *stepstest.FakeRoute53) {
@@ -265,7 +266,7 @@ func TestDNSStepConcurrentEditFailsTheBatch(t *testing.T) {
 }
 
 func TestDNSStepNoZone(t *testing.T) {
-	fx := newDNSFixture(t, false, Answers{MailFrom: "bounce", DMARC: true})
+	fx := newDNSFixture(t, false, state.Answers{MailFrom: "bounce", DMARC: true})
 	fx.r53.AddZone("example.com", true) // a private zone is no use to SES
 	s := DNS{}
 	mustCheck(t, s, fx.env, StatusTodo) // the MAIL FROM setting is still to make
@@ -304,7 +305,7 @@ func TestDNSStepNoZone(t *testing.T) {
 }
 
 func TestDNSStepWaitsForIdentity(t *testing.T) {
-	fx := newDNSFixture(t, true, Answers{})
+	fx := newDNSFixture(t, true, state.Answers{})
 	fx.env.Facts.Identity = nil
 	res := mustCheck(t, DNS{}, fx.env, StatusTodo)
 	if !strings.Contains(res.Detail, "waiting for the identity") {
@@ -320,7 +321,7 @@ func TestDNSStepWaitsForIdentity(t *testing.T) {
 }
 
 func TestDNSStepAccessDenied(t *testing.T) {
-	fx := newDNSFixture(t, true, Answers{})
+	fx := newDNSFixture(t, true, state.Answers{})
 	fx.r53.FailNext("ChangeResourceRecordSets", stepstest.AccessDenied("route53:ChangeResourceRecordSets"))
 	err := DNS{}.Apply(context.Background(), fx.env)
 	var ae *awsapi.Error
@@ -330,7 +331,7 @@ func TestDNSStepAccessDenied(t *testing.T) {
 }
 
 func TestDNSStepInsyncBound(t *testing.T) {
-	fx := newDNSFixture(t, true, Answers{})
+	fx := newDNSFixture(t, true, state.Answers{})
 	fx.r53.PendingPolls = 1 << 30
 	if err := (DNS{}).Apply(context.Background(), fx.env); err != nil {
 		t.Fatal(err)

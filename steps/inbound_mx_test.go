@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -42,7 +43,7 @@ func TestInboundMX(t *testing.T) {
 					r.errs["example.com MX"] = tt.dnsErr
 				}
 			}
-			env := NewEnv(awsapi.Clients{Route53: f}, &Answers{Domain: "example.com", Region: "eu-west-1"}, Options{})
+			env := NewEnv(awsapi.Clients{Route53: f}, &state.Answers{Domain: "example.com", Region: "eu-west-1"}, Options{})
 			env.DNS = r
 			var reports []*MXReport
 			env.Emit = func(e Event) {

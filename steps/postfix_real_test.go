@@ -22,6 +22,7 @@ import (
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // operatorCreds are the operator's credentials toward the Sim (it accepts
@@ -124,7 +125,7 @@ func TestRealPostfixRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	pf := postfixtest.New(t)
-	env := steps.NewEnv(awsapi.Clients{}, &steps.Answers{Domain: "example.com", Region: "us-east-1", OutDir: out},
+	env := steps.NewEnv(awsapi.Clients{}, &state.Answers{Domain: "example.com", Region: "us-east-1", OutDir: out},
 		steps.Options{NoSMTPTest: true, PostfixDir: pf.ConfDir})
 	if _, err := (&steps.Runner{Steps: []steps.Step{&steps.Relay{}}}).Run(ctx, env); err != nil {
 		t.Fatal(err)
@@ -276,7 +277,7 @@ func TestRealPostfixRelayStepApply(t *testing.T) {
 	before, _ := os.ReadFile(mainCF)
 	run := func(opts steps.Options) (*steps.Report, *steps.Plan, error) {
 		opts.ApplyPostfix, opts.PostfixDir, opts.NoSMTPTest = true, pf.ConfDir, true
-		env := steps.NewEnv(awsapi.Clients{}, &steps.Answers{Region: "eu-west-1", OutDir: out}, opts)
+		env := steps.NewEnv(awsapi.Clients{}, &state.Answers{Region: "eu-west-1", OutDir: out}, opts)
 		var plan *steps.Plan
 		env.Emit = func(e steps.Event) {
 			if e.Kind == steps.EventPlan {

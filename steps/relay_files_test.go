@@ -12,6 +12,7 @@ import (
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 func TestValidatePostfixDir(t *testing.T) {
@@ -165,7 +166,7 @@ func TestRelayPreflight(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := NewEnv(awsapi.Clients{}, &Answers{Domain: "example.com", Region: "us-east-1", OutDir: tt.out}, Options{PostfixDir: tt.postfixDir})
+			env := NewEnv(awsapi.Clients{}, &state.Answers{Domain: "example.com", Region: "us-east-1", OutDir: tt.out}, Options{PostfixDir: tt.postfixDir})
 			changes, err := (&Relay{}).Preflight(context.Background(), env)
 			var ie *InputError
 			if tt.wantFlag != "" {

@@ -13,6 +13,7 @@ import (
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // relayFixture is a relay step run against the in-test SMTP server.
@@ -36,7 +37,7 @@ func newRelayFixture(t *testing.T, opts Options) *relayFixture {
 		opts.SMTPEndpoint = f.srv.Addr
 	}
 	opts.SMTPCA = ca
-	f.env = NewEnv(awsapi.Clients{}, &Answers{Domain: "example.com", Region: "us-east-1", OutDir: f.out}, opts)
+	f.env = NewEnv(awsapi.Clients{}, &state.Answers{Domain: "example.com", Region: "us-east-1", OutDir: f.out}, opts)
 	f.env.Clock = newFakeClock()
 	f.env.Emit = func(e Event) { f.events = append(f.events, e) }
 	return f

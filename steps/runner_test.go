@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // fakeStep is a level-based step over an in-memory "resource".
@@ -68,7 +69,7 @@ func (s *scripted) Input(context.Context, Question, func(string) error) (string,
 }
 
 func newTestEnv(opts Options) (*Env, *[]Event) {
-	env := NewEnv(awsapi.Clients{}, &Answers{Domain: "example.com", Region: "us-east-1"}, opts)
+	env := NewEnv(awsapi.Clients{}, &state.Answers{Domain: "example.com", Region: "us-east-1"}, opts)
 	var events []Event
 	env.Emit = func(e Event) { events = append(events, e) }
 	return env, &events

@@ -15,6 +15,7 @@ import (
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/awssim"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // TestSandboxProductionRequestAgainstSim sends the production-access
@@ -39,7 +40,7 @@ func TestSandboxProductionRequestAgainstSim(t *testing.T) {
 			t.Cleanup(srv.Close)
 			cfg := aws.Config{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), RetryMaxAttempts: 1,
 				Credentials: credentials.NewStaticCredentialsProvider("AKIASANDBOX000000000", "sandbox-secret", "")}
-			env := steps.NewEnv(sdkClients(cfg), &steps.Answers{Domain: "example.com", Region: "us-east-1"},
+			env := steps.NewEnv(sdkClients(cfg), &state.Answers{Domain: "example.com", Region: "us-east-1"},
 				steps.Options{NoInput: true, Yes: true, RequestProduction: true, Production: steps.ProductionRequest{
 					MailType: "TRANSACTIONAL", WebsiteURL: "https://www.example.com", UseCase: "receipts", Contacts: tt.contacts}})
 			ctx := context.Background()

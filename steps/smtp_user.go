@@ -18,6 +18,7 @@ import (
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // The tags sesame puts on the users it makes, so a later run (and the
@@ -222,7 +223,7 @@ func (s SMTPUser) Check(ctx context.Context, env *Env) (Result, error) {
 	// record left the key pending: finish the record now.
 	rec := env.Record
 	changed := noteKeys(rec, st.keys, st.sorted)
-	if slices.ContainsFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == st.entry.Username }) {
+	if slices.ContainsFunc(rec.KeysPending, func(p state.PendingKey) bool { return p.ID == st.entry.Username }) {
 		markWritten(rec, st.entry.Username, st.path)
 		changed = true
 	}
@@ -244,7 +245,7 @@ func (s SMTPUser) Check(ctx context.Context, env *Env) (Result, error) {
 	return Result{Status: StatusDone, Detail: fmt.Sprintf("%s %s with key %s; its SMTP password for %s is in %s", who, st.name, st.entry.Username, env.Answers.Region, st.path)}, nil
 }
 
-func setFile(rec *Record, role, path string) {
+func setFile(rec *state.Record, role, path string) {
 	if rec.Files == nil {
 		rec.Files = map[string]string{}
 	}
@@ -459,7 +460,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 // key is deleted again: nothing could ever use it.
 func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error {
 	region, rec := env.Answers.Region, env.Record
-	rec.KeyIntent = &KeyIntent{UserName: st.name, StartedAt: env.Clock.Now().UTC()}
+	rec.KeyIntent = &state.KeyIntent{UserName: st.name, StartedAt: env.Clock.Now().UTC()}
 	if err := env.SaveState(); err != nil {
 		return err
 	}
@@ -472,7 +473,7 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 	// password is written, so a run that dies in between leaves a key the
 	// next run can prove unusable (and delete), and nothing else.
 	rec.KeyIntent = nil
-	rec.KeysPending = append(rec.KeysPending, PendingKey{ID: id, File: st.path})
+	rec.KeysPending = append(rec.KeysPending, state.PendingKey{ID: id, File: st.path})
 	if err := env.SaveState(); err != nil {
 		env.Warn("smtp-user", "could not save that access key %s is sesame's (%v); writing its password anyway", id, err)
 	}
@@ -483,7 +484,7 @@ func (s SMTPUser) createKey(ctx context.Context, env *Env, st *userState) error 
 	if werr != nil {
 		_, derr := env.Clients.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(st.name), AccessKeyId: aws.String(id)})
 		if derr == nil {
-			rec.KeysPending = slices.DeleteFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == id })
+			rec.KeysPending = slices.DeleteFunc(rec.KeysPending, func(p state.PendingKey) bool { return p.ID == id })
 			_ = env.SaveState()
 			return fmt.Errorf("writing the SMTP password failed, so the new access key %s was deleted again: %w; fix the directory (--out) and run sesame again", id, werr)
 		}

@@ -13,6 +13,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // maxAccessKeys is IAM's hard limit of access keys per user.
@@ -75,7 +76,7 @@ type keySort struct {
 	kept []keptKey
 	// written are pending keys whose password did reach their file (the
 	// run died after writing it): the record is to list them as written.
-	written []PendingKey
+	written []state.PendingKey
 }
 
 // sortKeys sorts the user's keys by what sesame can prove about them.
@@ -86,13 +87,13 @@ type keySort struct {
 // installed relay, and keys sesame never saw the id of may be anyone's:
 // both are kept. inFile is the key named in the current sasl_passwd; t
 // is the MTA whose credentials files name keys.
-func sortKeys(rec *Record, managed bool, keys []accessKey, inFile string, t mta.Target) keySort {
+func sortKeys(rec *state.Record, managed bool, keys []accessKey, inFile string, t mta.Target) keySort {
 	var ks keySort
 	for _, k := range keys {
 		if k.ID == inFile {
 			continue
 		}
-		if i := slices.IndexFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == k.ID }); i >= 0 {
+		if i := slices.IndexFunc(rec.KeysPending, func(p state.PendingKey) bool { return p.ID == k.ID }); i >= 0 {
 			p := rec.KeysPending[i]
 			switch {
 			case t.FileHoldsUsername(p.File, k.ID):
@@ -126,21 +127,21 @@ func sortKeys(rec *Record, managed bool, keys []accessKey, inFile string, t mta.
 // madeDuringIntent reports whether key k was made around an intent that
 // was never cleared (a CreateAccessKey whose answer never came). It is a
 // hint for the operator, never a reason to delete.
-func madeDuringIntent(intent *KeyIntent, k accessKey) bool {
+func madeDuringIntent(intent *state.KeyIntent, k accessKey) bool {
 	return intent != nil && !k.Created.Before(intent.StartedAt.Add(-intentSkew)) && k.Created.Before(intent.StartedAt.Add(intentWindow))
 }
 
 // noteKeys records what the keys' sort proved: pending keys whose
 // password reached their file are written keys now, and pending keys no
 // longer on the user are forgotten. It reports whether rec changed.
-func noteKeys(rec *Record, keys []accessKey, ks keySort) bool {
+func noteKeys(rec *state.Record, keys []accessKey, ks keySort) bool {
 	changed := false
 	for _, p := range ks.written {
 		markWritten(rec, p.ID, p.File)
 		changed = true
 	}
 	n := len(rec.KeysPending)
-	rec.KeysPending = slices.DeleteFunc(rec.KeysPending, func(p PendingKey) bool {
+	rec.KeysPending = slices.DeleteFunc(rec.KeysPending, func(p state.PendingKey) bool {
 		return !slices.ContainsFunc(keys, func(k accessKey) bool { return k.ID == p.ID })
 	})
 	return changed || n != len(rec.KeysPending)
@@ -148,8 +149,8 @@ func noteKeys(rec *Record, keys []accessKey, ks keySort) bool {
 
 // markWritten records that key id's password is in file: it leaves the
 // pending list and joins the keys that may be in use.
-func markWritten(rec *Record, id, file string) {
-	rec.KeysPending = slices.DeleteFunc(rec.KeysPending, func(p PendingKey) bool { return p.ID == id })
+func markWritten(rec *state.Record, id, file string) {
+	rec.KeysPending = slices.DeleteFunc(rec.KeysPending, func(p state.PendingKey) bool { return p.ID == id })
 	if !slices.Contains(rec.KeysCreated, id) {
 		rec.KeysCreated = append(rec.KeysCreated, id)
 	}
@@ -255,7 +256,7 @@ func deleteKey(ctx context.Context, env *Env, user, arn, id string) error {
 		return awsapi.Explain("iam:DeleteAccessKey", arn, err)
 	}
 	env.Record.KeysCreated = slices.DeleteFunc(env.Record.KeysCreated, func(k string) bool { return k == id })
-	env.Record.KeysPending = slices.DeleteFunc(env.Record.KeysPending, func(p PendingKey) bool { return p.ID == id })
+	env.Record.KeysPending = slices.DeleteFunc(env.Record.KeysPending, func(p state.PendingKey) bool { return p.ID == id })
 	delete(env.Record.KeyFiles, id)
 	if env.Record.AccessKeyID == id {
 		env.Record.AccessKeyID = ""

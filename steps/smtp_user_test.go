@@ -23,6 +23,7 @@ import (
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -204,7 +205,7 @@ func TestSMTPUserLostCreateUserAnswerThenCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.Record.KeysCreated, e.Record.KeyFiles, e.Record.AccessKeyID = nil, nil, ""
-	e.Record.KeysPending = []PendingKey{{ID: first, File: filepath.Join(e.Answers.OutDir, SASLPasswdFile)}}
+	e.Record.KeysPending = []state.PendingKey{{ID: first, File: filepath.Join(e.Answers.OutDir, SASLPasswdFile)}}
 	e.Record.UserCreated = false // as a record that never heard CreateUser's answer
 	p, err := SMTPUser{}.Plan(ctx, e.Env)
 	if err != nil {
@@ -337,7 +338,7 @@ func TestSMTPUserDeletesOnlyProvenKeys(t *testing.T) {
 			setup: func(t *testing.T, e *awsEnv) ([]string, []string) {
 				k, _ := e.iam.AddAccessKey(testUser, started.Add(2*time.Second))
 				e.iam.SetKeyLastUsed(k, started.Add(time.Minute), "eu-west-1")
-				e.Record.KeyIntent = &KeyIntent{UserName: testUser, StartedAt: started}
+				e.Record.KeyIntent = &state.KeyIntent{UserName: testUser, StartedAt: started}
 				return []string{k}, nil
 			},
 			wantNote: "sesame cannot tell", wantKeysAfterRun: 2,
@@ -346,7 +347,7 @@ func TestSMTPUserDeletesOnlyProvenKeys(t *testing.T) {
 			name: "a key whose id sesame saved and whose password is in no file goes",
 			setup: func(t *testing.T, e *awsEnv) ([]string, []string) {
 				k, _ := e.iam.AddAccessKey(testUser, started)
-				e.Record.KeysPending = []PendingKey{{ID: k, File: filepath.Join(e.Answers.OutDir, SASLPasswdFile)}}
+				e.Record.KeysPending = []state.PendingKey{{ID: k, File: filepath.Join(e.Answers.OutDir, SASLPasswdFile)}}
 				return nil, []string{k}
 			},
 			wantKeysAfterRun: 1,
@@ -376,7 +377,7 @@ func TestSMTPUserDeletesOnlyProvenKeys(t *testing.T) {
 			setup: func(t *testing.T, e *awsEnv) ([]string, []string) {
 				a, _ := e.iam.AddAccessKey(testUser, started.Add(time.Second))
 				b, _ := e.iam.AddAccessKey(testUser, started.Add(2*time.Second))
-				e.Record.KeyIntent = &KeyIntent{UserName: testUser, StartedAt: started}
+				e.Record.KeyIntent = &state.KeyIntent{UserName: testUser, StartedAt: started}
 				return []string{a, b}, nil
 			},
 			wantExit: 2,
@@ -520,7 +521,7 @@ func TestSMTPUserTwoRegions(t *testing.T) {
 	// The second region has its own state file (record) and --out.
 	e.Answers.Region, e.Facts.Account.Region = "us-east-1", "us-east-1"
 	e.Answers.OutDir = filepath.Join(t.TempDir(), "us-east-1")
-	e.Record = &Record{}
+	e.Record = &state.Record{}
 	if err := (SMTPUser{}).Apply(ctx, e.Env); err != nil {
 		t.Fatal(err)
 	}
@@ -598,7 +599,7 @@ func TestSMTPUserCrashAfterWrite(t *testing.T) {
 	// The state file as it was just after CreateAccessKey answered: the
 	// new key's id saved as pending, the password not yet written.
 	e.Record.AccessKeyID, e.Record.KeysCreated, e.Record.KeyFiles = "", nil, nil
-	e.Record.KeysPending = []PendingKey{{ID: key, File: filepath.Join(e.Answers.OutDir, SASLPasswdFile)}}
+	e.Record.KeysPending = []state.PendingKey{{ID: key, File: filepath.Join(e.Answers.OutDir, SASLPasswdFile)}}
 	before := e.iam.Mutations()
 	res, err := SMTPUser{}.Check(ctx, e.Env)
 	if err != nil || res.Status != StatusDone {
@@ -665,7 +666,7 @@ func TestSMTPUserRecordCompatible(t *testing.T) {
 	  "answers":{"domain":"example.com","region":"eu-west-1"},
 	  "record":{"user_created":true,"access_key_id":"AKIAOLD0000000000001","keys_created":["AKIAOLD0000000000001"],
 	    "key_intent":{"user_name":"ses-smtp-example-com","started_at":"2026-01-01T00:00:00Z"},"files":{"sasl_passwd":"/old/out/sasl_passwd"}}}`
-	oldStore := Store{Dir: t.TempDir()}
+	oldStore := state.Store{Dir: t.TempDir()}
 	if err := os.WriteFile(oldStore.Path("123456789012", "eu-west-1", "example.com"), []byte(old), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -679,8 +680,8 @@ func TestSMTPUserRecordCompatible(t *testing.T) {
 		t.Errorf("an older sesame's written key: %+v, want kept as possibly in use", ks)
 	}
 
-	st := Store{Dir: t.TempDir()}
-	sv.Record.KeysPending = []PendingKey{{ID: "AKIANEW0000000000002", File: "/new/out/sasl_passwd"}}
+	st := state.Store{Dir: t.TempDir()}
+	sv.Record.KeysPending = []state.PendingKey{{ID: "AKIANEW0000000000002", File: "/new/out/sasl_passwd"}}
 	markWritten(&sv.Record, "AKIANEW0000000000003", "/new/out/sasl_passwd")
 	if err := st.Save(sv); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // Punycode labels must decode, hold only what IDNA 2008 allows, and encode
@@ -129,7 +130,7 @@ func TestAskAnswersConfirmsLookalike(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := &answering{answers: map[string]string{"confirm-domain": tt.confirm, "smtp-user": "u1"}}
-			env := NewEnv(awsapi.Clients{}, &Answers{Domain: "exаmple.com", Region: "us-east-1", MailFromAsked: true, DMARCAsked: true}, tt.opts)
+			env := NewEnv(awsapi.Clients{}, &state.Answers{Domain: "exаmple.com", Region: "us-east-1", MailFromAsked: true, DMARCAsked: true}, tt.opts)
 			env.Prompt = p
 			err := AskAnswers(context.Background(), env, AskOptions{OutDir: outDir})
 			if asked := strings.Contains(strings.Join(p.asked, ","), "confirm-domain"); asked != tt.asked {
@@ -283,15 +284,15 @@ func TestValidateCAFile(t *testing.T) {
 // An empty --zone-id given on this run clears a saved zone id; not giving
 // it keeps the saved one.
 func TestMergeAnswersZoneID(t *testing.T) {
-	saved := Answers{ZoneID: "Z1"}
+	saved := state.Answers{ZoneID: "Z1"}
 	for _, tt := range []struct {
 		name string
-		dst  Answers
+		dst  state.Answers
 		want string
 	}{
-		{"not given: the saved one", Answers{}, "Z1"},
-		{"given empty: cleared", Answers{ZoneIDSet: true}, ""},
-		{"given: the new one", Answers{ZoneID: "Z2", ZoneIDSet: true}, "Z2"},
+		{"not given: the saved one", state.Answers{}, "Z1"},
+		{"given empty: cleared", state.Answers{ZoneIDSet: true}, ""},
+		{"given: the new one", state.Answers{ZoneID: "Z2", ZoneIDSet: true}, "Z2"},
 	} {
 		MergeAnswers(&tt.dst, saved)
 		if tt.dst.ZoneID != tt.want {
@@ -301,14 +302,14 @@ func TestMergeAnswersZoneID(t *testing.T) {
 }
 
 func TestRevertAnswer(t *testing.T) {
-	prev := Answers{Domain: "example.com", Region: "us-east-1", ZoneID: "Z1", MailFrom: "mail", MailFromAsked: true, SMTPUser: "u", OutDir: "/o"}
-	cur := Answers{Domain: "example.com", Region: "us-east-1", ZoneID: "ZBAD", MailFrom: "bad", MailFromAsked: true, SMTPUser: "v", OutDir: "/p", DMARC: true, DMARCAsked: true}
-	for field, check := range map[string]func(Answers) bool{
-		"zone-id":   func(a Answers) bool { return a.ZoneID == "Z1" && a.SMTPUser == "v" },
-		"mail-from": func(a Answers) bool { return a.MailFrom == "mail" && a.ZoneID == "ZBAD" },
-		"smtp-user": func(a Answers) bool { return a.SMTPUser == "u" },
-		"out":       func(a Answers) bool { return a.OutDir == "/o" },
-		"dmarc":     func(a Answers) bool { return !a.DMARC && !a.DMARCAsked },
+	prev := state.Answers{Domain: "example.com", Region: "us-east-1", ZoneID: "Z1", MailFrom: "mail", MailFromAsked: true, SMTPUser: "u", OutDir: "/o"}
+	cur := state.Answers{Domain: "example.com", Region: "us-east-1", ZoneID: "ZBAD", MailFrom: "bad", MailFromAsked: true, SMTPUser: "v", OutDir: "/p", DMARC: true, DMARCAsked: true}
+	for field, check := range map[string]func(state.Answers) bool{
+		"zone-id":   func(a state.Answers) bool { return a.ZoneID == "Z1" && a.SMTPUser == "v" },
+		"mail-from": func(a state.Answers) bool { return a.MailFrom == "mail" && a.ZoneID == "ZBAD" },
+		"smtp-user": func(a state.Answers) bool { return a.SMTPUser == "u" },
+		"out":       func(a state.Answers) bool { return a.OutDir == "/o" },
+		"dmarc":     func(a state.Answers) bool { return !a.DMARC && !a.DMARCAsked },
 	} {
 		a := cur
 		if !RevertAnswer(&a, prev, field) || !check(a) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -42,7 +43,7 @@ func TestPollInterval(t *testing.T) {
 }
 
 // verifyFixture is a domain whose identity exists, DKIM pending.
-func verifyFixture(t *testing.T, a Answers) (*stepstest.FakeSES, *Env, *dtClock) {
+func verifyFixture(t *testing.T, a state.Answers) (*stepstest.FakeSES, *Env, *dtClock) {
 	t.Helper()
 	ses := stepstest.NewFakeSES("us-east-1")
 	a.Domain, a.Region = "example.com", "us-east-1"
@@ -59,7 +60,7 @@ func verifyFixture(t *testing.T, a Answers) (*stepstest.FakeSES, *Env, *dtClock)
 // minutes, the wait notices within 10 s.
 func TestVerificationNoticesQuickly(t *testing.T) {
 	for _, polls := range []int{1, 2, 7, 20} {
-		ses, env, clock := verifyFixture(t, Answers{})
+		ses, env, clock := verifyFixture(t, state.Answers{})
 		ses.VerifyAfter("example.com", polls)
 		start := clock.Now()
 		var progress []*VerificationProgress
@@ -89,7 +90,7 @@ func TestVerificationNoticesQuickly(t *testing.T) {
 // TestVerificationCallBudget: a domain that never verifies costs at most
 // 1,000 GetEmailIdentity calls over 72 hours, then stops pending (exit 3).
 func TestVerificationCallBudget(t *testing.T) {
-	ses, env, clock := verifyFixture(t, Answers{})
+	ses, env, clock := verifyFixture(t, state.Answers{})
 	start := clock.Now()
 	err := Verification{}.Apply(context.Background(), env)
 	var pe *PendingError
@@ -107,7 +108,7 @@ func TestVerificationCallBudget(t *testing.T) {
 }
 
 func TestVerificationTimeoutOption(t *testing.T) {
-	ses, env, _ := verifyFixture(t, Answers{})
+	ses, env, _ := verifyFixture(t, state.Answers{})
 	env.Options.Timeout = time.Minute
 	err := Verification{}.Apply(context.Background(), env)
 	if !errors.Is(err, ErrPending) {
@@ -119,7 +120,7 @@ func TestVerificationTimeoutOption(t *testing.T) {
 }
 
 func TestVerificationCancelled(t *testing.T) {
-	_, env, _ := verifyFixture(t, Answers{})
+	_, env, _ := verifyFixture(t, state.Answers{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	env.Clock = blockingClock{}
@@ -154,7 +155,7 @@ func TestVerificationStatuses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := Answers{}
+			a := state.Answers{}
 			if tt.mailFrom != "" {
 				a.MailFrom = "mail"
 			}
@@ -184,7 +185,7 @@ func TestVerificationStatuses(t *testing.T) {
 
 func TestVerificationNoIdentity(t *testing.T) {
 	ses := stepstest.NewFakeSES("us-east-1")
-	env := NewEnv(awsapi.Clients{SES: ses}, &Answers{Domain: "example.com", Region: "us-east-1"}, Options{})
+	env := NewEnv(awsapi.Clients{SES: ses}, &state.Answers{Domain: "example.com", Region: "us-east-1"}, Options{})
 	mustCheck(t, Verification{}, env, StatusTodo)
 	ses.FailNext("GetEmailIdentity", stepstest.AccessDenied("ses:GetEmailIdentity"))
 	_, err := Verification{}.Check(context.Background(), env)

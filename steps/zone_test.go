@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -59,7 +60,7 @@ func TestFindZone(t *testing.T) {
 			for _, z := range tt.zones {
 				ids = append(ids, f.AddZone(z.name, z.private))
 			}
-			env := NewEnv(awsapi.Clients{Route53: f}, &Answers{Domain: tt.domain, Region: "us-east-1"}, Options{})
+			env := NewEnv(awsapi.Clients{Route53: f}, &state.Answers{Domain: tt.domain, Region: "us-east-1"}, Options{})
 			p := &dtPrompt{}
 			env.Prompt = p
 			if tt.zoneArg > 0 {
@@ -105,7 +106,7 @@ func TestFindZoneTwoPublicZonesNoInput(t *testing.T) {
 	f := stepstest.NewFakeRoute53()
 	f.AddZone("example.com", false)
 	f.AddZone("example.com", false)
-	env := NewEnv(awsapi.Clients{Route53: f}, &Answers{Domain: "example.com"}, Options{NoInput: true})
+	env := NewEnv(awsapi.Clients{Route53: f}, &state.Answers{Domain: "example.com"}, Options{NoInput: true})
 	_, err := findZone(context.Background(), env, "dns")
 	var ie *InputError
 	if !errors.As(err, &ie) || ie.Flag != "--zone-id" || ExitCode(err) != 2 {
@@ -115,7 +116,7 @@ func TestFindZoneTwoPublicZonesNoInput(t *testing.T) {
 
 func TestFindZoneUnknownZoneID(t *testing.T) {
 	f := stepstest.NewFakeRoute53()
-	env := NewEnv(awsapi.Clients{Route53: f}, &Answers{Domain: "example.com", ZoneID: "ZNOPE"}, Options{})
+	env := NewEnv(awsapi.Clients{Route53: f}, &state.Answers{Domain: "example.com", ZoneID: "ZNOPE"}, Options{})
 	_, err := findZone(context.Background(), env, "dns")
 	var ie *InputError
 	if !errors.As(err, &ie) || ie.Flag != "--zone-id" {
@@ -147,7 +148,7 @@ func TestFindZoneDelegationWarning(t *testing.T) {
 			if tt.err != nil {
 				r.errs["example.com NS"] = tt.err
 			}
-			env := NewEnv(awsapi.Clients{Route53: f}, &Answers{Domain: "example.com"}, Options{})
+			env := NewEnv(awsapi.Clients{Route53: f}, &state.Answers{Domain: "example.com"}, Options{})
 			env.DNS = r
 			zl, err := findZone(context.Background(), env, "dns")
 			if err != nil {

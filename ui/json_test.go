@@ -9,6 +9,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // credStep is a step that finds SMTP credentials, password included.
@@ -27,7 +28,7 @@ func (credStep) Apply(context.Context, *steps.Env) error              { return n
 
 func TestWriteJSONNeverHoldsThePassword(t *testing.T) {
 	var events bytes.Buffer
-	env := steps.NewEnv(awsapi.Clients{}, &steps.Answers{Domain: "example.com", Region: "eu-west-1"}, steps.Options{})
+	env := steps.NewEnv(awsapi.Clients{}, &state.Answers{Domain: "example.com", Region: "eu-west-1"}, steps.Options{})
 	env.Emit = NewPlain(&events, false).Event
 	rep, err := (&steps.Runner{Steps: []steps.Step{credStep{}}}).Run(context.Background(), env)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // A flag or SESAME_* value that does not parse is explained in words,
@@ -78,19 +79,19 @@ func TestZoneIDFlagGiven(t *testing.T) {
 
 // newTestSession is a session over a fresh state directory whose
 // credentials belong to account.
-func newTestSession(t *testing.T, dir, account string, a *steps.Answers, opts steps.Options) *session {
+func newTestSession(t *testing.T, dir, account string, a *state.Answers, opts steps.Options) *session {
 	t.Helper()
 	env := steps.NewEnv(awsapi.Clients{}, a, opts)
-	s := &session{store: steps.Store{Dir: dir}, env: env, ctx: context.Background(),
+	s := &session{store: state.Store{Dir: dir}, env: env, ctx: context.Background(),
 		account: func(context.Context, string) (string, error) { return account, nil },
 		outDir:  func(d, r string) string { return filepath.Join(dir, "out", d+"-"+r) }}
 	t.Cleanup(s.close)
 	return s
 }
 
-func saveSetup(t *testing.T, dir, account string, a steps.Answers) {
+func saveSetup(t *testing.T, dir, account string, a state.Answers) {
 	t.Helper()
-	if err := (steps.Store{Dir: dir}).Save(&steps.Saved{Account: account, Region: a.Region, Domain: a.Domain, UpdatedAt: time.Now(), Answers: a}); err != nil {
+	if err := (state.Store{Dir: dir}).Save(&state.Saved{Account: account, Region: a.Region, Domain: a.Domain, UpdatedAt: time.Now(), Answers: a}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -99,22 +100,22 @@ func saveSetup(t *testing.T, dir, account string, a steps.Answers) {
 // a default --out used by another account's setup gets the account id.
 func TestResumeStaysInAccount(t *testing.T) {
 	dir := t.TempDir()
-	staging := steps.Answers{Domain: "example.com", Region: "us-east-1", SMTPUser: "staging", OutDir: "/staging", MailFromAsked: true}
+	staging := state.Answers{Domain: "example.com", Region: "us-east-1", SMTPUser: "staging", OutDir: "/staging", MailFromAsked: true}
 	saveSetup(t, dir, "111111111111", staging)
-	shared := steps.Answers{Domain: "shared.example", Region: "us-east-1", OutDir: filepath.Join(dir, "out", "shared.example-us-east-1")}
+	shared := state.Answers{Domain: "shared.example", Region: "us-east-1", OutDir: filepath.Join(dir, "out", "shared.example-us-east-1")}
 	saveSetup(t, dir, "111111111111", shared)
 
 	tests := []struct {
 		name, account, domain string
-		want                  steps.Answers
+		want                  state.Answers
 	}{
 		{"same account", "111111111111", "example.com", staging},
-		{"another account", "222222222222", "example.com", steps.Answers{Domain: "example.com", Region: "us-east-1", OutDir: filepath.Join(dir, "out", "example.com-us-east-1")}},
-		{"another account, default --out taken", "222222222222", "shared.example", steps.Answers{Domain: "shared.example", Region: "us-east-1", OutDir: filepath.Join(dir, "out", "shared.example-us-east-1-222222222222")}},
+		{"another account", "222222222222", "example.com", state.Answers{Domain: "example.com", Region: "us-east-1", OutDir: filepath.Join(dir, "out", "example.com-us-east-1")}},
+		{"another account, default --out taken", "222222222222", "shared.example", state.Answers{Domain: "shared.example", Region: "us-east-1", OutDir: filepath.Join(dir, "out", "shared.example-us-east-1-222222222222")}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := &steps.Answers{Domain: tt.domain, Region: "us-east-1"}
+			a := &state.Answers{Domain: tt.domain, Region: "us-east-1"}
 			s := newTestSession(t, dir, tt.account, a, steps.Options{})
 			if err := s.resume(context.Background(), a); err != nil {
 				t.Fatal(err)
@@ -130,10 +131,10 @@ func TestResumeStaysInAccount(t *testing.T) {
 // dry run saves nothing; an answer refused later is put back.
 func TestSessionSavesOnlyAnswersThatHeld(t *testing.T) {
 	const acct = "111111111111"
-	prev := steps.Answers{Domain: "example.com", Region: "us-east-1", ZoneID: "ZGOOD", OutDir: "/o", SMTPUser: "u"}
-	load := func(t *testing.T, dir string) *steps.Saved {
+	prev := state.Answers{Domain: "example.com", Region: "us-east-1", ZoneID: "ZGOOD", OutDir: "/o", SMTPUser: "u"}
+	load := func(t *testing.T, dir string) *state.Saved {
 		t.Helper()
-		sv, err := steps.Store{Dir: dir}.Load(acct, "us-east-1", "example.com")
+		sv, err := state.Store{Dir: dir}.Load(acct, "us-east-1", "example.com")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -141,7 +142,7 @@ func TestSessionSavesOnlyAnswersThatHeld(t *testing.T) {
 	}
 	t.Run("dry run writes no state", func(t *testing.T) {
 		dir := t.TempDir()
-		a := &steps.Answers{Domain: "example.com", Region: "us-east-1", OutDir: "/dry"}
+		a := &state.Answers{Domain: "example.com", Region: "us-east-1", OutDir: "/dry"}
 		s := newTestSession(t, dir, acct, a, steps.Options{DryRun: true})
 		if err := s.bind(&steps.AccountInfo{ID: acct, Region: "us-east-1"}); err != nil {
 			t.Fatal(err)
@@ -156,7 +157,7 @@ func TestSessionSavesOnlyAnswersThatHeld(t *testing.T) {
 	t.Run("before the checks: the answers saved before", func(t *testing.T) {
 		dir := t.TempDir()
 		saveSetup(t, dir, acct, prev)
-		a := &steps.Answers{Domain: "example.com", Region: "us-east-1", ZoneID: "ZBAD", ZoneIDSet: true, OutDir: "/new"}
+		a := &state.Answers{Domain: "example.com", Region: "us-east-1", ZoneID: "ZBAD", ZoneIDSet: true, OutDir: "/new"}
 		s := newTestSession(t, dir, acct, a, steps.Options{})
 		if err := s.bind(&steps.AccountInfo{ID: acct, Region: "us-east-1"}); err != nil {
 			t.Fatal(err)

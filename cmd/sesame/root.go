@@ -15,6 +15,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -312,8 +313,8 @@ func (o *options) stepOptions() steps.Options {
 }
 
 // answers are the answers the flags gave.
-func (o *options) answers() *steps.Answers {
-	return &steps.Answers{
+func (o *options) answers() *state.Answers {
+	return &state.Answers{
 		Domain: o.domain, Region: o.region, Profile: o.profile, SMTPUser: o.smtpUser,
 		MailFrom: o.mailFrom, MailFromAsked: o.mailFromSet,
 		DMARC: o.dmarc, DMARCAsked: o.dmarcSet,

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // session ties one run's Env to its saved setup: it loads the record once
@@ -22,10 +23,10 @@ import (
 // failed a check are never reused by the next run; an answer AWS refused
 // later (an *InputError naming it) is put back as well (forgetFailed).
 type session struct {
-	store    steps.Store
+	store    state.Store
 	env      *steps.Env
 	readOnly bool // status: load, never lock or save
-	lock     *steps.Lock
+	lock     *state.Lock
 	lockPath string
 	ctx      context.Context
 	// account returns the account id the credentials belong to in a
@@ -36,7 +37,7 @@ type session struct {
 	// resumedAccount is the account resume learned, "" until then.
 	resumedAccount string
 	// prev are the answers of the setup's state file before this run.
-	prev steps.Answers
+	prev state.Answers
 	// failed are the answers (InputError fields) refused during this run.
 	failed map[string]bool
 }
@@ -46,9 +47,9 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 	a := s.env.Answers
 	saved, err := s.store.Load(acct.ID, a.Region, a.Domain)
 	if err != nil {
-		return err
+		return steps.StateDirInput(err)
 	}
-	s.prev = steps.Answers{Domain: a.Domain, Region: a.Region}
+	s.prev = state.Answers{Domain: a.Domain, Region: a.Region}
 	if saved != nil {
 		steps.MergeAnswers(a, saved.Answers)
 		*s.env.Record = saved.Record
@@ -69,24 +70,24 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 		// already holds the lock: a second flock on a new descriptor
 		// would wait for itself.
 	case s.env.Options.NoInput:
-		s.lock, err = steps.TryLock(path)
+		s.lock, err = state.TryLock(path)
 	default:
-		s.lock, err = steps.WaitLock(s.ctx, path, func(el *steps.ErrLocked) {
+		s.lock, err = state.WaitLock(s.ctx, path, func(el *state.ErrLocked) {
 			s.env.Warn("account", "%v; waiting for it (Ctrl-C to leave)", el)
 		})
 	}
 	if err != nil {
-		return err
+		return steps.StateDirInput(err)
 	}
 	s.lockPath = path
 	// A retried run (r in the TUI) checks its answers again.
 	s.failed = nil
 	s.env.AnswersChecked = false
 	s.env.Save = func() error {
-		return s.store.Save(&steps.Saved{
+		return steps.StateDirInput(s.store.Save(&state.Saved{
 			Account: acct.ID, Region: a.Region, Domain: a.Domain,
 			UpdatedAt: time.Now().UTC(), Answers: s.answersToSave(), Record: *s.env.Record,
-		})
+		}))
 	}
 	if s.env.Options.DryRun {
 		return nil // a dry run leaves no state behind
@@ -96,7 +97,7 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 
 // answersToSave are the run's answers once they held (AnswersChecked),
 // without those refused since; before that, the answers saved before.
-func (s *session) answersToSave() steps.Answers {
+func (s *session) answersToSave() state.Answers {
 	a := s.env.Answers
 	out := s.prev
 	if s.env.AnswersChecked {
@@ -117,7 +118,7 @@ func (s *session) forgetFailed(err error) error {
 	if s.env.Save == nil || s.readOnly || !errors.As(err, &ie) {
 		return nil
 	}
-	if !steps.RevertAnswer(&steps.Answers{}, steps.Answers{}, ie.Field) {
+	if !steps.RevertAnswer(&state.Answers{}, state.Answers{}, ie.Field) {
 		return nil
 	}
 	if s.failed == nil {
@@ -132,7 +133,7 @@ func (s *session) forgetFailed(err error) error {
 // settled and before the remaining questions). Without an account (the
 // call failed: the account step says why) it merges nothing; bind then
 // loads the setup once the account is known.
-func (s *session) resume(ctx context.Context, a *steps.Answers) error {
+func (s *session) resume(ctx context.Context, a *state.Answers) error {
 	if s.account == nil {
 		return nil
 	}

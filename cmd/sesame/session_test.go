@@ -7,6 +7,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // A retried run (r in the TUI) binds the same setup again: it must keep
@@ -14,8 +15,8 @@ import (
 func TestSessionBindTwiceKeepsItsLock(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	env := steps.NewEnv(awsapi.Clients{}, &steps.Answers{Domain: "example.com", Region: "us-east-1"}, steps.Options{})
-	s := &session{store: steps.Store{Dir: t.TempDir()}, env: env, ctx: ctx}
+	env := steps.NewEnv(awsapi.Clients{}, &state.Answers{Domain: "example.com", Region: "us-east-1"}, steps.Options{})
+	s := &session{store: state.Store{Dir: t.TempDir()}, env: env, ctx: ctx}
 	defer s.close()
 	acct := &steps.AccountInfo{ID: "123456789012", Region: "us-east-1"}
 	for i := 0; i < 2; i++ {
@@ -24,7 +25,7 @@ func TestSessionBindTwiceKeepsItsLock(t *testing.T) {
 		}
 	}
 	// Another holder is still refused while this session runs.
-	if _, err := steps.TryLock(s.lockPath); err == nil {
+	if _, err := state.TryLock(s.lockPath); err == nil {
 		t.Fatal("a second lock on the setup succeeded while the session holds it")
 	}
 }

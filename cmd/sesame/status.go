@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/ui"
 )
 
@@ -37,7 +38,7 @@ func runStatus(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	o.noInput = true
 	o.smtpPort = ses.PortOrDefault(o.smtpPort)
 	if o.domain == "" {
-		saved, err := steps.Store{Dir: stateDirOr(o.stateDir, getenv)}.List()
+		saved, err := state.Store{Dir: stateDirOr(o.stateDir, getenv)}.List()
 		if err != nil {
 			return exitWith(exitFailure, err)
 		}
@@ -108,5 +109,5 @@ func stateDirOr(dir string, getenv func(string) string) string {
 	if dir != "" {
 		return dir
 	}
-	return steps.DefaultStateDir(getenv)
+	return state.DefaultDir(getenv)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/ui"
 )
 
@@ -48,7 +49,7 @@ type wiring struct {
 	o     *options
 	env   *steps.Env
 	sess  *session
-	saved []*steps.Saved
+	saved []*state.Saved
 	cfg   aws.Config
 	// cfgLoaded is false until loadConfig has read the AWS configuration.
 	cfgLoaded bool
@@ -120,7 +121,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 		w.cfgLoaded = true
 	}
 	if w.stateDir == "" {
-		w.stateDir = steps.DefaultStateDir(getenv)
+		w.stateDir = state.DefaultDir(getenv)
 	}
 	if !readOnly {
 		if err := checkDirs(w.stateDir, o.out); err != nil {
@@ -134,7 +135,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 		w.debugOut = s.ErrOut
 	}
 	env := steps.NewEnv(awsapi.Clients{}, a, opts)
-	store := steps.Store{Dir: w.stateDir}
+	store := state.Store{Dir: w.stateDir}
 	w.sess = &session{store: store, env: env, readOnly: readOnly, ctx: ctx,
 		account: w.callerAccount, outDir: func(d, r string) string { return w.outDirFn(d, r) }}
 	env.Bind = w.sess.bind

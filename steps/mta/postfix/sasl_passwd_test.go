@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/sesame-tool/sesame/steps/mta"
@@ -198,5 +199,29 @@ func TestWriteSASLPasswdKeepsOtherLines(t *testing.T) {
 	}
 	if !os.SameFile(before, after) {
 		t.Error("a rerun with nothing to change rewrote sasl_passwd")
+	}
+}
+
+// The sasl_passwd and its directory get their exact modes whatever the
+// umask, and the file reads back.
+func TestWriteSASLPasswdIgnoresUmask(t *testing.T) {
+	old := syscall.Umask(0)
+	defer syscall.Umask(old)
+	dir := filepath.Join(t.TempDir(), "out")
+	p, err := WriteSASLPasswd(dir, mta.Credentials{Host: "email-smtp.eu-west-1.amazonaws.com", Port: 587, Username: "AKIAEXAMPLE", Password: "BSECRET"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fi, _ := os.Stat(p)
+	di, _ := os.Stat(dir)
+	if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
+		t.Fatalf("modes file %v dir %v; want 0600 and 0700", fi.Mode().Perm(), di.Mode().Perm())
+	}
+	e, err := ReadSASLPasswd(dir)
+	if err != nil || e.Host != "email-smtp.eu-west-1.amazonaws.com" || e.Port != 587 || e.Username != "AKIAEXAMPLE" || e.Password.Reveal() != "BSECRET" {
+		t.Fatalf("ReadSASLPasswd = %+v, %v", e, err)
+	}
+	if _, err := ReadSASLPasswd(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing file: err = %v, want ErrNotExist", err)
 	}
 }

@@ -1,4 +1,4 @@
-package steps
+package state
 
 import (
 	"context"
@@ -9,8 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // Lock is an exclusive hold on one setup, so two sesame processes never
@@ -36,10 +34,9 @@ func (e *ErrLocked) Error() string {
 // The lock file is opened without following a link (O_NOFOLLOW) and used
 // only when it is a regular file of this user with no other name (a hard
 // link): sesame truncates it to write its pid, and must never truncate a
-// file it did not make. Anything else is refused with an *InputError
-// naming --state-dir.
+// file it did not make. Anything else is refused with a *ForeignError.
 func TryLock(path string) (*Lock, error) {
-	if err := state.EnsurePrivateDir(dirOf(path)); err != nil {
+	if err := EnsurePrivateDir(dirOf(path)); err != nil {
 		return nil, err
 	}
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0o600)
@@ -93,8 +90,8 @@ func checkLockFile(f *os.File) error {
 // foreignLock is the refusal of a file at a lock path that sesame cannot
 // use without damaging it.
 func foreignLock(path, why string) error {
-	return &InputError{Field: "lock file", Flag: "--state-dir", Msg: fmt.Sprintf(
-		"%s is not a sesame lock file: %s. sesame never truncates a file it did not make: move it aside and run sesame again (or choose another directory)", path, why)}
+	return &ForeignError{File: "lock file", Path: path, Why: why,
+		advice: "sesame never truncates a file it did not make: move it aside and run sesame again (or choose another directory)"}
 }
 
 // WaitLock takes the lock at path, waiting while another process holds it.

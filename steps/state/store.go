@@ -1,4 +1,4 @@
-package steps
+package state
 
 import (
 	"encoding/json"
@@ -12,12 +12,10 @@ import (
 	"strings"
 	"syscall"
 	"time"
-
-	"github.com/sesame-tool/sesame/steps/state"
 )
 
-// StateSchema is the version of the state file format.
-const StateSchema = 1
+// Schema is the version of the state file format.
+const Schema = 1
 
 // Saved is one setup's state file: the answers and the ids sesame created,
 // for one (account, region, domain). It never holds a secret.
@@ -37,8 +35,8 @@ type Store struct {
 	Dir string
 }
 
-// DefaultStateDir is $XDG_STATE_HOME/sesame, or ~/.local/state/sesame.
-func DefaultStateDir(getenv func(string) string) string {
+// DefaultDir is $XDG_STATE_HOME/sesame, or ~/.local/state/sesame.
+func DefaultDir(getenv func(string) string) string {
 	if d := getenv("XDG_STATE_HOME"); d != "" {
 		return filepath.Join(d, "sesame")
 	}
@@ -70,9 +68,9 @@ const maxStateSize = 1 << 20
 // read reads the state file at path. It is sesame's when it is a regular
 // file (not a link: it is opened with O_NOFOLLOW) owned by this user,
 // holding JSON with a known schema and the account, region and domain
-// whose state file path is path. Anything else is refused with an
-// *InputError naming --state-dir and saying to move the file aside: it may
-// be the operator's, and Save would replace it.
+// whose state file path is path. Anything else is refused with a
+// *ForeignError saying to move the file aside: it may be the operator's,
+// and Save would replace it.
 func (s Store) read(path string) (*Saved, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -107,8 +105,8 @@ func (s Store) read(path string) (*Saved, error) {
 		return nil, foreignState(path, fmt.Sprintf("it is not sesame's JSON (%v)", err))
 	}
 	switch {
-	case sv.Schema > StateSchema:
-		return nil, fmt.Errorf("read state %s: schema %d is newer than this sesame understands (%d); upgrade sesame", path, sv.Schema, StateSchema)
+	case sv.Schema > Schema:
+		return nil, fmt.Errorf("read state %s: schema %d is newer than this sesame understands (%d); upgrade sesame", path, sv.Schema, Schema)
 	case sv.Schema < 1:
 		return nil, foreignState(path, "it has no sesame schema version")
 	case sv.Account == "" || sv.Region == "" || sv.Domain == "":
@@ -122,8 +120,8 @@ func (s Store) read(path string) (*Saved, error) {
 // foreignState is the refusal of a file at a state path that is not
 // sesame's state file there.
 func foreignState(path, why string) error {
-	return &InputError{Field: "state file", Flag: "--state-dir", Msg: fmt.Sprintf(
-		"%s is not a sesame state file: %s. sesame never overwrites a file it did not write: move it aside to start over (or choose another directory)", path, why)}
+	return &ForeignError{File: "state file", Path: path, Why: why,
+		advice: "sesame never overwrites a file it did not write: move it aside to start over (or choose another directory)"}
 }
 
 // Save writes one setup's state atomically, 0600. A file already at the
@@ -131,7 +129,7 @@ func foreignState(path, why string) error {
 // is refused, never replaced. The write renames a new file over the path,
 // so it never writes through a link.
 func (s Store) Save(sv *Saved) error {
-	sv.Schema = StateSchema
+	sv.Schema = Schema
 	path := s.Path(sv.Account, sv.Region, sv.Domain)
 	if _, err := s.read(path); err != nil {
 		return fmt.Errorf("save state: %w", err)
@@ -140,7 +138,7 @@ func (s Store) Save(sv *Saved) error {
 	if err != nil {
 		return fmt.Errorf("save state: %w", err)
 	}
-	return state.WriteFileAtomic(path, append(data, '\n'), 0o600)
+	return WriteFileAtomic(path, append(data, '\n'), 0o600)
 }
 
 // List returns every saved setup, most recently updated first. Unreadable

@@ -1,18 +1,16 @@
-package steps
+package state
 
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sesame-tool/sesame/steps/mta"
-	"github.com/sesame-tool/sesame/steps/mta/postfix"
 )
 
 func TestStoreRoundTrip(t *testing.T) {
@@ -35,7 +33,7 @@ func TestStoreRoundTrip(t *testing.T) {
 		t.Fatalf("state dir mode = %v; want 0700", di.Mode().Perm())
 	}
 	out, err := st.Load("123456789012", "us-east-1", "example.com")
-	if err != nil || out.Record.AccessKeyID != "AKIAEXAMPLE" || out.Answers.MailFrom != "mail" || out.Schema != StateSchema {
+	if err != nil || out.Record.AccessKeyID != "AKIAEXAMPLE" || out.Answers.MailFrom != "mail" || out.Schema != Schema {
 		t.Fatalf("Load = %+v, %v", out, err)
 	}
 	found, _ := st.Find("us-east-1", "example.com")
@@ -47,29 +45,6 @@ func TestStoreRoundTrip(t *testing.T) {
 	}
 	if _, err := st.Load("123456789012", "us-east-1", "example.com"); err == nil || !strings.Contains(err.Error(), "move it aside") {
 		t.Fatalf("corrupt state: err = %v, want advice", err)
-	}
-}
-
-// The mode is exact whatever the umask.
-func TestWriteFileAtomicIgnoresUmask(t *testing.T) {
-	old := syscall.Umask(0)
-	defer syscall.Umask(old)
-	dir := filepath.Join(t.TempDir(), "out")
-	p, err := postfix.WriteSASLPasswd(dir, mta.Credentials{Host: "email-smtp.eu-west-1.amazonaws.com", Port: 587, Username: "AKIAEXAMPLE", Password: "BSECRET"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fi, _ := os.Stat(p)
-	di, _ := os.Stat(dir)
-	if fi.Mode().Perm() != 0o600 || di.Mode().Perm() != 0o700 {
-		t.Fatalf("modes file %v dir %v; want 0600 and 0700", fi.Mode().Perm(), di.Mode().Perm())
-	}
-	e, err := postfix.ReadSASLPasswd(dir)
-	if err != nil || e.Host != "email-smtp.eu-west-1.amazonaws.com" || e.Port != 587 || e.Username != "AKIAEXAMPLE" || e.Password.Reveal() != "BSECRET" {
-		t.Fatalf("ReadSASLPasswd = %+v, %v", e, err)
-	}
-	if _, err := postfix.ReadSASLPasswd(t.TempDir()); !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("missing file: err = %v, want ErrNotExist", err)
 	}
 }
 
@@ -98,26 +73,6 @@ func TestLockExcludesSecondHolder(t *testing.T) {
 		t.Fatalf("after Unlock: %v", err)
 	}
 	l2.Unlock()
-}
-
-func TestExitCode(t *testing.T) {
-	tests := []struct {
-		err  error
-		want int
-	}{
-		{nil, 0},
-		{errors.New("x"), 1},
-		{&InputError{Field: "domain", Flag: "--domain", Msg: "required"}, 2},
-		{ErrNeedsApproval, 2},
-		{&PendingError{Step: "verification", Detail: "pending"}, 3},
-		{ErrDeclined, 3},
-		{context.Canceled, 130},
-	}
-	for _, tt := range tests {
-		if got := ExitCode(tt.err); got != tt.want {
-			t.Errorf("ExitCode(%v) = %d, want %d", tt.err, got, tt.want)
-		}
-	}
 }
 
 // A file at a state path that is not sesame's state file for that setup
@@ -188,12 +143,12 @@ func TestStateFileNotSesamesIsRefused(t *testing.T) {
 				}
 				return
 			}
-			var ie *InputError
-			if !errors.As(err, &ie) || ie.Flag != "--state-dir" || !strings.Contains(err.Error(), tt.why) || !strings.Contains(err.Error(), "move it aside") {
-				t.Fatalf("Load = %v; want an *InputError naming --state-dir, saying %q and to move it aside", err, tt.why)
+			var fe *ForeignError
+			if !errors.As(err, &fe) || fe.File != "state file" || fe.Path != path || !strings.Contains(err.Error(), tt.why) || !strings.Contains(err.Error(), "move it aside") {
+				t.Fatalf("Load = %v; want a *ForeignError about the state file, saying %q and to move it aside", err, tt.why)
 			}
 			err = st.Save(&Saved{Account: acct, Region: region, Domain: domain})
-			if !errors.As(err, &ie) {
+			if !errors.As(err, &fe) {
 				t.Fatalf("Save = %v; want it refused", err)
 			}
 			if got := snapshot(t, path); got != want {
@@ -274,8 +229,8 @@ func TestLockRefusesWhatIsNotItsLockFile(t *testing.T) {
 			writeState(t, target, precious)
 			tt.make(t, lock, target)
 			l, err := TryLock(lock)
-			var ie *InputError
-			if !errors.As(err, &ie) || !strings.Contains(err.Error(), tt.why) || !strings.Contains(err.Error(), "move it aside") {
+			var fe *ForeignError
+			if !errors.As(err, &fe) || fe.File != "lock file" || !strings.Contains(err.Error(), tt.why) || !strings.Contains(err.Error(), "move it aside") {
 				l.Unlock()
 				t.Fatalf("TryLock = %v; want it refused saying %q", err, tt.why)
 			}
@@ -300,8 +255,8 @@ func readAll(t *testing.T, path string) string {
 
 // FuzzStateFile puts arbitrary bytes at a state path: Load never panics,
 // takes the file only when it is the state of that very setup in a schema
-// it knows, and otherwise refuses it (naming --state-dir) while Save leaves
-// it byte for byte.
+// it knows, and otherwise refuses it (a *ForeignError) while Save leaves it
+// byte for byte.
 func FuzzStateFile(f *testing.F) {
 	for _, s := range []string{
 		`{"schema":1,"account":"123456789012","region":"us-east-1","domain":"example.com"}`,
@@ -322,15 +277,15 @@ func FuzzStateFile(f *testing.F) {
 		}
 		sv, err := st.Load(acct, region, domain)
 		if err == nil {
-			if sv == nil || sv.Account != acct || sv.Region != region || sv.Domain != domain || sv.Schema < 1 || sv.Schema > StateSchema {
+			if sv == nil || sv.Account != acct || sv.Region != region || sv.Domain != domain || sv.Schema < 1 || sv.Schema > Schema {
 				t.Fatalf("Load took %q as the state of %s: %+v", data, path, sv)
 			}
 			return
 		}
 		// A later sesame's file is refused too (upgrade), not as foreign.
-		var ie *InputError
-		if !errors.As(err, &ie) && !strings.Contains(err.Error(), "newer than this sesame") {
-			t.Fatalf("Load(%q) = %v; want an *InputError", data, err)
+		var fe *ForeignError
+		if !errors.As(err, &fe) && !strings.Contains(err.Error(), "newer than this sesame") {
+			t.Fatalf("Load(%q) = %v; want a *ForeignError", data, err)
 		}
 		if st.Save(&Saved{Account: acct, Region: region, Domain: domain}) == nil {
 			t.Fatalf("Save replaced %q, which Load refused", data)
@@ -339,4 +294,59 @@ func FuzzStateFile(f *testing.F) {
 			t.Fatalf("the refused file changed: %q, want %q", got, data)
 		}
 	})
+}
+
+// The state file sesame wrote at schema 1 (testdata/state-v1, left by a
+// finished run of main at ed4e3c8; see cmd/sesame's TestStateFileV1Resumes)
+// loads with every answer and id it holds, holds nothing the types do
+// not know (so no secret rides along), and saves back to the same data.
+func TestStateV1FixtureLoads(t *testing.T) {
+	const acct, region, domain = "123456789012", "us-east-1", "example.com"
+	const home = "/tmp/fixgen/home"
+	dir := t.TempDir()
+	for _, name := range []string{"123456789012_us-east-1_example.com.json", "123456789012_us-east-1_example.com.json.lock"} {
+		b, err := os.ReadFile(filepath.Join("testdata", "state-v1", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := Store{Dir: dir}
+	raw, err := os.ReadFile(st.Path(acct, region, domain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&Saved{}); err != nil {
+		t.Fatalf("the fixture holds a field Saved does not know: %v", err)
+	}
+	sv, err := st.Load(acct, region, domain)
+	if err != nil || sv == nil {
+		t.Fatalf("Load = %+v, %v", sv, err)
+	}
+	const key = "AKIA1OEH4AUR486PYY0O"
+	out := home + "/relay-fixture"
+	want := Saved{
+		Schema: 1, Account: acct, Region: region, Domain: domain,
+		UpdatedAt: time.Date(2026, 11, 30, 11, 43, 25, 779343078, time.UTC),
+		Answers: Answers{Domain: domain, Region: region, SMTPUser: "ses-smtp-fixture", MailFrom: "mail", MailFromAsked: true,
+			DMARC: true, DMARCAsked: true, OutDir: out},
+		Record: Record{UserCreated: true, AccessKeyID: key, KeysCreated: []string{key},
+			KeyFiles: map[string]string{key: out + "/sasl_passwd"}, IdentityCreated: true,
+			ZoneID: "ZDBIV9EEQZPT8FPHORU3Z", ChangeID: "CELRPA29ORC1XPPBHXQX9",
+			Files: map[string]string{"apply-postfix.sh": out + "/apply-postfix.sh", "main.cf": out + "/main.cf.snippet", "sasl_passwd": out + "/sasl_passwd"}},
+	}
+	if !reflect.DeepEqual(*sv, want) {
+		t.Fatalf("Load =\n%+v\nwant\n%+v", *sv, want)
+	}
+	if err := st.Save(sv); err != nil {
+		t.Fatalf("Save over the fixture: %v", err)
+	}
+	back, err := os.ReadFile(st.Path(acct, region, domain))
+	if err != nil || !bytes.Equal(back, raw) {
+		t.Fatalf("saved again:\n%s\nwant the fixture's bytes:\n%s", back, raw)
+	}
 }
