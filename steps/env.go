@@ -42,9 +42,11 @@ type Env struct {
 	// finished; until then Save keeps the answers saved before, so an
 	// answer AWS refused, or one given only to a dry run, is never saved.
 	AnswersChecked bool
-	// Bind is called by the account step once the account is known, so the
-	// front end can load that setup's saved record and take its lock before
-	// any change. nil means nothing to bind.
+	// Bind is the front end's part of the run's bind phase: the runner
+	// calls it right after the Check of the step that learns the account
+	// (a SetupBinder: the account step), so the front end loads that
+	// setup's saved record, takes its lock and writes its state before any
+	// later step checks or anything changes. nil means nothing to bind.
 	Bind func(*AccountInfo) error
 
 	// reads is the run's read cache, installed by Prefetch; nil means
