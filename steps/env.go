@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/sesame-tool/sesame/steps/dns"
@@ -17,8 +18,13 @@ type Env struct {
 	Answers *Answers
 	// Record holds the ids sesame created; it is saved in the state file.
 	Record *Record
-	// Options are this run's switches; they are never saved.
+	// Options are this run's switches, as the operator gave them; they are
+	// never saved, and the steps never change them.
 	Options Options
+	// Decisions are what the operator decided during this run by answering
+	// a question (a key to delete, consent to re-create an identity, a
+	// production request); never saved.
+	Decisions Decisions
 	// Facts are what steps discovered from AWS during this run; never saved.
 	Facts *Facts
 	// MTA is the mail transfer agent whose files hold the SMTP credentials
@@ -89,9 +95,11 @@ type Options struct {
 	// confirms that one domain only.
 	ConfirmDomain string
 
-	// ReplaceKeys names access keys the operator allows sesame to delete.
+	// ReplaceKeys names access keys the operator allows sesame to delete
+	// (--replace-key).
 	ReplaceKeys []string
-	// RecreateIdentity allows deleting and re-creating a FAILED identity.
+	// RecreateIdentity allows deleting and re-creating a FAILED identity
+	// (--recreate-identity).
 	RecreateIdentity bool
 
 	// RequestProduction asks SES for production access (with consent).
@@ -100,6 +108,55 @@ type Options struct {
 	// VerifyRecipient is an email address to verify as an SES identity, so
 	// a sandboxed account can send test mail to it (SES mails it a link).
 	VerifyRecipient string
+}
+
+// Decisions are the answers the operator gave during a run to the
+// questions that stand in for a switch: they add to the switches in
+// Options (which stay as the operator gave them), and Plan and Apply read
+// both through the Env's methods, so they agree. None is persisted.
+type Decisions struct {
+	// ReplaceKeys are access keys the operator chose to delete when the
+	// SMTP user was at IAM's limit.
+	ReplaceKeys []string
+	// RecreateIdentity is the consent, given when asked, to delete and
+	// re-create a FAILED identity.
+	RecreateIdentity bool
+	// RequestProduction is a yes to the sandbox step's offer of production
+	// access.
+	RequestProduction bool
+	// ProductionOffered is true once the sandbox step offered production
+	// access: a run asks once.
+	ProductionOffered bool
+	// Production is the production request as completed by the questions
+	// (Options.Production with the missing fields asked); nil until asked.
+	Production *ProductionRequest
+}
+
+// replaceKey reports whether the operator allows deleting access key id:
+// named with --replace-key, or chosen when asked.
+func (e *Env) replaceKey(id string) bool {
+	return slices.Contains(e.Options.ReplaceKeys, id) || slices.Contains(e.Decisions.ReplaceKeys, id)
+}
+
+// recreateIdentity reports whether the operator consented to re-creating a
+// FAILED identity, by flag or when asked.
+func (e *Env) recreateIdentity() bool {
+	return e.Options.RecreateIdentity || e.Decisions.RecreateIdentity
+}
+
+// requestProduction reports whether production access is to be requested,
+// by flag or by a yes to the sandbox step's offer.
+func (e *Env) requestProduction() bool {
+	return e.Options.RequestProduction || e.Decisions.RequestProduction
+}
+
+// production is the production request: as completed by the questions,
+// else as the flags gave it.
+func (e *Env) production() ProductionRequest {
+	if p := e.Decisions.Production; p != nil {
+		return *p
+	}
+	return e.Options.Production
 }
 
 // ProductionRequest holds the fields of an SES production-access request.

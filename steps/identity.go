@@ -100,7 +100,7 @@ func (Identity) Check(ctx context.Context, env *Env) (Result, error) {
 		return Result{Status: StatusTodo, Detail: fmt.Sprintf("%s is not an SES identity in %s yet", domain, region)}, nil
 	case identityFailed(id):
 		st := StatusTodo
-		if !env.Options.RecreateIdentity && env.Options.NoInput {
+		if !env.recreateIdentity() && env.Options.NoInput {
 			st = StatusFailed
 		}
 		return Result{Status: st, Detail: failedExplanation(domain, region, id)}, nil
@@ -129,7 +129,7 @@ func (Identity) Plan(ctx context.Context, env *Env) (Plan, error) {
 		return Plan{Summary: fmt.Sprintf("create the SES identity %s in %s with Easy DKIM", domain, region), Changes: []Change{create}, NeedsApproval: true}, nil
 	}
 	explain := failedExplanation(domain, region, id)
-	if !env.Options.RecreateIdentity && !env.Options.DryRun {
+	if !env.recreateIdentity() && !env.Options.DryRun {
 		ok, err := env.Prompt.Confirm(ctx, Question{
 			ID: "recreate-identity", Step: "identity", Title: fmt.Sprintf("Delete the FAILED identity %s and create it again?", domain),
 			Detail: explain, Flag: "--recreate-identity", Default: "n",
@@ -144,7 +144,7 @@ func (Identity) Plan(ctx context.Context, env *Env) (Plan, error) {
 		if !ok {
 			return Plan{}, fmt.Errorf("%s; you declined, so nothing was changed: %w", explain, ErrDeclined)
 		}
-		env.Options.RecreateIdentity = true
+		env.Decisions.RecreateIdentity = true
 	}
 	create.Note = "new DKIM tokens: the old CNAMEs stop mattering and the dns step publishes the new ones"
 	return Plan{
@@ -169,7 +169,7 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 		return nil // made meanwhile, or a repeated Apply
 	}
 	if id != nil {
-		if !env.Options.RecreateIdentity {
+		if !env.recreateIdentity() {
 			return fmt.Errorf("%s: %w", failedExplanation(domain, region, id), &InputError{Field: "recreate-identity", Flag: "--recreate-identity", Msg: "deleting the FAILED identity needs your consent"})
 		}
 		_, err := env.Clients.SES.DeleteEmailIdentity(ctx, &sesv2.DeleteEmailIdentityInput{EmailIdentity: aws.String(domain)})

@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -136,6 +137,11 @@ func TestIdentityFailedNeedsConsent(t *testing.T) {
 			nt := e.ses.Tokens("example.com")
 			if e.ses.Calls("DeleteEmailIdentity") != 1 || len(nt) != 3 || nt[0] == old[0] {
 				t.Errorf("not re-created: deletes %d, tokens %v (old %v)", e.ses.Calls("DeleteEmailIdentity"), nt, old)
+			}
+			// A yes given when asked is a decision of this run: the
+			// operator's switches stay as given.
+			if !reflect.DeepEqual(e.Options, tt.opts) || e.Decisions.RecreateIdentity != (tt.confirm != nil) {
+				t.Errorf("options %+v (given %+v), decisions %+v", e.Options, tt.opts, e.Decisions)
 			}
 		})
 	}

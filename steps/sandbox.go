@@ -16,11 +16,8 @@ import (
 // with consent, requests production access or verifies one recipient
 // address for sandbox testing. Being in the sandbox is a state to report,
 // not an error: the step is Done there unless the operator asked for a
-// change. Use it as &Sandbox{}: it remembers that it offered production
-// access, so a run asks once.
-type Sandbox struct {
-	offered bool
-}
+// change. A run offers production access once (Decisions.ProductionOffered).
+type Sandbox struct{}
 
 // ID is the step's stable key.
 func (*Sandbox) ID() string { return "sandbox" }
@@ -117,8 +114,8 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 		res.Warnings = append(res.Warnings, recipientLine)
 	}
 	pending := rep.ReviewStatus == string(sestypes.ReviewStatusPending)
-	if !pending && !env.Options.RequestProduction && !env.Options.NoInput && !env.Options.DryRun && !s.offered {
-		s.offered = true
+	if !pending && !env.requestProduction() && !env.Options.NoInput && !env.Options.DryRun && !env.Decisions.ProductionOffered {
+		env.Decisions.ProductionOffered = true
 		ok, err := env.Prompt.Confirm(ctx, Question{
 			ID: "request-production", Step: "sandbox", Title: "Request SES production access now?",
 			Detail: "This account is " + sandboxMeaning(region, rep) + ". AWS reviews a request in about a day; sesame needs the mail type, your website and a short use case.",
@@ -130,7 +127,7 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 		case err != nil:
 			return Result{}, err
 		case ok:
-			env.Options.RequestProduction = true
+			env.Decisions.RequestProduction = true
 		}
 	}
 
@@ -138,7 +135,7 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 	switch {
 	case pending:
 		res.Detail = fmt.Sprintf("%s; production access requested (case %s) and under review by AWS", sandboxMeaning(region, rep), firstNonEmpty(rep.CaseID, "id not given"))
-	case env.Options.RequestProduction:
+	case env.requestProduction():
 		res.Status = StatusTodo
 		res.Detail = sandboxMeaning(region, rep) + "; production access will be requested"
 	default:
@@ -162,13 +159,13 @@ func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 	region := env.Answers.Region
 	var p Plan
 	rep := env.Facts.Sandbox
-	if env.Options.RequestProduction && rep != nil && !rep.ProductionAccess && rep.ReviewStatus != string(sestypes.ReviewStatusPending) {
+	if env.requestProduction() && rep != nil && !rep.ProductionAccess && rep.ReviewStatus != string(sestypes.ReviewStatusPending) {
 		if !env.Options.DryRun {
 			if err := askProduction(ctx, env); err != nil {
 				return Plan{}, err
 			}
 		}
-		pr := env.Options.Production
+		pr := env.production()
 		lines := []string{
 			"mail type: " + firstNonEmpty(pr.MailType, "(missing: --mail-type)"),
 			"website: " + firstNonEmpty(pr.WebsiteURL, "(missing: --website-url)"),
@@ -200,7 +197,9 @@ func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 // asking (a --no-input run fails naming the flag); the optional ones are
 // asked only in an interactive run.
 func askProduction(ctx context.Context, env *Env) error {
-	pr := &env.Options.Production
+	asked := env.production()
+	pr := &asked
+	env.Decisions.Production = pr
 	pr.MailType = strings.ToUpper(strings.TrimSpace(pr.MailType))
 	if pr.MailType == "" {
 		v, err := env.Prompt.Choose(ctx, Question{ID: "mail-type", Step: "sandbox", Title: "What mail will you send?", Flag: "--mail-type",
@@ -305,10 +304,10 @@ func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	if !env.Options.RequestProduction || rep.ProductionAccess || rep.ReviewStatus == string(sestypes.ReviewStatusPending) {
+	if !env.requestProduction() || rep.ProductionAccess || rep.ReviewStatus == string(sestypes.ReviewStatusPending) {
 		return nil
 	}
-	pr := env.Options.Production
+	pr := env.production()
 	if err := validateProduction(pr); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -136,6 +137,11 @@ func TestSandboxProductionRequest(t *testing.T) {
 			}
 			if tt.input["contact-email"] != "" && len(e.ses.Account().Details.AdditionalContactEmailAddresses) != 2 {
 				t.Errorf("contacts = %v", e.ses.Account().Details.AdditionalContactEmailAddresses)
+			}
+			// Answers to questions are this run's decisions: the
+			// operator's switches stay as given.
+			if !reflect.DeepEqual(e.Options, tt.opts) {
+				t.Errorf("options changed to %+v, given %+v", e.Options, tt.opts)
 			}
 		})
 	}

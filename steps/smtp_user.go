@@ -285,7 +285,7 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 		}
 		for _, k := range st.sorted.kept {
 			notes[k.ID] = k.Note
-			if !slices.Contains(env.Options.ReplaceKeys, k.ID) {
+			if !env.replaceKey(k.ID) {
 				add(Change{Action: ActionUnchanged, Resource: "access-key", Name: k.ID, Current: describeKey(ctx, env, k.accessKey), Note: k.Note})
 			}
 		}
@@ -441,7 +441,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 		return err
 	}
 	for _, k := range st.sorted.kept {
-		if !slices.Contains(env.Options.ReplaceKeys, k.ID) {
+		if !env.replaceKey(k.ID) {
 			env.Info("smtp-user", "access key %s of %s stays: %s", k.ID, st.name, k.Note)
 		}
 	}

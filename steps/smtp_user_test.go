@@ -307,6 +307,11 @@ func TestSMTPUserTwoKeys(t *testing.T) {
 			if e.iam.Calls("DeleteAccessKey") != 1 {
 				t.Errorf("DeleteAccessKey called %d times", e.iam.Calls("DeleteAccessKey"))
 			}
+			// The key chosen when asked is this run's decision; the
+			// operator's --replace-key list stays as given.
+			if tt.choose != "" && (len(e.Options.ReplaceKeys) != len(tt.replace) || !slices.Contains(e.Decisions.ReplaceKeys, ids[tt.choose])) {
+				t.Errorf("options %v, decisions %v", e.Options.ReplaceKeys, e.Decisions.ReplaceKeys)
+			}
 			if e.Record.UserCreated || len(e.iam.Tags(testUser)) != 0 {
 				t.Error("sesame claimed or tagged the operator's user")
 			}
