@@ -243,7 +243,7 @@ func askProduction(ctx context.Context, env *Env) error {
 		}
 		pr.Contacts = splitList(v)
 	}
-	return validateProduction(*pr)
+	return pr.Validate()
 }
 
 func splitList(s string) []string {
@@ -256,19 +256,30 @@ func splitList(s string) []string {
 	return out
 }
 
-// validateProduction checks a production request before it reaches AWS.
-func validateProduction(pr ProductionRequest) error {
+// Validate checks a production-access request before it reaches AWS: the
+// mail type and the website are required, and every field must be one SES
+// takes.
+func (pr ProductionRequest) Validate() error { return pr.validate(true) }
+
+// ValidateGiven checks only the fields of the request that are given, so
+// the flags are refused before any AWS call; the sandbox step asks for the
+// missing ones later, and Validate checks the whole request then.
+func (pr ProductionRequest) ValidateGiven() error { return pr.validate(false) }
+
+func (pr ProductionRequest) validate(complete bool) error {
 	switch sestypes.MailType(strings.ToUpper(pr.MailType)) {
 	case sestypes.MailTypeMarketing, sestypes.MailTypeTransactional:
-	default:
-		msg := fmt.Sprintf("%q is not a mail type: use TRANSACTIONAL or MARKETING", pr.MailType)
-		if pr.MailType == "" {
-			msg = "a mail type is required: use TRANSACTIONAL or MARKETING"
+	case "":
+		if complete {
+			return &InputError{Field: "mail-type", Flag: "--mail-type", Msg: "a mail type is required: use TRANSACTIONAL or MARKETING"}
 		}
-		return &InputError{Field: "mail-type", Flag: "--mail-type", Msg: msg}
+	default:
+		return &InputError{Field: "mail-type", Flag: "--mail-type", Msg: fmt.Sprintf("%q is not a mail type: use TRANSACTIONAL or MARKETING", pr.MailType)}
 	}
-	if err := ValidateWebsiteURL(pr.WebsiteURL); err != nil {
-		return err
+	if complete || pr.WebsiteURL != "" {
+		if err := ValidateWebsiteURL(pr.WebsiteURL); err != nil {
+			return err
+		}
 	}
 	switch strings.ToUpper(pr.ContactLanguage) {
 	case "", "EN", "JA":
@@ -308,7 +319,7 @@ func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
 		return nil
 	}
 	pr := env.production()
-	if err := validateProduction(pr); err != nil {
+	if err := pr.Validate(); err != nil {
 		return err
 	}
 	in := &sesv2.PutAccountDetailsInput{

@@ -357,26 +357,8 @@ func validateFlags(o *options, domain string) error {
 // production-access request, addresses to verify or mail) before any AWS
 // call, so a typo stops the run at once, not after the domain is set up.
 func validateRequestFlags(opts steps.Options) error {
-	pr := opts.Production
-	if pr.WebsiteURL != "" {
-		if err := steps.ValidateWebsiteURL(pr.WebsiteURL); err != nil {
-			return err
-		}
-	}
-	switch pr.MailType {
-	case "", "TRANSACTIONAL", "MARKETING":
-	default:
-		return &steps.InputError{Field: "mail-type", Flag: "--mail-type", Msg: fmt.Sprintf("%q is not a mail type; use TRANSACTIONAL or MARKETING", pr.MailType)}
-	}
-	switch pr.ContactLanguage {
-	case "", "EN", "JA":
-	default:
-		return &steps.InputError{Field: "contact-language", Flag: "--contact-language", Msg: fmt.Sprintf("%q is not a language SES answers in; use EN or JA", pr.ContactLanguage)}
-	}
-	for _, c := range pr.Contacts {
-		if err := steps.ValidateEmail(c); err != nil {
-			return err
-		}
+	if err := opts.Production.ValidateGiven(); err != nil {
+		return err
 	}
 	for _, a := range []struct{ field, value string }{{"verify-recipient", opts.VerifyRecipient}, {"test-to", opts.TestTo}} {
 		if a.value == "" {
