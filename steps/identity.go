@@ -52,19 +52,33 @@ func readIdentity(ctx context.Context, env *Env) (*IdentityInfo, error) {
 	if err != nil {
 		return nil, Explain("ses:GetEmailIdentity", identityARN(env), err)
 	}
-	id := &IdentityInfo{
-		Domain:             domain,
-		VerificationStatus: string(out.VerificationStatus),
-		VerifiedForSending: out.VerifiedForSendingStatus,
-		SigningHostedZone:  ses.DKIMZone(region),
-	}
-	if d := out.DkimAttributes; d != nil {
-		id.DKIMStatus = string(d.Status)
-		id.Tokens = d.Tokens
-		if z := aws.ToString(d.SigningHostedZone); z != "" {
+	id := identityFromGet(domain, region, out)
+	env.Facts.Identity = id
+	return id, nil
+}
+
+// newIdentityInfo is the one mapping of SES's answer about a domain
+// identity to IdentityInfo: whether it may send, and its Easy DKIM
+// attributes (the signing zone defaults to the region's, see ses.DKIMZone).
+// CreateEmailIdentity answers with these only; identityFromGet adds what
+// GetEmailIdentity says besides.
+func newIdentityInfo(domain, region string, verified bool, dkim *sestypes.DkimAttributes) *IdentityInfo {
+	id := &IdentityInfo{Domain: domain, VerifiedForSending: verified, SigningHostedZone: ses.DKIMZone(region)}
+	if dkim != nil {
+		id.DKIMStatus = string(dkim.Status)
+		id.Tokens = dkim.Tokens
+		if z := aws.ToString(dkim.SigningHostedZone); z != "" {
 			id.SigningHostedZone = z
 		}
 	}
+	return id
+}
+
+// identityFromGet maps a GetEmailIdentity answer: newIdentityInfo's
+// fields, the verification status and error, and the MAIL FROM domain.
+func identityFromGet(domain, region string, out *sesv2.GetEmailIdentityOutput) *IdentityInfo {
+	id := newIdentityInfo(domain, region, out.VerifiedForSendingStatus, out.DkimAttributes)
+	id.VerificationStatus = string(out.VerificationStatus)
 	if m := out.MailFromAttributes; m != nil {
 		id.MailFromDomain = aws.ToString(m.MailFromDomain)
 		id.MailFromStatus = string(m.MailFromDomainStatus)
@@ -72,8 +86,7 @@ func readIdentity(ctx context.Context, env *Env) (*IdentityInfo, error) {
 	if v := out.VerificationInfo; v != nil {
 		id.ErrorType = string(v.ErrorType)
 	}
-	env.Facts.Identity = id
-	return id, nil
+	return id
 }
 
 // identityARN is the domain identity's ARN when the account is known, else
@@ -198,13 +211,6 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 	}
 	// CreateEmailIdentity answers with the DKIM tokens: no need to read
 	// the new identity back (the Check after Apply reads it anyway).
-	id = &IdentityInfo{Domain: domain, VerifiedForSending: made.VerifiedForSendingStatus, SigningHostedZone: ses.DKIMZone(region)}
-	if d := made.DkimAttributes; d != nil {
-		id.DKIMStatus, id.Tokens = string(d.Status), d.Tokens
-		if z := aws.ToString(d.SigningHostedZone); z != "" {
-			id.SigningHostedZone = z
-		}
-	}
-	env.Facts.Identity = id
+	env.Facts.Identity = newIdentityInfo(domain, region, made.VerifiedForSendingStatus, made.DkimAttributes)
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesame-tool/sesame/steps/stepstest"
@@ -148,3 +150,34 @@ func TestIdentityFailedNeedsConsent(t *testing.T) {
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// One mapping of SES's identity answer serves the identity step's reads,
+// its CreateEmailIdentity answer and verification's polls.
+func TestIdentityFromGet(t *testing.T) {
+	tests := []struct {
+		name string
+		out  sesv2.GetEmailIdentityOutput
+		want IdentityInfo
+	}{
+		{name: "nothing but the status: the region's DKIM zone",
+			out:  sesv2.GetEmailIdentityOutput{VerificationStatus: sestypes.VerificationStatusPending},
+			want: IdentityInfo{Domain: "example.com", VerificationStatus: "PENDING", SigningHostedZone: "dkim.amazonses.com"}},
+		{name: "everything",
+			out: sesv2.GetEmailIdentityOutput{
+				VerificationStatus: sestypes.VerificationStatusFailed, VerifiedForSendingStatus: true,
+				DkimAttributes:     &sestypes.DkimAttributes{Status: sestypes.DkimStatusFailed, Tokens: []string{"a", "b", "c"}, SigningHostedZone: aws.String("dkim.eu-central-2.amazonses.com")},
+				MailFromAttributes: &sestypes.MailFromAttributes{MailFromDomain: aws.String("mail.example.com"), MailFromDomainStatus: sestypes.MailFromDomainStatusPending},
+				VerificationInfo:   &sestypes.VerificationInfo{ErrorType: sestypes.VerificationErrorHostNotFound},
+			},
+			want: IdentityInfo{Domain: "example.com", VerificationStatus: "FAILED", VerifiedForSending: true, DKIMStatus: "FAILED",
+				Tokens: []string{"a", "b", "c"}, SigningHostedZone: "dkim.eu-central-2.amazonses.com",
+				MailFromDomain: "mail.example.com", MailFromStatus: "PENDING", ErrorType: "HOST_NOT_FOUND"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := identityFromGet("example.com", "eu-west-1", &tt.out); !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("got %+v\nwant %+v", *got, tt.want)
+			}
+		})
+	}
+}

@@ -83,29 +83,16 @@ func (s Verification) read(ctx context.Context, env *Env) (*IdentityInfo, error)
 		}
 		return nil, Explain("ses:GetEmailIdentity", domain, err)
 	}
+	fresh := identityFromGet(domain, env.Answers.Region, out)
 	id := env.Facts.Identity
 	if id == nil {
-		id = &IdentityInfo{Domain: domain}
-		env.Facts.Identity = id
+		env.Facts.Identity = fresh
+		return fresh, nil
 	}
-	id.VerificationStatus = string(out.VerificationStatus)
-	id.VerifiedForSending = out.VerifiedForSendingStatus
-	if d := out.DkimAttributes; d != nil {
-		id.DKIMStatus = string(d.Status)
-		if len(d.Tokens) > 0 {
-			id.Tokens = d.Tokens
-		}
-		if d.SigningHostedZone != nil {
-			id.SigningHostedZone = aws.ToString(d.SigningHostedZone)
-		}
+	if len(fresh.Tokens) == 0 {
+		fresh.Tokens = id.Tokens // an answer without tokens keeps the ones known
 	}
-	if m := out.MailFromAttributes; m != nil {
-		id.MailFromDomain = aws.ToString(m.MailFromDomain)
-		id.MailFromStatus = string(m.MailFromDomainStatus)
-	}
-	if v := out.VerificationInfo; v != nil {
-		id.ErrorType = string(v.ErrorType)
-	}
+	*id = *fresh // updated in place: the fact is the same one all run
 	return id, nil
 }
 
