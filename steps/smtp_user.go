@@ -103,7 +103,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 		return nil, err
 	}
 	region, domain := env.Answers.Region, env.Answers.Domain
-	st := &userState{name: env.Answers.SMTPUser, path: env.mtaTarget().CredentialsFile(env.Answers.OutDir), policyName: SMTPPolicyNameFor(region)}
+	st := &userState{name: env.Answers.SMTPUser, path: env.mtaTarget().CredentialsFile(env.Answers.OutDir), policyName: ses.SMTPUserPolicyName(region)}
 	st.arn = fmt.Sprintf("arn:aws:iam::%s:user/%s", env.Facts.Account.ID, st.name)
 
 	u, err := env.Clients.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(st.name)})
@@ -126,14 +126,14 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 	}
 	st.managed = st.tagged || env.Record.UserCreated
 
-	want := SMTPUserPolicy(region, env.Facts.Account.ID, domain)
+	want := ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)
 	pol, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(st.policyName)})
 	switch {
 	case errors.As(err, &missing):
-		// Older sesame versions put one policy, SMTPPolicyName, for every
+		// Older sesame versions put one policy, ses.LegacySMTPUserPolicyName, for every
 		// region: it still counts when it grants this region. It is never
 		// rewritten, since it may be another region's grant.
-		legacy, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(SMTPPolicyName)})
+		legacy, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(ses.LegacySMTPUserPolicyName)})
 		switch {
 		case errors.As(err, &missing):
 		case err != nil:
@@ -267,7 +267,7 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 	case !st.managed:
 		add(Change{Action: ActionUnchanged, Resource: "iam-user", Name: st.name, Note: "exists and was not made by sesame: sesame reuses it; its other access keys are yours and stay"})
 	}
-	want := SMTPUserPolicy(region, env.Facts.Account.ID, domain)
+	want := ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)
 	switch {
 	case st.policyOK:
 	case !st.exists || st.policyCurrent == "":
@@ -412,7 +412,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 	if !st.policyOK {
 		_, err := env.Clients.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
 			UserName: aws.String(st.name), PolicyName: aws.String(st.policyName),
-			PolicyDocument: aws.String(SMTPUserPolicy(region, env.Facts.Account.ID, domain)),
+			PolicyDocument: aws.String(ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)),
 		})
 		if err != nil {
 			return Explain("iam:PutUserPolicy", st.arn, err)
