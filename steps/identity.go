@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -123,7 +124,7 @@ func (Identity) Check(ctx context.Context, env *Env) (Result, error) {
 	case id.VerifiedForSending:
 		res.Detail = fmt.Sprintf("%s is an SES identity in %s, verified for sending (DKIM %s)", domain, region, id.DKIMStatus)
 	default:
-		res.Detail = fmt.Sprintf("%s is an SES identity in %s, not verified yet (DKIM %s): its DNS records come next", domain, region, firstNonEmpty(id.DKIMStatus, "NOT_STARTED"))
+		res.Detail = fmt.Sprintf("%s is an SES identity in %s, not verified yet (DKIM %s): its DNS records come next", domain, region, cmp.Or(id.DKIMStatus, "NOT_STARTED"))
 	}
 	if id.VerificationStatus == string(sestypes.VerificationStatusTemporaryFailure) || id.DKIMStatus == string(sestypes.DkimStatusTemporaryFailure) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("SES cannot check %s's DKIM records just now (TEMPORARY_FAILURE): it keeps trying for 72 hours; check that the CNAMEs are still published", domain))

@@ -1,9 +1,12 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -163,7 +166,7 @@ func (r *Runner) fill(rep *Report, env *Env) {
 		add(f.Credentials.File)
 	}
 	if f.Relay != nil {
-		for _, role := range sortedKeys(f.Relay.Files) {
+		for _, role := range slices.Sorted(maps.Keys(f.Relay.Files)) {
 			add(f.Relay.Files[role])
 		}
 	}
@@ -230,7 +233,7 @@ func (r *Runner) runStep(ctx context.Context, env *Env, s Step, pre *preflight) 
 		return fail(err)
 	}
 	if env.Options.DryRun {
-		sr.Detail = "dry run: " + firstNonEmpty(plan.Summary, res.Detail)
+		sr.Detail = "dry run: " + cmp.Or(plan.Summary, res.Detail)
 		r.finish(env, s, sr.Status, sr.Detail, nil)
 		return sr, nil
 	}
@@ -295,13 +298,4 @@ func conflictError(p Plan) error {
 		}
 	}
 	return errors.New(b.String())
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

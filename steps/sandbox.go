@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -134,7 +135,7 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 	res.Status = StatusDone
 	switch {
 	case pending:
-		res.Detail = fmt.Sprintf("%s; production access requested (case %s) and under review by AWS", sandboxMeaning(region, rep), firstNonEmpty(rep.CaseID, "id not given"))
+		res.Detail = fmt.Sprintf("%s; production access requested (case %s) and under review by AWS", sandboxMeaning(region, rep), cmp.Or(rep.CaseID, "id not given"))
 	case env.requestProduction():
 		res.Status = StatusTodo
 		res.Detail = sandboxMeaning(region, rep) + "; production access will be requested"
@@ -142,7 +143,7 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 		res.Detail = sandboxMeaning(region, rep)
 		hint := "to send to anyone, request production access: run sesame with --request-production (and --mail-type, --website-url, --use-case), or use the SES console's Get set up page"
 		if rep.ReviewStatus == string(sestypes.ReviewStatusDenied) || rep.ReviewStatus == string(sestypes.ReviewStatusFailed) {
-			hint = fmt.Sprintf("the last production-access request (case %s) was %s: answer AWS in that support case, or request again with --request-production", firstNonEmpty(rep.CaseID, "?"), rep.ReviewStatus)
+			hint = fmt.Sprintf("the last production-access request (case %s) was %s: answer AWS in that support case, or request again with --request-production", cmp.Or(rep.CaseID, "?"), rep.ReviewStatus)
 		}
 		res.Warnings = append(res.Warnings, hint)
 	}
@@ -167,11 +168,11 @@ func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 		}
 		pr := env.production()
 		lines := []string{
-			"mail type: " + firstNonEmpty(pr.MailType, "(missing: --mail-type)"),
-			"website: " + firstNonEmpty(pr.WebsiteURL, "(missing: --website-url)"),
-			"use case: " + firstNonEmpty(pr.UseCase, "(none)"),
-			"contact language: " + firstNonEmpty(pr.ContactLanguage, "EN"),
-			"contacts: " + firstNonEmpty(strings.Join(pr.Contacts, ", "), "(none)"),
+			"mail type: " + cmp.Or(pr.MailType, "(missing: --mail-type)"),
+			"website: " + cmp.Or(pr.WebsiteURL, "(missing: --website-url)"),
+			"use case: " + cmp.Or(pr.UseCase, "(none)"),
+			"contact language: " + cmp.Or(pr.ContactLanguage, "EN"),
+			"contacts: " + cmp.Or(strings.Join(pr.Contacts, ", "), "(none)"),
 		}
 		p.Changes = append(p.Changes, Change{Action: ActionRequest, Resource: "account", Name: "SES production access in " + region,
 			Value: strings.Join(lines, "\n"), Note: "AWS reviews the request, usually within a day; the case id is kept in the state file"})
@@ -325,7 +326,7 @@ func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
 	in := &sesv2.PutAccountDetailsInput{
 		MailType:                        sestypes.MailType(strings.ToUpper(pr.MailType)),
 		WebsiteURL:                      aws.String(strings.TrimSpace(pr.WebsiteURL)),
-		ContactLanguage:                 sestypes.ContactLanguage(strings.ToUpper(firstNonEmpty(pr.ContactLanguage, "EN"))),
+		ContactLanguage:                 sestypes.ContactLanguage(strings.ToUpper(cmp.Or(pr.ContactLanguage, "EN"))),
 		AdditionalContactEmailAddresses: pr.Contacts,
 		ProductionAccessEnabled:         aws.Bool(true),
 	}

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -116,8 +117,8 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 	}
 	st.exists = true
 	if u.User != nil {
-		st.arn = firstNonEmpty(aws.ToString(u.User.Arn), st.arn)
-		st.name = firstNonEmpty(aws.ToString(u.User.UserName), st.name)
+		st.arn = cmp.Or(aws.ToString(u.User.Arn), st.arn)
+		st.name = cmp.Or(aws.ToString(u.User.UserName), st.name)
 		for _, t := range u.User.Tags {
 			if aws.ToString(t.Key) == TagManagedBy && aws.ToString(t.Value) == TagManagedByValue {
 				st.tagged = true
@@ -377,7 +378,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 			// there is nothing to read back (three IAM calls saved).
 			st.exists, st.tagged, st.managed = true, true, true
 			if made.User != nil {
-				st.arn = firstNonEmpty(aws.ToString(made.User.Arn), st.arn)
+				st.arn = cmp.Or(aws.ToString(made.User.Arn), st.arn)
 			}
 		}
 		if !st.exists { // made meanwhile: read what it has, tags included

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -110,7 +111,7 @@ func (s Verification) judge(env *Env, id *IdentityInfo) verdict {
 			v.warnings = append(v.warnings, fmt.Sprintf("SES cannot check the MAIL FROM domain %s just now (a DNS error on its side); it keeps trying", id.MailFromDomain))
 		}
 	}
-	status := fmt.Sprintf("DKIM %s, domain %s", firstNonEmpty(id.DKIMStatus, "NOT_STARTED"), firstNonEmpty(id.VerificationStatus, "NOT_STARTED"))
+	status := fmt.Sprintf("DKIM %s, domain %s", cmp.Or(id.DKIMStatus, "NOT_STARTED"), cmp.Or(id.VerificationStatus, "NOT_STARTED"))
 	switch {
 	case id.VerifiedForSending && id.DKIMStatus == string(sestypes.DkimStatusSuccess):
 		v.status, v.detail = StatusDone, fmt.Sprintf("SES has verified %s for sending (DKIM SUCCESS)", domain)
@@ -196,7 +197,7 @@ func (s Verification) Apply(ctx context.Context, env *Env) error {
 		if elapsed+next > timeout {
 			prog.NextCheck = 0
 			env.Publish(s.ID(), prog)
-			return &PendingError{Step: s.ID(), Detail: fmt.Sprintf("SES has not verified %s after %s (%s %s); run sesame again to keep waiting: it resumes here", env.Answers.Domain, elapsed.Round(time.Second), "DKIM", firstNonEmpty(id.DKIMStatus, "PENDING"))}
+			return &PendingError{Step: s.ID(), Detail: fmt.Sprintf("SES has not verified %s after %s (%s %s); run sesame again to keep waiting: it resumes here", env.Answers.Domain, elapsed.Round(time.Second), "DKIM", cmp.Or(id.DKIMStatus, "PENDING"))}
 		}
 		env.Publish(s.ID(), prog)
 		select {
