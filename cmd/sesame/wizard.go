@@ -16,9 +16,6 @@ import (
 	"github.com/sesame-tool/sesame/ui"
 )
 
-// resolverTimeout bounds each DNS lookup of the visibility checks.
-const resolverTimeout = 2 * time.Second
-
 // frontEnd is how a run talks to the operator.
 type frontEnd int
 
@@ -142,7 +139,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	if w.demo != nil && resolver == "" {
 		resolver = w.demo.dnsAddr
 	}
-	env.DNS = dns.NewResolver(resolver, resolverTimeout)
+	env.DNS = dns.NewResolver(resolver, dns.DefaultLookupTimeout)
 	return w, nil
 }
 
