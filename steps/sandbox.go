@@ -61,11 +61,7 @@ func recipientState(ctx context.Context, env *Env) (bool, string, error) {
 	if addr == "" {
 		return false, "", nil
 	}
-	if err := ValidateEmail(addr); err != nil {
-		var ie *InputError
-		if errors.As(err, &ie) {
-			ie.Field, ie.Flag = "verify-recipient", "--verify-recipient"
-		}
+	if err := ValidateEmailFor("verify-recipient", addr); err != nil {
 		return false, "", err
 	}
 	out, err := env.Clients.SES.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(addr)})

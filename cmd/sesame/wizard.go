@@ -361,11 +361,7 @@ func validateRequestFlags(opts steps.Options) error {
 		if a.value == "" {
 			continue
 		}
-		if err := steps.ValidateEmail(a.value); err != nil {
-			var ie *steps.InputError
-			if errors.As(err, &ie) {
-				ie.Field, ie.Flag = a.field, "--"+a.field
-			}
+		if err := steps.ValidateEmailFor(a.field, a.value); err != nil {
 			return err
 		}
 	}
