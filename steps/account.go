@@ -28,8 +28,8 @@ func (Account) ID() string { return "account" }
 func (Account) Title() string { return "Check the AWS account" }
 
 // Check validates the region, asks STS who the caller is and SES v2 about
-// the account, fills env.Facts.Account and env.Facts.Sandbox, and binds
-// the run to the setup's saved record (which also takes its lock).
+// the account, and fills env.Facts.Account and env.Facts.Sandbox. The
+// runner binds the run to the setup right after it (see SetupBinder).
 func (Account) Check(ctx context.Context, env *Env) (Result, error) {
 	region := strings.ToLower(strings.TrimSpace(env.Answers.Region))
 	if err := ValidateRegion(region); err != nil {
@@ -53,12 +53,6 @@ func (Account) Check(ctx context.Context, env *Env) (Result, error) {
 	env.Facts.Sandbox = rep
 	env.Publish("account", info)
 
-	if env.Bind != nil {
-		if err := env.Bind(info); err != nil {
-			return Result{}, err
-		}
-	}
-
 	var res Result
 	if info.IsRoot {
 		res.Warnings = append(res.Warnings, "you are signed in as the account's root user: AWS advises against using it for everyday work. sesame goes on, but consider an IAM user or an SSO role with the permissions `sesame policy` prints")
@@ -77,6 +71,9 @@ func (Account) Check(ctx context.Context, env *Env) (Result, error) {
 	res.Detail = fmt.Sprintf("account %s (%s) in %s; %s", info.ID, info.ARN, region, mode)
 	return res, nil
 }
+
+// Setup is the account the run binds to once Check has learned it.
+func (Account) Setup(env *Env) *AccountInfo { return env.Facts.Account }
 
 // Plan is empty: the account step changes nothing.
 func (Account) Plan(context.Context, *Env) (Plan, error) { return Plan{}, nil }

@@ -110,8 +110,6 @@ func TestAccountCheck(t *testing.T) {
 			if tt.fail != nil {
 				e.sts.FailNext("GetCallerIdentity", tt.fail)
 			}
-			var bound *AccountInfo
-			e.Bind = func(a *AccountInfo) error { bound = a; return nil }
 			res, err := Account{}.Check(context.Background(), e.Env)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || ExitCode(err) != tt.wantCode {
@@ -131,18 +129,62 @@ func TestAccountCheck(t *testing.T) {
 			if got := strings.Join(res.Warnings, "\n"); tt.wantWarn != "" && !strings.Contains(got, tt.wantWarn) || tt.wantWarn == "" && got != "" {
 				t.Errorf("warnings = %q, want %q", got, tt.wantWarn)
 			}
-			if bound == nil || bound.ID != testAccount || e.Facts.Sandbox == nil || e.Facts.Sandbox.Max24HourSend != 200 {
-				t.Errorf("bound %+v, sandbox %+v", bound, e.Facts.Sandbox)
+			if setup := (Account{}).Setup(e.Env); setup == nil || setup.ID != testAccount || e.Facts.Sandbox == nil || e.Facts.Sandbox.Max24HourSend != 200 {
+				t.Errorf("setup %+v, sandbox %+v", setup, e.Facts.Sandbox)
 			}
 		})
 	}
 }
 
-func TestAccountBindErrorStops(t *testing.T) {
-	e := newAWSEnv(t, "arn:aws:iam::123456789012:user/ops")
+// The bind phase runs right after the account step's Check, in a run and
+// in status alike: before any later step checks, and a bind error (the
+// setup is locked) fails the account step and, in a run, stops it there.
+func TestRunnerBindsAfterAccountCheck(t *testing.T) {
 	locked := errors.New("setup locked by pid 42")
-	e.Bind = func(*AccountInfo) error { return locked }
-	if _, err := (Account{}).Check(context.Background(), e.Env); !errors.Is(err, locked) {
-		t.Fatalf("err = %v, want the Bind error", err)
+	tests := []struct {
+		name     string
+		status   bool
+		bindErr  error
+		wantErr  error
+		wantNext int // Checks of the step after account
+	}{
+		{name: "run binds before the next check", wantNext: 1},
+		{name: "status binds before the next check", status: true, wantNext: 1},
+		{name: "run stops at a bind error", bindErr: locked, wantErr: locked},
+		{name: "status reports a bind error and goes on", status: true, bindErr: locked, wantNext: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newAWSEnv(t, "arn:aws:iam::123456789012:user/ops")
+			next := &fakeStep{id: "next", exists: true}
+			var bound []string
+			e.Bind = func(a *AccountInfo) error {
+				if next.checks > 0 {
+					t.Error("bound after the next step's Check")
+				}
+				bound = append(bound, a.ID)
+				return tt.bindErr
+			}
+			r := &Runner{Steps: []Step{&Account{}, next}}
+			var rep *Report
+			var err error
+			if tt.status {
+				rep, err = r.Status(context.Background(), e.Env)
+			} else {
+				rep, err = r.Run(context.Background(), e.Env)
+			}
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tt.wantErr)
+			}
+			if len(bound) != 1 || bound[0] != testAccount {
+				t.Errorf("bound %v, want once to %s", bound, testAccount)
+			}
+			if next.checks != tt.wantNext {
+				t.Errorf("next step checked %d times, want %d", next.checks, tt.wantNext)
+			}
+			if tt.bindErr != nil && (rep.Steps[0].Status != StatusFailed || !strings.Contains(rep.Steps[0].Detail, locked.Error())) {
+				t.Errorf("account step = %s %q, want failed with the bind error", rep.Steps[0].Status, rep.Steps[0].Detail)
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -291,7 +292,7 @@ func (s DNS) Plan(ctx context.Context, env *Env) (Plan, error) {
 		p.Summary = fmt.Sprintf("no public hosted zone for %s: the records are for your DNS host", env.Answers.Domain)
 	}
 	if st.mailFromTodo {
-		p.Changes = append(p.Changes, Change{Action: ActionUpdate, Resource: "ses-identity", Name: env.Answers.Domain, Value: "MAIL FROM " + st.mailFrom, Current: "MAIL FROM " + firstNonEmpty(env.Facts.Identity.MailFromDomain, "(none)")})
+		p.Changes = append(p.Changes, Change{Action: ActionUpdate, Resource: "ses-identity", Name: env.Answers.Domain, Value: "MAIL FROM " + st.mailFrom, Current: "MAIL FROM " + cmp.Or(env.Facts.Identity.MailFromDomain, "(none)")})
 		p.Summary += "; set SES's MAIL FROM domain to " + st.mailFrom
 	}
 	p.NeedsApproval = st.hasBatch() || st.mailFromTodo

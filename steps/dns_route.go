@@ -3,6 +3,7 @@ package steps
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -63,7 +64,7 @@ func (s DNS) route(ctx context.Context, env *Env, st *dnsState, domain string, p
 			}
 			here = append(here, i)
 		}
-		for _, cut := range sortedKeys(below) {
+		for _, cut := range slices.Sorted(maps.Keys(below)) {
 			child, why, err := delegatedZone(ctx, r53, p.zone, cut, cuts[cut])
 			if err != nil {
 				return err

@@ -13,6 +13,16 @@
 //   - Apply makes the change. Running it twice makes no second change: it
 //     reads before it writes, and treats an "already exists" race as success.
 //
+// # The run
+//
+// Runner.Run takes the steps in order through Check, Plan, approval and
+// Apply, with two phases of its own: right after the account step's Check
+// it binds the run to the setup (SetupBinder, Env.Bind: the saved record is
+// loaded, the setup's lock taken and its state written), and right before
+// the first Apply it runs every later step's Preflight. What the operator
+// decides while the run asks lands in Env.Decisions; Options keep the
+// switches the operator gave.
+//
 // Resuming means checking again: AWS is the truth, and the state file keeps
 // only what AWS cannot tell (the operator's answers, the ids sesame created,
 // and where its files are).

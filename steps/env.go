@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
@@ -19,8 +20,13 @@ type Env struct {
 	Answers *state.Answers
 	// Record holds the ids sesame created; it is saved in the state file.
 	Record *state.Record
-	// Options are this run's switches; they are never saved.
+	// Options are this run's switches, as the operator gave them; they are
+	// never saved, and the steps never change them.
 	Options Options
+	// Decisions are what the operator decided during this run by answering
+	// a question (a key to delete, consent to re-create an identity, a
+	// production request); never saved.
+	Decisions Decisions
 	// Facts are what steps discovered from AWS during this run; never saved.
 	Facts *Facts
 	// MTA is the mail transfer agent whose files hold the SMTP credentials
@@ -44,9 +50,11 @@ type Env struct {
 	// finished; until then Save keeps the answers saved before, so an
 	// answer AWS refused, or one given only to a dry run, is never saved.
 	AnswersChecked bool
-	// Bind is called by the account step once the account is known, so the
-	// front end can load that setup's saved record and take its lock before
-	// any change. nil means nothing to bind.
+	// Bind is the front end's part of the run's bind phase: the runner
+	// calls it right after the Check of the step that learns the account
+	// (a SetupBinder: the account step), so the front end loads that
+	// setup's saved record, takes its lock and writes its state before any
+	// later step checks or anything changes. nil means nothing to bind.
 	Bind func(*AccountInfo) error
 
 	// reads is the run's read cache, installed by Prefetch; nil means
@@ -89,9 +97,11 @@ type Options struct {
 	// confirms that one domain only.
 	ConfirmDomain string
 
-	// ReplaceKeys names access keys the operator allows sesame to delete.
+	// ReplaceKeys names access keys the operator allows sesame to delete
+	// (--replace-key).
 	ReplaceKeys []string
-	// RecreateIdentity allows deleting and re-creating a FAILED identity.
+	// RecreateIdentity allows deleting and re-creating a FAILED identity
+	// (--recreate-identity).
 	RecreateIdentity bool
 
 	// RequestProduction asks SES for production access (with consent).
@@ -100,6 +110,55 @@ type Options struct {
 	// VerifyRecipient is an email address to verify as an SES identity, so
 	// a sandboxed account can send test mail to it (SES mails it a link).
 	VerifyRecipient string
+}
+
+// Decisions are the answers the operator gave during a run to the
+// questions that stand in for a switch: they add to the switches in
+// Options (which stay as the operator gave them), and Plan and Apply read
+// both through the Env's methods, so they agree. None is persisted.
+type Decisions struct {
+	// ReplaceKeys are access keys the operator chose to delete when the
+	// SMTP user was at IAM's limit.
+	ReplaceKeys []string
+	// RecreateIdentity is the consent, given when asked, to delete and
+	// re-create a FAILED identity.
+	RecreateIdentity bool
+	// RequestProduction is a yes to the sandbox step's offer of production
+	// access.
+	RequestProduction bool
+	// ProductionOffered is true once the sandbox step offered production
+	// access: a run asks once.
+	ProductionOffered bool
+	// Production is the production request as completed by the questions
+	// (Options.Production with the missing fields asked); nil until asked.
+	Production *ProductionRequest
+}
+
+// replaceKey reports whether the operator allows deleting access key id:
+// named with --replace-key, or chosen when asked.
+func (e *Env) replaceKey(id string) bool {
+	return slices.Contains(e.Options.ReplaceKeys, id) || slices.Contains(e.Decisions.ReplaceKeys, id)
+}
+
+// recreateIdentity reports whether the operator consented to re-creating a
+// FAILED identity, by flag or when asked.
+func (e *Env) recreateIdentity() bool {
+	return e.Options.RecreateIdentity || e.Decisions.RecreateIdentity
+}
+
+// requestProduction reports whether production access is to be requested,
+// by flag or by a yes to the sandbox step's offer.
+func (e *Env) requestProduction() bool {
+	return e.Options.RequestProduction || e.Decisions.RequestProduction
+}
+
+// production is the production request: as completed by the questions,
+// else as the flags gave it.
+func (e *Env) production() ProductionRequest {
+	if p := e.Decisions.Production; p != nil {
+		return *p
+	}
+	return e.Options.Production
 }
 
 // ProductionRequest holds the fields of an SES production-access request.

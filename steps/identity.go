@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,19 +54,33 @@ func readIdentity(ctx context.Context, env *Env) (*IdentityInfo, error) {
 	if err != nil {
 		return nil, awsapi.Explain("ses:GetEmailIdentity", identityARN(env), err)
 	}
-	id := &IdentityInfo{
-		Domain:             domain,
-		VerificationStatus: string(out.VerificationStatus),
-		VerifiedForSending: out.VerifiedForSendingStatus,
-		SigningHostedZone:  ses.DKIMZone(region),
-	}
-	if d := out.DkimAttributes; d != nil {
-		id.DKIMStatus = string(d.Status)
-		id.Tokens = d.Tokens
-		if z := aws.ToString(d.SigningHostedZone); z != "" {
+	id := identityFromGet(domain, region, out)
+	env.Facts.Identity = id
+	return id, nil
+}
+
+// newIdentityInfo is the one mapping of SES's answer about a domain
+// identity to IdentityInfo: whether it may send, and its Easy DKIM
+// attributes (the signing zone defaults to the region's, see ses.DKIMZone).
+// CreateEmailIdentity answers with these only; identityFromGet adds what
+// GetEmailIdentity says besides.
+func newIdentityInfo(domain, region string, verified bool, dkim *sestypes.DkimAttributes) *IdentityInfo {
+	id := &IdentityInfo{Domain: domain, VerifiedForSending: verified, SigningHostedZone: ses.DKIMZone(region)}
+	if dkim != nil {
+		id.DKIMStatus = string(dkim.Status)
+		id.Tokens = dkim.Tokens
+		if z := aws.ToString(dkim.SigningHostedZone); z != "" {
 			id.SigningHostedZone = z
 		}
 	}
+	return id
+}
+
+// identityFromGet maps a GetEmailIdentity answer: newIdentityInfo's
+// fields, the verification status and error, and the MAIL FROM domain.
+func identityFromGet(domain, region string, out *sesv2.GetEmailIdentityOutput) *IdentityInfo {
+	id := newIdentityInfo(domain, region, out.VerifiedForSendingStatus, out.DkimAttributes)
+	id.VerificationStatus = string(out.VerificationStatus)
 	if m := out.MailFromAttributes; m != nil {
 		id.MailFromDomain = aws.ToString(m.MailFromDomain)
 		id.MailFromStatus = string(m.MailFromDomainStatus)
@@ -73,8 +88,7 @@ func readIdentity(ctx context.Context, env *Env) (*IdentityInfo, error) {
 	if v := out.VerificationInfo; v != nil {
 		id.ErrorType = string(v.ErrorType)
 	}
-	env.Facts.Identity = id
-	return id, nil
+	return id
 }
 
 // identityARN is the domain identity's ARN when the account is known, else
@@ -101,7 +115,7 @@ func (Identity) Check(ctx context.Context, env *Env) (Result, error) {
 		return Result{Status: StatusTodo, Detail: fmt.Sprintf("%s is not an SES identity in %s yet", domain, region)}, nil
 	case identityFailed(id):
 		st := StatusTodo
-		if !env.Options.RecreateIdentity && env.Options.NoInput {
+		if !env.recreateIdentity() && env.Options.NoInput {
 			st = StatusFailed
 		}
 		return Result{Status: st, Detail: failedExplanation(domain, region, id)}, nil
@@ -111,7 +125,7 @@ func (Identity) Check(ctx context.Context, env *Env) (Result, error) {
 	case id.VerifiedForSending:
 		res.Detail = fmt.Sprintf("%s is an SES identity in %s, verified for sending (DKIM %s)", domain, region, id.DKIMStatus)
 	default:
-		res.Detail = fmt.Sprintf("%s is an SES identity in %s, not verified yet (DKIM %s): its DNS records come next", domain, region, firstNonEmpty(id.DKIMStatus, "NOT_STARTED"))
+		res.Detail = fmt.Sprintf("%s is an SES identity in %s, not verified yet (DKIM %s): its DNS records come next", domain, region, cmp.Or(id.DKIMStatus, "NOT_STARTED"))
 	}
 	if id.VerificationStatus == string(sestypes.VerificationStatusTemporaryFailure) || id.DKIMStatus == string(sestypes.DkimStatusTemporaryFailure) {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("SES cannot check %s's DKIM records just now (TEMPORARY_FAILURE): it keeps trying for 72 hours; check that the CNAMEs are still published", domain))
@@ -130,7 +144,7 @@ func (Identity) Plan(ctx context.Context, env *Env) (Plan, error) {
 		return Plan{Summary: fmt.Sprintf("create the SES identity %s in %s with Easy DKIM", domain, region), Changes: []Change{create}, NeedsApproval: true}, nil
 	}
 	explain := failedExplanation(domain, region, id)
-	if !env.Options.RecreateIdentity && !env.Options.DryRun {
+	if !env.recreateIdentity() && !env.Options.DryRun {
 		ok, err := env.Prompt.Confirm(ctx, Question{
 			ID: "recreate-identity", Step: "identity", Title: fmt.Sprintf("Delete the FAILED identity %s and create it again?", domain),
 			Detail: explain, Flag: "--recreate-identity", Default: "n",
@@ -145,7 +159,7 @@ func (Identity) Plan(ctx context.Context, env *Env) (Plan, error) {
 		if !ok {
 			return Plan{}, fmt.Errorf("%s; you declined, so nothing was changed: %w", explain, ErrDeclined)
 		}
-		env.Options.RecreateIdentity = true
+		env.Decisions.RecreateIdentity = true
 	}
 	create.Note = "new DKIM tokens: the old CNAMEs stop mattering and the dns step publishes the new ones"
 	return Plan{
@@ -170,7 +184,7 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 		return nil // made meanwhile, or a repeated Apply
 	}
 	if id != nil {
-		if !env.Options.RecreateIdentity {
+		if !env.recreateIdentity() {
 			return fmt.Errorf("%s: %w", failedExplanation(domain, region, id), &InputError{Field: "recreate-identity", Flag: "--recreate-identity", Msg: "deleting the FAILED identity needs your consent"})
 		}
 		_, err := env.Clients.SES.DeleteEmailIdentity(ctx, &sesv2.DeleteEmailIdentityInput{EmailIdentity: aws.String(domain)})
@@ -199,13 +213,6 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 	}
 	// CreateEmailIdentity answers with the DKIM tokens: no need to read
 	// the new identity back (the Check after Apply reads it anyway).
-	id = &IdentityInfo{Domain: domain, VerifiedForSending: made.VerifiedForSendingStatus, SigningHostedZone: ses.DKIMZone(region)}
-	if d := made.DkimAttributes; d != nil {
-		id.DKIMStatus, id.Tokens = string(d.Status), d.Tokens
-		if z := aws.ToString(d.SigningHostedZone); z != "" {
-			id.SigningHostedZone = z
-		}
-	}
-	env.Facts.Identity = id
+	env.Facts.Identity = newIdentityInfo(domain, region, made.VerifiedForSendingStatus, made.DkimAttributes)
 	return nil
 }

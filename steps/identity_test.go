@@ -3,9 +3,12 @@ package steps
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
 	"github.com/sesame-tool/sesame/steps/stepstest"
@@ -137,8 +140,44 @@ func TestIdentityFailedNeedsConsent(t *testing.T) {
 			if e.ses.Calls("DeleteEmailIdentity") != 1 || len(nt) != 3 || nt[0] == old[0] {
 				t.Errorf("not re-created: deletes %d, tokens %v (old %v)", e.ses.Calls("DeleteEmailIdentity"), nt, old)
 			}
+			// A yes given when asked is a decision of this run: the
+			// operator's switches stay as given.
+			if !reflect.DeepEqual(e.Options, tt.opts) || e.Decisions.RecreateIdentity != (tt.confirm != nil) {
+				t.Errorf("options %+v (given %+v), decisions %+v", e.Options, tt.opts, e.Decisions)
+			}
 		})
 	}
 }
 
 func ptrTo[T any](v T) *T { return &v }
+
+// One mapping of SES's identity answer serves the identity step's reads,
+// its CreateEmailIdentity answer and verification's polls.
+func TestIdentityFromGet(t *testing.T) {
+	tests := []struct {
+		name string
+		out  sesv2.GetEmailIdentityOutput
+		want IdentityInfo
+	}{
+		{name: "nothing but the status: the region's DKIM zone",
+			out:  sesv2.GetEmailIdentityOutput{VerificationStatus: sestypes.VerificationStatusPending},
+			want: IdentityInfo{Domain: "example.com", VerificationStatus: "PENDING", SigningHostedZone: "dkim.amazonses.com"}},
+		{name: "everything",
+			out: sesv2.GetEmailIdentityOutput{
+				VerificationStatus: sestypes.VerificationStatusFailed, VerifiedForSendingStatus: true,
+				DkimAttributes:     &sestypes.DkimAttributes{Status: sestypes.DkimStatusFailed, Tokens: []string{"a", "b", "c"}, SigningHostedZone: aws.String("dkim.eu-central-2.amazonses.com")},
+				MailFromAttributes: &sestypes.MailFromAttributes{MailFromDomain: aws.String("mail.example.com"), MailFromDomainStatus: sestypes.MailFromDomainStatusPending},
+				VerificationInfo:   &sestypes.VerificationInfo{ErrorType: sestypes.VerificationErrorHostNotFound},
+			},
+			want: IdentityInfo{Domain: "example.com", VerificationStatus: "FAILED", VerifiedForSending: true, DKIMStatus: "FAILED",
+				Tokens: []string{"a", "b", "c"}, SigningHostedZone: "dkim.eu-central-2.amazonses.com",
+				MailFromDomain: "mail.example.com", MailFromStatus: "PENDING", ErrorType: "HOST_NOT_FOUND"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := identityFromGet("example.com", "eu-west-1", &tt.out); !reflect.DeepEqual(*got, tt.want) {
+				t.Errorf("got %+v\nwant %+v", *got, tt.want)
+			}
+		})
+	}
+}

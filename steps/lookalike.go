@@ -2,7 +2,8 @@ package steps
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"unicode"
 )
@@ -54,11 +55,7 @@ func labelLookalike(u, tld string) string {
 			set[s] = true
 		}
 	}
-	names := make([]string, 0, len(set))
-	for s := range set {
-		names = append(names, s)
-	}
-	sort.Strings(names)
+	names := slices.Sorted(maps.Keys(set))
 	switch {
 	case len(set) == 0:
 		return ""

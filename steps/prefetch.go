@@ -13,6 +13,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // Prefetch makes a resumed run (and `sesame status`) wait about three round
@@ -84,7 +85,7 @@ func Prefetch(ctx context.Context, env *Env) {
 	if c.IAM != nil && ValidateUserName(user) == nil {
 		goRead(func() { _, _ = c.IAM.GetUser(pctx, &iam.GetUserInput{UserName: aws.String(user)}) })
 		goRead(func() {
-			_, _ = c.IAM.GetUserPolicy(pctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(SMTPPolicyNameFor(region))})
+			_, _ = c.IAM.GetUserPolicy(pctx, &iam.GetUserPolicyInput{UserName: aws.String(user), PolicyName: aws.String(ses.SMTPUserPolicyName(region))})
 		})
 		goRead(func() { _, _ = c.IAM.ListAccessKeys(pctx, &iam.ListAccessKeysInput{UserName: aws.String(user)}) })
 	}

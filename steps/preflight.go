@@ -11,7 +11,7 @@ import (
 // answers alone, a hosted zone that does not exist, an output directory
 // that is a file. The runner calls Preflight of every step still to come
 // (the current one included) once, right before the first Apply of the run
-// (and at the same point of a dry run), after the account step has bound
+// (and at the same point of a dry run), after the runner has bound
 // the setup. Preflight only reads, like Check.
 //
 // It returns the conflicts it found as Changes with ActionConflict (shown

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -88,7 +89,7 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 	if errors.Is(err, os.ErrNotExist) {
 		// Only another region's SES entry there: say why it cannot serve.
 		if o, oerr := ReadSESCredentials(target, out); oerr == nil {
-			other := firstNonEmpty(ses.RegionOfSMTPHost(o.Host), o.Host)
+			other := cmp.Or(ses.RegionOfSMTPHost(o.Host), o.Host)
 			return failed("%s holds an SMTP password for %s, but the region is %s: SMTP passwords are bound to their region. Run sesame with --region %s, or run sesame again so that its smtp-user step adds credentials for %s beside it",
 				target.CredentialsFile(out), other, region, other, region)
 		}
@@ -97,7 +98,7 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 	if err != nil {
 		return failed("%v: the smtp-user step writes it; move the file aside and run sesame again to make new credentials", err)
 	}
-	postfixDir := firstNonEmpty(env.Options.PostfixDir, DefaultPostfixDir)
+	postfixDir := cmp.Or(env.Options.PostfixDir, DefaultPostfixDir)
 	s := relayState{out: out, cfg: postfix.Config{
 		Region: region, Port: port, Username: entry.Username, Password: entry.Password,
 		PostfixDir: postfixDir, Distro: postfix.DetectDistro(r.OSRelease), CAFile: r.CAFile,

@@ -1,9 +1,12 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -39,6 +42,31 @@ type Report struct {
 	SMTP    *SMTPReport    `json:"smtp"`
 	Files   []string       `json:"files"`
 	Error   string         `json:"error,omitempty"`
+}
+
+// SetupBinder is the step whose Check learns which setup the run works on
+// (the account step: the account, with the answers' region and domain).
+// Right after that Check, the runner binds the run to the setup (bindSetup):
+// the setup's saved record is loaded and its lock taken before any later
+// step checks or anything changes.
+type SetupBinder interface {
+	// Setup is the account to bind to, known once Check succeeded.
+	Setup(env *Env) *AccountInfo
+}
+
+// bindSetup is the run's bind phase, after the Check of a SetupBinder
+// step: it hands the account to the front end's Env.Bind (load the saved
+// record, take the lock, write the state file). Other steps bind nothing.
+func bindSetup(env *Env, s Step) error {
+	b, ok := s.(SetupBinder)
+	if !ok || env.Bind == nil {
+		return nil
+	}
+	acct := b.Setup(env)
+	if acct == nil {
+		return fmt.Errorf("%s: the account is not known, so the run cannot be bound to its saved setup", s.Title())
+	}
+	return env.Bind(acct)
 }
 
 // Run takes every step from where AWS says it stands to done. It stops at
@@ -92,6 +120,9 @@ func (r *Runner) Status(ctx context.Context, env *Env) (*Report, error) {
 		}
 		env.Emit(Event{Kind: EventStepStarted, Step: s.ID(), Title: s.Title(), Time: env.Clock.Now()})
 		res, err := s.Check(ctx, env)
+		if err == nil {
+			err = bindSetup(env, s)
+		}
 		if errors.Is(err, context.Canceled) {
 			return rep, err
 		}
@@ -135,7 +166,7 @@ func (r *Runner) fill(rep *Report, env *Env) {
 		add(f.Credentials.File)
 	}
 	if f.Relay != nil {
-		for _, role := range sortedKeys(f.Relay.Files) {
+		for _, role := range slices.Sorted(maps.Keys(f.Relay.Files)) {
 			add(f.Relay.Files[role])
 		}
 	}
@@ -163,6 +194,9 @@ func (r *Runner) runStep(ctx context.Context, env *Env, s Step, pre *preflight) 
 	env.Emit(Event{Kind: EventStepStarted, Step: s.ID(), Title: s.Title(), Time: env.Clock.Now()})
 	res, err := s.Check(ctx, env)
 	if err != nil {
+		return fail(err)
+	}
+	if err := bindSetup(env, s); err != nil {
 		return fail(err)
 	}
 	env.Emit(Event{Kind: EventStepChecked, Step: s.ID(), Title: s.Title(), Status: res.Status, Detail: res.Detail, Time: env.Clock.Now()})
@@ -199,7 +233,7 @@ func (r *Runner) runStep(ctx context.Context, env *Env, s Step, pre *preflight) 
 		return fail(err)
 	}
 	if env.Options.DryRun {
-		sr.Detail = "dry run: " + firstNonEmpty(plan.Summary, res.Detail)
+		sr.Detail = "dry run: " + cmp.Or(plan.Summary, res.Detail)
 		r.finish(env, s, sr.Status, sr.Detail, nil)
 		return sr, nil
 	}
@@ -264,13 +298,4 @@ func conflictError(p Plan) error {
 		}
 	}
 	return errors.New(b.String())
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

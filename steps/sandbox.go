@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,11 +18,8 @@ import (
 // with consent, requests production access or verifies one recipient
 // address for sandbox testing. Being in the sandbox is a state to report,
 // not an error: the step is Done there unless the operator asked for a
-// change. Use it as &Sandbox{}: it remembers that it offered production
-// access, so a run asks once.
-type Sandbox struct {
-	offered bool
-}
+// change. A run offers production access once (Decisions.ProductionOffered).
+type Sandbox struct{}
 
 // ID is the step's stable key.
 func (*Sandbox) ID() string { return "sandbox" }
@@ -64,11 +62,7 @@ func recipientState(ctx context.Context, env *Env) (bool, string, error) {
 	if addr == "" {
 		return false, "", nil
 	}
-	if err := ValidateEmail(addr); err != nil {
-		var ie *InputError
-		if errors.As(err, &ie) {
-			ie.Field, ie.Flag = "verify-recipient", "--verify-recipient"
-		}
+	if err := ValidateEmailFor("verify-recipient", addr); err != nil {
 		return false, "", err
 	}
 	out, err := env.Clients.SES.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(addr)})
@@ -118,8 +112,8 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 		res.Warnings = append(res.Warnings, recipientLine)
 	}
 	pending := rep.ReviewStatus == string(sestypes.ReviewStatusPending)
-	if !pending && !env.Options.RequestProduction && !env.Options.NoInput && !env.Options.DryRun && !s.offered {
-		s.offered = true
+	if !pending && !env.requestProduction() && !env.Options.NoInput && !env.Options.DryRun && !env.Decisions.ProductionOffered {
+		env.Decisions.ProductionOffered = true
 		ok, err := env.Prompt.Confirm(ctx, Question{
 			ID: "request-production", Step: "sandbox", Title: "Request SES production access now?",
 			Detail: "This account is " + sandboxMeaning(region, rep) + ". AWS reviews a request in about a day; sesame needs the mail type, your website and a short use case.",
@@ -131,22 +125,22 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 		case err != nil:
 			return Result{}, err
 		case ok:
-			env.Options.RequestProduction = true
+			env.Decisions.RequestProduction = true
 		}
 	}
 
 	res.Status = StatusDone
 	switch {
 	case pending:
-		res.Detail = fmt.Sprintf("%s; production access requested (case %s) and under review by AWS", sandboxMeaning(region, rep), firstNonEmpty(rep.CaseID, "id not given"))
-	case env.Options.RequestProduction:
+		res.Detail = fmt.Sprintf("%s; production access requested (case %s) and under review by AWS", sandboxMeaning(region, rep), cmp.Or(rep.CaseID, "id not given"))
+	case env.requestProduction():
 		res.Status = StatusTodo
 		res.Detail = sandboxMeaning(region, rep) + "; production access will be requested"
 	default:
 		res.Detail = sandboxMeaning(region, rep)
 		hint := "to send to anyone, request production access: run sesame with --request-production (and --mail-type, --website-url, --use-case), or use the SES console's Get set up page"
 		if rep.ReviewStatus == string(sestypes.ReviewStatusDenied) || rep.ReviewStatus == string(sestypes.ReviewStatusFailed) {
-			hint = fmt.Sprintf("the last production-access request (case %s) was %s: answer AWS in that support case, or request again with --request-production", firstNonEmpty(rep.CaseID, "?"), rep.ReviewStatus)
+			hint = fmt.Sprintf("the last production-access request (case %s) was %s: answer AWS in that support case, or request again with --request-production", cmp.Or(rep.CaseID, "?"), rep.ReviewStatus)
 		}
 		res.Warnings = append(res.Warnings, hint)
 	}
@@ -163,19 +157,19 @@ func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 	region := env.Answers.Region
 	var p Plan
 	rep := env.Facts.Sandbox
-	if env.Options.RequestProduction && rep != nil && !rep.ProductionAccess && rep.ReviewStatus != string(sestypes.ReviewStatusPending) {
+	if env.requestProduction() && rep != nil && !rep.ProductionAccess && rep.ReviewStatus != string(sestypes.ReviewStatusPending) {
 		if !env.Options.DryRun {
 			if err := askProduction(ctx, env); err != nil {
 				return Plan{}, err
 			}
 		}
-		pr := env.Options.Production
+		pr := env.production()
 		lines := []string{
-			"mail type: " + firstNonEmpty(pr.MailType, "(missing: --mail-type)"),
-			"website: " + firstNonEmpty(pr.WebsiteURL, "(missing: --website-url)"),
-			"use case: " + firstNonEmpty(pr.UseCase, "(none)"),
-			"contact language: " + firstNonEmpty(pr.ContactLanguage, "EN"),
-			"contacts: " + firstNonEmpty(strings.Join(pr.Contacts, ", "), "(none)"),
+			"mail type: " + cmp.Or(pr.MailType, "(missing: --mail-type)"),
+			"website: " + cmp.Or(pr.WebsiteURL, "(missing: --website-url)"),
+			"use case: " + cmp.Or(pr.UseCase, "(none)"),
+			"contact language: " + cmp.Or(pr.ContactLanguage, "EN"),
+			"contacts: " + cmp.Or(strings.Join(pr.Contacts, ", "), "(none)"),
 		}
 		p.Changes = append(p.Changes, Change{Action: ActionRequest, Resource: "account", Name: "SES production access in " + region,
 			Value: strings.Join(lines, "\n"), Note: "AWS reviews the request, usually within a day; the case id is kept in the state file"})
@@ -201,7 +195,9 @@ func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 // asking (a --no-input run fails naming the flag); the optional ones are
 // asked only in an interactive run.
 func askProduction(ctx context.Context, env *Env) error {
-	pr := &env.Options.Production
+	asked := env.production()
+	pr := &asked
+	env.Decisions.Production = pr
 	pr.MailType = strings.ToUpper(strings.TrimSpace(pr.MailType))
 	if pr.MailType == "" {
 		v, err := env.Prompt.Choose(ctx, Question{ID: "mail-type", Step: "sandbox", Title: "What mail will you send?", Flag: "--mail-type",
@@ -245,7 +241,7 @@ func askProduction(ctx context.Context, env *Env) error {
 		}
 		pr.Contacts = splitList(v)
 	}
-	return validateProduction(*pr)
+	return pr.Validate()
 }
 
 func splitList(s string) []string {
@@ -258,19 +254,30 @@ func splitList(s string) []string {
 	return out
 }
 
-// validateProduction checks a production request before it reaches AWS.
-func validateProduction(pr ProductionRequest) error {
+// Validate checks a production-access request before it reaches AWS: the
+// mail type and the website are required, and every field must be one SES
+// takes.
+func (pr ProductionRequest) Validate() error { return pr.validate(true) }
+
+// ValidateGiven checks only the fields of the request that are given, so
+// the flags are refused before any AWS call; the sandbox step asks for the
+// missing ones later, and Validate checks the whole request then.
+func (pr ProductionRequest) ValidateGiven() error { return pr.validate(false) }
+
+func (pr ProductionRequest) validate(complete bool) error {
 	switch sestypes.MailType(strings.ToUpper(pr.MailType)) {
 	case sestypes.MailTypeMarketing, sestypes.MailTypeTransactional:
-	default:
-		msg := fmt.Sprintf("%q is not a mail type: use TRANSACTIONAL or MARKETING", pr.MailType)
-		if pr.MailType == "" {
-			msg = "a mail type is required: use TRANSACTIONAL or MARKETING"
+	case "":
+		if complete {
+			return &InputError{Field: "mail-type", Flag: "--mail-type", Msg: "a mail type is required: use TRANSACTIONAL or MARKETING"}
 		}
-		return &InputError{Field: "mail-type", Flag: "--mail-type", Msg: msg}
+	default:
+		return &InputError{Field: "mail-type", Flag: "--mail-type", Msg: fmt.Sprintf("%q is not a mail type: use TRANSACTIONAL or MARKETING", pr.MailType)}
 	}
-	if err := ValidateWebsiteURL(pr.WebsiteURL); err != nil {
-		return err
+	if complete || pr.WebsiteURL != "" {
+		if err := ValidateWebsiteURL(pr.WebsiteURL); err != nil {
+			return err
+		}
 	}
 	switch strings.ToUpper(pr.ContactLanguage) {
 	case "", "EN", "JA":
@@ -306,17 +313,17 @@ func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	if !env.Options.RequestProduction || rep.ProductionAccess || rep.ReviewStatus == string(sestypes.ReviewStatusPending) {
+	if !env.requestProduction() || rep.ProductionAccess || rep.ReviewStatus == string(sestypes.ReviewStatusPending) {
 		return nil
 	}
-	pr := env.Options.Production
-	if err := validateProduction(pr); err != nil {
+	pr := env.production()
+	if err := pr.Validate(); err != nil {
 		return err
 	}
 	in := &sesv2.PutAccountDetailsInput{
 		MailType:                        sestypes.MailType(strings.ToUpper(pr.MailType)),
 		WebsiteURL:                      aws.String(strings.TrimSpace(pr.WebsiteURL)),
-		ContactLanguage:                 sestypes.ContactLanguage(strings.ToUpper(firstNonEmpty(pr.ContactLanguage, "EN"))),
+		ContactLanguage:                 sestypes.ContactLanguage(strings.ToUpper(cmp.Or(pr.ContactLanguage, "EN"))),
 		AdditionalContactEmailAddresses: pr.Contacts,
 		ProductionAccessEnabled:         aws.Bool(true),
 	}

@@ -2,6 +2,7 @@ package steps
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -137,6 +138,11 @@ func TestSandboxProductionRequest(t *testing.T) {
 			if tt.input["contact-email"] != "" && len(e.ses.Account().Details.AdditionalContactEmailAddresses) != 2 {
 				t.Errorf("contacts = %v", e.ses.Account().Details.AdditionalContactEmailAddresses)
 			}
+			// Answers to questions are this run's decisions: the
+			// operator's switches stay as given.
+			if !reflect.DeepEqual(e.Options, tt.opts) {
+				t.Errorf("options changed to %+v, given %+v", e.Options, tt.opts)
+			}
 		})
 	}
 }
@@ -173,5 +179,41 @@ func TestSandboxVerifyRecipient(t *testing.T) {
 	e.Options.VerifyRecipient = "not an address"
 	if _, err := s.Check(ctx, e.Env); ExitCode(err) != 2 || !strings.Contains(err.Error(), "--verify-recipient") {
 		t.Errorf("bad address: %v", err)
+	}
+}
+
+// One validator serves the flags (before any AWS call: only what is given)
+// and the request the sandbox step sends (complete).
+func TestProductionRequestValidate(t *testing.T) {
+	ok := ProductionRequest{MailType: "transactional", WebsiteURL: "https://www.example.com", ContactLanguage: "ja", Contacts: []string{"ops@example.com"}}
+	tests := []struct {
+		name         string
+		pr           ProductionRequest
+		wantGiven    string // the flag ValidateGiven names, "" for none
+		wantComplete string // the flag Validate names, "" for none
+	}{
+		{"complete", ok, "", ""},
+		{"nothing given yet", ProductionRequest{}, "", "--mail-type"},
+		{"no website yet", ProductionRequest{MailType: "MARKETING"}, "", "--website-url"},
+		{"bad mail type", ProductionRequest{MailType: "BULK", WebsiteURL: ok.WebsiteURL}, "--mail-type", "--mail-type"},
+		{"bad website", ProductionRequest{WebsiteURL: "ftp://example.com"}, "--website-url", "--mail-type"},
+		{"bad language", ProductionRequest{MailType: "MARKETING", WebsiteURL: ok.WebsiteURL, ContactLanguage: "FR"}, "--contact-language", "--contact-language"},
+		{"bad contact", ProductionRequest{Contacts: []string{"not-an-address"}}, "--", "--mail-type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, c := range []struct {
+				what string
+				err  error
+				want string
+			}{{"ValidateGiven", tt.pr.ValidateGiven(), tt.wantGiven}, {"Validate", tt.pr.Validate(), tt.wantComplete}} {
+				switch {
+				case c.want == "" && c.err != nil:
+					t.Errorf("%s = %v, want nil", c.what, c.err)
+				case c.want != "" && (ExitCode(c.err) != 2 || !strings.Contains(c.err.Error(), c.want)):
+					t.Errorf("%s = %v, want an input error naming %s", c.what, c.err, c.want)
+				}
+			}
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -105,7 +106,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 		return nil, err
 	}
 	region, domain := env.Answers.Region, env.Answers.Domain
-	st := &userState{name: env.Answers.SMTPUser, path: env.mtaTarget().CredentialsFile(env.Answers.OutDir), policyName: SMTPPolicyNameFor(region)}
+	st := &userState{name: env.Answers.SMTPUser, path: env.mtaTarget().CredentialsFile(env.Answers.OutDir), policyName: ses.SMTPUserPolicyName(region)}
 	st.arn = fmt.Sprintf("arn:aws:iam::%s:user/%s", env.Facts.Account.ID, st.name)
 
 	u, err := env.Clients.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(st.name)})
@@ -118,8 +119,8 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 	}
 	st.exists = true
 	if u.User != nil {
-		st.arn = firstNonEmpty(aws.ToString(u.User.Arn), st.arn)
-		st.name = firstNonEmpty(aws.ToString(u.User.UserName), st.name)
+		st.arn = cmp.Or(aws.ToString(u.User.Arn), st.arn)
+		st.name = cmp.Or(aws.ToString(u.User.UserName), st.name)
 		for _, t := range u.User.Tags {
 			if aws.ToString(t.Key) == TagManagedBy && aws.ToString(t.Value) == TagManagedByValue {
 				st.tagged = true
@@ -128,14 +129,14 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 	}
 	st.managed = st.tagged || env.Record.UserCreated
 
-	want := SMTPUserPolicy(region, env.Facts.Account.ID, domain)
+	want := ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)
 	pol, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(st.policyName)})
 	switch {
 	case errors.As(err, &missing):
-		// Older sesame versions put one policy, SMTPPolicyName, for every
+		// Older sesame versions put one policy, ses.LegacySMTPUserPolicyName, for every
 		// region: it still counts when it grants this region. It is never
 		// rewritten, since it may be another region's grant.
-		legacy, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(SMTPPolicyName)})
+		legacy, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(ses.LegacySMTPUserPolicyName)})
 		switch {
 		case errors.As(err, &missing):
 		case err != nil:
@@ -269,7 +270,7 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 	case !st.managed:
 		add(Change{Action: ActionUnchanged, Resource: "iam-user", Name: st.name, Note: "exists and was not made by sesame: sesame reuses it; its other access keys are yours and stay"})
 	}
-	want := SMTPUserPolicy(region, env.Facts.Account.ID, domain)
+	want := ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)
 	switch {
 	case st.policyOK:
 	case !st.exists || st.policyCurrent == "":
@@ -287,7 +288,7 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 		}
 		for _, k := range st.sorted.kept {
 			notes[k.ID] = k.Note
-			if !slices.Contains(env.Options.ReplaceKeys, k.ID) {
+			if !env.replaceKey(k.ID) {
 				add(Change{Action: ActionUnchanged, Resource: "access-key", Name: k.ID, Current: describeKey(ctx, env, k.accessKey), Note: k.Note})
 			}
 		}
@@ -379,7 +380,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 			// there is nothing to read back (three IAM calls saved).
 			st.exists, st.tagged, st.managed = true, true, true
 			if made.User != nil {
-				st.arn = firstNonEmpty(aws.ToString(made.User.Arn), st.arn)
+				st.arn = cmp.Or(aws.ToString(made.User.Arn), st.arn)
 			}
 		}
 		if !st.exists { // made meanwhile: read what it has, tags included
@@ -414,7 +415,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 	if !st.policyOK {
 		_, err := env.Clients.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
 			UserName: aws.String(st.name), PolicyName: aws.String(st.policyName),
-			PolicyDocument: aws.String(SMTPUserPolicy(region, env.Facts.Account.ID, domain)),
+			PolicyDocument: aws.String(ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)),
 		})
 		if err != nil {
 			return awsapi.Explain("iam:PutUserPolicy", st.arn, err)
@@ -443,7 +444,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 		return err
 	}
 	for _, k := range st.sorted.kept {
-		if !slices.Contains(env.Options.ReplaceKeys, k.ID) {
+		if !env.replaceKey(k.ID) {
 			env.Info("smtp-user", "access key %s of %s stays: %s", k.ID, st.name, k.Note)
 		}
 	}

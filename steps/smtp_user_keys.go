@@ -195,7 +195,7 @@ func roundAge(d time.Duration) string {
 func named(env *Env, keys []accessKey) []accessKey {
 	var out []accessKey
 	for _, k := range keys {
-		if slices.Contains(env.Options.ReplaceKeys, k.ID) {
+		if env.replaceKey(k.ID) {
 			out = append(out, k)
 		}
 	}
@@ -205,7 +205,7 @@ func named(env *Env, keys []accessKey) []accessKey {
 // chooseReplacement makes room for a new key when the user is at IAM's
 // limit: the operator names the key to delete (--replace-key, or the
 // question). sesame never picks one itself. The answer is kept in
-// env.Options.ReplaceKeys so Plan and Apply agree.
+// env.Decisions.ReplaceKeys so Plan and Apply agree.
 func chooseReplacement(ctx context.Context, env *Env, user string, keys []accessKey, notes map[string]string) error {
 	if len(keys)-len(named(env, keys)) < maxAccessKeys {
 		return nil
@@ -236,7 +236,7 @@ func chooseReplacement(ctx context.Context, env *Env, user string, keys []access
 	if !slices.ContainsFunc(keys, func(k accessKey) bool { return k.ID == id }) {
 		return &InputError{Field: "replace-key", Flag: "--replace-key", Msg: fmt.Sprintf("%q is not one of %s's keys (%s)", id, user, strings.Join(keyIDs(keys), ", "))}
 	}
-	env.Options.ReplaceKeys = append(env.Options.ReplaceKeys, id)
+	env.Decisions.ReplaceKeys = append(env.Decisions.ReplaceKeys, id)
 	return nil
 }
 

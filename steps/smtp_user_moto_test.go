@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // startMoto runs moto_server on a free loopback port for the test and
@@ -96,8 +97,8 @@ func TestSMTPUserAgainstMoto(t *testing.T) {
 	if len(keys.AccessKeyMetadata) != 1 || aws.ToString(keys.AccessKeyMetadata[0].AccessKeyId) != entry.Username {
 		t.Errorf("after two Applies: %d keys, on disk %s", len(keys.AccessKeyMetadata), entry.Username)
 	}
-	pol, err := client.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(testUser), PolicyName: aws.String(SMTPPolicyNameFor("eu-west-1"))})
-	if err != nil || !samePolicy(aws.ToString(pol.PolicyDocument), SMTPUserPolicy("eu-west-1", "123456789012", "example.com")) {
+	pol, err := client.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(testUser), PolicyName: aws.String(ses.SMTPUserPolicyName("eu-west-1"))})
+	if err != nil || !samePolicy(aws.ToString(pol.PolicyDocument), ses.SMTPUserPolicy("eu-west-1", "123456789012", "example.com")) {
 		t.Errorf("policy in moto = %q, %v", aws.ToString(pol.PolicyDocument), err)
 	}
 }

@@ -112,8 +112,8 @@ func TestSMTPUserFromEmpty(t *testing.T) {
 	if tags := e.iam.Tags(testUser); tags[TagManagedBy] != "sesame" || tags[TagDomain] != "example.com" {
 		t.Errorf("tags = %v", tags)
 	}
-	if !strings.Contains(e.iam.Policy(testUser, SMTPPolicyNameFor("eu-west-1")), `"arn:aws:ses:eu-west-1:123456789012:identity/example.com"`) {
-		t.Errorf("policy = %s", e.iam.Policy(testUser, SMTPPolicyNameFor("eu-west-1")))
+	if !strings.Contains(e.iam.Policy(testUser, ses.SMTPUserPolicyName("eu-west-1")), `"arn:aws:ses:eu-west-1:123456789012:identity/example.com"`) {
+		t.Errorf("policy = %s", e.iam.Policy(testUser, ses.SMTPUserPolicyName("eu-west-1")))
 	}
 	r := e.Record
 	if !r.UserCreated || r.AccessKeyID != keys[0] || !slices.Equal(r.KeysCreated, keys) || r.KeyIntent != nil || r.Files[RoleSASLPasswd] != path {
@@ -309,6 +309,11 @@ func TestSMTPUserTwoKeys(t *testing.T) {
 			if e.iam.Calls("DeleteAccessKey") != 1 {
 				t.Errorf("DeleteAccessKey called %d times", e.iam.Calls("DeleteAccessKey"))
 			}
+			// The key chosen when asked is this run's decision; the
+			// operator's --replace-key list stays as given.
+			if tt.choose != "" && (len(e.Options.ReplaceKeys) != len(tt.replace) || !slices.Contains(e.Decisions.ReplaceKeys, ids[tt.choose])) {
+				t.Errorf("options %v, decisions %v", e.Options.ReplaceKeys, e.Decisions.ReplaceKeys)
+			}
 			if e.Record.UserCreated || len(e.iam.Tags(testUser)) != 0 {
 				t.Error("sesame claimed or tagged the operator's user")
 			}
@@ -398,7 +403,7 @@ func TestSMTPUserDeletesOnlyProvenKeys(t *testing.T) {
 			ctx := context.Background()
 			e := newSMTPEnv(t)
 			e.iam.AddUser(testUser, map[string]string{TagManagedBy: TagManagedByValue, TagDomain: "example.com"})
-			e.iam.SetPolicy(testUser, SMTPPolicyNameFor("eu-west-1"), SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
+			e.iam.SetPolicy(testUser, ses.SMTPUserPolicyName("eu-west-1"), ses.SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
 			e.Record.UserCreated = true
 			keep, gone := tt.setup(t, e)
 			p, err := SMTPUser{}.Plan(ctx, e.Env)
@@ -526,7 +531,7 @@ func TestSMTPUserTwoRegions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, region := range []string{"eu-west-1", "us-east-1"} {
-		if doc := e.iam.Policy(testUser, SMTPPolicyNameFor(region)); !samePolicy(doc, SMTPUserPolicy(region, testAccount, "example.com")) {
+		if doc := e.iam.Policy(testUser, ses.SMTPUserPolicyName(region)); !samePolicy(doc, ses.SMTPUserPolicy(region, testAccount, "example.com")) {
 			t.Errorf("policy for %s = %q", region, doc)
 		}
 	}
@@ -538,7 +543,7 @@ func TestSMTPUserTwoRegions(t *testing.T) {
 	// left alone when another region is set up.
 	e2 := newSMTPEnv(t)
 	e2.iam.AddUser(testUser, map[string]string{TagManagedBy: TagManagedByValue})
-	e2.iam.SetPolicy(testUser, SMTPPolicyName, SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
+	e2.iam.SetPolicy(testUser, ses.LegacySMTPUserPolicyName, ses.SMTPUserPolicy("eu-west-1", testAccount, "example.com"))
 	if p, err := (SMTPUser{}).Plan(ctx, e2.Env); err != nil || slices.ContainsFunc(p.Changes, func(c Change) bool { return c.Resource == "iam-policy" }) {
 		t.Errorf("the legacy policy granting this region is not taken as done: %+v %v", p.Changes, err)
 	}
@@ -551,11 +556,11 @@ func TestSMTPUserPolicyDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same policy, written another way, is no change.
-	e.iam.SetPolicy(testUser, SMTPPolicyNameFor("eu-west-1"), `{"Statement":[{"Resource":["arn:aws:ses:eu-west-1:123456789012:identity/example.com"],"Action":["ses:SendRawEmail"],"Effect":"Allow","Sid":"SesameSendOnly"}],"Version":"2012-10-17"}`)
+	e.iam.SetPolicy(testUser, ses.SMTPUserPolicyName("eu-west-1"), `{"Statement":[{"Resource":["arn:aws:ses:eu-west-1:123456789012:identity/example.com"],"Action":["ses:SendRawEmail"],"Effect":"Allow","Sid":"SesameSendOnly"}],"Version":"2012-10-17"}`)
 	if res, _ := (SMTPUser{}).Check(ctx, e.Env); res.Status != StatusDone {
 		t.Errorf("an equivalent policy is drift: %s %q", res.Status, res.Detail)
 	}
-	e.iam.SetPolicy(testUser, SMTPPolicyNameFor("eu-west-1"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:*","Resource":"*"}]}`)
+	e.iam.SetPolicy(testUser, ses.SMTPUserPolicyName("eu-west-1"), `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:*","Resource":"*"}]}`)
 	res, _ := SMTPUser{}.Check(ctx, e.Env)
 	if res.Status != StatusTodo {
 		t.Fatalf("a wider policy is not drift: %s", res.Status)

@@ -243,6 +243,18 @@ func ValidateEmail(addr string) error {
 	return nil
 }
 
+// ValidateEmailFor is ValidateEmail for an address another flag gives
+// (field "verify-recipient" for --verify-recipient, "test-to"): the error
+// names that flag.
+func ValidateEmailFor(field, addr string) error {
+	err := ValidateEmail(addr)
+	var ie *InputError
+	if errors.As(err, &ie) {
+		ie.Field, ie.Flag = field, "--"+field
+	}
+	return err
+}
+
 // ValidateWebsiteURL accepts an http or https URL with a host, as SES's
 // production-access request needs.
 func ValidateWebsiteURL(s string) error {

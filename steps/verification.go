@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,29 +85,16 @@ func (s Verification) read(ctx context.Context, env *Env) (*IdentityInfo, error)
 		}
 		return nil, awsapi.Explain("ses:GetEmailIdentity", domain, err)
 	}
+	fresh := identityFromGet(domain, env.Answers.Region, out)
 	id := env.Facts.Identity
 	if id == nil {
-		id = &IdentityInfo{Domain: domain}
-		env.Facts.Identity = id
+		env.Facts.Identity = fresh
+		return fresh, nil
 	}
-	id.VerificationStatus = string(out.VerificationStatus)
-	id.VerifiedForSending = out.VerifiedForSendingStatus
-	if d := out.DkimAttributes; d != nil {
-		id.DKIMStatus = string(d.Status)
-		if len(d.Tokens) > 0 {
-			id.Tokens = d.Tokens
-		}
-		if d.SigningHostedZone != nil {
-			id.SigningHostedZone = aws.ToString(d.SigningHostedZone)
-		}
+	if len(fresh.Tokens) == 0 {
+		fresh.Tokens = id.Tokens // an answer without tokens keeps the ones known
 	}
-	if m := out.MailFromAttributes; m != nil {
-		id.MailFromDomain = aws.ToString(m.MailFromDomain)
-		id.MailFromStatus = string(m.MailFromDomainStatus)
-	}
-	if v := out.VerificationInfo; v != nil {
-		id.ErrorType = string(v.ErrorType)
-	}
+	*id = *fresh // updated in place: the fact is the same one all run
 	return id, nil
 }
 
@@ -124,7 +112,7 @@ func (s Verification) judge(env *Env, id *IdentityInfo) verdict {
 			v.warnings = append(v.warnings, fmt.Sprintf("SES cannot check the MAIL FROM domain %s just now (a DNS error on its side); it keeps trying", id.MailFromDomain))
 		}
 	}
-	status := fmt.Sprintf("DKIM %s, domain %s", firstNonEmpty(id.DKIMStatus, "NOT_STARTED"), firstNonEmpty(id.VerificationStatus, "NOT_STARTED"))
+	status := fmt.Sprintf("DKIM %s, domain %s", cmp.Or(id.DKIMStatus, "NOT_STARTED"), cmp.Or(id.VerificationStatus, "NOT_STARTED"))
 	switch {
 	case id.VerifiedForSending && id.DKIMStatus == string(sestypes.DkimStatusSuccess):
 		v.status, v.detail = StatusDone, fmt.Sprintf("SES has verified %s for sending (DKIM SUCCESS)", domain)
@@ -210,7 +198,7 @@ func (s Verification) Apply(ctx context.Context, env *Env) error {
 		if elapsed+next > timeout {
 			prog.NextCheck = 0
 			env.Publish(s.ID(), prog)
-			return &PendingError{Step: s.ID(), Detail: fmt.Sprintf("SES has not verified %s after %s (%s %s); run sesame again to keep waiting: it resumes here", env.Answers.Domain, elapsed.Round(time.Second), "DKIM", firstNonEmpty(id.DKIMStatus, "PENDING"))}
+			return &PendingError{Step: s.ID(), Detail: fmt.Sprintf("SES has not verified %s after %s (%s %s); run sesame again to keep waiting: it resumes here", env.Answers.Domain, elapsed.Round(time.Second), "DKIM", cmp.Or(id.DKIMStatus, "PENDING"))}
 		}
 		env.Publish(s.ID(), prog)
 		select {

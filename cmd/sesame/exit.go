@@ -2,7 +2,7 @@ package main
 
 import "fmt"
 
-// Exit codes, as DESIGN.md gives them.
+// Exit codes, as the README's "Flags and exit codes" gives them.
 const (
 	exitOK          = 0   // finished: verified, files written
 	exitFailure     = 1   // an error

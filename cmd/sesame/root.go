@@ -146,7 +146,7 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	f.BoolVar(&o.wait, "wait", true, "wait for SES to verify the domain")
 	f.BoolVar(&o.noWait, "no-wait", false, "don't wait for verification: exit 3 while it is pending (resume later)")
 	f.DurationVar(&o.timeout, "timeout", 0, "stop waiting for verification after this long, exit 3 (default 72h)")
-	f.StringVar(&o.smtpEndpoint, "smtp-endpoint", "", "host:port for the SMTP login test (default email-smtp.<region>.amazonaws.com:587)")
+	f.StringVar(&o.smtpEndpoint, "smtp-endpoint", "", "host:port for the SMTP login test (default email-smtp.<region>.amazonaws.com, at the --smtp-port)")
 	f.StringVar(&o.smtpCA, "smtp-ca", "", "PEM file of extra CAs to trust for the SMTP login test")
 	f.BoolVar(&o.noSMTPTest, "no-smtp-test", false, "skip the SMTP login test")
 	f.IntVar(&o.smtpPort, "smtp-port", ses.DefaultSMTPPort, "SES SMTP port for the relay: "+ses.SMTPPortsText)

@@ -42,7 +42,8 @@ type session struct {
 	failed map[string]bool
 }
 
-// bind is the Env's Bind hook: called by the account step.
+// bind is the Env's Bind hook: the runner calls it in its bind phase,
+// right after the account step's Check (see steps.SetupBinder).
 func (s *session) bind(acct *steps.AccountInfo) error {
 	a := s.env.Answers
 	saved, err := s.store.Load(acct.ID, a.Region, a.Domain)

@@ -18,9 +18,6 @@ import (
 	"github.com/sesame-tool/sesame/ui"
 )
 
-// resolverTimeout bounds each DNS lookup of the visibility checks.
-const resolverTimeout = 2 * time.Second
-
 // frontEnd is how a run talks to the operator.
 type frontEnd int
 
@@ -144,7 +141,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	if w.demo != nil && resolver == "" {
 		resolver = w.demo.dnsAddr
 	}
-	env.DNS = dns.NewResolver(resolver, resolverTimeout)
+	env.DNS = dns.NewResolver(resolver, dns.DefaultLookupTimeout)
 	return w, nil
 }
 
@@ -359,36 +356,14 @@ func validateFlags(o *options, domain string) error {
 // production-access request, addresses to verify or mail) before any AWS
 // call, so a typo stops the run at once, not after the domain is set up.
 func validateRequestFlags(opts steps.Options) error {
-	pr := opts.Production
-	if pr.WebsiteURL != "" {
-		if err := steps.ValidateWebsiteURL(pr.WebsiteURL); err != nil {
-			return err
-		}
-	}
-	switch pr.MailType {
-	case "", "TRANSACTIONAL", "MARKETING":
-	default:
-		return &steps.InputError{Field: "mail-type", Flag: "--mail-type", Msg: fmt.Sprintf("%q is not a mail type; use TRANSACTIONAL or MARKETING", pr.MailType)}
-	}
-	switch pr.ContactLanguage {
-	case "", "EN", "JA":
-	default:
-		return &steps.InputError{Field: "contact-language", Flag: "--contact-language", Msg: fmt.Sprintf("%q is not a language SES answers in; use EN or JA", pr.ContactLanguage)}
-	}
-	for _, c := range pr.Contacts {
-		if err := steps.ValidateEmail(c); err != nil {
-			return err
-		}
+	if err := opts.Production.ValidateGiven(); err != nil {
+		return err
 	}
 	for _, a := range []struct{ field, value string }{{"verify-recipient", opts.VerifyRecipient}, {"test-to", opts.TestTo}} {
 		if a.value == "" {
 			continue
 		}
-		if err := steps.ValidateEmail(a.value); err != nil {
-			var ie *steps.InputError
-			if errors.As(err, &ie) {
-				ie.Field, ie.Flag = a.field, "--"+a.field
-			}
+		if err := steps.ValidateEmailFor(a.field, a.value); err != nil {
 			return err
 		}
 	}

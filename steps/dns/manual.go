@@ -53,24 +53,6 @@ func zoneFileValue(typ, v string) string {
 	return v
 }
 
-// FormatTable renders records as a plain NAME TYPE VALUE table, one value
-// per line, for front ends without their own table.
-func FormatTable(records []Desired) string {
-	var b strings.Builder
-	w := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tTYPE\tVALUE\tPURPOSE")
-	for _, r := range records {
-		for _, v := range r.Values {
-			if r.Type == "TXT" {
-				v = `"` + v + `"`
-			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", r.Name, r.Type, v, r.Purpose)
-		}
-	}
-	_ = w.Flush()
-	return b.String()
-}
-
 // manualRecord is one record of the JSON document: the shape most DNS
 // hosts' APIs and the AWS console's "download records" use.
 type manualRecord struct {

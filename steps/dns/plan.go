@@ -123,17 +123,6 @@ type Plan struct {
 	Batch []Change
 }
 
-// Conflicts returns the conflicting entries.
-func (p Plan) Conflicts() []Planned {
-	var out []Planned
-	for _, c := range p.Changes {
-		if c.Action == Conflict {
-			out = append(out, c)
-		}
-	}
-	return out
-}
-
 // PlanRecords compares the desired records of domain with the record sets
 // currently in its zone and works out, for each, whether to create it,
 // leave it, merge it into an existing set or stop on a conflict. It is pure:

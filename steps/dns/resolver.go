@@ -25,17 +25,13 @@ type Resolver interface {
 // DefaultLookupTimeout bounds one DNS lookup of the visibility checks.
 const DefaultLookupTimeout = 2 * time.Second
 
-// dnsResolver is the Resolver behind NewResolver and
-// NewAuthoritativeResolver: it asks its servers in order and returns the
-// first answer.
+// dnsResolver is the Resolver behind NewResolver: it asks its servers in
+// order and returns the first answer.
 type dnsResolver struct {
 	// servers are host:port pairs; empty means read /etc/resolv.conf at
 	// each lookup (so a changed resolv.conf is picked up).
 	servers []string
 	timeout time.Duration
-	// recurse sets the RD bit: true for a recursive resolver, false when
-	// asking a zone's authoritative servers.
-	recurse bool
 	// resolvConf is the file read when servers is empty.
 	resolvConf string
 }
@@ -45,21 +41,9 @@ type dnsResolver struct {
 // /etc/resolv.conf. Each lookup is bounded by timeout (DefaultLookupTimeout
 // when zero).
 func NewResolver(server string, timeout time.Duration) Resolver {
-	r := &dnsResolver{timeout: timeout, recurse: true, resolvConf: "/etc/resolv.conf"}
+	r := &dnsResolver{timeout: timeout, resolvConf: "/etc/resolv.conf"}
 	if server != "" {
 		r.servers = []string{withPort(server)}
-	}
-	return r
-}
-
-// NewAuthoritativeResolver returns a Resolver that asks the zone's own name
-// servers directly (Facts.Zone.NameServers, "ns-1.awsdns-01.org" or
-// "host:port"), without recursion, so a record is seen as soon as Route 53
-// serves it, before caches catch up. Each lookup is bounded by timeout.
-func NewAuthoritativeResolver(nameServers []string, timeout time.Duration) Resolver {
-	r := &dnsResolver{timeout: timeout}
-	for _, ns := range nameServers {
-		r.servers = append(r.servers, withPort(strings.TrimSuffix(ns, ".")))
 	}
 	return r
 }
@@ -104,7 +88,7 @@ func (r *dnsResolver) Lookup(ctx context.Context, name, qtype string) ([]string,
 
 	q := new(mdns.Msg)
 	q.SetQuestion(mdns.Fqdn(strings.ToLower(name)), t)
-	q.RecursionDesired = r.recurse
+	q.RecursionDesired = true
 	var errs []error
 	for _, srv := range servers {
 		in, err := exchange(ctx, q, srv)

@@ -74,7 +74,6 @@ func startDNS(t *testing.T) string {
 
 func TestResolver(t *testing.T) {
 	addr := startDNS(t)
-	host, port, _ := net.SplitHostPort(addr)
 	tests := []struct {
 		name, qname, qtype string
 		want               []string
@@ -90,8 +89,7 @@ func TestResolver(t *testing.T) {
 		{name: "unknown type", qname: "mail.example.com", qtype: "NOPE", wantErr: true},
 	}
 	resolvers := map[string]Resolver{
-		"--resolver":    NewResolver(addr, 300*time.Millisecond),
-		"authoritative": NewAuthoritativeResolver([]string{"[" + host + "]:" + port}, 300*time.Millisecond),
+		"--resolver": NewResolver(addr, 300*time.Millisecond),
 	}
 	for rname, r := range resolvers {
 		for _, tt := range tests {

@@ -19,13 +19,9 @@ var smtpPorts = []int{587, 2587, 465, 2465}
 // every message, even in the sandbox.
 const MailboxSimulatorSuccess = "success@simulator.amazonses.com"
 
-// SMTPPortsText names SMTPPorts with their TLS modes, for flag help and
+// SMTPPortsText names the SES SMTP ports with their TLS modes, for flag help and
 // messages.
 const SMTPPortsText = "587 or 2587 (STARTTLS), 465 or 2465 (TLS wrapper mode)"
-
-// SMTPPorts returns the SES SMTP ports a relay can use, STARTTLS ones
-// first; the slice is the caller's.
-func SMTPPorts() []int { return slices.Clone(smtpPorts) }
 
 // PortOrDefault is port, or DefaultSMTPPort when port is 0 (unset).
 func PortOrDefault(port int) int {
@@ -40,7 +36,7 @@ func PortOrDefault(port int) int {
 func ImplicitTLS(port int) bool { return port == 465 || port == 2465 }
 
 // CheckSMTPPort says, in the operator's words, why port is not one of
-// SMTPPorts; nil when it is. The caller names the flag that set it.
+// the SES SMTP ports; nil when it is. The caller names the flag that set it.
 func CheckSMTPPort(port int) error {
 	if slices.Contains(smtpPorts, port) {
 		return nil

@@ -5,8 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -173,22 +173,13 @@ func (f *FakeIAM) addUser(name string, tags map[string]string) *fakeUser {
 
 func (u *fakeUser) out(arn string) *iamtypes.User {
 	var tags []iamtypes.Tag
-	for _, k := range mapKeys(u.tags) {
+	for _, k := range slices.Sorted(maps.Keys(u.tags)) {
 		tags = append(tags, iamtypes.Tag{Key: aws.String(k), Value: aws.String(u.tags[k])})
 	}
 	return &iamtypes.User{
 		UserName: aws.String(u.name), UserId: aws.String(u.id), Arn: aws.String(arn),
 		Path: aws.String("/"), CreateDate: aws.Time(u.created), Tags: tags,
 	}
-}
-
-func mapKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // AddUser creates a user directly, as an operator's earlier work would,
@@ -305,7 +296,7 @@ func (f *FakeIAM) Secrets() []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
-	for _, id := range mapKeys(f.keys) {
+	for _, id := range slices.Sorted(maps.Keys(f.keys)) {
 		out = append(out, f.keys[id].secret)
 	}
 	return out

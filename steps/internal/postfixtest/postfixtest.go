@@ -219,9 +219,6 @@ func (in *Instance) Queue() string {
 	return out
 }
 
-// Flush asks Postfix to retry the deferred mail now.
-func (in *Instance) Flush() { _, _ = in.Run("postqueue", "-f") }
-
 // Log is the instance's maillog so far.
 func (in *Instance) Log() string {
 	data, _ := os.ReadFile(in.LogFile)

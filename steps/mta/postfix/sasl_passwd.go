@@ -37,7 +37,7 @@ func Line(e mta.Credentials) string {
 // saslHeader is the first line of a sasl_passwd sesame creates. A file
 // that existed before keeps its own first line: sesame adds or replaces
 // only its entry there.
-const saslHeader = "# Written by sesame. SES SMTP credentials for Postfix: keep this file 0600.\n"
+const saslHeader = sesameMark + ". SES SMTP credentials for Postfix: keep this file 0600.\n"
 
 // saslLine is one physical line of a sasl_passwd, with its line ending.
 type saslLine struct {
