@@ -14,32 +14,10 @@ import (
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/internal/fakeclock"
 	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
-
-// dtClock is a fake clock: After returns at once and moves time on.
-type dtClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newDTClock() *dtClock { return &dtClock{now: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *dtClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *dtClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
 
 // dtResolver answers from a map keyed "name TYPE"; a missing key is an
 // empty answer, an entry in errs a failed lookup.
@@ -107,7 +85,7 @@ func newDNSFixture(t *testing.T, withZone bool, a state.Answers) *dnsFixture {
 	a.Region = "us-east-1"
 	tokens := fx.ses.AddIdentity(a.Domain)
 	fx.env = NewEnv(awsapi.Clients{Route53: fx.r53, SES: fx.ses}, &a, Options{Yes: true})
-	fx.env.Clock = newDTClock()
+	fx.env.Clock = fakeclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	fx.env.Facts.Identity = &IdentityInfo{Domain: a.Domain, Tokens: tokens, SigningHostedZone: "dkim.amazonses.com", DKIMStatus: "PENDING"}
 	events := &[]Event{}
 	var mu sync.Mutex

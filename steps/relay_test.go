@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/internal/fakeclock"
 	"github.com/sesame-tool/sesame/steps/internal/smtptest"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
@@ -38,7 +40,7 @@ func newRelayFixture(t *testing.T, opts Options) *relayFixture {
 	}
 	opts.SMTPCA = ca
 	f.env = NewEnv(awsapi.Clients{}, &state.Answers{Domain: "example.com", Region: "us-east-1", OutDir: f.out}, opts)
-	f.env.Clock = newFakeClock()
+	f.env.Clock = fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 	f.env.Emit = func(e Event) { f.events = append(f.events, e) }
 	return f
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/internal/fakeclock"
 	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
@@ -43,13 +44,13 @@ func TestPollInterval(t *testing.T) {
 }
 
 // verifyFixture is a domain whose identity exists, DKIM pending.
-func verifyFixture(t *testing.T, a state.Answers) (*stepstest.FakeSES, *Env, *dtClock) {
+func verifyFixture(t *testing.T, a state.Answers) (*stepstest.FakeSES, *Env, *fakeclock.Clock) {
 	t.Helper()
 	ses := stepstest.NewFakeSES("us-east-1")
 	a.Domain, a.Region = "example.com", "us-east-1"
 	tokens := ses.AddIdentity(a.Domain)
 	env := NewEnv(awsapi.Clients{SES: ses}, &a, Options{})
-	clock := newDTClock()
+	clock := fakeclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
 	env.Clock = clock
 	env.Facts.Identity = &IdentityInfo{Domain: a.Domain, Tokens: tokens}
 	env.Facts.Records = DesiredRecords(a.Domain, a.Region, env.Facts.Identity, a.MailFrom, false)

@@ -7,38 +7,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/sesame-tool/sesame/steps/internal/fakeclock"
 	"github.com/sesame-tool/sesame/steps/internal/smtptest"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
-
-// fakeClock advances only when waited on, so retry loops run at once.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	now := c.now
-	c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	ch <- now
-	return ch
-}
 
 const (
 	testKeyID  = "AKIAIOSFODNN7EXAMPLE"
@@ -74,7 +50,7 @@ func TestLoginTest(t *testing.T) {
 			l := Login{Endpoint: srv.Addr, Roots: srv.Roots(), Implicit: tt.implicit,
 				Username: tt.user, Password: mta.Secret(tt.pass), Region: "us-east-1"}
 			retries := 0
-			err := LoginTest(context.Background(), newFakeClock(), DefaultLoginRetry, l, func(int, error) { retries++ })
+			err := LoginTest(context.Background(), fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), DefaultLoginRetry, l, func(int, error) { retries++ })
 			if tt.wantErr == nil {
 				if err != nil {
 					t.Fatalf("LoginTest: %v", err)
@@ -106,7 +82,7 @@ func TestLoginTest(t *testing.T) {
 func TestLoginTestUntrustedCertificate(t *testing.T) {
 	srv := smtptest.New(t, false)
 	l := Login{Endpoint: srv.Addr, Username: testKeyID, Password: "x"}
-	err := LoginTest(context.Background(), newFakeClock(), DefaultLoginRetry, l, nil)
+	err := LoginTest(context.Background(), fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), DefaultLoginRetry, l, nil)
 	if err == nil || !strings.Contains(err.Error(), "--smtp-ca") {
 		t.Fatalf("LoginTest with an unknown CA = %v, want the --smtp-ca hint", err)
 	}

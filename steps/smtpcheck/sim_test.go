@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sesame-tool/sesame/steps/awssim"
+	"github.com/sesame-tool/sesame/steps/internal/fakeclock"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
@@ -61,7 +62,7 @@ func TestLoginAgainstSim(t *testing.T) {
 	ctx := context.Background()
 
 	t.Run("login", func(t *testing.T) {
-		if err := LoginTest(ctx, newFakeClock(), DefaultLoginRetry, login("us-east-1"), nil); err != nil {
+		if err := LoginTest(ctx, fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), DefaultLoginRetry, login("us-east-1"), nil); err != nil {
 			t.Fatal(err)
 		}
 		if n := len(sim.Messages()); n != 0 {
@@ -69,7 +70,7 @@ func TestLoginAgainstSim(t *testing.T) {
 		}
 	})
 	t.Run("password for another region", func(t *testing.T) {
-		err := LoginTest(ctx, newFakeClock(), DefaultLoginRetry, login("us-west-2"), nil)
+		err := LoginTest(ctx, fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), DefaultLoginRetry, login("us-west-2"), nil)
 		var ae *AuthError
 		if !errors.As(err, &ae) || ae.Err.Code != 535 || !strings.Contains(err.Error(), "derived for another region than us-east-1") {
 			t.Fatalf("LoginTest = %v, want a 535 explained by the region", err)
