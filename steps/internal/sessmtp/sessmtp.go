@@ -123,12 +123,12 @@ type Config struct {
 	Backend Backend
 	// Log, when set, receives one line per session event, written at
 	// once (one Write per line): "smtp AUTH <user> 235", "smtp AUTH <user>
-	// 535", "smtp MAIL 250 <from>", "smtp MAIL 530 Authentication
-	// required", "smtp RCPT 250 <to>", "smtp DATA 250 <message id>",
-	// "smtp DATA 554 Message rejected: ...", and "smtp ERROR <what>" for a
-	// connection that failed below SMTP (a refused TLS handshake). A
-	// password never appears; a user name that could be a misplaced
-	// secret is shown as "?".
+	// 535", "smtp AUTH - 530 Must issue a STARTTLS command first", "smtp
+	// MAIL 250 <from>", "smtp MAIL 530 Authentication required", "smtp
+	// RCPT 250 <to>", "smtp DATA 250 <message id>", "smtp DATA 554
+	// Message rejected: ...", and "smtp ERROR <what>" for a connection
+	// that failed below SMTP (a refused TLS handshake). A password never
+	// appears; a user name that could be a misplaced secret is "?".
 	Log io.Writer
 }
 
@@ -196,7 +196,8 @@ func (s *session) AuthMechanisms() []string {
 // Auth starts PLAIN or LOGIN; in the clear it refuses with SES's 530.
 func (s *session) Auth(mech string) (sasl.Server, error) {
 	if !s.secure() {
-		return nil, s.refuse("AUTH", ErrStartTLSFirst)
+		// No user yet: "-" keeps AUTH lines "AUTH <user> <code> ...".
+		return nil, s.refuse("AUTH -", ErrStartTLSFirst)
 	}
 	switch mech {
 	case sasl.Plain:
