@@ -35,6 +35,7 @@ import (
 	"io"
 	"net"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
@@ -318,7 +319,8 @@ func (e *events) printf(format string, args ...any) {
 	if e.w == nil {
 		return
 	}
-	line := "smtp " + fmt.Sprintf(format, args...) + "\n"
+	// One event, one line, whatever the text holds (a panic's stack).
+	line := "smtp " + strings.ReplaceAll(fmt.Sprintf(format, args...), "\n", " ") + "\n"
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	_, _ = io.WriteString(e.w, line)
