@@ -22,6 +22,15 @@
 // SES's replies carry no enhanced status code, so these do not either
 // (clients and sesame's own explanations match their text).
 //
+// Where go-smtp still answers in its own words, no client depends on the
+// text: the greeting ends "ESMTP Service Ready" after SES's host and id;
+// EHLO says "Hello <client>" and also offers PIPELINING, CHUNKING,
+// ENHANCEDSTATUSCODES and LIMITS (Postfix's smtp client never uses BDAT;
+// a BDAT message over 10 MB gets go-smtp's 552 text); 235, 250 to MAIL and
+// RCPT, 221 and syntax errors carry go-smtp's texts; an idle session is
+// closed with "421 4.4.2 Idle timeout" where SES says "451 Timeout waiting
+// for data from client".
+//
 // Who may log in and which messages are accepted are the Backend's
 // decisions: the simulator (steps/awssim) derives them from its IAM keys and
 // SES identities, the test server (steps/internal/smtptest) from a fixed
