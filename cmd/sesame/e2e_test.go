@@ -64,6 +64,7 @@ func TestMain(m *testing.M) {
 // simProc is a running sesame-sim.
 type simProc struct {
 	url, dns, smtp, cert string
+	smtps                string // the implicit-TLS endpoint, when extra has --smtps
 	cmd                  *exec.Cmd
 	mu                   sync.Mutex
 	log                  []string
@@ -116,8 +117,10 @@ func startSim(t *testing.T, extra ...string) *simProc {
 			p.dns = strings.TrimSpace(strings.TrimPrefix(line, "dns "))
 		case strings.HasPrefix(line, "smtp "):
 			p.smtp = strings.TrimSpace(strings.TrimPrefix(line, "smtp "))
+		case strings.HasPrefix(line, "smtps "):
+			p.smtps = strings.TrimSpace(strings.TrimPrefix(line, "smtps "))
 		}
-		if p.url != "" && p.dns != "" && p.smtp != "" {
+		if p.url != "" && p.dns != "" && p.smtp != "" && (p.smtps != "" || !slices.Contains(extra, "--smtps")) {
 			break
 		}
 	}
