@@ -1,7 +1,8 @@
 // Command sesame-sim serves a simulated AWS account (SES v2, Route 53, IAM
 // and STS on one loopback endpoint, optionally with authoritative DNS and
-// an SES-like SMTP endpoint) for sesame's tests and demos. The first line on
-// stdout is the endpoint URL; stderr gets one line per API request.
+// SES-like SMTP endpoints) for sesame's tests and demos. The first line on
+// stdout is the endpoint URL; stderr gets one line per API request and one
+// per SMTP session event ("smtp AUTH <key id> 235", "smtp DATA 250 <id>").
 package main
 
 import (
@@ -32,8 +33,8 @@ func main() {
 
 // config is what the flags say.
 type config struct {
-	listen, dns, smtp, smtpRegion, smtpCertOut, seedFile string
-	opts                                                 awssim.Options
+	listen, dns, smtp, smtps, smtpRegion, smtpCertOut, seedFile string
+	opts                                                        awssim.Options
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -56,7 +57,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.opts.Production, "production", false, "start the account out of the SES sandbox")
 	fs.StringVar(&c.seedFile, "seed-file", "", "JSON file of zones, records, users and SES identities to start with")
 	fs.StringVar(&c.dns, "dns", "", "also answer DNS for the hosted zones on this address (UDP and TCP)")
-	fs.StringVar(&c.smtp, "smtp", "", "also serve an SES-like SMTP endpoint on this address")
+	fs.StringVar(&c.smtp, "smtp", "", "also serve an SES-like SMTP endpoint on this address (STARTTLS, like SES's ports 587, 2587, 25)")
+	fs.StringVar(&c.smtps, "smtps", "", "also serve it with TLS from the first byte on this address (like SES's ports 465, 2465), same certificate")
 	fs.StringVar(&c.smtpRegion, "smtp-region", "us-east-1", "the region whose SMTP passwords the SMTP endpoint accepts")
 	fs.StringVar(&c.smtpCertOut, "smtp-cert-out", "", "write the SMTP endpoint's self-signed certificate (PEM) here")
 	if err := fs.Parse(args); err != nil {
@@ -79,8 +81,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	return c, nil
 }
 
-// run serves until ctx is done. Request lines go to stderr; the endpoint
-// URL, then "dns ADDR" and "smtp ADDR", to stdout.
+// run serves until ctx is done. Request and SMTP session lines go to
+// stderr; the endpoint URL, then "dns ADDR", "smtp ADDR" and "smtps ADDR",
+// to stdout.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	c, err := parseFlags(args, stderr)
 	if err != nil {
@@ -107,13 +110,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		defer stopDNS()
 		fmt.Fprintln(stdout, "dns", addr)
 	}
-	if c.smtp != "" {
-		addr, stopSMTP, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: c.smtp, Region: c.smtpRegion, CertOut: c.smtpCertOut})
+	for _, ep := range []struct {
+		name, addr string
+		implicit   bool
+	}{{"smtp", c.smtp, false}, {"smtps", c.smtps, true}} {
+		if ep.addr == "" {
+			continue
+		}
+		addr, stopSMTP, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: ep.addr, Region: c.smtpRegion, CertOut: c.smtpCertOut,
+			ImplicitTLS: ep.implicit, Log: stderr})
 		if err != nil {
-			return fmt.Errorf("serve SMTP on %s: %w", c.smtp, err)
+			return fmt.Errorf("serve SMTP on %s (--%s): %w", ep.addr, ep.name, err)
 		}
 		defer stopSMTP()
-		fmt.Fprintln(stdout, "smtp", addr)
+		fmt.Fprintln(stdout, ep.name, addr)
 	}
 	<-ctx.Done()
 	return nil

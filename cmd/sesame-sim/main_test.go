@@ -92,7 +92,8 @@ func startSim(t *testing.T, args ...string) (lines []string, stderr *lockedBuffe
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	want := 1 + strings.Count(strings.Join(args, " "), "--dns") + strings.Count(strings.Join(args, " "), "--smtp ")
+	joined := strings.Join(args, " ")
+	want := 1 + strings.Count(joined, "--dns") + strings.Count(joined, "--smtp ") + strings.Count(joined, "--smtps ")
 	sc := bufio.NewScanner(stdout)
 	for len(lines) < want && sc.Scan() {
 		lines = append(lines, sc.Text())

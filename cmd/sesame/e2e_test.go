@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -63,9 +64,11 @@ func TestMain(m *testing.M) {
 // simProc is a running sesame-sim.
 type simProc struct {
 	url, dns, smtp, cert string
+	smtps                string // the implicit-TLS endpoint, when extra has --smtps
 	cmd                  *exec.Cmd
 	mu                   sync.Mutex
 	log                  []string
+	smtpLog              []string // sesame-sim's SMTP session lines
 }
 
 // startSim starts sesame-sim with extra flags and a seed file holding a
@@ -93,7 +96,13 @@ func startSim(t *testing.T, extra ...string) *simProc {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
 			p.mu.Lock()
-			p.log = append(p.log, sc.Text())
+			// SMTP session lines ("smtp AUTH <key id> 235") are kept
+			// apart: log counts API requests.
+			if line := sc.Text(); strings.HasPrefix(line, "smtp ") {
+				p.smtpLog = append(p.smtpLog, line)
+			} else {
+				p.log = append(p.log, line)
+			}
 			p.mu.Unlock()
 		}
 	}()
@@ -108,8 +117,10 @@ func startSim(t *testing.T, extra ...string) *simProc {
 			p.dns = strings.TrimSpace(strings.TrimPrefix(line, "dns "))
 		case strings.HasPrefix(line, "smtp "):
 			p.smtp = strings.TrimSpace(strings.TrimPrefix(line, "smtp "))
+		case strings.HasPrefix(line, "smtps "):
+			p.smtps = strings.TrimSpace(strings.TrimPrefix(line, "smtps "))
 		}
-		if p.url != "" && p.dns != "" && p.smtp != "" {
+		if p.url != "" && p.dns != "" && p.smtp != "" && (p.smtps != "" || !slices.Contains(extra, "--smtps")) {
 			break
 		}
 	}
@@ -135,6 +146,19 @@ func (p *simProc) mutating() []string {
 		}
 	}
 	return out
+}
+
+// waitSMTPLog waits up to 5 s for the SMTP session line want and
+// returns every SMTP line so far.
+func (p *simProc) waitSMTPLog(want string) (lines []string, found bool) {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		p.mu.Lock()
+		lines = slices.Clone(p.smtpLog)
+		p.mu.Unlock()
+		if slices.Contains(lines, want) || time.Now().After(deadline) {
+			return lines, slices.Contains(lines, want)
+		}
+	}
 }
 
 func (p *simProc) calls() int {
@@ -251,6 +275,12 @@ func TestEndToEndOnboarding(t *testing.T) {
 	assertMode(t, filepath.Join(out, "sasl_passwd"), 0o600)
 	assertMode(t, out, 0o700)
 	assertNowhere(t, password, home, r.stdout+r.stderr, filepath.Join(out, "sasl_passwd"))
+	// The login test reached the simulated SES: its SMTP log shows the
+	// key's AUTH accepted, and never the password.
+	smtpLines, ok := sim.waitSMTPLog("smtp AUTH " + rep.SMTP.Username + " 235")
+	if !ok || strings.Contains(strings.Join(smtpLines, "\n"), password) {
+		t.Errorf("the simulator's SMTP log lacks \"smtp AUTH %s 235\" or shows the password:\n%s", rep.SMTP.Username, strings.Join(smtpLines, "\n"))
+	}
 	firstCalls := sim.mutating()
 
 	r2 := sim.sesame(t, home, args...)

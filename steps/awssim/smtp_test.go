@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -379,6 +380,110 @@ func TestSMTPWithSwaks(t *testing.T) {
 			out, err := cmd.CombinedOutput()
 			if (err == nil) != tt.wantOK || !strings.Contains(string(out), tt.want) {
 				t.Fatalf("swaks: %v, want ok=%v and %q in:\n%s", err, tt.wantOK, tt.want, out)
+			}
+		})
+	}
+}
+
+// syncLog collects SMTP session lines from the server's goroutines.
+type syncLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (l *syncLog) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !bytes.HasSuffix(p, []byte("\n")) || bytes.Count(p, []byte("\n")) != 1 {
+		l.lines = append(l.lines, fmt.Sprintf("NOT ONE LINE PER WRITE: %q", p))
+		return len(p), nil
+	}
+	l.lines = append(l.lines, strings.TrimSuffix(string(p), "\n"))
+	return len(p), nil
+}
+
+func (l *syncLog) take() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := l.lines
+	l.lines = nil
+	return out
+}
+
+// TestSMTPSessionLog: each session event is one line, written in one
+// Write, with SES's reply code and text; never a password, and a user
+// name that could be a misplaced secret shows as "?".
+func TestSMTPSessionLog(t *testing.T) {
+	var log syncLog
+	h := newSMTPHarness(t, Options{}, SMTPConfig{Log: &log})
+	good := ses.SMTPPassword(smtpTestSecret, "us-east-1")
+	const msg = "From: sender@example.com\r\nSubject: x\r\n\r\nx\r\n"
+	rejected := "smtp DATA 554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: "
+	tests := []struct {
+		name string
+		run  func(t *testing.T)
+		want []string // a leading "~" matches by prefix
+	}{
+		{"AUTH and MAIL in the clear", func(t *testing.T) {
+			conn, err := net.Dial("tcp", h.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			tp := textproto.NewConn(conn)
+			_, _, _ = tp.ReadResponse(220)
+			for _, cmd := range []string{"EHLO client.example", "AUTH PLAIN AGZvbwBiYXI=", "MAIL FROM:<a@example.com>"} {
+				_ = tp.PrintfLine("%s", cmd)
+				_, _, _ = tp.ReadResponse(0)
+			}
+		}, []string{"smtp AUTH - 530 Must issue a STARTTLS command first", "smtp MAIL 530 Must issue a STARTTLS command first"}},
+		{"MAIL before AUTH", func(t *testing.T) {
+			_ = h.dial(t).Mail("sender@example.com")
+		}, []string{"smtp MAIL 530 Authentication required"}},
+		{"a password for another region", func(t *testing.T) {
+			_ = h.dial(t).Auth(smtp.PlainAuth("", smtpTestKey, ses.SMTPPassword(smtpTestSecret, "eu-west-1"), "127.0.0.1"))
+		}, []string{"smtp AUTH " + smtpTestKey + " 535"}},
+		{"the secret typed as the user name", func(t *testing.T) {
+			_ = h.dial(t).Auth(loginAuth{smtpTestSecret, good})
+		}, []string{"smtp AUTH ? 535"}},
+		{"an accepted message", func(t *testing.T) {
+			if err := send(h.login(t), "sender@example.com", []string{"success@simulator.amazonses.com"}, msg); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"smtp AUTH " + smtpTestKey + " 235", "smtp MAIL 250 <sender@example.com>", "smtp RCPT 250 <success@simulator.amazonses.com>", "~smtp DATA 250 0100"}},
+		{"the sandbox 554", func(t *testing.T) {
+			_ = send(h.login(t), "sender@example.com", []string{"a@customer.example"}, msg)
+		}, []string{"smtp AUTH " + smtpTestKey + " 235", "smtp MAIL 250 <sender@example.com>", "smtp RCPT 250 <a@customer.example>", rejected + "a@customer.example"}},
+		{"a message over 10 MB", func(t *testing.T) {
+			big := msg + strings.Repeat(strings.Repeat("x", 998)+"\r\n", 11<<10)
+			err := send(h.login(t), "sender@example.com", []string{"success@simulator.amazonses.com"}, big)
+			if smtpCode(err) != 552 || !strings.Contains(err.Error(), "Message is too long.") {
+				t.Errorf("send = %v, want SES's 552 Message is too long.", err)
+			}
+		}, []string{"smtp AUTH " + smtpTestKey + " 235", "smtp MAIL 250 <sender@example.com>", "smtp RCPT 250 <success@simulator.amazonses.com>", "smtp DATA 552 Message is too long."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			log.take()
+			tt.run(t)
+			var got []string
+			for deadline := time.Now().Add(2 * time.Second); len(got) < len(tt.want) && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+				got = append(got, log.take()...)
+			}
+			time.Sleep(50 * time.Millisecond) // and nothing more
+			got = append(got, log.take()...)
+			ok := len(got) == len(tt.want)
+			for i := 0; ok && i < len(got); i++ {
+				w, prefix := strings.CutPrefix(tt.want[i], "~")
+				ok = got[i] == w || prefix && strings.HasPrefix(got[i], w)
+			}
+			if !ok {
+				t.Errorf("log:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+			for _, l := range got {
+				if strings.Contains(l, good) || strings.Contains(l, smtpTestSecret) {
+					t.Errorf("a log line shows a secret: %s", l)
+				}
 			}
 		})
 	}

@@ -1,24 +1,28 @@
 // Package smtptest is a tiny SES-like SMTP server for sesame's tests: the
 // unit tests of the login test use it, and the real-Postfix test can relay
-// into it. It listens on loopback only.
+// into it. It listens on loopback only. The session (SES's replies, TLS
+// first, AUTH PLAIN/LOGIN) is sessmtp's, on emersion/go-smtp; this package
+// only decides logins and messages from what the test told it.
 package smtptest
 
 import (
-	"bufio"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/internal/sessmtp"
 )
 
 // Server is an SES-like SMTP server: STARTTLS (or TLS from the first
@@ -46,7 +50,7 @@ type Server struct {
 type Message struct {
 	From     string
 	To       []string
-	Data     string
+	Data     string // as sent, dot-unstuffed, CRLF line ends
 	AuthUser string
 }
 
@@ -107,24 +111,12 @@ func New(t testing.TB, implicit bool) *Server {
 	s := &Server{users: map[string]string{}, verified: map[string]bool{}}
 	s.CertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	s.tlsConf = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr, stop, err := sessmtp.Serve(sessmtp.Config{Addr: "127.0.0.1:0", TLS: s.tlsConf, ImplicitTLS: implicit, Backend: s})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if implicit {
-		ln = tls.NewListener(ln, s.tlsConf)
-	}
-	s.Addr = ln.Addr().String()
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go s.serve(c, implicit)
-		}
-	}()
+	s.Addr = addr
+	t.Cleanup(stop)
 	return s
 }
 
@@ -135,121 +127,35 @@ func (s *Server) Roots() *x509.CertPool {
 	return p
 }
 
-func (s *Server) serve(c net.Conn, secure bool) {
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	r, w := bufio.NewReader(c), bufio.NewWriter(c)
-	say := func(lines ...string) {
-		for _, l := range lines {
-			w.WriteString(l + "\r\n")
-		}
-		w.Flush()
+// Login is the Backend's: a known user with its password, unless the
+// server was told to refuse the first good logins (RefuseFirst).
+func (s *Server) Login(user, pass string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.auths++
+	ok := pass != "" && s.users[user] == pass
+	if ok && s.refuseFirst > 0 {
+		s.refuseFirst--
+		ok = false
 	}
-	read := func() string {
-		l, _ := r.ReadString('\n')
-		return strings.TrimRight(l, "\r\n")
-	}
-	authed, from, authUser := false, "", ""
-	var to []string
-	say("220 test-smtp ESMTP")
-	for {
-		line := read()
-		cmd := strings.ToUpper(strings.Fields(line + " x")[0])
-		switch {
-		case line == "":
-			return
-		case cmd == "EHLO":
-			if secure {
-				say("250-test-smtp", "250-AUTH PLAIN LOGIN", "250 8BITMIME")
-			} else {
-				say("250-test-smtp", "250 STARTTLS")
-			}
-		case cmd == "STARTTLS":
-			say("220 Ready to start TLS")
-			tc := tls.Server(c, s.tlsConf)
-			if tc.Handshake() != nil {
-				return
-			}
-			c, secure = tc, true
-			r, w = bufio.NewReader(c), bufio.NewWriter(c)
-		case cmd == "AUTH" && !secure:
-			say("530 Must issue a STARTTLS command first")
-		case cmd == "AUTH":
-			f := strings.Fields(line)
-			var user, pass string
-			if strings.EqualFold(f[1], "PLAIN") {
-				raw := ""
-				if len(f) > 2 {
-					raw = f[2]
-				} else {
-					say("334 ")
-					raw = read()
-				}
-				b, _ := base64.StdEncoding.DecodeString(raw)
-				parts := strings.Split(string(b), "\x00")
-				if len(parts) == 3 {
-					user, pass = parts[1], parts[2]
-				}
-			} else {
-				say("334 " + base64.StdEncoding.EncodeToString([]byte("Username:")))
-				b, _ := base64.StdEncoding.DecodeString(read())
-				user = string(b)
-				say("334 " + base64.StdEncoding.EncodeToString([]byte("Password:")))
-				b, _ = base64.StdEncoding.DecodeString(read())
-				pass = string(b)
-			}
-			s.mu.Lock()
-			s.auths++
-			ok := s.users[user] == pass && pass != ""
-			if ok && s.refuseFirst > 0 {
-				s.refuseFirst--
-				ok = false
-			}
-			s.mu.Unlock()
-			if ok {
-				authed, authUser = true, user
-				say("235 Authentication successful.")
-			} else {
-				say("535 Authentication Credentials Invalid")
-			}
-		case cmd == "MAIL":
-			if !authed {
-				say("530 Authentication required")
-				continue
-			}
-			from = strings.Trim(strings.Fields(line[len("MAIL FROM:"):])[0], "<>")
-			to = nil
-			say("250 Ok")
-		case cmd == "RCPT":
-			to = append(to, strings.Trim(strings.TrimSpace(line[len("RCPT TO:"):]), "<>"))
-			say("250 Ok")
-		case cmd == "DATA":
-			say("354 End data with <CR><LF>.<CR><LF>")
-			var data strings.Builder
-			for l := read(); l != "."; l = read() {
-				data.WriteString(l + "\n")
-			}
-			s.mu.Lock()
-			var bad []string
-			for _, a := range append([]string{from}, to...) {
-				if !s.verified[a] && !strings.HasSuffix(a, "@simulator.amazonses.com") {
-					bad = append(bad, a)
-				}
-			}
-			if len(bad) == 0 {
-				s.received = append(s.received, Message{From: from, To: to, Data: data.String(), AuthUser: authUser})
-			}
-			s.mu.Unlock()
-			if len(bad) > 0 {
-				say("554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: " + strings.Join(bad, ", "))
-			} else {
-				say("250 Ok 0100018f-test")
-			}
-		case cmd == "QUIT":
-			say("221 Bye")
-			return
-		default:
-			say("502 unknown command")
+	return ok
+}
+
+// Deliver is the Backend's: the sandbox rule, simplified. The envelope
+// sender and every recipient must be addresses Verify was told of, or at
+// the mailbox simulator; otherwise SES's 554 names them.
+func (s *Server) Deliver(m sessmtp.Message) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var bad []string
+	for _, a := range append([]string{m.From}, m.To...) {
+		if !s.verified[a] && !strings.HasSuffix(a, "@simulator.amazonses.com") {
+			bad = append(bad, a)
 		}
 	}
+	if len(bad) > 0 {
+		return "", sessmtp.Rejected("US-EAST-1", bad)
+	}
+	s.received = append(s.received, Message{From: m.From, To: slices.Clone(m.To), Data: string(m.Data), AuthUser: m.User})
+	return fmt.Sprintf("0100018f-test-%06d", len(s.received)), nil
 }
