@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/ui"
 )
@@ -66,6 +67,8 @@ func runRotate(ctx context.Context, o *options, ro *rotateOptions, s *ioStreams,
 	if ro.grace < 0 {
 		return exitWith(exitInput, &steps.InputError{Field: "grace", Flag: "--grace", Msg: fmt.Sprintf("%s is negative; give how long the old key stays inactive before it is deleted, such as 24h (0 deletes it right away)", ro.grace)})
 	}
+	// The port is sasl_passwd's: the new entry keeps the old one's.
+	o.smtpPort = ses.PortOrDefault(o.smtpPort)
 	if o.domain == "" {
 		saved, err := state.Store{Dir: stateDirOr(o.stateDir, getenv)}.List()
 		if err != nil {
