@@ -243,3 +243,35 @@ func TestKeyAge(t *testing.T) {
 		}
 	}
 }
+
+// The smtp-user step's Check (and so `sesame status`) tells the key's
+// age, and past 90 days warns, naming `sesame rotate`.
+func TestSMTPUserCheckTellsKeyAge(t *testing.T) {
+	tests := []struct {
+		after    time.Duration
+		wantAge  string
+		wantWarn bool
+	}{
+		{2 * 24 * time.Hour, "(2 days ago)", false},
+		{100 * 24 * time.Hour, "(100 days ago)", true},
+	}
+	for _, tt := range tests {
+		ctx := context.Background()
+		e := newSMTPEnv(t)
+		clock := newFakeClock()
+		e.Clock, e.iam.Now = clock, clock.Now
+		s := SMTPUser{}
+		if err := s.Apply(ctx, e.Env); err != nil {
+			t.Fatal(err)
+		}
+		clock.After(tt.after)
+		res, err := s.Check(ctx, e.Env)
+		if err != nil || res.Status != StatusDone || !strings.Contains(res.Detail, tt.wantAge) {
+			t.Fatalf("after %s: Check = %v %q %v, want done with the age %s", tt.after, res.Status, res.Detail, err, tt.wantAge)
+		}
+		warned := slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "sesame rotate") })
+		if warned != tt.wantWarn {
+			t.Errorf("after %s: warnings %q, want a warning naming sesame rotate: %v", tt.after, res.Warnings, tt.wantWarn)
+		}
+	}
+}
