@@ -40,6 +40,10 @@ type RotateOptions struct {
 	// OSRelease picks the distribution's CA file for the Postfix settings
 	// ("" means /etc/os-release), as the relay step does.
 	OSRelease string
+	// RelayOverride, when set, edits the Postfix configuration rotate
+	// installs (its Host, Port and CAFile): tests point a real Postfix at
+	// a simulated SES endpoint with it. nil means the region's SES host.
+	RelayOverride func(*postfix.Config)
 }
 
 // rotation is what the steps of one `sesame rotate` run share.
@@ -475,8 +479,12 @@ func (k *RotateKey) write(env *Env, st *rotState, entry mta.Credentials) error {
 // postfixConfig is the relay configuration for the credentials e, for
 // installing them into the Postfix in dir.
 func (k *RotateKey) postfixConfig(env *Env, e mta.Credentials, dir string) postfix.Config {
-	return postfix.Config{Region: env.Answers.Region, Port: e.Port, Username: e.Username, Password: e.Password,
+	c := postfix.Config{Region: env.Answers.Region, Port: e.Port, Username: e.Username, Password: e.Password,
 		PostfixDir: dir, Distro: postfix.DetectDistro(k.r.OSRelease)}
+	if k.r.RelayOverride != nil {
+		k.r.RelayOverride(&c)
+	}
+	return c
 }
 
 // install puts e into the Postfix sesame installed the relay into, postmaps
