@@ -370,7 +370,7 @@ func (k *RotateKey) Apply(ctx context.Context, env *Env) error {
 				rot.Phase = state.RotateWritten
 			} else {
 				if _, ok := st.key(rot.NewKey); ok {
-					if err := deleteKey(ctx, env, st.user, st.arn, rot.NewKey); err != nil {
+					if err := deleteKeyFor(ctx, env, k.ID(), st.user, st.arn, rot.NewKey); err != nil {
 						return err
 					}
 				}
@@ -411,7 +411,7 @@ func (k *RotateKey) create(ctx context.Context, env *Env, st *rotState) error {
 		return err
 	}
 	for _, id := range append(orphans, replace...) {
-		if err := deleteKey(ctx, env, st.user, st.arn, id); err != nil {
+		if err := deleteKeyFor(ctx, env, k.ID(), st.user, st.arn, id); err != nil {
 			return err
 		}
 	}
@@ -578,7 +578,7 @@ func (k *RotateKey) rollback(ctx context.Context, env *Env, st *rotState, cause 
 		}
 	}
 	if len(problems) == 0 {
-		if err := deleteKey(ctx, env, st.user, st.arn, rot.NewKey); err != nil {
+		if err := deleteKeyFor(ctx, env, k.ID(), st.user, st.arn, rot.NewKey); err != nil {
 			problems = append(problems, fmt.Sprintf("deleting the unused new key %s failed (%v): the next sesame rotate deletes it", rot.NewKey, err))
 		} else {
 			done = append(done, "new key "+rot.NewKey+" deleted")
@@ -669,7 +669,7 @@ func (k *RetireKey) Apply(ctx context.Context, env *Env) error {
 		return err
 	}
 	arn := fmt.Sprintf("arn:aws:iam::%s:user/%s", accountID(env), rot.UserName)
-	if err := deleteKey(ctx, env, rot.UserName, arn, rot.OldKey); err != nil {
+	if err := deleteKeyFor(ctx, env, k.ID(), rot.UserName, arn, rot.OldKey); err != nil {
 		return err
 	}
 	rec.Rotation = nil
