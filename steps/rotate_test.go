@@ -270,7 +270,7 @@ func TestSMTPUserCheckTellsKeyAge(t *testing.T) {
 			t.Fatalf("after %s: Check = %v %q %v, want done with the age %s", tt.after, res.Status, res.Detail, err, tt.wantAge)
 		}
 		warned := slices.ContainsFunc(res.Warnings, func(w string) bool { return strings.Contains(w, "sesame rotate") })
-		if warned != tt.wantWarn {
+		if warned != tt.wantWarn || strings.Contains(res.Detail, "sesame rotate") != tt.wantWarn {
 			t.Errorf("after %s: warnings %q, want a warning naming sesame rotate: %v", tt.after, res.Warnings, tt.wantWarn)
 		}
 	}

@@ -99,9 +99,6 @@ func (r *Runner) Status(ctx context.Context, env *Env) (*Report, error) {
 			res = Result{Status: StatusFailed, Detail: err.Error()}
 		}
 		rep.Steps[i] = StepReport{ID: s.ID(), Title: s.Title(), Status: res.Status, Detail: res.Detail}
-		for _, w := range res.Warnings {
-			env.Warn(s.ID(), "%s", w)
-		}
 		r.finish(env, s, res.Status, res.Detail, err)
 	}
 	r.fill(rep, env)

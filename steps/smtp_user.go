@@ -248,6 +248,8 @@ func (s SMTPUser) Check(ctx context.Context, env *Env) (Result, error) {
 		age, warning := KeyAge(st.entry.Username, st.keys[i].Created, env.Clock.Now())
 		res.Detail += "; " + age
 		if warning != "" {
+			// In the detail too: `sesame status` shows details only.
+			res.Detail += ": past 90 days, run `sesame rotate`"
 			res.Warnings = append(res.Warnings, warning)
 		}
 	}
