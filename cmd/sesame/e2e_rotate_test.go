@@ -108,6 +108,13 @@ func TestRotateAfterOnboarding(t *testing.T) {
 		t.Fatalf("rotate: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
 	assertConverged(t, sim, out, old)
+	// The new password is in sasl_passwd only: not on screen, not in the
+	// state file, not in the backup.
+	newEntry, err := postfix.ReadSASLPasswdFor(out, "email-smtp.us-east-1.amazonaws.com", 587)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertNowhere(t, newEntry.Password.Reveal(), home, r.stdout+r.stderr+dry.stdout+dry.stderr, filepath.Join(out, "sasl_passwd"))
 	rep := parseReport(t, r)
 	if rep.SMTP == nil || rep.SMTP.Username != diskKey(t, out) {
 		t.Errorf("the report's SMTP username is %+v, want the new key %s", rep.SMTP, diskKey(t, out))
@@ -211,5 +218,35 @@ func TestRotateKilledAfterEachMutation(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A new key whose SMTP login keeps failing (here the endpoint serves
+// another region, so no us-east-1 password logs in) rolls the rotation
+// back: exit 1 saying why, the old key the only one and active, and the
+// old password in sasl_passwd.
+func TestRotateFailedLoginRollsBack(t *testing.T) {
+	sim := startSim(t, "--smtp-region", "eu-west-1")
+	home := t.TempDir()
+	out := filepath.Join(home, "relay")
+	assertComplete(t, sim.sesame(t, home, onboardArgs(out, "--no-smtp-test")...))
+	old := diskKey(t, out)
+	before, err := os.ReadFile(filepath.Join(out, "sasl_passwd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	r := sim.sesame(t, home, rotateArgs()...)
+	if r.code != 1 || !strings.Contains(r.stderr, "login test failed") || !strings.Contains(r.stderr, "rolled back to key "+old) {
+		t.Fatalf("rotate with a failing login: exit %d, want 1 saying why and that it rolled back\n%s", r.code, r.stderr)
+	}
+	if keys := sim.keyStatuses(t, rotateUser); len(keys) != 1 || keys[old] != "Active" {
+		t.Errorf("keys after the rollback %v, want only %s, active", keys, old)
+	}
+	if now := readFile(t, filepath.Join(out, "sasl_passwd")); now != string(before) {
+		t.Errorf("sasl_passwd after the rollback differs from before:\n%s\nwant:\n%s", now, before)
+	}
+	if n := sim.countApplied("UpdateAccessKey"); n != 0 {
+		t.Errorf("the old key was deactivated %d times although the new one never logged in", n)
 	}
 }
