@@ -191,7 +191,11 @@ func (k *RotateKey) Check(ctx context.Context, env *Env) (Result, error) {
 		return Result{Status: StatusTodo, Detail: fmt.Sprintf("key %s of %s: %s", live.ID, st.user, describeKey(ctx, env, live))}, nil
 	case rot.Phase == state.RotateDeactivated || rot.Phase == state.RotateDelete:
 		env.Facts.Credentials = &Credentials{UserName: st.user, AccessKeyID: st.entry.Username, Host: st.entry.Host, Port: st.entry.Port, File: st.path}
-		return Result{Status: StatusDone, Detail: fmt.Sprintf("new key %s logged in and is in %s; old key %s is inactive", rot.NewKey, st.path, rot.OldKey)}, nil
+		old := "is inactive"
+		if rot.Phase == state.RotateDelete {
+			old = "is being deleted"
+		}
+		return Result{Status: StatusDone, Detail: fmt.Sprintf("new key %s logged in and is in %s; old key %s %s", rot.NewKey, st.path, rot.OldKey, old)}, nil
 	default:
 		return Result{Status: StatusTodo, Detail: fmt.Sprintf("continuing the rotation of key %s begun %s (stopped at: %s)", rot.OldKey, rot.StartedAt.UTC().Format("2006-01-02 15:04 MST"), phaseWords(rot.Phase))}, nil
 	}
@@ -627,6 +631,9 @@ func (k *RetireKey) Check(ctx context.Context, env *Env) (Result, error) {
 	if due := rot.DeactivatedAt.Add(k.r.Grace); rot.Phase == state.RotateDeactivated && env.Clock.Now().Before(due) {
 		return Result{Status: StatusPending, Detail: fmt.Sprintf("old key %s is inactive since %s and is deleted after the grace period, at %s: run sesame rotate again then (or reactivate it if something still needs it)",
 			rot.OldKey, rot.DeactivatedAt.UTC().Format("2006-01-02 15:04 MST"), due.UTC().Format("2006-01-02 15:04 MST"))}, nil
+	}
+	if rot.Phase == state.RotateDelete {
+		return Result{Status: StatusTodo, Detail: fmt.Sprintf("finishing the deletion of old key %s (a run stopped while deleting it); new key %s is in use", rot.OldKey, rot.NewKey)}, nil
 	}
 	return Result{Status: StatusTodo, Detail: fmt.Sprintf("old key %s is inactive; new key %s is in use", rot.OldKey, rot.NewKey)}, nil
 }
