@@ -119,7 +119,11 @@ func runRotate(ctx context.Context, o *options, ro *rotateOptions, s *ioStreams,
 	front := chooseFrontEnd(o, s, getenv)
 	switch front {
 	case frontTUI:
-		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
+		ids := make([]string, len(runner.Steps))
+		for i, st := range runner.Steps {
+			ids[i] = st.ID()
+		}
+		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: ids}, runFn)
 	default:
 		plain := ui.NewPlain(out, color && !o.json)
 		var p steps.Prompter = steps.NoInput{}
