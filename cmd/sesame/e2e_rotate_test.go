@@ -8,11 +8,14 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
+	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/smtpcheck"
 )
 
@@ -248,5 +251,42 @@ func TestRotateFailedLoginRollsBack(t *testing.T) {
 	}
 	if n := sim.countApplied("UpdateAccessKey"); n != 0 {
 		t.Errorf("the old key was deactivated %d times although the new one never logged in", n)
+	}
+}
+
+// A setup whose key is 200 days old: status says its age and that it is
+// past 90 days, naming sesame rotate; after the rotation it no longer does.
+func TestRotateKeyPast90DaysStatusWarns(t *testing.T) {
+	const id, secret = "AKIAOLDKEY0000000001", "abcdefghijABCDEFGHIJabcdefghijABCDEFGHIJ"
+	created := time.Now().Add(-200 * 24 * time.Hour).UTC().Format(time.RFC3339)
+	seed := filepath.Join(t.TempDir(), "seed.json")
+	writeFile(t, seed, `{"zones":[{"name":"example.com","records":[
+	  {"name":"example.com","type":"MX","ttl":300,"values":["10 mx1.mail-provider.example."]}]}],
+	 "users":[{"name":"`+rotateUser+`","tags":{"managed-by":"sesame","sesame:domain":"example.com"},
+	   "keys":[{"id":"`+id+`","secret":"`+secret+`","created":"`+created+`"}]}]}`)
+	sim := startSim(t, "--seed-file", seed)
+	home := t.TempDir()
+	out := filepath.Join(home, "relay")
+	if _, err := postfix.WriteSASLPasswd(out, mta.Credentials{Host: "email-smtp.us-east-1.amazonaws.com", Port: 587, Username: id,
+		Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1"))}); err != nil {
+		t.Fatal(err)
+	}
+	assertComplete(t, sim.sesame(t, home, onboardArgs(out)...))
+	status := func() string {
+		s := sim.sesame(t, home, "status", "--domain", "example.com", "--region", "us-east-1")
+		if s.code != 0 {
+			t.Fatalf("status: exit %d\n%s\n%s", s.code, s.stdout, s.stderr)
+		}
+		return s.stdout
+	}
+	if s := status(); !strings.Contains(s, "(200 days ago)") || !strings.Contains(s, "past 90 days, run `sesame rotate`") {
+		t.Fatalf("status does not warn about the 200-day-old key:\n%s", s)
+	}
+	if r := sim.sesame(t, home, rotateArgs()...); r.code != 0 {
+		t.Fatalf("rotate: exit %d\n%s", r.code, r.stderr)
+	}
+	assertConverged(t, sim, out, id)
+	if s := status(); strings.Contains(s, "past 90 days") || !strings.Contains(s, diskKey(t, out)) {
+		t.Errorf("status after the rotation:\n%s", s)
 	}
 }
