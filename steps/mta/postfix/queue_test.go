@@ -2,6 +2,7 @@ package postfix
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -28,4 +29,18 @@ func TestDeferredForAuth(t *testing.T) {
 	if _, err := deferredForAuth("not json"); err == nil {
 		t.Error("a line that is not JSON is an error, not an empty queue")
 	}
+}
+
+// FuzzDeferredForAuth: any postqueue output is parsed or refused, never a
+// panic, and an id is reported only from a message that has one.
+func FuzzDeferredForAuth(f *testing.F) {
+	f.Add(`{"queue_name": "deferred", "queue_id": "B2", "recipients": [{"address": "b@example.net", "delay_reason": "535 Authentication Credentials Invalid"}]}`)
+	f.Add("")
+	f.Add("{}\n{\"recipients\": null}")
+	f.Fuzz(func(t *testing.T, out string) {
+		ids, err := deferredForAuth(out)
+		if err == nil && len(ids) > strings.Count(out, "\n")+1 {
+			t.Fatalf("%d ids from %d lines", len(ids), strings.Count(out, "\n")+1)
+		}
+	})
 }
