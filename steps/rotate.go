@@ -325,6 +325,25 @@ func graceWords(g time.Duration) string {
 	return fmt.Sprintf("after --grace %s of being inactive (rerun sesame rotate then); until then it can be reactivated", g)
 }
 
+// Preflight implements Preflighter: before the rotation's first change, a
+// Postfix to reload must be one sesame can reload here (root, its
+// commands, a main.cf), or the new key would be made only to be rolled
+// back.
+func (k *RotateKey) Preflight(ctx context.Context, env *Env) ([]Change, error) {
+	dir := rotatePostfixDir(env)
+	if dir == "" || env.Record.Rotation != nil && env.Record.Rotation.Phase != state.RotateCreate {
+		return nil, nil
+	}
+	if err := (postfix.Install{Dir: dir, Sbin: k.r.Sbin}).Preflight(); err != nil {
+		why := "sesame installed the relay into the Postfix in " + dir + ", so the new password must be installed there too"
+		if env.Options.ApplyPostfix {
+			why = "--apply-postfix installs the new password into the Postfix in " + dir
+		}
+		return nil, fmt.Errorf("%s, and it cannot be from here (nothing was changed): %w", why, err)
+	}
+	return nil, nil
+}
+
 // SMTPEndpointFor is where the login test of an entry goes: --smtp-endpoint,
 // or the entry's SES host and port.
 func SMTPEndpointFor(env *Env, e mta.Credentials) string {

@@ -185,6 +185,13 @@ func TestRotate(t *testing.T) {
 			}
 			f.converged(t)
 		}},
+		{"a Postfix sesame installed into that cannot be reloaded from here stops the rotation before any change", managed, func(t *testing.T, f *rotFixture) {
+			f.env.Record.PostfixDir = filepath.Join(t.TempDir(), "no-postfix-here")
+		}, 0, func(t *testing.T, f *rotFixture, err error) {
+			if err == nil || !strings.Contains(err.Error(), "no-postfix-here") || f.iam.Mutations() != 0 {
+				t.Fatalf("err = %v, mutations %d; want the Postfix named and no change", err, f.iam.Mutations())
+			}
+		}},
 		{"a user sesame did not make is not rotated", nil, nil, 0, func(t *testing.T, f *rotFixture, err error) {
 			if err == nil || !strings.Contains(err.Error(), "not made by sesame") || f.iam.Mutations() != 0 {
 				t.Fatalf("err = %v, mutations %d; want a refusal and no change", err, f.iam.Mutations())
