@@ -310,6 +310,14 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 			env.Info(r.ID(), "reloaded Postfix")
 		}
 	}
+	if env.Options.ApplyPostfix && env.Record.PostfixDir != s.cfg.Dir() {
+		// `sesame rotate` installs a new password where sesame installed
+		// this one, and reloads that Postfix.
+		env.Record.PostfixDir = s.cfg.Dir()
+		if err := env.SaveState(); err != nil {
+			return fmt.Errorf("Postfix is configured but the state file could not be saved: %w", err)
+		}
+	}
 	if env.Options.NoSMTPTest {
 		env.Info(r.ID(), "SMTP login test skipped (--no-smtp-test): Postfix's first message will tell whether SES accepts the credentials")
 		r.publish(env, s, "skipped", "skipped by --no-smtp-test")

@@ -243,7 +243,18 @@ func (s SMTPUser) Check(ctx context.Context, env *Env) (Result, error) {
 	if st.managed {
 		who = "user"
 	}
-	return Result{Status: StatusDone, Detail: fmt.Sprintf("%s %s with key %s; its SMTP password for %s is in %s", who, st.name, st.entry.Username, env.Answers.Region, st.path)}, nil
+	res := Result{Status: StatusDone, Detail: fmt.Sprintf("%s %s with key %s; its SMTP password for %s is in %s", who, st.name, st.entry.Username, env.Answers.Region, st.path)}
+	// The key's age, and a warning past KeyMaxAge naming `sesame rotate`.
+	if i := slices.IndexFunc(st.keys, func(k accessKey) bool { return k.ID == st.entry.Username }); i >= 0 && !st.keys[i].Created.IsZero() {
+		age, warning := KeyAge(st.entry.Username, st.keys[i].Created, env.Clock.Now())
+		res.Detail += "; " + age
+		if warning != "" {
+			// In the detail too: `sesame status` shows details only.
+			res.Detail += ": past 90 days, run `sesame rotate`"
+			res.Warnings = append(res.Warnings, warning)
+		}
+	}
+	return res, nil
 }
 
 func setFile(rec *state.Record, role, path string) {

@@ -250,6 +250,11 @@ func keyIDs(keys []accessKey) []string {
 
 // deleteKey deletes one of the user's keys; one already gone is fine.
 func deleteKey(ctx context.Context, env *Env, user, arn, id string) error {
+	return deleteKeyFor(ctx, env, "smtp-user", user, arn, id)
+}
+
+// deleteKeyFor is deleteKey reported as step's (rotate's steps use it too).
+func deleteKeyFor(ctx context.Context, env *Env, step, user, arn, id string) error {
 	_, err := env.Clients.IAM.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(user), AccessKeyId: aws.String(id)})
 	var gone *iamtypes.NoSuchEntityException
 	if err != nil && !errors.As(err, &gone) {
@@ -261,6 +266,6 @@ func deleteKey(ctx context.Context, env *Env, user, arn, id string) error {
 	if env.Record.AccessKeyID == id {
 		env.Record.AccessKeyID = ""
 	}
-	env.Info("smtp-user", "deleted access key %s of %s", id, user)
+	env.Info(step, "deleted access key %s of %s", id, user)
 	return env.SaveState()
 }

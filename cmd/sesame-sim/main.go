@@ -53,7 +53,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&faults, "faults", "", "inject faults at rates: throttle=R,5xx=R,drop=R")
 	fs.Int64Var(&c.opts.Seed, "seed", 1, "seed of the fault injection (same seed, same faults)")
 	fs.StringVar(&deny, "deny", "", "answer AccessDenied for actions: iam:CreateUser,ses:GetAccount,...")
-	fs.StringVar(&c.opts.HangAfter, "hang-after", "", "the first time this operation succeeds, keep its effect and never answer")
+	fs.StringVar(&c.opts.HangAfter, "hang-after", "", "the first time this operation succeeds (OP#N: the Nth time), keep its effect and never answer")
 	fs.BoolVar(&c.opts.Production, "production", false, "start the account out of the SES sandbox")
 	fs.StringVar(&c.seedFile, "seed-file", "", "JSON file of zones, records, users and SES identities to start with")
 	fs.StringVar(&c.dns, "dns", "", "also answer DNS for the hosted zones on this address (UDP and TCP)")

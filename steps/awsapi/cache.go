@@ -321,6 +321,10 @@ func (x *cachedIAM) CreateAccessKey(ctx context.Context, in *iam.CreateAccessKey
 	return write(x.c, "iam", func() (*iam.CreateAccessKeyOutput, error) { return x.IAM.CreateAccessKey(ctx, in, o...) })
 }
 
+func (x *cachedIAM) UpdateAccessKey(ctx context.Context, in *iam.UpdateAccessKeyInput, o ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error) {
+	return write(x.c, "iam", func() (*iam.UpdateAccessKeyOutput, error) { return x.IAM.UpdateAccessKey(ctx, in, o...) })
+}
+
 func (x *cachedIAM) DeleteAccessKey(ctx context.Context, in *iam.DeleteAccessKeyInput, o ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error) {
 	return write(x.c, "iam", func() (*iam.DeleteAccessKeyOutput, error) { return x.IAM.DeleteAccessKey(ctx, in, o...) })
 }

@@ -33,6 +33,7 @@ func iamRoute(s *Sim, r *request) (string, func() (reply, *apiError)) {
 		"ListAccessKeys":       (*Sim).iamListAccessKeys,
 		"CreateAccessKey":      (*Sim).iamCreateAccessKey,
 		"DeleteAccessKey":      (*Sim).iamDeleteAccessKey,
+		"UpdateAccessKey":      (*Sim).iamUpdateAccessKey,
 		"GetAccessKeyLastUsed": (*Sim).iamGetAccessKeyLastUsed,
 	}
 	h := handlers[op]
@@ -457,6 +458,28 @@ func (s *Sim) iamDeleteAccessKey(r *request) (reply, *apiError) {
 			u.Keys = append(u.Keys[:i:i], u.Keys[i+1:]...)
 			delete(s.iam.keys, id)
 			return queryReply(iamNS, "DeleteAccessKey", nil)
+		}
+	}
+	return reply{}, errf(404, "NoSuchEntity", "The Access Key with id %s cannot be found.", id)
+}
+
+// iamUpdateAccessKey sets a key's Status to Active or Inactive. An
+// inactive key still counts toward the two-key quota, signs nothing and
+// fails SMTP AUTH (SecretForKey refuses it).
+func (s *Sim) iamUpdateAccessKey(r *request) (reply, *apiError) {
+	u, ae := s.keyUser(r)
+	if ae != nil {
+		return reply{}, ae
+	}
+	id := first(r.Form["AccessKeyId"])
+	status := first(r.Form["Status"])
+	if status != "Active" && status != "Inactive" {
+		return reply{}, iamValidation("status", status, "Member must satisfy enum value set: [Active, Inactive]")
+	}
+	for _, k := range u.Keys {
+		if k.ID == id {
+			k.Status = status
+			return queryReply(iamNS, "UpdateAccessKey", nil)
 		}
 	}
 	return reply{}, errf(404, "NoSuchEntity", "The Access Key with id %s cannot be found.", id)

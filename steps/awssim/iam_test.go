@@ -271,6 +271,31 @@ func TestIAMAccessKeys(t *testing.T) {
 		t.Errorf("GetAccessKeyLastUsed after use = %+v, %v; want sts in eu-west-1", lu.AccessKeyLastUsed, err)
 	}
 
+	// UpdateAccessKey: an inactive key stays listed and no longer
+	// authenticates (SMTP AUTH goes through SecretForKey); Active again,
+	// it does. A status other than the two is a ValidationError.
+	for _, tt := range []struct {
+		status iamtypes.StatusType
+		works  bool
+	}{{iamtypes.StatusTypeInactive, false}, {iamtypes.StatusTypeActive, true}} {
+		if _, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("relay"), AccessKeyId: aws.String(id), Status: tt.status}); err != nil {
+			t.Fatalf("UpdateAccessKey %s: %v", tt.status, err)
+		}
+		list, err := c.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("relay")})
+		if err != nil || len(list.AccessKeyMetadata) != 1 || list.AccessKeyMetadata[0].Status != tt.status {
+			t.Fatalf("after UpdateAccessKey %s: %+v, %v", tt.status, list, err)
+		}
+		if _, ok := sim.SecretForKey(id); ok != tt.works {
+			t.Errorf("a key made %s authenticates: %v, want %v", tt.status, ok, tt.works)
+		}
+	}
+	if _, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("relay"), AccessKeyId: aws.String(id), Status: "Paused"}); apiCode(err) != "ValidationError" {
+		t.Errorf("UpdateAccessKey Paused = %v, want ValidationError", err)
+	}
+	if _, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("relay"), AccessKeyId: aws.String("AKIANOSUCHKEY0000000"), Status: iamtypes.StatusTypeInactive}); apiCode(err) != "NoSuchEntity" {
+		t.Errorf("UpdateAccessKey of an unknown key = %v, want NoSuchEntity", err)
+	}
+
 	if _, err := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("relay"), AccessKeyId: aws.String(id)}); err != nil {
 		t.Fatal(err)
 	}

@@ -180,6 +180,31 @@ func TestHangAfter(t *testing.T) {
 	}
 }
 
+// "OP#N" hangs the Nth success of OP only.
+func TestHangAfterNth(t *testing.T) {
+	ctx := context.Background()
+	var log logBuffer
+	sim := New(Options{HangAfter: "CreateAccessKey#2", Log: &log})
+	c := iamClient(endpoint(t, sim))
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("relay")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("relay")}); err != nil {
+		t.Fatalf("first CreateAccessKey: %v", err)
+	}
+	short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	if _, err := c.CreateAccessKey(short, &iam.CreateAccessKeyInput{UserName: aws.String("relay")}); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("second CreateAccessKey: %v, want the client's deadline exceeded", err)
+	}
+	if want, got := "iam CreateUser 200\niam CreateAccessKey 200\niam CreateAccessKey -\n", log.String(); got != want {
+		t.Errorf("log:\n%s\nwant:\n%s", got, want)
+	}
+	if keys := sim.AccessKeys("relay"); len(keys) != 2 {
+		t.Errorf("keys %v, want both created", keys)
+	}
+}
+
 func TestUnsignedRequestsAreRefused(t *testing.T) {
 	u := endpoint(t, New(Options{}))
 	tests := []struct {

@@ -78,6 +78,9 @@ type SeedUser struct {
 type SeedKey struct {
 	ID     string `json:"id,omitempty"`
 	Secret string `json:"secret,omitempty"`
+	// Created is the key's CreateDate (default: now), so a test can start
+	// with a key due for rotation.
+	Created time.Time `json:"created,omitzero"`
 }
 
 // LoadSeedFile applies the seed file at path.
@@ -212,8 +215,12 @@ func (s *Sim) seedUser(su SeedUser) error {
 		if k.Secret != "" && len(k.Secret) != 40 {
 			return errors.New("access key secret: want 40 characters")
 		}
-		if _, ae := s.addKey(u, k.ID, k.Secret); ae != nil {
+		key, ae := s.addKey(u, k.ID, k.Secret)
+		if ae != nil {
 			return ae
+		}
+		if !k.Created.IsZero() {
+			key.Created = k.Created.UTC()
 		}
 	}
 	return nil

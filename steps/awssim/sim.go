@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -31,7 +32,9 @@ type Options struct {
 	// Deny lists actions answered with AccessDenied ("iam:CreateUser").
 	Deny []string
 	// HangAfter names an operation ("CreateAccessKey"): the first time it
-	// succeeds its effect stays but no response is ever sent.
+	// succeeds its effect stays but no response is ever sent. "OP#N"
+	// hangs the Nth success instead (a test of `sesame rotate` lets
+	// onboarding's CreateAccessKey through and hangs the rotation's).
 	HangAfter string
 	// Production starts the account out of the sandbox in every region.
 	Production bool
@@ -67,8 +70,10 @@ type Sim struct {
 
 	mu  sync.Mutex
 	rng *rand.Rand
-	// hung is set once HangAfter has fired.
-	hung bool
+	// hung is set once HangAfter has fired; hangSeen counts the
+	// successes of its operation so far.
+	hung     bool
+	hangSeen int
 
 	iam   iamState
 	r53   r53State
@@ -236,7 +241,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	rep, ae := do()
-	hang := ae == nil && !s.hung && s.opts.HangAfter != "" && s.opts.HangAfter == op
+	hang := false
+	if hangOp, nth := hangAfter(s.opts.HangAfter); ae == nil && !s.hung && hangOp != "" && hangOp == op {
+		s.hangSeen++
+		hang = s.hangSeen == nth
+	}
 	if hang {
 		s.hung = true
 	}
@@ -258,6 +267,20 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	s.respond(w, r, rep, ae)
+}
+
+// hangAfter splits HangAfter into the operation and which success of it
+// hangs: "OP" is the first, "OP#N" the Nth.
+func hangAfter(v string) (op string, nth int) {
+	op, n, ok := strings.Cut(v, "#")
+	if !ok {
+		return op, 1
+	}
+	nth, err := strconv.Atoi(n)
+	if err != nil || nth < 1 {
+		return op, 1
+	}
+	return op, nth
 }
 
 // pickFault decides, with s.mu held, whether to inject a fault.

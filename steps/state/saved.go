@@ -64,6 +64,56 @@ type Record struct {
 	ProductionCaseID string `json:"production_case_id,omitempty"`
 	// Files are the files sesame wrote, by role ("sasl_passwd", "main.cf", ...).
 	Files map[string]string `json:"files,omitempty"`
+	// PostfixDir is the Postfix configuration directory sesame installed
+	// the relay into (--apply-postfix), so `sesame rotate` knows to
+	// install the new password there, postmap and reload.
+	PostfixDir string `json:"postfix_dir,omitempty"`
+	// Rotation is a key rotation in progress (`sesame rotate`): saved
+	// before each of its changes, so a rerun continues where a killed one
+	// stopped; nil when none is.
+	Rotation *Rotation `json:"rotation,omitempty"`
+}
+
+// RotationPhase is how far a key rotation got. Each phase is saved before
+// the change it names is made (the intent), so a run killed during the
+// change finds it and asks AWS and the disk whether it took effect.
+type RotationPhase string
+
+// The phases of a rotation, in order.
+const (
+	// RotateCreate: about to create the new key (its id is not known).
+	RotateCreate RotationPhase = "create"
+	// RotateWrite: the new key exists (NewKey); its password is being
+	// written to sasl_passwd, the previous file kept as Backup.
+	RotateWrite RotationPhase = "write"
+	// RotateWritten: sasl_passwd holds the new key; Postfix is being
+	// reloaded and the new key's SMTP login tested.
+	RotateWritten RotationPhase = "written"
+	// RotateDeactivate: the new key logged in; the old key is being
+	// made inactive.
+	RotateDeactivate RotationPhase = "deactivate"
+	// RotateDeactivated: the old key is inactive since DeactivatedAt,
+	// and waits for the grace period before it is deleted.
+	RotateDeactivated RotationPhase = "deactivated"
+	// RotateDelete: the old key is being deleted.
+	RotateDelete RotationPhase = "delete"
+)
+
+// Rotation is a key rotation in progress. It holds ids and paths only.
+type Rotation struct {
+	UserName string `json:"user_name"`
+	// OldKey is the key in use when the rotation began.
+	OldKey string `json:"old_key"`
+	// NewKey is the key the rotation made, once IAM answered.
+	NewKey string        `json:"new_key,omitempty"`
+	Phase  RotationPhase `json:"phase"`
+	// StartedAt is when the rotation began (before CreateAccessKey).
+	StartedAt time.Time `json:"started_at"`
+	// Backup is the copy of sasl_passwd taken before the new password
+	// was written into it.
+	Backup string `json:"backup,omitempty"`
+	// DeactivatedAt is when the old key was made inactive.
+	DeactivatedAt time.Time `json:"deactivated_at,omitzero"`
 }
 
 // PendingKey is an access key IAM returned to sesame, and the sasl_passwd

@@ -66,7 +66,7 @@ type fakeKey struct {
 }
 
 // iamMutations are the operations that change an account.
-var iamMutations = []string{"CreateUser", "TagUser", "PutUserPolicy", "CreateAccessKey", "DeleteAccessKey"}
+var iamMutations = []string{"CreateUser", "TagUser", "PutUserPolicy", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey"}
 
 // NewFakeIAM returns an account with no users.
 func NewFakeIAM(account string) *FakeIAM {
@@ -498,6 +498,35 @@ func (f *FakeIAM) DeleteAccessKey(_ context.Context, in *iam.DeleteAccessKeyInpu
 	u.keys = slices.Delete(u.keys, i, i+1)
 	f.keys[id].user = "" // keep the secret for Secrets(), detach the key
 	return &iam.DeleteAccessKeyOutput{}, nil
+}
+
+// UpdateAccessKey makes one of a user's keys Active or Inactive; an
+// unknown key is NoSuchEntity and a status other than those two is
+// ValidationError-like InvalidInput, as IAM answers.
+func (f *FakeIAM) UpdateAccessKey(_ context.Context, in *iam.UpdateAccessKeyInput, _ ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error) {
+	err := f.enter("UpdateAccessKey")
+	defer f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	u, err := f.user(in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	id := aws.ToString(in.AccessKeyId)
+	if !slices.Contains(u.keys, id) {
+		return nil, &iamtypes.NoSuchEntityException{Message: aws.String(fmt.Sprintf("The Access Key with id %s cannot be found.", id))}
+	}
+	switch in.Status {
+	case iamtypes.StatusTypeActive, iamtypes.StatusTypeInactive:
+	default:
+		return nil, &iamtypes.InvalidInputException{Message: aws.String(fmt.Sprintf("Status %q is not Active or Inactive.", in.Status))}
+	}
+	f.keys[id].status = in.Status
+	if err := f.lostAnswer("UpdateAccessKey"); err != nil {
+		return nil, err
+	}
+	return &iam.UpdateAccessKeyOutput{}, nil
 }
 
 // GetAccessKeyLastUsed says when and where a key was last used; a key

@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
+	"github.com/sesame-tool/sesame/ui"
+)
+
+// rotateOptions are rotate's own flags beside the shared ones.
+type rotateOptions struct {
+	grace time.Duration
+}
+
+func newRotateCmd(s *ioStreams, getenv func(string) string) *cobra.Command {
+	o := &options{fromEnv: map[string]string{}}
+	ro := &rotateOptions{}
+	cmd := &cobra.Command{
+		Use:   "rotate",
+		Short: "Replace the SMTP key with a new one, with no downtime",
+		Long: `rotate replaces the access key whose SMTP password Postfix uses, using IAM's
+second key slot so mail keeps flowing: it creates a new key, derives its password
+for the setup's region, writes it into sasl_passwd (the previous file kept as a
+backup), installs it into Postfix and reloads where sesame installed the relay
+(or with --apply-postfix), tests the SMTP login with the new key, and only then
+deactivates the old key and deletes it (after --grace). A login that keeps
+failing rolls everything back to the old key and says why.
+
+Only the user sesame made (tagged managed-by=sesame) is rotated; a second key
+sesame did not make is never touched unless you name it with --replace-key.
+Every change is recorded before it is made: if rotate is killed, run it again
+and it continues where it stopped.`,
+		Example: `  sesame rotate --domain example.com --region eu-west-1
+  sesame rotate --dry-run
+  sesame rotate --yes --no-input --grace 24h   # old key inactive for a day, then deleted on the next run`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRotate(cmd.Context(), o, ro, s, getenv)
+		},
+	}
+	f := cmd.Flags()
+	addCommonFlags(f, o)
+	f.StringVar(&o.smtpUser, "smtp-user", "", "the setup's IAM user (default: the saved setup's)")
+	f.StringVar(&o.out, "out", "", "the setup's relay directory (default: the saved setup's)")
+	f.BoolVarP(&o.yes, "yes", "y", false, "approve the rotation without asking")
+	f.BoolVar(&o.dryRun, "dry-run", false, "show the rotation's plan and change nothing")
+	f.BoolVar(&o.noInput, "no-input", false, "never ask: a missing answer is an error naming its flag (exit 2)")
+	f.DurationVar(&ro.grace, "grace", 0, "keep the old key inactive this long before deleting it (0: delete it once the new key logged in and no mail waits for a refused login)")
+	f.StringSliceVar(&o.replaceKeys, "replace-key", nil, "a second access key of the user that sesame may delete to make room (repeatable)")
+	f.BoolVar(&o.applyPostfix, "apply-postfix", false, "install the new password into this machine's Postfix and reload it (root), even if sesame did not install the relay")
+	f.StringVar(&o.postfixDir, "postfix-dir", "/etc/postfix", "Postfix configuration directory for --apply-postfix")
+	f.StringVar(&o.smtpEndpoint, "smtp-endpoint", "", "host:port for the SMTP login test (default email-smtp.<region>.amazonaws.com:<port>)")
+	f.StringVar(&o.smtpCA, "smtp-ca", "", "PEM file of extra CAs to trust for the SMTP login test")
+	f.BoolVar(&o.debug, "debug", false, "log AWS calls to stderr (credentials and signatures redacted)")
+	return cmd
+}
+
+// runRotate binds the saved setup and runs the rotation's steps.
+func runRotate(ctx context.Context, o *options, ro *rotateOptions, s *ioStreams, getenv func(string) string) error {
+	if ro.grace < 0 {
+		return exitWith(exitInput, &steps.InputError{Field: "grace", Flag: "--grace", Msg: fmt.Sprintf("%s is negative; give how long the old key stays inactive before it is deleted, such as 24h (0 deletes it right away)", ro.grace)})
+	}
+	// The port is sasl_passwd's: the new entry keeps the old one's.
+	o.smtpPort = ses.PortOrDefault(o.smtpPort)
+	if o.domain == "" {
+		saved, err := state.Store{Dir: stateDirOr(o.stateDir, getenv)}.List()
+		if err != nil {
+			return exitWith(exitFailure, err)
+		}
+		if len(saved) == 0 {
+			return exitWith(exitInput, &steps.InputError{Field: "domain", Flag: "--domain", Msg: "no saved setup to rotate; name the domain"})
+		}
+		o.domain = saved[0].Domain
+		if o.region == "" {
+			o.region = saved[0].Region
+		}
+	}
+	w, err := wire(ctx, o, s, getenv, false)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	env := w.env
+	color := colorOK(o, s, getenv)
+	runner := &steps.Runner{Steps: steps.RotateSteps(steps.RotateOptions{Grace: ro.grace})}
+	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
+		env.Prompt, env.Emit = p, emit
+		err := w.loadConfig(ctx)
+		if err == nil {
+			// Rotation asks none of the wizard's questions: the saved
+			// setup answers them, and what it lacks has its default.
+			ask := env.Options.NoInput
+			env.Options.NoInput = true
+			err = steps.AskAnswers(ctx, env, steps.AskOptions{DefaultRegion: w.cfg.Region, OutDir: w.outDirFn, Resume: w.sess.resume})
+			env.Options.NoInput = ask
+		}
+		if err == nil {
+			err = w.prepare()
+		}
+		if err != nil {
+			rep := &steps.Report{Domain: env.Answers.Domain, Region: env.Answers.Region, Demo: o.demo, Steps: []steps.StepReport{}, Files: []string{}, Error: err.Error()}
+			return rep, err
+		}
+		return runner.Run(ctx, env)
+	}
+
+	var rep *steps.Report
+	var out io.Writer = s.Out
+	if o.json {
+		out = s.ErrOut // stdout carries only the JSON document
+	}
+	front := chooseFrontEnd(o, s, getenv)
+	switch front {
+	case frontTUI:
+		ids := make([]string, len(runner.Steps))
+		for i, st := range runner.Steps {
+			ids[i] = st.ID()
+		}
+		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: ids}, runFn)
+	default:
+		plain := ui.NewPlain(out, color && !o.json)
+		var p steps.Prompter = steps.NoInput{}
+		if !env.Options.NoInput {
+			p = &ui.LinePrompter{In: s.In, Out: out}
+		}
+		rep, err = runFn(ctx, p, plain.Event)
+	}
+	if o.json && rep != nil {
+		if jerr := ui.WriteJSON(s.Out, rep); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
+		ui.PrintSummary(out, rep, color)
+	}
+	return exitFor(o.nameEnv(err))
+}
