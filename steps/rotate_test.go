@@ -13,6 +13,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/internal/fakeclock"
 	"github.com/sesame-tool/sesame/steps/internal/smtptest"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
@@ -30,7 +31,7 @@ type rotFixture struct {
 	iam   *stepstest.FakeIAM
 	srv   *smtptest.Server
 	env   *Env
-	clock *fakeClock
+	clock *fakeclock.Clock
 	out   string
 	old   string
 	// accept: every key of the user logs in (registered with the SMTP
@@ -40,7 +41,7 @@ type rotFixture struct {
 
 func newRotFixture(t *testing.T, tags map[string]string) *rotFixture {
 	t.Helper()
-	f := &rotFixture{iam: stepstest.NewFakeIAM("123456789012"), srv: smtptest.New(t, false), out: filepath.Join(t.TempDir(), "out"), clock: newFakeClock(), accept: true}
+	f := &rotFixture{iam: stepstest.NewFakeIAM("123456789012"), srv: smtptest.New(t, false), out: filepath.Join(t.TempDir(), "out"), clock: fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)), accept: true}
 	f.iam.Now = f.clock.Now
 	f.iam.AddUser(rotUser, tags)
 	var secret string
@@ -265,7 +266,7 @@ func TestSMTPUserCheckTellsKeyAge(t *testing.T) {
 	for _, tt := range tests {
 		ctx := context.Background()
 		e := newSMTPEnv(t)
-		clock := newFakeClock()
+		clock := fakeclock.New(time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC))
 		e.Clock, e.iam.Now = clock, clock.Now
 		s := SMTPUser{}
 		if err := s.Apply(ctx, e.Env); err != nil {
