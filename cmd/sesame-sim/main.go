@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -42,6 +43,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	var faults, deny string
 	var changeDelay time.Duration
+	var identityQuota int
+	var disabled string
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:0", "address to serve the AWS APIs on (port 0 picks a free port)")
 	fs.StringVar(&c.opts.AccountID, "account-id", awssim.DefaultAccountID, "the simulated 12-digit account id")
 	fs.DurationVar(&c.opts.VerifyDelay, "verify-delay", 10*time.Second, "how long after its DKIM records appear an identity turns SUCCESS")
@@ -54,6 +57,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&deny, "deny", "", "answer AccessDenied for actions: iam:CreateUser,ses:GetAccount,...")
 	fs.StringVar(&c.opts.HangAfter, "hang-after", "", "the first time this operation succeeds, keep its effect and never answer")
 	fs.BoolVar(&c.opts.Production, "production", false, "start the account out of the SES sandbox")
+	fs.IntVar(&identityQuota, "identity-quota", awssim.DefaultIdentityQuota, "the most SES identities a region holds; one more is LimitExceededException (0: none)")
+	fs.StringVar(&disabled, "disabled-regions", "", "opt-in regions not enabled for the account: requests signed for them fail with InvalidClientTokenId / UnrecognizedClientException")
 	fs.StringVar(&c.seedFile, "seed-file", "", "JSON file of zones, records, users and SES identities to start with")
 	fs.StringVar(&c.dns, "dns", "", "also answer DNS for the hosted zones on this address (UDP and TCP)")
 	fs.StringVar(&c.smtp, "smtp", "", "also serve an SES-like SMTP endpoint on this address")
@@ -73,6 +78,15 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	c.opts.ChangeDelay = changeDelay
+	c.opts.IdentityQuota = identityQuota
+	for _, r := range strings.Split(disabled, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			c.opts.DisabledRegions = append(c.opts.DisabledRegions, r)
+		}
+	}
+	if identityQuota <= 0 {
+		c.opts.IdentityQuota = -1 // the library's "none at all"
+	}
 	if changeDelay == 0 {
 		c.opts.ChangeDelay = -1 // the library's "at once"
 	}
