@@ -48,6 +48,10 @@ type Options struct {
 	// DefaultChangeDelay, negative means INSYNC at once). GetChange reports
 	// PENDING at least once unless the delay is negative.
 	ChangeDelay time.Duration
+	// LegacyChangeBatchErrors answers a refused Route 53 batch in the
+	// older <InvalidChangeBatch><Messages> form instead of today's
+	// standard ErrorResponse (see invalidChangeBatch).
+	LegacyChangeBatchErrors bool
 	// DisabledRegions are opt-in regions not enabled for the account:
 	// every request signed for one fails as AWS fails it (see
 	// regionNotEnabled).
