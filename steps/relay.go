@@ -318,9 +318,13 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	err = smtpcheck.LoginTest(ctx, env.Clock, smtpcheck.DefaultLoginRetry, login, func(attempt int, err error) {
-		env.Emit(Event{Kind: EventRetrying, Step: r.ID(), Attempt: attempt, MaxAttempts: int(smtpcheck.DefaultLoginRetry / smtpcheck.RetryInterval),
-			Detail: fmt.Sprintf("SES refused the SMTP login (%v); a new access key takes a few seconds to work, retrying", err), Time: env.Clock.Now()})
+	window := smtpcheck.DefaultLoginRetry
+	if c := env.Facts.Credentials; c != nil && c.Created {
+		window = smtpcheck.NewKeyLoginRetry // a key made in this run may not work over SMTP yet
+	}
+	err = smtpcheck.LoginTest(ctx, env.Clock, window, login, func(attempt int, err error) {
+		env.Emit(Event{Kind: EventRetrying, Step: r.ID(), Attempt: attempt, MaxAttempts: int(window / smtpcheck.RetryInterval),
+			Detail: fmt.Sprintf("SES refused the SMTP login (%v); a new access key takes seconds to work, retrying for up to %s", err, window), Time: env.Clock.Now()})
 	})
 	if err != nil {
 		r.publish(env, s, "failed", err.Error())

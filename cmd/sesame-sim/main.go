@@ -60,6 +60,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&identityQuota, "identity-quota", awssim.DefaultIdentityQuota, "the most SES identities a region holds; one more is LimitExceededException (0: none)")
 	fs.StringVar(&disabled, "disabled-regions", "", "opt-in regions not enabled for the account: requests signed for them fail with InvalidClientTokenId / UnrecognizedClientException")
 	fs.BoolVar(&c.opts.LegacyChangeBatchErrors, "legacy-change-batch-errors", false, "answer a refused Route 53 batch in the older <InvalidChangeBatch><Messages> form, not the standard error of today")
+	fs.DurationVar(&c.opts.IAMPropagation, "iam-propagation", 0, "a new IAM user answers NoSuchEntity to PutUserPolicy and CreateAccessKey this long (IAM's eventual consistency)")
+	fs.DurationVar(&c.opts.KeyPropagation, "key-propagation", 0, "a new access key is refused by the SMTP endpoint (535) this long")
 	fs.StringVar(&c.seedFile, "seed-file", "", "JSON file of zones, records, users and SES identities to start with")
 	fs.StringVar(&c.dns, "dns", "", "also answer DNS for the hosted zones on this address (UDP and TCP)")
 	fs.StringVar(&c.smtp, "smtp", "", "also serve an SES-like SMTP endpoint on this address")

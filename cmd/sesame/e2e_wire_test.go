@@ -41,6 +41,9 @@ var wireCases = []struct {
 	// quotas", SMTP endpoints: Milan has one.
 	{"Milan (eu-south-1), in the SMTP endpoint table, is accepted", wireMilanAccepted},
 	{"--debug names IAM and STS operations, whose Action is in the body", wireDebugNamesQueryOps},
+	// IAM User Guide, "Troubleshoot IAM": changes are not always
+	// immediately visible (eventual consistency).
+	{"a new user's NoSuchEntity and a new key's 535 are retried within a stated window", wirePropagation},
 }
 
 func TestWire(t *testing.T) {
@@ -117,5 +120,32 @@ func wireDebugNamesQueryOps(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("stderr:\n%s", r.stderr)
+	}
+}
+
+func wirePropagation(t *testing.T) {
+	sim := startSim(t, "--iam-propagation", "5s", "--key-propagation", "20s")
+	home := t.TempDir()
+	r := sim.sesame(t, home, wireArgs(home, "us-east-1")...)
+	if r.code != 0 {
+		t.Fatalf("exit %d, want 0\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	out := r.stdout + r.stderr
+	for _, w := range []string{
+		"IAM does not know the new user", "retrying for up to 30s after its creation",
+		"SES refused the SMTP login", "retrying for up to 1m0s",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q", w)
+		}
+	}
+	if n := sim.count("iam", "PutUserPolicy"); n < 2 {
+		t.Errorf("PutUserPolicy asked %d times, want retries through NoSuchEntity", n)
+	}
+	if n := sim.count("iam", "CreateAccessKey"); n != 1 {
+		t.Errorf("CreateAccessKey was asked %d times, want once (the user had reached IAM by then)", n)
+	}
+	if t.Failed() {
+		t.Logf("output:\n%s", out)
 	}
 }

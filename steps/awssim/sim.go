@@ -48,6 +48,14 @@ type Options struct {
 	// DefaultChangeDelay, negative means INSYNC at once). GetChange reports
 	// PENDING at least once unless the delay is negative.
 	ChangeDelay time.Duration
+	// IAMPropagation is how long a new IAM user stays unknown to
+	// PutUserPolicy and CreateAccessKey (NoSuchEntity), as IAM's eventual
+	// consistency lets it be (IAM User Guide, "Troubleshoot IAM", "Changes
+	// that I make are not always immediately visible").
+	IAMPropagation time.Duration
+	// KeyPropagation is how long a new access key is refused by the SMTP
+	// endpoint (535) before it works.
+	KeyPropagation time.Duration
 	// LegacyChangeBatchErrors answers a refused Route 53 batch in the
 	// older <InvalidChangeBatch><Messages> form instead of today's
 	// standard ErrorResponse (see invalidChangeBatch).
