@@ -34,7 +34,10 @@ func TestPropagationKnobs(t *testing.T) {
 		call    func() error
 	}{
 		{"PutUserPolicy at once", 0, "NoSuchEntity", func() error { _, err := c.PutUserPolicy(ctx, policy); return err }},
-		{"CreateAccessKey at once", 0, "NoSuchEntity", func() error { _, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("u")}); return err }},
+		{"CreateAccessKey at once", 0, "NoSuchEntity", func() error {
+			_, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("u")})
+			return err
+		}},
 		{"PutUserPolicy after 5 s", 5 * time.Second, "", func() error { _, err := c.PutUserPolicy(ctx, policy); return err }},
 	}
 	for _, s := range steps {
