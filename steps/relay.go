@@ -122,11 +122,15 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 
 // Preflight implements Preflighter: before the run's first change (the
 // smtp-user step creates a user and a key whose password must land in
-// --out), it checks that the relay files can be written: --postfix-dir is
+// --out), it checks that the region's SMTP host exists (CheckSMTPHost) and
+// that the relay files can be written: --postfix-dir is
 // a path the script may hold, --out is a directory or can become one, no
 // file sesame would replace there is the operator's, and --apply-postfix
 // can run here.
 func (r *Relay) Preflight(ctx context.Context, env *Env) ([]Change, error) {
+	if err := CheckSMTPHost(ctx, env); err != nil {
+		return nil, err
+	}
 	if err := ValidatePostfixDir(env.Options.PostfixDir); err != nil {
 		return nil, err
 	}

@@ -40,6 +40,7 @@ var wireCases = []struct {
 	// AWS General Reference, "Amazon Simple Email Service endpoints and
 	// quotas", SMTP endpoints: Milan has one.
 	{"Milan (eu-south-1), in the SMTP endpoint table, is accepted", wireMilanAccepted},
+	{"a region whose SMTP host does not exist in DNS is refused before any change", wireSMTPHostMissing},
 	{"--debug names IAM and STS operations, whose Action is in the body", wireDebugNamesQueryOps},
 	// IAM User Guide, "Troubleshoot IAM": changes are not always
 	// immediately visible (eventual consistency).
@@ -147,5 +148,26 @@ func wirePropagation(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", out)
+	}
+}
+
+func wireSMTPHostMissing(t *testing.T) {
+	sim := startSim(t, "--no-smtp-host", "eu-west-3", "--smtp-region", "eu-west-3")
+	home := t.TempDir()
+	r := sim.sesame(t, home, wireArgs(home, "eu-west-3")...)
+	if r.code != 2 {
+		t.Fatalf("exit %d, want 2\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	out := r.stdout + r.stderr
+	for _, w := range []string{"email-smtp.eu-west-3.amazonaws.com does not exist", "--region"} {
+		if !strings.Contains(out, w) {
+			t.Errorf("output lacks %q:\n%s", w, out)
+		}
+	}
+	if m := sim.mutating(); len(m) > 0 {
+		t.Errorf("changes were made before the refusal: %v", m)
+	}
+	if n := sim.count("iam", "CreateUser"); n != 0 {
+		t.Errorf("CreateUser was asked %d times", n)
 	}
 }

@@ -56,6 +56,9 @@ type Options struct {
 	// KeyPropagation is how long a new access key is refused by the SMTP
 	// endpoint (535) before it works.
 	KeyPropagation time.Duration
+	// NoSMTPHost names regions whose email-smtp host the sim's DNS says
+	// does not exist (NXDOMAIN), as for a region without an SMTP endpoint.
+	NoSMTPHost []string
 	// LegacyChangeBatchErrors answers a refused Route 53 batch in the
 	// older <InvalidChangeBatch><Messages> form instead of today's
 	// standard ErrorResponse (see invalidChangeBatch).
