@@ -9,7 +9,8 @@ import (
 // ChangeBatchMessages returns Route 53's reasons for refusing a batch, in
 // either of the forms it has answered InvalidChangeBatch in:
 //
-//   - today's standard error (since 2024; aws-sdk-kotlin #1433):
+//   - today's standard error (since 2024; aws-sdk-kotlin issue #1433 and
+//     PR #1435, which quotes such an answer):
 //     <ErrorResponse><Error><Code>InvalidChangeBatch</Code><Message>[m1, m2]</Message>…,
 //     which the SDK decodes with the messages in Message, in brackets,
 //     joined by ", ";

@@ -22,6 +22,8 @@ func TestChangeBatchMessages(t *testing.T) {
 		{"older form: Messages", &r53types.InvalidChangeBatch{Messages: []string{exists, conflict}}, []string{exists, conflict}},
 		{"standard form: one message in brackets", &r53types.InvalidChangeBatch{Message: aws.String("[" + exists + "]")}, []string{exists}},
 		{"standard form: two messages in brackets", &r53types.InvalidChangeBatch{Message: aws.String("[" + exists + ", " + conflict + "]")}, []string{exists, conflict}},
+		{"standard form as aws-sdk-kotlin PR #1435 quotes it", &r53types.InvalidChangeBatch{Message: aws.String("[Tried to delete resource record set [name='test.blerg.com.', type='CNAME'] but the values provided do not match the current values, Tried to create resource record set [name='test.blerg.com.', type='CNAME'] but it already exists]")},
+			[]string{"Tried to delete resource record set [name='test.blerg.com.', type='CNAME'] but the values provided do not match the current values", "Tried to create resource record set [name='test.blerg.com.', type='CNAME'] but it already exists"}},
 		{"a message without brackets stays whole", &r53types.InvalidChangeBatch{Message: aws.String(conflict)}, []string{conflict}},
 		{"nothing", &r53types.InvalidChangeBatch{}, nil},
 		{"nil", nil, nil},
