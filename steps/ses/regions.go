@@ -10,10 +10,11 @@ import (
 // Reference, "Amazon Simple Email Service endpoints and quotas", section
 // "SMTP endpoints" (docs.aws.amazon.com/general/latest/gr/ses.html). The
 // Amazon SES Developer Guide, "Regions and Amazon SES", sends readers to
-// that table for the SMTP hosts. It agrees with AWS's own SMTP-credentials
-// sample (SES Developer Guide, "Obtaining Amazon SES SMTP credentials",
-// SMTP_REGIONS), which lists eu-south-1 (Milan) and omits the regions
-// of noSMTPRegions. Opt-in regions (af-south-1, ap-southeast-3,
+// that table for the SMTP hosts. AWS's own SMTP-credentials sample (SES
+// Developer Guide, "Obtaining Amazon SES SMTP credentials", SMTP_REGIONS)
+// is older and lists fewer regions, but none outside this list: it has
+// eu-south-1 (Milan), and none of noSMTPRegions. When AWS adds an SMTP
+// endpoint, add its region here from the table. Opt-in regions (af-south-1, ap-southeast-3,
 // eu-south-1, il-central-1, me-south-1) must be enabled for the account
 // first (see awsapi.OptInRegions). Where DNS can answer, the run also
 // resolves the region's SMTP host before its first change
