@@ -8,15 +8,13 @@ import (
 	"github.com/sesame-tool/sesame/steps/awsapi"
 )
 
-// IAM is eventually consistent: "Changes that I make are not always
-// immediately visible" (IAM User Guide, "Troubleshoot IAM"; and "Changes
-// that I make are not always immediately visible" in the IAM
-// eventual-consistency note of the IAM API Reference). A call right after
-// CreateUser can reach a part of IAM that does not know the user yet and
-// answer NoSuchEntity. For a user this run created, sesame retries
-// PutUserPolicy and CreateAccessKey through that, within a bounded window
-// counted from the CreateUser answer, showing each retry. NoSuchEntity
-// means IAM did nothing, so retrying cannot make a second key.
+// IAM is eventually consistent (IAM User Guide, "Troubleshoot IAM",
+// section "Changes that I make are not always immediately visible"): a
+// call right after CreateUser can reach a part of IAM that does not know
+// the user yet and answer NoSuchEntity. For a user this run created,
+// sesame retries PutUserPolicy and CreateAccessKey through that, within a
+// bounded window counted from the CreateUser answer, showing each retry.
+// NoSuchEntity means IAM did nothing, so retrying cannot make a second key.
 const (
 	// IAMPropagationWindow bounds the retries after CreateUser.
 	IAMPropagationWindow = 30 * time.Second
@@ -34,6 +32,7 @@ func whileUserPropagates(ctx context.Context, env *Env, st *userState, op string
 			return err
 		}
 		if env.Clock.Now().Add(iamPropagationInterval).Sub(st.createdAt) > IAMPropagationWindow {
+			env.Warn("smtp-user", "IAM still does not know the new user %s %s after creating it (%s answered NoSuchEntity): IAM sometimes takes longer; run sesame again, it goes on with the user it made", st.name, IAMPropagationWindow, op)
 			return err
 		}
 		env.Emit(Event{Kind: EventRetrying, Step: "smtp-user", Attempt: attempt + 1, MaxAttempts: int(IAMPropagationWindow/iamPropagationInterval) + 1,

@@ -54,8 +54,20 @@ func TestWhileUserPropagates(t *testing.T) {
 			if (err != nil) != tt.wantErr || calls != tt.wantCalls {
 				t.Fatalf("err = %v after %d calls, want error %v after %d", err, calls, tt.wantErr, tt.wantCalls)
 			}
-			if len(events) != calls-1 {
-				t.Errorf("%d retry events for %d calls", len(events), calls)
+			retries, warned := 0, false
+			for _, e := range events {
+				switch e.Kind {
+				case EventRetrying:
+					retries++
+				case EventWarning:
+					warned = true
+				}
+			}
+			if retries != calls-1 {
+				t.Errorf("%d retry events for %d calls", retries, calls)
+			}
+			if wantWarn := tt.created && tt.wantErr && tt.err == noSuch; warned != wantWarn {
+				t.Errorf("warned %v, want %v (IAM still not knowing the user at the window's end)", warned, wantWarn)
 			}
 			if clock.Now().Sub(start) > IAMPropagationWindow {
 				t.Errorf("waited %s, past the window %s", clock.Now().Sub(start), IAMPropagationWindow)
