@@ -60,7 +60,7 @@ func TestAskAnswersNoInput(t *testing.T) {
 	}{
 		{"the domain is required", state.Answers{}, "us-east-1", "--domain", state.Answers{}},
 		{"a region is required without a configured one", state.Answers{Domain: "example.com"}, "", "--region", state.Answers{}},
-		{"a region without SMTP is refused", state.Answers{Domain: "example.com", Region: "eu-south-1"}, "", "--region", state.Answers{}},
+		{"a region without SMTP is refused", state.Answers{Domain: "example.com", Region: "eu-central-2"}, "", "--region", state.Answers{}},
 		{"a bad domain is refused", state.Answers{Domain: "https://example.com/"}, "us-east-1", "--domain", state.Answers{}},
 		{"defaults fill the rest", state.Answers{Domain: "Example.COM."}, "eu-west-1", "",
 			state.Answers{Domain: "example.com", Region: "eu-west-1", SMTPUser: "ses-smtp-example-com", MailFromAsked: true, DMARCAsked: true, OutDir: "/out/example.com-eu-west-1"}},

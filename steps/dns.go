@@ -16,6 +16,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/dns/route53"
 )
 
 // How long Apply waits for Route 53 to report a change INSYNC. Route 53
@@ -438,8 +439,8 @@ func (s DNS) write(ctx context.Context, env *Env, part *zonePart) error {
 		var icb *r53types.InvalidChangeBatch
 		var ae *awsapi.Error
 		if errors.As(err, &icb) && errors.As(e, &ae) {
-			if len(icb.Messages) > 0 {
-				ae.Message = strings.Join(icb.Messages, "; ")
+			if msgs := route53.ChangeBatchMessages(icb); len(msgs) > 0 {
+				ae.Message = strings.Join(msgs, "; ")
 			}
 			diffs, rerr := batchLanded(ctx, env.Clients.Route53, z, part)
 			switch {

@@ -123,11 +123,15 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 
 // Preflight implements Preflighter: before the run's first change (the
 // smtp-user step creates a user and a key whose password must land in
-// --out), it checks that the relay files can be written: --postfix-dir is
+// --out), it checks that the region's SMTP host exists (CheckSMTPHost) and
+// that the relay files can be written: --postfix-dir is
 // a path the script may hold, --out is a directory or can become one, no
 // file sesame would replace there is the operator's, and --apply-postfix
 // can run here.
 func (r *Relay) Preflight(ctx context.Context, env *Env) ([]Change, error) {
+	if err := CheckSMTPHost(ctx, env); err != nil {
+		return nil, err
+	}
 	if err := ValidatePostfixDir(env.Options.PostfixDir); err != nil {
 		return nil, err
 	}
@@ -327,9 +331,13 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	err = smtpcheck.LoginTest(ctx, env.Clock, smtpcheck.DefaultLoginRetry, login, func(attempt int, err error) {
-		env.Emit(Event{Kind: EventRetrying, Step: r.ID(), Attempt: attempt, MaxAttempts: int(smtpcheck.DefaultLoginRetry / smtpcheck.RetryInterval),
-			Detail: fmt.Sprintf("SES refused the SMTP login (%v); a new access key takes a few seconds to work, retrying", err), Time: env.Clock.Now()})
+	window := smtpcheck.DefaultLoginRetry
+	if c := env.Facts.Credentials; c != nil && c.Created {
+		window = smtpcheck.NewKeyLoginRetry // a key made in this run may not work over SMTP yet
+	}
+	err = smtpcheck.LoginTest(ctx, env.Clock, window, login, func(attempt int, err error) {
+		env.Emit(Event{Kind: EventRetrying, Step: r.ID(), Attempt: attempt, MaxAttempts: int(window / smtpcheck.RetryInterval),
+			Detail: fmt.Sprintf("SES refused the SMTP login (%v); a new access key takes seconds to work, retrying for up to %s", err, window), Time: env.Clock.Now()})
 	})
 	if err != nil {
 		r.publish(env, s, "failed", err.Error())

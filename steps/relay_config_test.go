@@ -16,7 +16,7 @@ func TestValidateRelayConfig(t *testing.T) {
 		input bool   // an *InputError
 		want  string // in the message
 	}{
-		{"no smtp region", func(c *postfix.Config) { c.Region = "af-south-1" }, true, "no SMTP endpoint"},
+		{"no smtp region", func(c *postfix.Config) { c.Region = "eu-central-2" }, true, "no SMTP endpoint"},
 		{"port 25", func(c *postfix.Config) { c.Port = 25 }, true, "throttled on EC2"},
 		{"odd port", func(c *postfix.Config) { c.Port = 2525 }, true, "--smtp-port"},
 		{"no password", func(c *postfix.Config) { c.Password = "" }, false, "smtp-user step"},

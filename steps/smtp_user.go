@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -78,6 +79,9 @@ type userState struct {
 	// keys holds what sesame knows of every other key.
 	orphans []orphanKey
 	sorted  keySort
+	// createdAt is when this run's CreateUser made the user (zero if it
+	// did not): IAM may not know it everywhere yet (iam_propagation.go).
+	createdAt time.Time
 }
 
 func (st *userState) done() bool {
@@ -390,6 +394,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 			// A user made just now has its tags, no policy and no keys:
 			// there is nothing to read back (three IAM calls saved).
 			st.exists, st.tagged, st.managed = true, true, true
+			st.createdAt = env.Clock.Now()
 			if made.User != nil {
 				st.arn = cmp.Or(aws.ToString(made.User.Arn), st.arn)
 			}
@@ -424,9 +429,12 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 	}
 
 	if !st.policyOK {
-		_, err := env.Clients.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
-			UserName: aws.String(st.name), PolicyName: aws.String(st.policyName),
-			PolicyDocument: aws.String(ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)),
+		err := whileUserPropagates(ctx, env, st, "iam:PutUserPolicy", func() error {
+			_, err := env.Clients.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
+				UserName: aws.String(st.name), PolicyName: aws.String(st.policyName),
+				PolicyDocument: aws.String(ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)),
+			})
+			return err
 		})
 		if err != nil {
 			return awsapi.Explain("iam:PutUserPolicy", st.arn, err)
@@ -524,7 +532,11 @@ const createKeyAttempts = 3
 // the same second), so the run stops and the next one shows it.
 func createAccessKeyOnce(ctx context.Context, env *Env, st *userState) (*iam.CreateAccessKeyOutput, error) {
 	for attempt := 1; ; attempt++ {
-		out, err := env.Clients.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(st.name)}, noBlindRetry)
+		var out *iam.CreateAccessKeyOutput
+		err := whileUserPropagates(ctx, env, st, "iam:CreateAccessKey", func() (err error) {
+			out, err = env.Clients.IAM.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(st.name)}, noBlindRetry)
+			return err
+		})
 		if err == nil {
 			return out, nil
 		}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,6 +44,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.SetOutput(stderr)
 	var faults, deny string
 	var changeDelay time.Duration
+	var identityQuota int
+	var disabled, noSMTPHost string
 	fs.StringVar(&c.listen, "listen", "127.0.0.1:0", "address to serve the AWS APIs on (port 0 picks a free port)")
 	fs.StringVar(&c.opts.AccountID, "account-id", awssim.DefaultAccountID, "the simulated 12-digit account id")
 	fs.DurationVar(&c.opts.VerifyDelay, "verify-delay", 10*time.Second, "how long after its DKIM records appear an identity turns SUCCESS")
@@ -55,6 +58,12 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&deny, "deny", "", "answer AccessDenied for actions: iam:CreateUser,ses:GetAccount,...")
 	fs.StringVar(&c.opts.HangAfter, "hang-after", "", "the first time this operation succeeds (OP#N: the Nth time), keep its effect and never answer")
 	fs.BoolVar(&c.opts.Production, "production", false, "start the account out of the SES sandbox")
+	fs.IntVar(&identityQuota, "identity-quota", awssim.DefaultIdentityQuota, "the most SES identities a region holds; one more is LimitExceededException (0: none)")
+	fs.StringVar(&disabled, "disabled-regions", "", "opt-in regions not enabled for the account: requests signed for them fail with InvalidClientTokenId / UnrecognizedClientException")
+	fs.BoolVar(&c.opts.LegacyChangeBatchErrors, "legacy-change-batch-errors", false, "answer a refused Route 53 batch in the older <InvalidChangeBatch><Messages> form, not the standard error of today")
+	fs.DurationVar(&c.opts.IAMPropagation, "iam-propagation", 0, "a new IAM user answers NoSuchEntity to PutUserPolicy and CreateAccessKey this long (IAM's eventual consistency)")
+	fs.DurationVar(&c.opts.KeyPropagation, "key-propagation", 0, "a new access key is refused by the SMTP endpoint (535) this long")
+	fs.StringVar(&noSMTPHost, "no-smtp-host", "", "regions whose email-smtp.<region>.amazonaws.com the DNS server (--dns) says does not exist")
 	fs.StringVar(&c.seedFile, "seed-file", "", "JSON file of zones, records, users and SES identities to start with")
 	fs.StringVar(&c.dns, "dns", "", "also answer DNS for the hosted zones on this address (UDP and TCP)")
 	fs.StringVar(&c.smtp, "smtp", "", "also serve an SES-like SMTP endpoint on this address (STARTTLS, like SES's ports 587, 2587, 25)")
@@ -75,10 +84,27 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, err
 	}
 	c.opts.ChangeDelay = changeDelay
+	c.opts.IdentityQuota = identityQuota
+	c.opts.DisabledRegions = splitList(disabled)
+	c.opts.NoSMTPHost = splitList(noSMTPHost)
+	if identityQuota <= 0 {
+		c.opts.IdentityQuota = -1 // the library's "none at all"
+	}
 	if changeDelay == 0 {
 		c.opts.ChangeDelay = -1 // the library's "at once"
 	}
 	return c, nil
+}
+
+// splitList splits a comma-separated flag value, dropping empty items.
+func splitList(v string) []string {
+	var out []string
+	for _, r := range strings.Split(v, ",") {
+		if r = strings.TrimSpace(r); r != "" {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // run serves until ctx is done. Request and SMTP session lines go to

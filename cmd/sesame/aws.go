@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -83,6 +84,17 @@ type reportingRetryer struct {
 	emit    func(steps.Event)
 }
 
+// IsErrorRetryable is the standard retryer's answer, except for an account
+// quota reached (awsapi.IsQuotaExceeded): the SDK counts SES's
+// LimitExceededException as throttling, but a quota does not clear by
+// waiting, so the call fails at once and the operator is told why.
+func (r *reportingRetryer) IsErrorRetryable(err error) bool {
+	if awsapi.IsQuotaExceeded(err) {
+		return false
+	}
+	return r.RetryerV2.IsErrorRetryable(err)
+}
+
 // RetryDelay reports the retry, then returns the standard delay. A call
 // that went unanswered timeoutAttempts times is not tried again: the error
 // returned here ends the call, counting the attempts made.
@@ -145,13 +157,30 @@ func (t *debugTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.base.RoundTrip(req)
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	action := req.URL.Query().Get("Action")
+	action := debugOperation(req)
 	if err != nil {
 		fmt.Fprintf(t.w, "debug: %s %s%s %s → error %v (%s)\n", req.Method, req.URL.Host, req.URL.Path, action, redactErr(err), time.Since(start).Round(time.Millisecond))
 		return resp, err
 	}
 	fmt.Fprintf(t.w, "debug: %s %s%s %s → %d (%s)\n", req.Method, req.URL.Host, req.URL.Path, action, resp.StatusCode, time.Since(start).Round(time.Millisecond))
 	return resp, nil
+}
+
+// debugOperation names the request's operation ("IAM CreateUser"). The
+// SDK puts the service and operation in the request's context for every
+// protocol: IAM and STS (awsQuery) carry their Action in the POST body,
+// which is never read here (it can hold a secret), and Route 53 and SES v2
+// (REST) carry it in neither the path nor the query. A request made
+// outside an SDK operation falls back to the query's Action.
+func debugOperation(req *http.Request) string {
+	ctx := req.Context()
+	if op := awsmiddleware.GetOperationName(ctx); op != "" {
+		if svc := awsmiddleware.GetServiceID(ctx); svc != "" {
+			return svc + " " + op
+		}
+		return op
+	}
+	return req.URL.Query().Get("Action")
 }
 
 // redactErr keeps an error's text but drops any query string (presigned

@@ -42,7 +42,7 @@ func TestBadInputRefusedBeforeAnyAWSCall(t *testing.T) {
 		{"empty label", base("--domain", "example..com"), []string{"domain", "--domain"}},
 		{"underscore", base("--domain", "exa_mple.com"), []string{"domain", "--domain"}},
 		{"punctuation", base("--domain", "exa!mple.com"), []string{"domain", "--domain"}},
-		{"region without SMTP", base("--domain", "example.com", "--region", "eu-south-1"), []string{"region", "us-east-1"}},
+		{"region without SMTP", base("--domain", "example.com", "--region", "eu-central-2"), []string{"region", "us-east-1"}},
 		{"region unknown", base("--domain", "example.com", "--region", "us-east-9"), []string{"region", "us-east-1"}},
 		{"region free text", base("--domain", "example.com", "--region", "US East"), []string{"region", "us-east-1"}},
 		{"IAM user with a space", withDomain("--smtp-user", "ses smtp"), []string{"smtp-user", "1 to 64"}},

@@ -311,7 +311,7 @@ func TestEndToEndExitCodes(t *testing.T) {
 	}{
 		{"missing domain names the flag", []string{"--no-input", "--region", "us-east-1"}, 2, "--domain"},
 		{"bad domain names the field", []string{"--no-input", "--domain", "https://example.com/", "--region", "us-east-1"}, 2, "domain"},
-		{"region without SMTP lists the valid ones", []string{"--no-input", "--domain", "example.com", "--region", "eu-south-1"}, 2, "us-east-1"},
+		{"region without SMTP lists the valid ones", []string{"--no-input", "--domain", "example.com", "--region", "eu-central-2"}, 2, "us-east-1"},
 		{"changes without --yes: plan shown, exit 2", []string{"--no-input", "--domain", "example.com", "--region", "us-east-1", "--out", filepath.Join(home, "o1")}, 2, "--yes"},
 		{"unknown profile names the flag", []string{"--no-input", "--profile", "no-such-profile", "--domain", "example.com", "--region", "us-east-1"}, 2, "--profile"},
 		{"unknown flag suggests the closest", []string{"--domian", "example.com"}, 2, "--domain"},

@@ -54,7 +54,7 @@ func TestSMTPPasswordCmd(t *testing.T) {
 		{"eu-central-1", "some+secret+key\n", []string{"--region", "eu-central-1"}, "BMXhUYlu5Z3gSXVQORxlVa7XPaz91aGWdfHxvkOZdWZ2\n", exitOK, ""},
 		{"us-west-1 no newline", "another+secret+key", []string{"--region", "us-west-1"}, "BKVmjjMDFk/qqw8EROW99bjCS65PF8WKvK5bSr4Y6EqF\n", exitOK, ""},
 		{"unknown region", "some+secret+key\n", []string{"--region", "mars-north-1"}, "", exitInput, "not an SES region"},
-		{"region without smtp", "some+secret+key\n", []string{"--region", "af-south-1"}, "", exitInput, "no SMTP endpoint"},
+		{"region without smtp", "some+secret+key\n", []string{"--region", "eu-central-2"}, "", exitInput, "no SMTP endpoint"},
 		{"no region", "some+secret+key\n", nil, "", exitInput, "a region is required"},
 		{"empty stdin", "", []string{"--region", "us-east-1"}, "", exitInput, "no secret access key on stdin"},
 		{"access key id instead", "AKIAIOSFODNN7EXAMPLE\n", []string{"--region", "us-east-1"}, "", exitInput, "access key id"},

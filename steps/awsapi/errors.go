@@ -107,8 +107,13 @@ func Explain(op, resource string, err error) error {
 		e.Hint = "your AWS session has expired: run `aws sso login` (with --profile if you use one) and run sesame again"
 	case isClockSkew(e.Code, e.Message):
 		e.Hint = "this machine's clock is off from AWS's: sync it (for example `sudo timedatectl set-ntp true` or `sudo chronyc makestep`) and run sesame again"
+	case (e.Code == "InvalidClientTokenId" || e.Code == "UnrecognizedClientException") && IsOptInRegion(signedRegion(resp)):
+		r := signedRegion(resp)
+		e.Hint = fmt.Sprintf("%s is an opt-in region, and AWS answers %s there when the region is not enabled for the account (the credentials may be fine): enable it (AWS console → Account → AWS Regions, or `aws account enable-region --region-name %s`; it can take minutes to hours), or choose another --region", r, e.Code, r)
 	case e.Code == "InvalidClientTokenId" || e.Code == "UnrecognizedClientException" || e.Code == "SignatureDoesNotMatch" || e.Code == "InvalidSignatureException":
 		e.Hint = "AWS does not accept these credentials: check AWS_PROFILE / --profile, `aws sts get-caller-identity`, and that the secret key is complete"
+	case IsQuotaExceeded(err):
+		e.Hint = quotaHint(op)
 	case isThrottle(e.Code):
 		e.Hint = "AWS kept throttling after several retries: wait a minute and run sesame again; it resumes where it stopped"
 	case resp != nil && resp.StatusCode >= 500:
@@ -127,6 +132,86 @@ func Explain(op, resource string, err error) error {
 // credentials that could not be loaded (no profile, no IMDS role).
 func isCredentialsFailure(msg string) bool {
 	return strings.Contains(msg, "no EC2 IMDS role found") || strings.Contains(msg, "failed to retrieve credentials") || strings.Contains(msg, "get credentials")
+}
+
+// optInRegions are the regions disabled by default: AWS Account Management
+// Reference Guide, "Enable or disable AWS Regions in your account":
+// regions launched after March 20, 2019 are opt-in and must be enabled
+// before use. A request to a region that is not enabled fails with
+// InvalidClientTokenId (STS, IAM-style query APIs) or
+// UnrecognizedClientException (JSON APIs such as SES v2): the token is
+// not known there, whatever the credentials are.
+var optInRegions = []string{
+	"af-south-1", "ap-east-1", "ap-east-2", "ap-south-2", "ap-southeast-3", "ap-southeast-4",
+	"ap-southeast-5", "ap-southeast-7", "ca-west-1", "eu-central-2", "eu-south-1", "eu-south-2",
+	"il-central-1", "me-central-1", "me-south-1", "mx-central-1",
+}
+
+// OptInRegions returns the regions that are disabled by default (see
+// optInRegions for the source).
+func OptInRegions() []string { return append([]string(nil), optInRegions...) }
+
+// IsOptInRegion reports whether region must be enabled for an account
+// before use.
+func IsOptInRegion(region string) bool {
+	for _, r := range optInRegions {
+		if r == region {
+			return true
+		}
+	}
+	return false
+}
+
+// signedRegion returns the region the failed request was signed for, from
+// its SigV4 credential scope (".../20260101/af-south-1/ses/aws4_request"),
+// or "". Only the scope is read: never the key id or the signature.
+func signedRegion(resp *http.Response) string {
+	if resp == nil || resp.Request == nil {
+		return ""
+	}
+	h := resp.Request.Header.Get("Authorization")
+	_, cred, ok := strings.Cut(h, "Credential=")
+	if !ok {
+		return ""
+	}
+	if i := strings.IndexAny(cred, ", "); i >= 0 {
+		cred = cred[:i]
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) < 5 {
+		return ""
+	}
+	return parts[2]
+}
+
+// IsQuotaExceeded reports whether err is an account quota reached, not a
+// rate: SES's LimitExceededException ("There are too many instances of
+// the specified resource type", SESv2 API Reference, Common Errors and the
+// Errors of CreateEmailIdentity) and IAM's LimitExceeded ("the request
+// was rejected because it attempted to create resources beyond the
+// current AWS account limits", IAM API Reference, CreateUser and
+// CreateAccessKey, Errors). The Go SDK's standard retryer counts
+// LimitExceededException among its throttle codes (aws/retry
+// DefaultThrottles) and would retry it five times: it never clears by
+// waiting, so sesame does not retry it.
+func IsQuotaExceeded(err error) bool {
+	switch ErrorCode(err) {
+	case "LimitExceededException", "LimitExceeded":
+		return true
+	}
+	return false
+}
+
+// quotaHint says what to do about an account quota reached in op.
+func quotaHint(op string) string {
+	service, _, _ := strings.Cut(op, ":")
+	switch service {
+	case "ses":
+		return "an SES account quota is reached (a limit on how many, not on how fast: waiting does not help). An account holds at most 10,000 identities per region (Amazon SES Developer Guide, \"Service quotas in Amazon SES\"): delete identities you no longer use (`aws sesv2 list-email-identities`), or ask for more in the Service Quotas console, then run sesame again; it resumes where it stopped"
+	case "iam":
+		return "an IAM account quota is reached (a limit on how many, not on how fast: waiting does not help): delete what you no longer use (IAM users, access keys) or ask for more in the Service Quotas console, then run sesame again; it resumes where it stopped"
+	}
+	return "an AWS account quota is reached (a limit on how many, not on how fast: waiting does not help): free some of it or ask for more in the Service Quotas console, then run sesame again"
 }
 
 func isThrottle(code string) bool {

@@ -100,6 +100,9 @@ func (s *Sim) answerDNS(req *dns.Msg) *dns.Msg {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.smtpHostAnswer(m, q) {
+		return m
+	}
 	z, cut, ns := s.servingZoneFor(name)
 	if z == nil && cut != "" {
 		// Delegated to servers outside the account: a referral, as the

@@ -82,6 +82,18 @@ func (u *iamUser) xml(withTags bool) xmlUser {
 	return x
 }
 
+// propagating answers NoSuchEntity for a user created less than
+// Options.IAMPropagation ago: IAM is eventually consistent, and a call
+// right after CreateUser can reach a part of IAM that does not know the
+// user yet (IAM User Guide, "Troubleshoot IAM": "Changes that I make are
+// not always immediately visible"). Called with s.mu held.
+func (s *Sim) propagating(u *iamUser) *apiError {
+	if u == nil || s.opts.IAMPropagation <= 0 || s.opts.Now().Sub(u.Created) >= s.opts.IAMPropagation {
+		return nil
+	}
+	return noSuchUser(u.Name)
+}
+
 func noSuchUser(name string) *apiError {
 	return errf(404, "NoSuchEntity", "The user with name %s cannot be found.", name)
 }
@@ -257,6 +269,9 @@ func (s *Sim) iamPutUserPolicy(r *request) (reply, *apiError) {
 	if u == nil {
 		return reply{}, noSuchUser(name)
 	}
+	if ae := s.propagating(u); ae != nil {
+		return reply{}, ae
+	}
 	u.Policies[policy] = doc
 	return queryReply(iamNS, "PutUserPolicy", nil)
 }
@@ -413,6 +428,9 @@ func (s *Sim) iamListAccessKeys(r *request) (reply, *apiError) {
 func (s *Sim) iamCreateAccessKey(r *request) (reply, *apiError) {
 	u, ae := s.keyUser(r)
 	if ae != nil {
+		return reply{}, ae
+	}
+	if ae := s.propagating(u); ae != nil {
 		return reply{}, ae
 	}
 	k, ae := s.addKey(u, "", "")

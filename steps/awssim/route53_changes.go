@@ -78,7 +78,7 @@ func (s *Sim) r53ChangeResourceRecordSets(r *request, parts []string) (reply, *a
 	}
 	sets, msgs := applyChanges(z, changes)
 	if len(msgs) > 0 {
-		return reply{}, invalidChangeBatch(msgs)
+		return reply{}, s.invalidChangeBatch(msgs)
 	}
 	z.Sets = sets
 	c := s.newChange(in.ChangeBatch.Comment)
@@ -87,9 +87,19 @@ func (s *Sim) r53ChangeResourceRecordSets(r *request, parts []string) (reply, *a
 	}{s.changeInfo(c)})
 }
 
-// invalidChangeBatch renders AWS's own root element for batch failures,
-// which the SDK decodes into types.InvalidChangeBatch{Messages}.
-func invalidChangeBatch(msgs []string) *apiError {
+// invalidChangeBatch renders Route 53's refusal of a batch. Since 2024
+// Route 53 answers in the standard error form, the messages joined by ", "
+// in brackets (aws-sdk-kotlin #1433; the AWS CLI parses only this form):
+//
+//	<ErrorResponse><Error><Type>Sender</Type><Code>InvalidChangeBatch</Code><Message>[m1, m2]</Message></Error><RequestId>…
+//
+// Options.LegacyChangeBatchErrors sends the older root element instead,
+// <InvalidChangeBatch><Messages><Message>…, which the Go SDK still decodes
+// into types.InvalidChangeBatch{Messages}.
+func (s *Sim) invalidChangeBatch(msgs []string) *apiError {
+	if !s.opts.LegacyChangeBatchErrors {
+		return &apiError{status: 400, code: "InvalidChangeBatch", message: "[" + strings.Join(msgs, ", ") + "]"}
+	}
 	var b bytes.Buffer
 	b.WriteString(xml.Header)
 	fmt.Fprintf(&b, `<InvalidChangeBatch xmlns="%s"><Messages>`, route53NS)

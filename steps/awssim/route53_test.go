@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	r53provider "github.com/sesame-tool/sesame/steps/dns/route53"
 )
 
 // rr builds a Change for a test.
@@ -289,8 +291,8 @@ func TestRoute53ChangeSemantics(t *testing.T) {
 				}
 			case !errors.As(err, &icb):
 				t.Fatalf("error %v, want InvalidChangeBatch", err)
-			case strings.Join(icb.Messages, "\n") != strings.Join(tt.msgs, "\n"):
-				t.Errorf("messages:\n%s\nwant:\n%s", strings.Join(icb.Messages, "\n"), strings.Join(tt.msgs, "\n"))
+			case strings.Join(r53provider.ChangeBatchMessages(icb), "\n") != strings.Join(tt.msgs, "\n"):
+				t.Errorf("messages:\n%s\nwant:\n%s", strings.Join(r53provider.ChangeBatchMessages(icb), "\n"), strings.Join(tt.msgs, "\n"))
 			}
 			var got []string
 			for _, s := range sets(t, c, id) {

@@ -225,6 +225,15 @@ func (s *Sim) sesCreateIdentity(r *request) (reply, *apiError) {
 	if reg.identities[identityKey(name)] != nil {
 		return reply{}, errf(400, "AlreadyExistsException", "Email identity %s already exists.", name)
 	}
+	// SES caps the identities of an account per region (Amazon SES
+	// Developer Guide, "Service quotas in Amazon SES": 10,000 identities
+	// per region); CreateEmailIdentity then answers LimitExceededException
+	// (SESv2 API Reference, CreateEmailIdentity, Errors: "There are too
+	// many instances of the specified resource type", HTTP 400). The
+	// message text is the sim's own.
+	if q := s.identityQuota(); len(reg.identities) >= q {
+		return reply{}, errf(400, "LimitExceededException", "Maximum number of identities (%d) in %s reached.", q, r.Region)
+	}
 	id := s.addIdentity(reg, name, typ, keyLen)
 	id.ConfigSet = in.ConfigurationSetName
 	for _, t := range in.Tags {

@@ -51,10 +51,49 @@ type Options struct {
 	// DefaultChangeDelay, negative means INSYNC at once). GetChange reports
 	// PENDING at least once unless the delay is negative.
 	ChangeDelay time.Duration
+	// IAMPropagation is how long a new IAM user stays unknown to
+	// PutUserPolicy and CreateAccessKey (NoSuchEntity), as IAM's eventual
+	// consistency lets it be (IAM User Guide, "Troubleshoot IAM", "Changes
+	// that I make are not always immediately visible").
+	IAMPropagation time.Duration
+	// KeyPropagation is how long a new access key is refused by the SMTP
+	// endpoint (535) before it works.
+	KeyPropagation time.Duration
+	// NoSMTPHost names regions whose email-smtp host the sim's DNS says
+	// does not exist (NXDOMAIN), as for a region without an SMTP endpoint.
+	NoSMTPHost []string
+	// LegacyChangeBatchErrors answers a refused Route 53 batch in the
+	// older <InvalidChangeBatch><Messages> form instead of today's
+	// standard ErrorResponse (see invalidChangeBatch).
+	LegacyChangeBatchErrors bool
+	// DisabledRegions are opt-in regions not enabled for the account:
+	// every request signed for one fails as AWS fails it (see
+	// regionNotEnabled).
+	DisabledRegions []string
+	// IdentityQuota is the most SES identities a region holds (0 means
+	// DefaultIdentityQuota, negative means none at all): one more is
+	// LimitExceededException.
+	IdentityQuota int
 	// Log receives one line per API request: "<service> <Operation> <status>".
 	Log io.Writer
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+}
+
+// DefaultIdentityQuota is SES's quota of identities per region (Amazon SES
+// Developer Guide, "Service quotas in Amazon SES").
+const DefaultIdentityQuota = 10000
+
+// identityQuota is Options.IdentityQuota with its defaults applied.
+func (s *Sim) identityQuota() int {
+	switch q := s.opts.IdentityQuota; {
+	case q == 0:
+		return DefaultIdentityQuota
+	case q < 0:
+		return 0
+	default:
+		return q
+	}
 }
 
 // Faults are injection rates, each between 0 and 1.
@@ -222,6 +261,11 @@ func (s *Sim) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		s.respond(w, r, reply{}, missingAuth(r.Service))
 		return
 	}
+	if ae := s.regionNotEnabled(r); ae != nil {
+		s.mu.Unlock()
+		s.respond(w, r, reply{}, ae)
+		return
+	}
 	s.touchKey(r.AccessKey, r.Service, r.Region)
 	if ae := s.denied(r); ae != nil {
 		s.mu.Unlock()
@@ -299,6 +343,28 @@ func (s *Sim) pickFault() string {
 		return "drop"
 	}
 	return ""
+}
+
+// regionNotEnabled answers a request signed for a region the account has
+// not enabled (Options.DisabledRegions). AWS does not know the caller's
+// token there (AWS Account Management Reference Guide, "Enable or disable
+// AWS Regions in your account"): STS and the query APIs answer
+// InvalidClientTokenId, the JSON APIs (SES v2) UnrecognizedClientException,
+// both "The security token included in the request is invalid." (HTTP
+// 403). IAM and Route 53 are global (signed for us-east-1) and still
+// answer.
+func (s *Sim) regionNotEnabled(r *request) *apiError {
+	for _, d := range s.opts.DisabledRegions {
+		if !strings.EqualFold(strings.TrimSpace(d), r.Region) {
+			continue
+		}
+		code := "InvalidClientTokenId"
+		if r.Service == "sesv2" {
+			code = "UnrecognizedClientException"
+		}
+		return &apiError{status: 403, code: code, message: "The security token included in the request is invalid."}
+	}
+	return nil
 }
 
 // denied answers AccessDenied for actions named in Options.Deny.

@@ -55,6 +55,12 @@ func (s *Sim) SecretForKey(id string) (string, bool) {
 	if k == nil || k.Status != "Active" {
 		return "", false
 	}
+	// A new key works over SMTP only after KeyPropagation: until then
+	// SES does not know it (535), as users of new keys report for up to
+	// tens of seconds.
+	if s.opts.KeyPropagation > 0 && s.opts.Now().Sub(k.Created) < s.opts.KeyPropagation {
+		return "", false
+	}
 	return k.Secret, true
 }
 

@@ -47,3 +47,37 @@ func TestRegionListsDisjointAndCopied(t *testing.T) {
 		t.Error("the region lists are shared with callers")
 	}
 }
+
+// The SMTP regions are the General Reference's "SMTP endpoints" table
+// ("Amazon Simple Email Service endpoints and quotas"): Milan and the other
+// opt-in regions with an email-smtp host are accepted; the newer regions
+// that run only the SES API are not.
+func TestSMTPRegionsFollowTheGeneralReference(t *testing.T) {
+	tests := []struct {
+		region string
+		smtp   bool
+	}{
+		{"eu-south-1", true}, // in AWS's SMTP-credentials sample too
+		{"af-south-1", true},
+		{"ap-southeast-3", true},
+		{"il-central-1", true},
+		{"me-south-1", true},
+		{"eu-west-3", true},
+		{"us-gov-west-1", true},
+		{"eu-central-2", false},
+		{"ap-south-2", false},
+		{"ap-southeast-5", false},
+		{"ca-west-1", false},
+		{"me-central-1", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.region, func(t *testing.T) {
+			if got := slices.Contains(SMTPRegions(), tt.region); got != tt.smtp {
+				t.Errorf("%s in SMTPRegions = %v, want %v", tt.region, got, tt.smtp)
+			}
+			if got := slices.Contains(NoSMTPRegions(), tt.region); got == tt.smtp {
+				t.Errorf("%s in NoSMTPRegions = %v, want %v", tt.region, got, !tt.smtp)
+			}
+		})
+	}
+}

@@ -47,6 +47,14 @@ type Login struct {
 // take several seconds (AWS says "5-10 seconds or more") to work over SMTP.
 const DefaultLoginRetry = 15 * time.Second
 
+// NewKeyLoginRetry is how long a 535 is retried when the key was created
+// in this run: users report new keys refused over SMTP for longer than
+// 15 s (aws/aws-sdk-js #559 needed about 15 s; HashiCorp Vault's AWS
+// secrets engine documents "5-10 seconds (or more)"), and IAM is only
+// eventually consistent (IAM User Guide, "Troubleshoot IAM"). An older
+// key that is refused is wrong, not new, and keeps DefaultLoginRetry.
+const NewKeyLoginRetry = 60 * time.Second
+
 // RetryInterval is the pause between login attempts.
 const RetryInterval = 3 * time.Second
 
