@@ -95,7 +95,7 @@ func identityFromGet(domain, region string, out *sesv2.GetEmailIdentityOutput) *
 // the domain: errors name the resource the operator's policy must cover.
 func identityARN(env *Env) string {
 	if a := env.Facts.Account; a != nil && a.ID != "" {
-		return fmt.Sprintf("arn:aws:ses:%s:%s:identity/%s", env.Answers.Region, a.ID, env.Answers.Domain)
+		return fmt.Sprintf("arn:%s:ses:%s:%s:identity/%s", env.partition(), env.Answers.Region, a.ID, env.Answers.Domain)
 	}
 	return env.Answers.Domain
 }

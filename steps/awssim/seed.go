@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // Seeding: the state a Sim starts with, from Go (tests, the demo) or from
@@ -200,7 +202,7 @@ func (s *Sim) seedUser(su SeedUser) error {
 		return ae
 	}
 	for name, doc := range su.Policies {
-		if ae := checkPolicy(string(doc)); ae != nil {
+		if ae := checkPolicy(string(doc), ses.PartitionOfARN(u.ARN)); ae != nil {
 			return fmt.Errorf("policy %q: %w", name, ae)
 		}
 		u.Policies[name] = string(doc)

@@ -517,6 +517,9 @@ func (s *Sim) acceptMessage(region, user, from string, rcpts []string, data []by
 		return 554, fmt.Sprintf("Message rejected: Email address is not verified. The following identities failed the check in region %s: %s",
 			strings.ToUpper(reg.name), strings.Join(failed, ", "))
 	}
+	if denied := s.authorizeSend(reg, user, from, rcpts, data); denied != "" {
+		return 554, denied // the SMTP user's IAM policy: smtp_policy.go
+	}
 	now := s.opts.Now()
 	if float64(reg.sentLast24h(now)) >= s.sendQuota(reg).Max24HourSend {
 		return 454, "Throttling failure: Daily message quota exceeded."
