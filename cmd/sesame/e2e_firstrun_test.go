@@ -90,3 +90,25 @@ func (p *simProc) aws(t *testing.T, home string, args ...string) {
 		t.Fatalf("aws %s: %v\n%s", strings.Join(args, " "), err, b)
 	}
 }
+
+// TestEndToEndFifthContactEmail: SES takes 1 to 4
+// AdditionalContactEmailAddresses (Amazon SES API v2 Reference,
+// PutAccountDetails); a fifth --contact-email is refused before any AWS
+// call, exit 2 naming the flag, instead of a BadRequestException after the
+// domain is set up.
+func TestEndToEndFifthContactEmail(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	args := []string{"--no-input", "--yes", "--domain", "example.com", "--region", "us-east-1", "--out", filepath.Join(home, "relay"),
+		"--request-production", "--mail-type", "TRANSACTIONAL", "--website-url", "https://example.com"}
+	for _, c := range []string{"a", "b", "c", "d", "e"} {
+		args = append(args, "--contact-email", c+"@example.com")
+	}
+	r := sim.sesame(t, home, args...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--contact-email") || !strings.Contains(r.stderr, "at most 4") {
+		t.Fatalf("exit %d, want 2 naming --contact-email\nstderr:\n%s", r.code, r.stderr)
+	}
+	if n := sim.calls(); n != 0 {
+		t.Errorf("%d AWS calls before the refusal, want none", n)
+	}
+}
