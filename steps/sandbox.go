@@ -138,9 +138,16 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 		res.Detail = sandboxMeaning(region, rep) + "; production access will be requested"
 	default:
 		res.Detail = sandboxMeaning(region, rep)
-		hint := "to send to anyone, request production access: run sesame with --request-production (and --mail-type, --website-url, --use-case), or use the SES console's Get set up page"
-		if rep.ReviewStatus == string(sestypes.ReviewStatusDenied) || rep.ReviewStatus == string(sestypes.ReviewStatusFailed) {
-			hint = fmt.Sprintf("the last production-access request (case %s) was %s: answer AWS in that support case, or request again with --request-production", cmp.Or(rep.CaseID, "?"), rep.ReviewStatus)
+		hint := "to send to anyone, request production access: run sesame with --request-production (and --mail-type, --website-url), or use the SES console's Get set up page"
+		// Amazon SES API v2 Reference, ReviewDetails.Status: PENDING,
+		// FAILED, GRANTED, DENIED; the review is a support case (Amazon
+		// SES Developer Guide, "Request production access").
+		switch sestypes.ReviewStatus(rep.ReviewStatus) {
+		case sestypes.ReviewStatusDenied:
+			hint = fmt.Sprintf("AWS denied the last production-access request (case %s), so the account stays in the sandbox. AWS's reasons are in that support case: open it in the AWS Support Center and answer what it asks (how recipients sign up, how you handle bounces and complaints), or file a new request with --request-production (--mail-type, --website-url) once you can answer them",
+				cmp.Or(rep.CaseID, "?"))
+		case sestypes.ReviewStatusFailed:
+			hint = fmt.Sprintf("the last production-access request (case %s) FAILED: AWS could not process it, which says nothing about your use. File it again with --request-production (--mail-type, --website-url)", cmp.Or(rep.CaseID, "?"))
 		}
 		res.Warnings = append(res.Warnings, hint)
 	}
