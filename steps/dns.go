@@ -85,7 +85,9 @@ type zonePart struct {
 func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dmarc bool) []DNSRecord {
 	var tokens []string
 	zone := ""
-	if id != nil {
+	if id != nil && !byoDKIM(id) {
+		// BYODKIM has a selector and the operator's own key, never Easy
+		// DKIM CNAMEs (identity_dkim.go).
 		tokens, zone = id.Tokens, id.SigningHostedZone
 	}
 	return dns.DesiredRecords(domain, region, tokens, zone, mailFrom, dmarc)

@@ -112,3 +112,100 @@ func TestEndToEndFifthContactEmail(t *testing.T) {
 		t.Errorf("%d AWS calls before the refusal, want none", n)
 	}
 }
+
+// reusedCase is one state an existing identity or account can be in, seeded
+// into sesame-sim, and what sesame must make of it.
+type reusedCase struct {
+	name      string
+	identity  string // the SeedIdentity JSON for example.com
+	accounts  string // the seed's accounts JSON ("" for none)
+	records   string // extra records in example.com's zone, JSON
+	args      []string
+	wantCode  int
+	wantCalls []string // mutating operations that must appear
+	noCalls   []string // mutating operations that must not
+	wantSaid  []string // in stdout or stderr
+}
+
+// TestEndToEndReusedIdentities: identities sesame reuses, in the states
+// SES documents, against sesame-sim seeded with each.
+//   - Item 7, MAIL FROM FAILED: Amazon SES Developer Guide, "Using a custom
+//     MAIL FROM domain", "MAIL FROM domain setup states" (Failed: SES no
+//     longer checks; restart the setup).
+//   - Item 8, no Easy DKIM / BYODKIM: Developer Guide, "Authenticating
+//     Email with DKIM", "Provide your own DKIM authentication token
+//     (BYODKIM)"; API v2 Reference, PutEmailIdentityDkimSigningAttributes.
+//   - Item 9, TEMPORARY_FAILURE and DENIED: API v2 Reference,
+//     DkimAttributes.Status, MailFromAttributes.MailFromDomainStatus,
+//     ReviewDetails.Status.
+func TestEndToEndReusedIdentities(t *testing.T) {
+	mailFromRecords := `,{"name":"mail.example.com","type":"MX","ttl":300,"values":["10 feedback-smtp.us-east-1.amazonses.com"]},
+	  {"name":"mail.example.com","type":"TXT","ttl":300,"values":["\"v=spf1 include:amazonses.com ~all\""]}`
+	cases := []reusedCase{
+		{name: "an identity verified without Easy DKIM gets Easy DKIM and its CNAMEs, then verifies",
+			identity: `{"name":"example.com","status":"verified","dkim":"none"}`,
+			wantCode: 0, wantCalls: []string{"PutEmailIdentityDkimSigningAttributes", "ChangeResourceRecordSets"},
+			wantSaid: []string{"no Easy DKIM tokens", "SES has verified example.com for sending (DKIM SUCCESS)"}},
+		{name: "a BYODKIM identity gets no DKIM CNAMEs and is told what sesame manages",
+			identity: `{"name":"example.com","status":"verified","dkim":"external"}`,
+			wantCode: 0, noCalls: []string{"PutEmailIdentityDkimSigningAttributes", "ChangeResourceRecordSets"},
+			wantSaid: []string{"BYODKIM, signing origin EXTERNAL", "sesame does not manage its DKIM record"}},
+		{name: "a MAIL FROM domain SES set FAILED is set again and verifies",
+			identity: `{"name":"example.com","status":"verified","mail_from":"mail.example.com","mail_from_status":"failed"}`,
+			records:  mailFromRecords, args: []string{"--mail-from", "mail"},
+			wantCode: 0, wantCalls: []string{"PutEmailIdentityMailFromAttributes"},
+			wantSaid: []string{"again to restart SES's check", "MAIL FROM mail.example.com SUCCESS"}},
+		{name: "DKIM TEMPORARY_FAILURE on a verified identity is explained and does not stop the run",
+			identity: `{"name":"example.com","status":"verified","dkim":"temporary_failure"}`,
+			wantCode: 0, wantSaid: []string{"TEMPORARY_FAILURE", "keeps checking for 72 hours and the domain stays verified"}},
+		{name: "MAIL FROM TEMPORARY_FAILURE is explained with the next action",
+			identity: `{"name":"example.com","status":"verified","mail_from":"mail.example.com","mail_from_status":"temporary_failure"}`,
+			records:  mailFromRecords, args: []string{"--mail-from", "mail"},
+			wantCode: 0, noCalls: []string{"PutEmailIdentityMailFromAttributes"},
+			wantSaid: []string{"TEMPORARY_FAILURE: usually the domain's name servers", "If it turns FAILED, run sesame again"}},
+		{name: "a DENIED production review is explained with the next action",
+			identity: `{"name":"example.com","status":"verified"}`,
+			accounts: `[{"review":"DENIED","case_id":"CASE123"}]`,
+			wantCode: 0, wantSaid: []string{"AWS denied the last production-access request (case CASE123)", "AWS Support Center"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, c.run)
+	}
+}
+
+func (c reusedCase) run(t *testing.T) {
+	dir := t.TempDir()
+	seed := filepath.Join(dir, "seed.json")
+	accounts := ""
+	if c.accounts != "" {
+		accounts = `,"accounts":` + c.accounts
+	}
+	writeFile(t, seed, `{"zones":[{"name":"example.com","records":[
+	  {"name":"example.com","type":"MX","ttl":300,"values":["10 mx1.mail-provider.example."]}`+c.records+`
+	]}],"identities":[`+c.identity+`]`+accounts+`}`)
+	sim := startSim(t, "--seed-file", seed)
+	home := t.TempDir()
+	args := append([]string{"--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-east-1",
+		"--out", filepath.Join(home, "relay"), "--timeout", "20s"}, c.args...)
+	r := sim.sesame(t, home, args...)
+	if r.code != c.wantCode {
+		t.Fatalf("exit %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, c.wantCode, r.stdout, r.stderr)
+	}
+	said := r.stdout + r.stderr
+	for _, w := range c.wantSaid {
+		if !strings.Contains(said, w) {
+			t.Errorf("the run does not say %q\nstdout:\n%s\nstderr:\n%s", w, r.stdout, r.stderr)
+		}
+	}
+	calls := strings.Join(sim.mutating(), "\n")
+	for _, op := range c.wantCalls {
+		if !strings.Contains(calls, " "+op+" ") {
+			t.Errorf("no %s among the writes:\n%s", op, calls)
+		}
+	}
+	for _, op := range c.noCalls {
+		if strings.Contains(calls, " "+op+" ") {
+			t.Errorf("%s among the writes:\n%s", op, calls)
+		}
+	}
+}

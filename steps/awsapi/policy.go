@@ -14,7 +14,7 @@ var operatorActions = []string{
 	"sts:GetCallerIdentity",
 	"ses:GetAccount", "ses:PutAccountDetails",
 	"ses:GetEmailIdentity", "ses:CreateEmailIdentity", "ses:DeleteEmailIdentity",
-	"ses:PutEmailIdentityMailFromAttributes",
+	"ses:PutEmailIdentityMailFromAttributes", "ses:PutEmailIdentityDkimSigningAttributes",
 	"route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets",
 	"route53:ChangeResourceRecordSets", "route53:GetChange",
 	"iam:GetUser", "iam:CreateUser", "iam:TagUser", "iam:PutUserPolicy", "iam:GetUserPolicy",
