@@ -65,8 +65,8 @@ type IdentityInfo struct {
 	// ConfigurationSet is the identity's default configuration set, if
 	// any: SES authorizes sends against it too.
 	ConfigurationSet string `json:"configuration_set,omitempty"`
-	MailFromDomain    string `json:"mail_from_domain,omitempty"`
-	MailFromStatus    string `json:"mail_from_status,omitempty"`
+	MailFromDomain   string `json:"mail_from_domain,omitempty"`
+	MailFromStatus   string `json:"mail_from_status,omitempty"`
 	// ErrorType is SES's VerificationInfo.ErrorType, when it gave one.
 	ErrorType string `json:"error_type,omitempty"`
 }
