@@ -209,3 +209,24 @@ func (c reusedCase) run(t *testing.T) {
 		}
 	}
 }
+
+// TestEndToEndGovCloud: in GovCloud every ARN sesame builds is in the
+// caller's partition, arn:aws-us-gov: (IAM User Guide, "IAM identifiers",
+// "IAM ARNs"); sesame-sim, like IAM there, refuses an arn:aws: resource
+// with MalformedPolicyDocument. The test message goes through the SMTP
+// endpoint with the policy evaluated.
+func TestEndToEndGovCloud(t *testing.T) {
+	sim := startSim(t, "--smtp-region", "us-gov-west-1")
+	home := t.TempDir()
+	r := sim.sesame(t, home, "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-gov-west-1",
+		"--out", filepath.Join(home, "relay"), "--test-to", "success@simulator.amazonses.com")
+	if r.code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !strings.Contains(r.stderr, `arn:aws-us-gov:ses:us-gov-west-1:123456789012:identity/*`) || strings.Contains(r.stderr, `"arn:aws:ses`) {
+		t.Errorf("the policy planned is not in the aws-us-gov partition:\n%s", r.stderr)
+	}
+	if !strings.Contains(r.stdout, "to success@simulator.amazonses.com accepted") {
+		t.Errorf("the test message was not accepted:\n%s", r.stdout)
+	}
+}
