@@ -53,7 +53,10 @@ func SMTPUserPolicy(region, account, domain string) string {
 //   - "Restricting email addresses": ses:FromAddress applies to
 //     SendRawEmail and restricts the From address; StringLike "*@domain"
 //     keeps the user to addresses at this domain, so the wide resources
-//     do not let it send as another identity of the account.
+//     do not let it send as another identity of the account. SES matches
+//     these keys case-sensitively ("Sending policy examples": StringEquals
+//     and StringLike "are for case-sensitive string matching"), so the
+//     domain is written as sesame keeps it, in lower case.
 func SMTPUserPolicyIn(partition, region, account, domain string) string {
 	arn := func(resource string) string {
 		return fmt.Sprintf("arn:%s:ses:%s:%s:%s", partition, region, account, resource)
