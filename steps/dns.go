@@ -59,9 +59,17 @@ type dnsState struct {
 	// sesame's already applies to the domain, so sesame publishes none.
 	dmarcLeft bool
 	mailFrom  string // the MAIL FROM domain wanted, "" for none
-	// mailFromTodo is true when SES's MAIL FROM setting differs from it.
+	// mailFromTodo is true when SES's MAIL FROM setting differs from it,
+	// or is the same but FAILED (mailFromRestart).
 	mailFromTodo bool
-	warnings     []string
+	// mailFromRestart: SES set the MAIL FROM domain FAILED and stopped
+	// checking; only setting it again restarts the check (Amazon SES
+	// Developer Guide, "Using a custom MAIL FROM domain", "MAIL FROM domain
+	// setup states": Failed — "Amazon SES no longer attempts to detect the
+	// required MX record. To use a custom MAIL FROM domain, you have to
+	// restart the setup process").
+	mailFromRestart bool
+	warnings        []string
 }
 
 // zonePart is what the dns step writes into one hosted zone.
@@ -78,7 +86,9 @@ type zonePart struct {
 func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dmarc bool) []DNSRecord {
 	var tokens []string
 	zone := ""
-	if id != nil {
+	if id != nil && !byoDKIM(id) {
+		// BYODKIM has a selector and the operator's own key, never Easy
+		// DKIM CNAMEs (identity_dkim.go).
 		tokens, zone = id.Tokens, id.SigningHostedZone
 	}
 	return dns.DesiredRecords(domain, region, tokens, zone, mailFrom, dmarc)
@@ -172,6 +182,9 @@ func (s DNS) readFor(ctx context.Context, env *Env, id *IdentityInfo) (*dnsState
 			mf = id.MailFromDomain
 		}
 		st.mailFromTodo = !strings.EqualFold(strings.TrimSuffix(mf, "."), st.mailFrom)
+		if !st.mailFromTodo && id.MailFromStatus == string(sestypes.MailFromDomainStatusFailed) {
+			st.mailFromTodo, st.mailFromRestart = true, true
+		}
 	}
 	zl, err := findZone(ctx, env, s.ID())
 	if err != nil {
@@ -230,6 +243,8 @@ func (s DNS) Check(ctx context.Context, env *Env) (Result, error) {
 		res.Status, res.Detail = StatusTodo, fmt.Sprintf("%d of the records conflict with what is in %s", n[ActionConflict], zone)
 	case st.hasBatch():
 		res.Status, res.Detail = StatusTodo, planSummary(st, zone)
+	case st.mailFromRestart:
+		res.Status, res.Detail = StatusTodo, fmt.Sprintf("the records are in %s; SES stopped checking the MAIL FROM domain %s (FAILED): setting it again restarts the check", zone, st.mailFrom)
 	case st.mailFromTodo:
 		res.Status, res.Detail = StatusTodo, fmt.Sprintf("the records are in %s; SES's MAIL FROM domain is to be set to %s", zone, st.mailFrom)
 	default:
@@ -292,7 +307,12 @@ func (s DNS) Plan(ctx context.Context, env *Env) (Plan, error) {
 	} else {
 		p.Summary = fmt.Sprintf("no public hosted zone for %s: the records are for your DNS host", env.Answers.Domain)
 	}
-	if st.mailFromTodo {
+	switch {
+	case st.mailFromRestart:
+		p.Changes = append(p.Changes, Change{Action: ActionUpdate, Resource: "ses-identity", Name: env.Answers.Domain, Value: "MAIL FROM " + st.mailFrom + " (set again)",
+			Current: "MAIL FROM " + st.mailFrom + " FAILED", Note: "SES stopped looking for its MX record; setting the MAIL FROM domain again makes SES check for 72 hours more"})
+		p.Summary += "; set SES's MAIL FROM domain " + st.mailFrom + " again to restart SES's check"
+	case st.mailFromTodo:
 		p.Changes = append(p.Changes, Change{Action: ActionUpdate, Resource: "ses-identity", Name: env.Answers.Domain, Value: "MAIL FROM " + st.mailFrom, Current: "MAIL FROM " + cmp.Or(env.Facts.Identity.MailFromDomain, "(none)")})
 		p.Summary += "; set SES's MAIL FROM domain to " + st.mailFrom
 	}

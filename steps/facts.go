@@ -56,8 +56,17 @@ type IdentityInfo struct {
 	// SigningHostedZone is where the DKIM CNAMEs point (dkim.amazonses.com
 	// in most regions).
 	SigningHostedZone string `json:"signing_hosted_zone,omitempty"`
-	MailFromDomain    string `json:"mail_from_domain,omitempty"`
-	MailFromStatus    string `json:"mail_from_status,omitempty"`
+	// DKIMOrigin is DkimAttributes.SigningAttributesOrigin: AWS_SES (Easy
+	// DKIM), EXTERNAL (bring your own DKIM: a selector, no tokens), or
+	// AWS_SES_<REGION> for a replica.
+	DKIMOrigin string `json:"dkim_origin,omitempty"`
+	// DKIMSigning is DkimAttributes.SigningEnabled.
+	DKIMSigning bool `json:"dkim_signing,omitempty"`
+	// ConfigurationSet is the identity's default configuration set, if
+	// any: SES authorizes sends against it too.
+	ConfigurationSet string `json:"configuration_set,omitempty"`
+	MailFromDomain   string `json:"mail_from_domain,omitempty"`
+	MailFromStatus   string `json:"mail_from_status,omitempty"`
 	// ErrorType is SES's VerificationInfo.ErrorType, when it gave one.
 	ErrorType string `json:"error_type,omitempty"`
 }

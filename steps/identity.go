@@ -68,6 +68,8 @@ func newIdentityInfo(domain, region string, verified bool, dkim *sestypes.DkimAt
 	id := &IdentityInfo{Domain: domain, VerifiedForSending: verified, SigningHostedZone: ses.DKIMZone(region)}
 	if dkim != nil {
 		id.DKIMStatus = string(dkim.Status)
+		id.DKIMOrigin = string(dkim.SigningAttributesOrigin)
+		id.DKIMSigning = dkim.SigningEnabled
 		id.Tokens = dkim.Tokens
 		if z := aws.ToString(dkim.SigningHostedZone); z != "" {
 			id.SigningHostedZone = z
@@ -81,6 +83,7 @@ func newIdentityInfo(domain, region string, verified bool, dkim *sestypes.DkimAt
 func identityFromGet(domain, region string, out *sesv2.GetEmailIdentityOutput) *IdentityInfo {
 	id := newIdentityInfo(domain, region, out.VerifiedForSendingStatus, out.DkimAttributes)
 	id.VerificationStatus = string(out.VerificationStatus)
+	id.ConfigurationSet = aws.ToString(out.ConfigurationSetName)
 	if m := out.MailFromAttributes; m != nil {
 		id.MailFromDomain = aws.ToString(m.MailFromDomain)
 		id.MailFromStatus = string(m.MailFromDomainStatus)
@@ -95,7 +98,7 @@ func identityFromGet(domain, region string, out *sesv2.GetEmailIdentityOutput) *
 // the domain: errors name the resource the operator's policy must cover.
 func identityARN(env *Env) string {
 	if a := env.Facts.Account; a != nil && a.ID != "" {
-		return fmt.Sprintf("arn:aws:ses:%s:%s:identity/%s", env.Answers.Region, a.ID, env.Answers.Domain)
+		return fmt.Sprintf("arn:%s:ses:%s:%s:identity/%s", env.partition(), env.Answers.Region, a.ID, env.Answers.Domain)
 	}
 	return env.Answers.Domain
 }
@@ -120,7 +123,10 @@ func (Identity) Check(ctx context.Context, env *Env) (Result, error) {
 		}
 		return Result{Status: st, Detail: failedExplanation(domain, region, id)}, nil
 	}
-	res := Result{Status: StatusDone}
+	if easyDKIMMissing(id) {
+		return Result{Status: StatusTodo, Detail: noEasyDKIMExplanation(domain, region, id)}, nil
+	}
+	res := Result{Status: StatusDone, Warnings: dkimNotes(domain, id)}
 	switch {
 	case id.VerifiedForSending:
 		res.Detail = fmt.Sprintf("%s is an SES identity in %s, verified for sending (DKIM %s)", domain, region, id.DKIMStatus)
@@ -140,6 +146,15 @@ func (Identity) Plan(ctx context.Context, env *Env) (Plan, error) {
 	domain, region := env.Answers.Domain, env.Answers.Region
 	create := Change{Action: ActionCreate, Resource: "ses-identity", Name: domain, Value: "Easy DKIM, RSA 2048-bit keys, in " + region}
 	id := env.Facts.Identity
+	if easyDKIMMissing(id) {
+		return Plan{
+			Summary: fmt.Sprintf("turn on Easy DKIM for the SES identity %s in %s", domain, region),
+			Changes: []Change{{Action: ActionUpdate, Resource: "ses-identity", Name: domain, Value: "Easy DKIM, RSA 2048-bit keys",
+				Current: fmt.Sprintf("DKIM %s, no tokens", cmp.Or(id.DKIMStatus, "NOT_STARTED")),
+				Note:    "SES gives three DKIM tokens; the dns step publishes their CNAMEs. The identity's verification stands meanwhile"}},
+			NeedsApproval: true,
+		}, nil
+	}
 	if !identityFailed(id) {
 		return Plan{Summary: fmt.Sprintf("create the SES identity %s in %s with Easy DKIM", domain, region), Changes: []Change{create}, NeedsApproval: true}, nil
 	}
@@ -179,6 +194,9 @@ func (Identity) Apply(ctx context.Context, env *Env) error {
 	id, err := readIdentity(ctx, env)
 	if err != nil {
 		return err
+	}
+	if easyDKIMMissing(id) {
+		return enableEasyDKIM(ctx, env, id)
 	}
 	if id != nil && !identityFailed(id) {
 		return nil // made meanwhile, or a repeated Apply

@@ -44,6 +44,11 @@ func simAccount(t *testing.T, sim *awssim.Sim) (keyID, secret string) {
 	if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ses-smtp-example-com")}); err != nil {
 		t.Fatal(err)
 	}
+	// sesame's send policy, which the sim evaluates on every SMTP send.
+	if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("ses-smtp-example-com"), PolicyName: aws.String(ses.SMTPUserPolicyName("us-east-1")),
+		PolicyDocument: aws.String(ses.SMTPUserPolicy("us-east-1", awssim.DefaultAccountID, "example.com"))}); err != nil {
+		t.Fatal(err)
+	}
 	key, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ses-smtp-example-com")})
 	if err != nil {
 		t.Fatal(err)

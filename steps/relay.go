@@ -349,6 +349,10 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 		if env.Answers.Domain == "" {
 			return &InputError{Field: "domain", Flag: "--domain", Msg: "the test message needs the verified domain for its From address"}
 		}
+		if err := awaitTestRecipient(ctx, env, r.ID(), to); err != nil {
+			r.publish(env, s, "ok", r.testDetail+"; "+err.Error())
+			return err
+		}
 		m := smtpcheck.Message{From: "sesame-test@" + env.Answers.Domain, To: to, Region: s.cfg.Region, Host: s.cfg.SMTPHost(), Date: env.Clock.Now()}
 		if err := smtpcheck.ExplainSend(login.Send(ctx, m), m); err != nil {
 			r.publish(env, s, "ok", "the login worked but the test message failed: "+err.Error())

@@ -138,9 +138,16 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 		res.Detail = sandboxMeaning(region, rep) + "; production access will be requested"
 	default:
 		res.Detail = sandboxMeaning(region, rep)
-		hint := "to send to anyone, request production access: run sesame with --request-production (and --mail-type, --website-url, --use-case), or use the SES console's Get set up page"
-		if rep.ReviewStatus == string(sestypes.ReviewStatusDenied) || rep.ReviewStatus == string(sestypes.ReviewStatusFailed) {
-			hint = fmt.Sprintf("the last production-access request (case %s) was %s: answer AWS in that support case, or request again with --request-production", cmp.Or(rep.CaseID, "?"), rep.ReviewStatus)
+		hint := "to send to anyone, request production access: run sesame with --request-production (and --mail-type, --website-url), or use the SES console's Get set up page"
+		// Amazon SES API v2 Reference, ReviewDetails.Status: PENDING,
+		// FAILED, GRANTED, DENIED; the review is a support case (Amazon
+		// SES Developer Guide, "Request production access").
+		switch sestypes.ReviewStatus(rep.ReviewStatus) {
+		case sestypes.ReviewStatusDenied:
+			hint = fmt.Sprintf("AWS denied the last production-access request (case %s), so the account stays in the sandbox. AWS's reasons are in that support case: open it in the AWS Support Center and answer what it asks (how recipients sign up, how you handle bounces and complaints), or file a new request with --request-production (--mail-type, --website-url) once you can answer them",
+				cmp.Or(rep.CaseID, "?"))
+		case sestypes.ReviewStatusFailed:
+			hint = fmt.Sprintf("the last production-access request (case %s) FAILED: AWS could not process it, which says nothing about your use. File it again with --request-production (--mail-type, --website-url)", cmp.Or(rep.CaseID, "?"))
 		}
 		res.Warnings = append(res.Warnings, hint)
 	}
@@ -219,23 +226,19 @@ func askProduction(ctx context.Context, env *Env) error {
 		pr.WebsiteURL = strings.TrimSpace(v)
 	}
 	if !env.Options.NoInput && pr.UseCase == "" {
-		v, err := env.Prompt.Input(ctx, Question{ID: "use-case", Step: "sandbox", Title: "How will you send mail, and to whom?", Flag: "--use-case",
-			Detail: "A few sentences: who gets the mail, how they signed up, how you handle bounces and complaints. Reviews with a clear use case are granted sooner."}, nil)
+		// Amazon SES API v2 Reference, PutAccountDetails: UseCaseDescription
+		// is not required and is deprecated (SDK v1.33.0, 2024-08-16); AWS's
+		// review asks the operator by email when it wants more.
+		v, err := env.Prompt.Input(ctx, Question{ID: "use-case", Step: "sandbox", Title: "How will you send mail, and to whom? (optional)", Flag: "--use-case",
+			Detail: "Optional: AWS has deprecated this field of the request and may ignore it; leave it empty to skip. If AWS wants to know more, it asks by email at the account's address."}, nil)
 		if err != nil {
 			return err
 		}
 		pr.UseCase = strings.TrimSpace(v)
 	}
 	if !env.Options.NoInput && pr.Contacts == nil {
-		v, err := env.Prompt.Input(ctx, Question{ID: "contact-email", Step: "sandbox", Title: "Extra contact email addresses (comma-separated, may be empty)", Flag: "--contact-email"},
-			func(s string) error {
-				for _, a := range splitList(s) {
-					if err := ValidateEmail(a); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+		v, err := env.Prompt.Input(ctx, Question{ID: "contact-email", Step: "sandbox", Title: fmt.Sprintf("Extra contact email addresses (comma-separated, at most %d, may be empty)", maxContactEmails), Flag: "--contact-email"},
+			func(s string) error { return validateContacts(splitList(s)) })
 		if err != nil {
 			return err
 		}
@@ -284,9 +287,27 @@ func (pr ProductionRequest) validate(complete bool) error {
 	default:
 		return &InputError{Field: "contact-language", Flag: "--contact-language", Msg: fmt.Sprintf("%q is not a contact language SES offers: use EN or JA", pr.ContactLanguage)}
 	}
-	for _, c := range pr.Contacts {
-		if err := ValidateEmail(c); err != nil {
+	return validateContacts(pr.Contacts)
+}
+
+// maxContactEmails is how many AdditionalContactEmailAddresses SES takes.
+const maxContactEmails = 4
+
+// validateContacts applies the API's limits to the extra contact
+// addresses (Amazon SES API v2 Reference, PutAccountDetails,
+// AdditionalContactEmailAddresses: 1 to 4 items when present, each 6 to
+// 254 characters); none is sent as no field at all.
+func validateContacts(addrs []string) error {
+	if len(addrs) > maxContactEmails {
+		return &InputError{Field: "contact-email", Flag: "--contact-email",
+			Msg: fmt.Sprintf("SES takes at most %d extra contact addresses and %d were given: keep the %d that should hear about the review", maxContactEmails, len(addrs), maxContactEmails)}
+	}
+	for _, c := range addrs {
+		if err := ValidateEmailFor("contact-email", c); err != nil {
 			return err
+		}
+		if n := len([]rune(c)); n < 6 || n > 254 {
+			return &InputError{Field: "contact-email", Flag: "--contact-email", Msg: fmt.Sprintf("%q is %d characters long: SES takes contact addresses of 6 to 254 characters", c, n)}
 		}
 	}
 	return nil

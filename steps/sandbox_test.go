@@ -198,7 +198,13 @@ func TestProductionRequestValidate(t *testing.T) {
 		{"bad mail type", ProductionRequest{MailType: "BULK", WebsiteURL: ok.WebsiteURL}, "--mail-type", "--mail-type"},
 		{"bad website", ProductionRequest{WebsiteURL: "ftp://example.com"}, "--website-url", "--mail-type"},
 		{"bad language", ProductionRequest{MailType: "MARKETING", WebsiteURL: ok.WebsiteURL, ContactLanguage: "FR"}, "--contact-language", "--contact-language"},
-		{"bad contact", ProductionRequest{Contacts: []string{"not-an-address"}}, "--", "--mail-type"},
+		{"bad contact", ProductionRequest{Contacts: []string{"not-an-address"}}, "--contact-email", "--mail-type"},
+		// Amazon SES API v2 Reference, PutAccountDetails,
+		// AdditionalContactEmailAddresses: 1 to 4 items, 6 to 254 characters.
+		{"four contacts", ProductionRequest{MailType: "MARKETING", WebsiteURL: ok.WebsiteURL, Contacts: []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com"}}, "", ""},
+		{"a fifth contact", ProductionRequest{Contacts: []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"}}, "--contact-email", "--mail-type"},
+		{"a fifth contact, complete request", ProductionRequest{MailType: "MARKETING", WebsiteURL: ok.WebsiteURL, Contacts: []string{"a@example.com", "b@example.com", "c@example.com", "d@example.com", "e@example.com"}}, "--contact-email", "--contact-email"},
+		{"a contact under 6 characters", ProductionRequest{Contacts: []string{"a@b.c"}}, "--contact-email", "--mail-type"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,5 +221,62 @@ func TestProductionRequestValidate(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// questionLog records the questions asked, with their words.
+type questionLog struct {
+	*answers
+	questions map[string]Question
+}
+
+func (q *questionLog) Input(ctx context.Context, qu Question, validate func(string) error) (string, error) {
+	q.questions[qu.ID] = qu
+	return q.answers.Input(ctx, qu, validate)
+}
+
+// TestSandboxUseCaseIsOptional: UseCaseDescription is optional and
+// deprecated (Amazon SES API v2 Reference, PutAccountDetails; SDK
+// v1.33.0): the question says so, claims nothing about the review's
+// speed, and an empty answer sends no UseCaseDescription.
+func TestSandboxUseCaseIsOptional(t *testing.T) {
+	ctx := context.Background()
+	e := newSMTPEnv(t)
+	e.Options = Options{}
+	e.prompt.confirm["request-production"] = true
+	e.prompt.choose["mail-type"] = "TRANSACTIONAL"
+	e.prompt.input["website-url"] = "https://example.com"
+	e.prompt.input["use-case"] = ""
+	e.prompt.input["contact-email"] = ""
+	log := &questionLog{answers: e.prompt, questions: map[string]Question{}}
+	e.Prompt = log
+	s := &Sandbox{}
+	if _, err := s.Check(ctx, e.Env); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Plan(ctx, e.Env); err != nil {
+		t.Fatal(err)
+	}
+	q, ok := log.questions["use-case"]
+	if !ok {
+		t.Fatal("the use case was not asked")
+	}
+	words := strings.ToLower(q.Title + " " + q.Detail)
+	for _, want := range []string{"optional", "deprecated"} {
+		if !strings.Contains(words, want) {
+			t.Errorf("the question %q does not say %q", words, want)
+		}
+	}
+	for _, claim := range []string{"sooner", "faster", "speed", "quicker"} {
+		if strings.Contains(words, claim) {
+			t.Errorf("the question claims the review goes %s: %q", claim, words)
+		}
+	}
+	if err := s.Apply(ctx, e.Env); err != nil {
+		t.Fatal(err)
+	}
+	d := e.ses.Account().Details
+	if d == nil || d.UseCaseDescription != nil || d.AdditionalContactEmailAddresses != nil {
+		t.Errorf("details sent = %+v, want no UseCaseDescription and no AdditionalContactEmailAddresses", d)
 	}
 }

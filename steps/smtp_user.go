@@ -109,9 +109,9 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 	if err := s.prepare(env); err != nil {
 		return nil, err
 	}
-	region, domain := env.Answers.Region, env.Answers.Domain
+	region := env.Answers.Region
 	st := &userState{name: env.Answers.SMTPUser, path: env.mtaTarget().CredentialsFile(env.Answers.OutDir), policyName: ses.SMTPUserPolicyName(region)}
-	st.arn = fmt.Sprintf("arn:aws:iam::%s:user/%s", env.Facts.Account.ID, st.name)
+	st.arn = fmt.Sprintf("arn:%s:iam::%s:user/%s", env.partition(), env.Facts.Account.ID, st.name)
 
 	u, err := env.Clients.IAM.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(st.name)})
 	var missing *iamtypes.NoSuchEntityException
@@ -133,7 +133,7 @@ func (s SMTPUser) read(ctx context.Context, env *Env) (*userState, error) {
 	}
 	st.managed = st.tagged || env.Record.UserCreated
 
-	want := ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)
+	want := env.smtpUserPolicy()
 	pol, err := env.Clients.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: aws.String(st.name), PolicyName: aws.String(st.policyName)})
 	switch {
 	case errors.As(err, &missing):
@@ -285,11 +285,11 @@ func (s SMTPUser) Plan(ctx context.Context, env *Env) (Plan, error) {
 	case !st.managed:
 		add(Change{Action: ActionUnchanged, Resource: "iam-user", Name: st.name, Note: "exists and was not made by sesame: sesame reuses it; its other access keys are yours and stay"})
 	}
-	want := ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)
+	want := env.smtpUserPolicy()
 	switch {
 	case st.policyOK:
 	case !st.exists || st.policyCurrent == "":
-		add(Change{Action: ActionCreate, Resource: "iam-policy", Name: st.name + "/" + st.policyName, Value: want, Note: "allows only ses:SendRawEmail on " + domain + " in " + region + "; the user's policies for other regions stay"})
+		add(Change{Action: ActionCreate, Resource: "iam-policy", Name: st.name + "/" + st.policyName, Value: want, Note: "allows only ses:SendRawEmail as addresses @" + domain + " in " + region + " (to verified recipients in the sandbox, with or without a configuration set); the user's policies for other regions stay"})
 	default:
 		add(Change{Action: ActionUpdate, Resource: "iam-policy", Name: st.name + "/" + st.policyName, Value: want, Current: st.policyCurrent})
 	}
@@ -366,7 +366,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 	if err != nil {
 		return err
 	}
-	region, domain := env.Answers.Region, env.Answers.Domain
+	domain := env.Answers.Domain
 	rec := env.Record
 	if !st.exists {
 		made, err := env.Clients.IAM.CreateUser(ctx, &iam.CreateUserInput{
@@ -432,7 +432,7 @@ func (s SMTPUser) Apply(ctx context.Context, env *Env) error {
 		err := whileUserPropagates(ctx, env, st, "iam:PutUserPolicy", func() error {
 			_, err := env.Clients.IAM.PutUserPolicy(ctx, &iam.PutUserPolicyInput{
 				UserName: aws.String(st.name), PolicyName: aws.String(st.policyName),
-				PolicyDocument: aws.String(ses.SMTPUserPolicy(region, env.Facts.Account.ID, domain)),
+				PolicyDocument: aws.String(env.smtpUserPolicy()),
 			})
 			return err
 		})

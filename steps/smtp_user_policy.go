@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/url"
 	"reflect"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // The SMTP user's policy document and its names are SES facts:
@@ -52,4 +54,25 @@ func decodedPolicy(encoded string) string {
 		return s
 	}
 	return encoded
+}
+
+// partition is the AWS partition sesame runs in, taken from the caller's
+// ARN (STS GetCallerIdentity) so GovCloud and China get their own
+// "arn:aws-us-gov:…" ARNs: IAM refuses a policy naming another partition
+// with MalformedPolicyDocument. Without a caller ARN (tests, a dry run
+// before the account step) the region's partition stands in.
+func (env *Env) partition() string {
+	if env.Facts.Account != nil {
+		if p := ses.PartitionOfARN(env.Facts.Account.ARN); p != "" {
+			return p
+		}
+	}
+	return ses.PartitionOfRegion(env.Answers.Region)
+}
+
+// smtpUserPolicy is the SMTP user's policy document for this run's
+// partition, region, account and domain (ses.SMTPUserPolicyIn says why it
+// has this form).
+func (env *Env) smtpUserPolicy() string {
+	return ses.SMTPUserPolicyIn(env.partition(), env.Answers.Region, env.Facts.Account.ID, env.Answers.Domain)
 }

@@ -112,7 +112,7 @@ func TestSMTPUserFromEmpty(t *testing.T) {
 	if tags := e.iam.Tags(testUser); tags[TagManagedBy] != "sesame" || tags[TagDomain] != "example.com" {
 		t.Errorf("tags = %v", tags)
 	}
-	if !strings.Contains(e.iam.Policy(testUser, ses.SMTPUserPolicyName("eu-west-1")), `"arn:aws:ses:eu-west-1:123456789012:identity/example.com"`) {
+	if !samePolicy(e.iam.Policy(testUser, ses.SMTPUserPolicyName("eu-west-1")), ses.SMTPUserPolicyIn("aws", "eu-west-1", testAccount, "example.com")) {
 		t.Errorf("policy = %s", e.iam.Policy(testUser, ses.SMTPUserPolicyName("eu-west-1")))
 	}
 	r := e.Record
@@ -556,7 +556,7 @@ func TestSMTPUserPolicyDrift(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The same policy, written another way, is no change.
-	e.iam.SetPolicy(testUser, ses.SMTPUserPolicyName("eu-west-1"), `{"Statement":[{"Resource":["arn:aws:ses:eu-west-1:123456789012:identity/example.com"],"Action":["ses:SendRawEmail"],"Effect":"Allow","Sid":"SesameSendOnly"}],"Version":"2012-10-17"}`)
+	e.iam.SetPolicy(testUser, ses.SMTPUserPolicyName("eu-west-1"), `{"Statement":[{"Resource":["arn:aws:ses:eu-west-1:123456789012:identity/*","arn:aws:ses:eu-west-1:123456789012:configuration-set/*"],"Condition":{"StringLike":{"ses:FromAddress":["*@example.com"]}},"Action":["ses:SendRawEmail"],"Effect":"Allow","Sid":"SesameSendAsDomain"}],"Version":"2012-10-17"}`)
 	if res, _ := (SMTPUser{}).Check(ctx, e.Env); res.Status != StatusDone {
 		t.Errorf("an equivalent policy is drift: %s %q", res.Status, res.Detail)
 	}
@@ -720,5 +720,51 @@ func TestThrottleOnlyRetryer(t *testing.T) {
 	}
 	if _, err := r.GetAttemptToken(context.Background()); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSMTPUserPolicyUpgrade: a user holding an older sesame's policy (one
+// domain identity's ARN, which SES denies in the sandbox and with
+// configuration sets) is planned an update to today's document, and in
+// GovCloud the document is written in the caller's partition (IAM refuses
+// arn:aws: there with MalformedPolicyDocument).
+func TestSMTPUserPolicyUpgrade(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name, callerARN, region, current, wantPartition string
+	}{
+		{"old domain-scoped policy", "arn:aws:iam::123456789012:user/ops", "eu-west-1",
+			`{"Version":"2012-10-17","Statement":[{"Sid":"SesameSendOnly","Effect":"Allow","Action":"ses:SendRawEmail","Resource":"arn:aws:ses:eu-west-1:123456789012:identity/example.com"}]}`, "aws"},
+		{"GovCloud caller", "arn:aws-us-gov:iam::123456789012:user/ops", "us-gov-west-1", "", "aws-us-gov"},
+		{"China caller", "arn:aws-cn:sts::123456789012:assumed-role/admin/s", "cn-northwest-1", "", "aws-cn"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newSMTPEnv(t)
+			e.Answers.Region, e.Facts.Account.Region, e.Facts.Account.ARN = tt.region, tt.region, tt.callerARN
+			want := ses.SMTPUserPolicyIn(tt.wantPartition, tt.region, testAccount, "example.com")
+			if tt.current != "" {
+				e.iam.AddUser(testUser, map[string]string{TagManagedBy: TagManagedByValue})
+				e.iam.SetPolicy(testUser, ses.SMTPUserPolicyName(tt.region), tt.current)
+			}
+			p, err := SMTPUser{}.Plan(ctx, e.Env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := slices.IndexFunc(p.Changes, func(c Change) bool { return c.Resource == "iam-policy" })
+			wantAction := ActionCreate
+			if tt.current != "" {
+				wantAction = ActionUpdate
+			}
+			if i < 0 || p.Changes[i].Action != wantAction || p.Changes[i].Value != want {
+				t.Fatalf("plan = %+v, want %s of %s", p.Changes, wantAction, want)
+			}
+			if err := (SMTPUser{}).Apply(ctx, e.Env); err != nil {
+				t.Fatal(err)
+			}
+			if got := e.iam.Policy(testUser, ses.SMTPUserPolicyName(tt.region)); !samePolicy(got, want) {
+				t.Errorf("policy written = %s, want %s", got, want)
+			}
+		})
 	}
 }

@@ -107,9 +107,12 @@ func (s Verification) judge(env *Env, id *IdentityInfo) verdict {
 		case sestypes.MailFromDomainStatusPending:
 			v.warnings = append(v.warnings, fmt.Sprintf("SES is still looking for the MX and SPF records of %s; until it sees them, mail goes out with SES's own MAIL FROM (amazonses.com), which still delivers", id.MailFromDomain))
 		case sestypes.MailFromDomainStatusFailed:
-			v.warnings = append(v.warnings, fmt.Sprintf("SES gave up on the MAIL FROM domain %s: check its MX (10 %s) and SPF records, then run sesame again to set it up once more; mail meanwhile goes out with SES's own MAIL FROM", id.MailFromDomain, ses.FeedbackHost(env.Answers.Region)))
+			// Amazon SES Developer Guide, "Using a custom MAIL FROM domain",
+			// "MAIL FROM domain setup states": Failed — SES no longer checks;
+			// TemporaryFailure — it checks for 72 hours more, then Failed.
+			v.warnings = append(v.warnings, fmt.Sprintf("SES gave up on the MAIL FROM domain %s (FAILED) and no longer checks it: make sure it has exactly one MX record, 10 %s, and the SPF TXT \"v=spf1 include:amazonses.com ~all\", then run sesame again: its dns step sets the MAIL FROM domain again, which restarts SES's check. Mail meanwhile goes out with SES's own MAIL FROM (amazonses.com)", id.MailFromDomain, ses.FeedbackHost(env.Answers.Region)))
 		case sestypes.MailFromDomainStatusTemporaryFailure:
-			v.warnings = append(v.warnings, fmt.Sprintf("SES cannot check the MAIL FROM domain %s just now (a DNS error on its side); it keeps trying", id.MailFromDomain))
+			v.warnings = append(v.warnings, fmt.Sprintf("SES cannot see the MX record of the MAIL FROM domain %s just now (TEMPORARY_FAILURE: usually the domain's name servers did not answer, or the record went away). It keeps checking for 72 hours and mail goes out with SES's own MAIL FROM meanwhile: check that dig MX %s shows exactly 10 %s. If it turns FAILED, run sesame again: it sets the MAIL FROM domain again", id.MailFromDomain, id.MailFromDomain, ses.FeedbackHost(env.Answers.Region)))
 		}
 	}
 	status := fmt.Sprintf("DKIM %s, domain %s", cmp.Or(id.DKIMStatus, "NOT_STARTED"), cmp.Or(id.VerificationStatus, "NOT_STARTED"))
@@ -122,6 +125,14 @@ func (s Verification) judge(env *Env, id *IdentityInfo) verdict {
 	case id.DKIMStatus == string(sestypes.DkimStatusFailed) || id.VerificationStatus == string(sestypes.VerificationStatusFailed):
 		v.status = StatusFailed
 		v.detail = fmt.Sprintf("SES gave up verifying %s (%s%s): it did not find the DKIM records within 72 hours, or found wrong ones. Check the three CNAMEs at <token>._domainkey.%s, then run sesame again with --recreate-identity to start over with new tokens", domain, status, errorTypeNote(id.ErrorType), domain)
+	case id.VerifiedForSending && (id.DKIMStatus == string(sestypes.DkimStatusTemporaryFailure) || id.VerificationStatus == string(sestypes.VerificationStatusTemporaryFailure)):
+		// Amazon SES API v2 Reference, DkimAttributes.Status:
+		// TEMPORARY_FAILURE — "A temporary issue is preventing Amazon SES
+		// from determining the DKIM authentication status of the domain".
+		// The identity stays verified for sending: nothing to wait for.
+		v.status = StatusDone
+		v.detail = fmt.Sprintf("SES has verified %s for sending; its DKIM check is in TEMPORARY_FAILURE", domain)
+		v.warnings = append(v.warnings, fmt.Sprintf("SES cannot determine %s's DKIM status just now (TEMPORARY_FAILURE: usually the domain's name servers did not answer, or a DKIM CNAME went away). It keeps checking for 72 hours and the domain stays verified meanwhile: check that dig CNAME <token>._domainkey.%s answers for each of the three tokens (sesame status lists them). If it turns FAILED, run sesame again with --recreate-identity", domain, domain))
 	case id.DKIMStatus == string(sestypes.DkimStatusTemporaryFailure) || id.VerificationStatus == string(sestypes.VerificationStatusTemporaryFailure):
 		v.status = StatusPending
 		v.detail = fmt.Sprintf("SES cannot check %s's DKIM records just now (%s%s), usually a DNS error at the domain's name servers; it keeps trying for 72 hours. Check that the name servers answer, and wait", domain, status, errorTypeNote(id.ErrorType))

@@ -150,9 +150,13 @@ func TestVerificationStatuses(t *testing.T) {
 		{name: "pending", dkim: "PENDING", want: StatusPending, says: "looking for the DKIM records"},
 		{name: "verified", verified: true, dkim: "SUCCESS", want: StatusDone, says: "verified example.com"},
 		{name: "verified, MAIL FROM pending", verified: true, dkim: "SUCCESS", mailFrom: "PENDING", want: StatusDone, warn: "still looking for the MX and SPF"},
-		{name: "verified, MAIL FROM failed", verified: true, dkim: "SUCCESS", mailFrom: "FAILED", want: StatusDone, warn: "gave up on the MAIL FROM"},
+		{name: "verified, MAIL FROM failed", verified: true, dkim: "SUCCESS", mailFrom: "FAILED", want: StatusDone, warn: "sets the MAIL FROM domain again, which restarts"},
 		{name: "failed", dkim: "FAILED", want: StatusFailed, says: "--recreate-identity"},
-		{name: "temporary failure", verified: true, dkim: "TEMPORARY_FAILURE", want: StatusPending, says: "keeps trying"},
+		// DkimAttributes.Status TEMPORARY_FAILURE on a verified identity:
+		// it stays verified for sending, so the run goes on, warned.
+		{name: "temporary failure, verified", verified: true, dkim: "TEMPORARY_FAILURE", want: StatusDone, warn: "keeps checking for 72 hours"},
+		{name: "temporary failure, not verified yet", dkim: "TEMPORARY_FAILURE", want: StatusPending, says: "keeps trying"},
+		{name: "verified, MAIL FROM temporary failure", verified: true, dkim: "SUCCESS", mailFrom: "TEMPORARY_FAILURE", want: StatusDone, warn: "If it turns FAILED, run sesame again"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

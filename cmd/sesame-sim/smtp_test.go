@@ -45,7 +45,10 @@ func waitStderr(stderr *lockedBuffer, re *regexp.Regexp) (string, bool) {
 func TestSMTPSAndSessionLog(t *testing.T) {
 	dir := t.TempDir()
 	seed := filepath.Join(dir, "seed.json")
-	if err := os.WriteFile(seed, []byte(`{"users":[{"name":"ses-smtp-example-com","keys":[{"id":"`+smtpKeyID+`","secret":"`+smtpSecret+`"}]}],
+	// The user may send as the domain: the sim evaluates its policy on
+	// every send, as SES does.
+	policy := `{"sesame-ses-send-us-east-1":` + ses.SMTPUserPolicy("us-east-1", "123456789012", "example.com") + `}`
+	if err := os.WriteFile(seed, []byte(`{"users":[{"name":"ses-smtp-example-com","policies":`+policy+`,"keys":[{"id":"`+smtpKeyID+`","secret":"`+smtpSecret+`"}]}],
 	  "identities":[{"name":"example.com","region":"us-east-1","status":"verified"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

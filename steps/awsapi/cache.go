@@ -253,6 +253,12 @@ func (x *cachedSES) PutEmailIdentityMailFromAttributes(ctx context.Context, in *
 	})
 }
 
+func (x *cachedSES) PutEmailIdentityDkimSigningAttributes(ctx context.Context, in *sesv2.PutEmailIdentityDkimSigningAttributesInput, o ...func(*sesv2.Options)) (*sesv2.PutEmailIdentityDkimSigningAttributesOutput, error) {
+	return write(x.c, "ses", func() (*sesv2.PutEmailIdentityDkimSigningAttributesOutput, error) {
+		return x.SES.PutEmailIdentityDkimSigningAttributes(ctx, in, o...)
+	})
+}
+
 type cachedRoute53 struct {
 	Route53
 	c *ReadCache

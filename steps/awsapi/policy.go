@@ -14,7 +14,7 @@ var operatorActions = []string{
 	"sts:GetCallerIdentity",
 	"ses:GetAccount", "ses:PutAccountDetails",
 	"ses:GetEmailIdentity", "ses:CreateEmailIdentity", "ses:DeleteEmailIdentity",
-	"ses:PutEmailIdentityMailFromAttributes",
+	"ses:PutEmailIdentityMailFromAttributes", "ses:PutEmailIdentityDkimSigningAttributes",
 	"route53:ListHostedZonesByName", "route53:GetHostedZone", "route53:ListResourceRecordSets",
 	"route53:ChangeResourceRecordSets", "route53:GetChange",
 	"iam:GetUser", "iam:CreateUser", "iam:TagUser", "iam:PutUserPolicy", "iam:GetUserPolicy",
@@ -44,7 +44,7 @@ type policyDocument struct {
 // and the identity is created by the same run (its ARN is not known to the
 // operator's administrator in advance). ListHostedZonesByName is a list
 // action and takes no resource either.
-func operatorStatements() []policyStatement {
+func operatorStatements(partition, smtpUser string) []policyStatement {
 	pick := func(prefix string, only ...string) []string {
 		var out []string
 		for _, a := range operatorActions {
@@ -60,19 +60,31 @@ func operatorStatements() []policyStatement {
 		{Sid: "SesameFindHostedZone", Effect: "Allow", Action: pick("route53:", "route53:ListHostedZonesByName"), Resource: []string{"*"}},
 		{Sid: "SesameDNSRecords", Effect: "Allow",
 			Action:   pick("route53:", "route53:GetHostedZone", "route53:ListResourceRecordSets", "route53:ChangeResourceRecordSets"),
-			Resource: []string{"arn:aws:route53:::hostedzone/*"}},
-		{Sid: "SesameDNSChangeStatus", Effect: "Allow", Action: pick("route53:", "route53:GetChange"), Resource: []string{"arn:aws:route53:::change/*"}},
-		{Sid: "SesameSMTPUser", Effect: "Allow", Action: pick("iam:"), Resource: []string{"arn:aws:iam::*:user/" + SMTPUserPrefix + "*"}},
+			Resource: []string{"arn:" + partition + ":route53:::hostedzone/*"}},
+		{Sid: "SesameDNSChangeStatus", Effect: "Allow", Action: pick("route53:", "route53:GetChange"), Resource: []string{"arn:" + partition + ":route53:::change/*"}},
+		{Sid: "SesameSMTPUser", Effect: "Allow", Action: pick("iam:"), Resource: []string{"arn:" + partition + ":iam::*:user/" + smtpUser}},
 	}
 }
 
-// OperatorPolicy returns the minimal IAM policy (pretty JSON) that the
+// OperatorPolicy returns OperatorPolicyFor the aws partition and users
+// named ses-smtp-*, sesame's default.
+func OperatorPolicy() string { return OperatorPolicyFor("aws", "") }
+
+// OperatorPolicyFor returns the minimal IAM policy (pretty JSON) that the
 // operator running sesame needs: every action the steps call, each scoped
-// to the narrowest resource IAM allows. The IAM permissions cover users
-// named ses-smtp-*, sesame's default; an operator who passes another
-// --smtp-user widens that statement's resource to the user's ARN.
-func OperatorPolicy() string {
-	doc := policyDocument{Version: "2012-10-17", Statement: operatorStatements()}
+// to the narrowest resource IAM allows, with ARNs in partition ("aws",
+// "aws-us-gov", "aws-cn": IAM refuses another partition's ARNs with
+// MalformedPolicyDocument; IAM User Guide, "IAM identifiers", "IAM
+// ARNs"). The IAM permissions cover the user smtpUser names, or, when it
+// is empty, users named ses-smtp-*, sesame's default.
+func OperatorPolicyFor(partition, smtpUser string) string {
+	if partition == "" {
+		partition = "aws"
+	}
+	if smtpUser == "" {
+		smtpUser = SMTPUserPrefix + "*"
+	}
+	doc := policyDocument{Version: "2012-10-17", Statement: operatorStatements(partition, smtpUser)}
 	out, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil { // a fixed struct of strings always marshals
 		panic(err)

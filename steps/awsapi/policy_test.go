@@ -155,3 +155,49 @@ func TestOperatorActionsAreTheClientsMethods(t *testing.T) {
 		t.Errorf("the clients' methods are\n  %v\nbut operatorActions is\n  %v", methods, actions)
 	}
 }
+
+// TestOperatorPolicyFor: the operator policy's ARNs are in the partition
+// sesame runs in (IAM refuses arn:aws: in GovCloud with
+// MalformedPolicyDocument; IAM User Guide, "IAM identifiers", "IAM ARNs"),
+// and its IAM statement covers the SMTP user the operator names.
+func TestOperatorPolicyFor(t *testing.T) {
+	tests := []struct {
+		partition, user string
+		wantIAM         string
+		wantZone        string
+	}{
+		{"", "", "arn:aws:iam::*:user/ses-smtp-*", "arn:aws:route53:::hostedzone/*"},
+		{"aws", "mail-relay", "arn:aws:iam::*:user/mail-relay", "arn:aws:route53:::hostedzone/*"},
+		{"aws-us-gov", "", "arn:aws-us-gov:iam::*:user/ses-smtp-*", "arn:aws-us-gov:route53:::hostedzone/*"},
+		{"aws-cn", "relay@example.com", "arn:aws-cn:iam::*:user/relay@example.com", "arn:aws-cn:route53:::hostedzone/*"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.partition+"/"+tt.user, func(t *testing.T) {
+			var doc struct {
+				Statement []struct {
+					Action   []string
+					Resource []string
+				}
+			}
+			out := OperatorPolicyFor(tt.partition, tt.user)
+			if err := json.Unmarshal([]byte(out), &doc); err != nil {
+				t.Fatal(err)
+			}
+			granted := map[string][]string{}
+			for _, s := range doc.Statement {
+				for _, a := range s.Action {
+					granted[a] = append(granted[a], s.Resource...)
+				}
+			}
+			if !slices.Equal(granted["iam:CreateUser"], []string{tt.wantIAM}) {
+				t.Errorf("iam:CreateUser on %v, want %s", granted["iam:CreateUser"], tt.wantIAM)
+			}
+			if !slices.Equal(granted["route53:ChangeResourceRecordSets"], []string{tt.wantZone}) {
+				t.Errorf("route53:ChangeResourceRecordSets on %v, want %s", granted["route53:ChangeResourceRecordSets"], tt.wantZone)
+			}
+			if want := "arn:aws:"; tt.partition != "" && tt.partition != "aws" && strings.Contains(out, want) {
+				t.Errorf("a %s policy names %s:\n%s", tt.partition, want, out)
+			}
+		})
+	}
+}

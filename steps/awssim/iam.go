@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // IAM over awsQuery: the user, inline policy and access key operations
@@ -136,7 +139,7 @@ func (s *Sim) callerUser(r *request) *iamUser {
 	}
 	return &iamUser{
 		Name: "operator", Path: "/", ID: "AIDA" + strings.Repeat("O", 17),
-		ARN:     s.callerARN(r.AccessKey),
+		ARN:     "arn:" + ses.PartitionOfRegion(r.Region) + strings.TrimPrefix(s.callerARN(r.AccessKey), "arn:aws"),
 		Created: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
 	}
 }
@@ -170,6 +173,9 @@ func (s *Sim) iamCreateUser(r *request) (reply, *apiError) {
 	if ae != nil {
 		return reply{}, ae
 	}
+	// The user's ARN is in the partition of the request's region
+	// (arn:aws-us-gov:iam::… in GovCloud).
+	u.ARN = "arn:" + ses.PartitionOfRegion(r.Region) + strings.TrimPrefix(u.ARN, "arn:aws")
 	return queryReply(iamNS, "CreateUser", struct {
 		User xmlUser `xml:"User"`
 	}{u.xml(true)})
@@ -240,14 +246,33 @@ func (s *Sim) iamTagUser(r *request) (reply, *apiError) {
 }
 
 // checkPolicy accepts what IAM's parser accepts at the level sesame needs:
-// a JSON object with a Statement.
-func checkPolicy(doc string) *apiError {
+// a JSON object with a Statement whose resource ARNs are in the partition
+// IAM serves (IAM User Guide, "IAM identifiers", "IAM ARNs": the partition
+// is aws, aws-cn or aws-us-gov; IAM in GovCloud refuses an arn:aws: resource
+// with MalformedPolicyDocument).
+func checkPolicy(doc, partition string) *apiError {
 	var p map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(doc), &p); err != nil {
 		return errf(400, "MalformedPolicyDocument", "Syntax errors in policy.")
 	}
-	if _, ok := p["Statement"]; !ok {
+	raw, ok := p["Statement"]
+	if !ok {
 		return errf(400, "MalformedPolicyDocument", "Missing required field Statement")
+	}
+	var stmts []policyStatement
+	if json.Unmarshal(raw, &stmts) != nil {
+		var one policyStatement
+		if json.Unmarshal(raw, &one) != nil {
+			return errf(400, "MalformedPolicyDocument", "Syntax errors in policy.")
+		}
+		stmts = []policyStatement{one}
+	}
+	for _, st := range stmts {
+		for _, res := range append(slices.Clone(st.Resource), st.NotResource...) {
+			if p := ses.PartitionOfARN(res); p != "" && p != partition {
+				return errf(400, "MalformedPolicyDocument", "Partition \"%s\" is not valid for resource \"%s\".", p, res)
+			}
+		}
 	}
 	return nil
 }
@@ -262,7 +287,7 @@ func (s *Sim) iamPutUserPolicy(r *request) (reply, *apiError) {
 		return reply{}, iamValidation("policyName", policy, `Member must satisfy regular expression pattern: [\w+=,.@-]+`)
 	}
 	doc := first(r.Form["PolicyDocument"])
-	if ae := checkPolicy(doc); ae != nil {
+	if ae := checkPolicy(doc, ses.PartitionOfRegion(r.Region)); ae != nil {
 		return reply{}, ae
 	}
 	u := s.user(name)

@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // Seeding: the state a Sim starts with, from Go (tests, the demo) or from
@@ -33,6 +36,7 @@ type Seed struct {
 	Zones      []SeedZone     `json:"zones"`
 	Users      []SeedUser     `json:"users"`
 	Identities []SeedIdentity `json:"identities"`
+	Accounts   []SeedAccount  `json:"accounts,omitempty"`
 }
 
 // SeedIdentity is an SES identity to start with: a domain (Easy DKIM,
@@ -44,6 +48,24 @@ type SeedIdentity struct {
 	Name   string `json:"name"`
 	Region string `json:"region,omitempty"`
 	Status string `json:"status,omitempty"`
+	// DKIM is a domain's signing: "easy" (the default), "none" (verified
+	// the legacy way, DKIM NOT_STARTED, no tokens), "external" (bring your
+	// own DKIM, selector sel1) or "temporary_failure".
+	DKIM string `json:"dkim,omitempty"`
+	// MailFrom is a custom MAIL FROM domain (a subdomain of the identity,
+	// e.g. mail.example.com); MailFromStatus is pending (the default),
+	// failed (SES stopped checking) or temporary_failure.
+	MailFrom       string `json:"mail_from,omitempty"`
+	MailFromStatus string `json:"mail_from_status,omitempty"`
+}
+
+// SeedAccount is a region's SES account state: a production-access
+// review in a given state (PENDING, GRANTED, DENIED; GRANTED also lifts
+// the sandbox), with its case id.
+type SeedAccount struct {
+	Region string `json:"region,omitempty"`
+	Review string `json:"review"`
+	CaseID string `json:"case_id,omitempty"`
 }
 
 // SeedZone is a hosted zone to start with. A zone with a VPC is private;
@@ -143,6 +165,34 @@ func (s *Sim) ApplySeed(seed Seed) error {
 			return fmt.Errorf("identity %q: %w", id.Name, err)
 		}
 	}
+	for _, a := range seed.Accounts {
+		if err := s.seedAccount(a); err != nil {
+			return fmt.Errorf("account in %q: %w", a.Region, err)
+		}
+	}
+	return nil
+}
+
+// seedAccount starts a region's production-access review in a state:
+// DENIED is how AWS answers a request it refuses (Amazon SES API v2
+// Reference, ReviewDetails.Status: PENDING, FAILED, GRANTED, DENIED).
+func (s *Sim) seedAccount(sa SeedAccount) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	region := sa.Region
+	if region == "" {
+		region = "us-east-1"
+	}
+	review := strings.ToUpper(sa.Review)
+	switch review {
+	case "PENDING", "GRANTED", "DENIED", "FAILED":
+	default:
+		return fmt.Errorf("review %q: use PENDING, GRANTED, DENIED or FAILED", sa.Review)
+	}
+	reg := s.sesRegionFor(region)
+	reg.account.details = &accountDetails{MailType: "TRANSACTIONAL", WebsiteURL: "https://example.com", ContactLanguage: "EN",
+		CaseID: cmp.Or(sa.CaseID, "1234567890"), review: review, requested: s.opts.Now()}
+	reg.account.production = review == "GRANTED"
 	return nil
 }
 
@@ -180,7 +230,10 @@ func (s *Sim) seedIdentity(si SeedIdentity) error {
 	default:
 		return fmt.Errorf("status %q: use pending, verified or failed", si.Status)
 	}
-	return nil
+	if typ != "DOMAIN" && (si.DKIM != "" || si.MailFrom != "") {
+		return fmt.Errorf("dkim and mail_from are for domain identities")
+	}
+	return s.seedStates(reg, id, si)
 }
 
 func (s *Sim) seedUser(su SeedUser) error {
@@ -203,7 +256,7 @@ func (s *Sim) seedUser(su SeedUser) error {
 		return ae
 	}
 	for name, doc := range su.Policies {
-		if ae := checkPolicy(string(doc)); ae != nil {
+		if ae := checkPolicy(string(doc), ses.PartitionOfARN(u.ARN)); ae != nil {
 			return fmt.Errorf("policy %q: %w", name, ae)
 		}
 		u.Policies[name] = string(doc)

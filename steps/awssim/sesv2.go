@@ -53,6 +53,10 @@ type sesIdentity struct {
 	MailFrom         string
 	MailFromBehavior string
 	mailFromSet      time.Time
+
+	// DKIM and MAIL FROM states beyond Easy DKIM's happy path
+	// (sesv2_dkim.go).
+	dkimStates
 }
 
 // sesAccount is the account-level state of one region.
@@ -119,6 +123,8 @@ func sesRoute(s *Sim, r *request) (string, func() (reply, *apiError)) {
 		return "GetEmailIdentity", func() (reply, *apiError) { return s.sesGetIdentity(r, segs[1]) }
 	case len(segs) == 2 && segs[0] == "identities" && m == http.MethodDelete:
 		return "DeleteEmailIdentity", func() (reply, *apiError) { return s.sesDeleteIdentity(r, segs[1]) }
+	case len(segs) == 4 && segs[0] == "identities" && segs[2] == "dkim" && segs[3] == "signing" && m == http.MethodPut:
+		return "PutEmailIdentityDkimSigningAttributes", func() (reply, *apiError) { return s.sesPutDkimSigning(r, segs[1]) }
 	case len(segs) == 3 && segs[0] == "identities" && segs[2] == "mail-from" && m == http.MethodPut:
 		return "PutEmailIdentityMailFromAttributes", func() (reply, *apiError) { return s.sesPutMailFrom(r, segs[1]) }
 	case len(segs) == 1 && segs[0] == "account" && m == http.MethodGet:
@@ -349,8 +355,13 @@ func (s *Sim) sesPutMailFrom(r *request, name string) (reply, *apiError) {
 	if _, err := mailFromDomain(mf, parent); err != nil {
 		return reply{}, errf(400, "BadRequestException", "Invalid MAIL FROM domain %s: it must be a subdomain of %s.", in.MailFromDomain, parent)
 	}
-	if mf != id.MailFrom {
+	if mf != id.MailFrom || id.mailFromFailed || id.mailFromTemp {
+		// Setting it again restarts a FAILED setup (Amazon SES Developer
+		// Guide, "Using a custom MAIL FROM domain", "MAIL FROM domain setup
+		// states": Failed — "To use a custom MAIL FROM domain, you have to
+		// restart the setup process").
 		id.mailFromSet = s.opts.Now()
+		id.mailFromFailed, id.mailFromTemp = false, false
 	}
 	id.MailFrom, id.MailFromBehavior = mf, behavior
 	return jsonReply(struct{}{})

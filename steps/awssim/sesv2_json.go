@@ -36,6 +36,9 @@ func dkimAttrs(id *sesIdentity, st identityState) *dkimJSON {
 	if id.Type != "DOMAIN" {
 		return d
 	}
+	if id.dkimOrigin == "EXTERNAL" || id.noEasyDKIM {
+		return id.otherDKIMAttrs(d)
+	}
 	gen := epoch(id.Created)
 	d.SigningEnabled = true
 	d.Tokens = append([]string(nil), id.Tokens...)

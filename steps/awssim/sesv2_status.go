@@ -32,6 +32,9 @@ func (s *Sim) identityStatus(reg *sesRegion, id *sesIdentity) identityState {
 		}
 		return identityState{status: "PENDING", dkim: "NOT_STARTED"}
 	}
+	if st, ok := s.dkimStateOf(id); ok {
+		return st
+	}
 	if !id.verified.IsZero() {
 		return identityState{status: "SUCCESS", dkim: "SUCCESS", verified: true}
 	}
@@ -82,6 +85,19 @@ func (s *Sim) dkimPublished(id *sesIdentity) bool {
 // amazonses.com, FAILED when a CNAME sits at the name (it can hold no MX)
 // or FailAfter passed, PENDING otherwise. Called with s.mu held.
 func (s *Sim) mailFromStatus(reg *sesRegion, id *sesIdentity) string {
+	switch {
+	case id.mailFromFailed:
+		return "FAILED" // SES stopped checking: only setting it again restarts
+	case id.mailFromTemp:
+		return "TEMPORARY_FAILURE"
+	}
+	st := s.mailFromCheck(reg, id)
+	id.mailFromFailed = st == "FAILED"
+	return st
+}
+
+// mailFromCheck is one look at the MAIL FROM domain's records.
+func (s *Sim) mailFromCheck(reg *sesRegion, id *sesIdentity) string {
 	mf := id.MailFrom
 	if cn, _, _ := s.lookupPublic(mf, "CNAME"); len(cn) > 0 {
 		return "FAILED"

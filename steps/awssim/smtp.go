@@ -198,6 +198,9 @@ func (s *Sim) acceptMessage(region, user, from string, rcpts []string, data []by
 	if len(failed) > 0 {
 		return "", sessmtp.Rejected(strings.ToUpper(reg.name), failed)
 	}
+	if denied := s.authorizeSend(reg, user, from, rcpts, data); denied != "" {
+		return "", sessmtp.AccessDenied(denied) // the SMTP user's IAM policy: smtp_policy.go
+	}
 	now := s.opts.Now()
 	if float64(reg.sentLast24h(now)) >= s.sendQuota(reg).Max24HourSend {
 		return "", sessmtp.ErrDailyQuota

@@ -41,7 +41,11 @@ func newSMTPHarness(t *testing.T, opts Options, cfg SMTPConfig) *smtpHarness {
 	t.Helper()
 	h := newSESHarness(t, opts)
 	h.sim.mu.Lock()
-	h.sim.iam.users["smtp-user"] = &iamUser{Name: "smtp-user"}
+	// The SES console's own send policy (ses:SendRawEmail on "*"): these
+	// tests are about SES's identity rules, smtp_policy_test.go about the
+	// policy.
+	h.sim.iam.users["smtp-user"] = &iamUser{Name: "smtp-user", ARN: "arn:aws:iam::" + DefaultAccountID + ":user/smtp-user",
+		Policies: map[string]string{"AmazonSesSendingAccess": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}`}}
 	h.sim.iam.keys[smtpTestKey] = &accessKey{ID: smtpTestKey, Secret: smtpTestSecret, Status: "Active", User: "smtp-user"}
 	h.sim.mu.Unlock()
 	region := cfg.Region

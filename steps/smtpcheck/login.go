@@ -387,7 +387,7 @@ func ExplainSend(err error, m Message) error {
 		return fmt.Errorf("SES refused the test message to %s: %w\n  → the account is in the SES sandbox in %s: it sends only to verified addresses (and the mailbox simulator, %s) until AWS grants production access. Verify %s in SES, send to the simulator, or request production access (sesame's sandbox step files the request)",
 			m.To, err, cmp.Or(m.Region, "this region"), ses.MailboxSimulatorSuccess, m.To)
 	case se.Code == 554 && strings.Contains(msg, "not authorized"):
-		return fmt.Errorf("SES refused the test message: %w\n  → the SMTP user lacks ses:SendRawEmail: run sesame again (the smtp-user step restores its policy)", err)
+		return fmt.Errorf("SES refused the test message: %w\n  → %s", err, deniedHint(se.Msg, m))
 	case se.Code == 454 && strings.Contains(msg, "quota"):
 		return fmt.Errorf("SES refused the test message: %w\n  → the account's daily sending quota is used up: wait, or request a higher quota", err)
 	case se.Code == 454 && strings.Contains(msg, "rate"):
@@ -456,4 +456,33 @@ func ImplicitTLS(endpoint string) bool {
 	}
 	n, _ := strconv.Atoi(p)
 	return ses.ImplicitTLS(n)
+}
+
+// deniedHint says what a "554 Access denied … on resource `ARN'" means.
+// SES authorizes an SMTP send (ses:SendRawEmail) against the sender's
+// identity, in the sandbox against every recipient's identity too, and
+// against the configuration set when one applies (Amazon SES Developer
+// Guide, "Identity and access management in Amazon SES"; "Troubleshooting
+// SMTP" for the 554 text).
+func deniedHint(text string, m Message) string {
+	res := ""
+	if _, rest, ok := strings.Cut(text, "on resource `"); ok {
+		res, _, _ = strings.Cut(rest, "'")
+	}
+	_, kind, _ := strings.Cut(res, ":identity/")
+	what := "the resource SES checked"
+	switch {
+	case strings.Contains(res, ":configuration-set/"):
+		what = "the configuration set the message uses (the identity's default, or an X-SES-CONFIGURATION-SET header)"
+	case kind != "" && strings.EqualFold(kind, m.To):
+		what = "the recipient's identity, which SES checks in the sandbox"
+	case kind != "":
+		what = "the sender's identity"
+	}
+	if res == "" {
+		res = "the resource SES named"
+	}
+	_, domain, _ := strings.Cut(m.From, "@")
+	return fmt.Sprintf("the SMTP user's IAM policy does not allow ses:SendRawEmail on %s (%s). sesame's policy allows sending as any address at %s on the identities and configuration sets of %s: run sesame again and its smtp-user step replaces a policy that differs. If that step reports the policy current, something else refuses the send: another policy on the user with a Deny (aws iam list-user-policies, list-attached-user-policies), a permissions boundary, or an organization SCP",
+		res, what, domain, cmp.Or(m.Region, "this region"))
 }

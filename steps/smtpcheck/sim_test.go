@@ -2,6 +2,7 @@ package smtpcheck
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -22,7 +23,9 @@ func simAccount(t *testing.T, sim *awssim.Sim) (keyID, secret string) {
 	t.Helper()
 	keyID, secret = testKeyID, testSecret
 	err := sim.ApplySeed(awssim.Seed{
-		Users:      []awssim.SeedUser{{Name: "ses-smtp-example-com", Keys: []awssim.SeedKey{{ID: keyID, Secret: secret}}}},
+		Users: []awssim.SeedUser{{Name: "ses-smtp-example-com", Keys: []awssim.SeedKey{{ID: keyID, Secret: secret}},
+			// sesame's policy: the sim evaluates it on every send, as SES does.
+			Policies: map[string]json.RawMessage{ses.SMTPUserPolicyName("us-east-1"): json.RawMessage(ses.SMTPUserPolicy("us-east-1", awssim.DefaultAccountID, "example.com"))}}},
 		Identities: []awssim.SeedIdentity{{Name: "example.com", Region: "us-east-1", Status: "verified"}},
 	})
 	if err != nil {

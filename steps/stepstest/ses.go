@@ -81,7 +81,7 @@ func sandboxAccount() SESAccount {
 }
 
 // sesMutations are the operations that change an account.
-var sesMutations = []string{"CreateEmailIdentity", "DeleteEmailIdentity", "PutEmailIdentityMailFromAttributes", "PutAccountDetails"}
+var sesMutations = []string{"CreateEmailIdentity", "DeleteEmailIdentity", "PutEmailIdentityMailFromAttributes", "PutEmailIdentityDkimSigningAttributes", "PutAccountDetails"}
 
 // regionalDKIMZones are the regions whose Easy DKIM records point into
 // dkim.<region>.amazonses.com (AWS General Reference, ses_dkim_domains).
@@ -541,4 +541,31 @@ func (f *FakeSES) PutEmailIdentityMailFromAttributes(_ context.Context, in *sesv
 		id.behavior = sesv2types.BehaviorOnMxFailureUseDefaultValue
 	}
 	return &sesv2.PutEmailIdentityMailFromAttributesOutput{}, nil
+}
+
+// PutEmailIdentityDkimSigningAttributes with origin AWS_SES starts Easy
+// DKIM on a domain identity: three new tokens, DKIM PENDING.
+func (f *FakeSES) PutEmailIdentityDkimSigningAttributes(_ context.Context, in *sesv2.PutEmailIdentityDkimSigningAttributesInput, optFns ...func(*sesv2.Options)) (*sesv2.PutEmailIdentityDkimSigningAttributesOutput, error) {
+	r, err := f.enter("PutEmailIdentityDkimSigningAttributes", optFns)
+	defer f.s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	name := aws.ToString(in.EmailIdentity)
+	id := r.identities[identityKey(name)]
+	if id == nil {
+		return nil, notFound(name)
+	}
+	if id.typ != sesv2types.IdentityTypeDomain || in.SigningAttributesOrigin != sesv2types.DkimSigningAttributesOriginAwsSes {
+		return nil, badRequest("the fake starts Easy DKIM (origin AWS_SES) on domain identities only.")
+	}
+	id.tokens = nil
+	for i := range 3 {
+		id.tokens = append(id.tokens, fmt.Sprintf("%s%dtok", strings.ReplaceAll(identityKey(name), ".", ""), i))
+	}
+	id.dkimStatus = sesv2types.DkimStatusPending
+	if a := in.SigningAttributes; a != nil {
+		id.keyLength = a.NextSigningKeyLength
+	}
+	return &sesv2.PutEmailIdentityDkimSigningAttributesOutput{DkimStatus: id.dkimStatus, DkimTokens: slices.Clone(id.tokens)}, nil
 }

@@ -99,6 +99,11 @@ func Rejected(region string, ids []string) *smtp.SMTPError {
 	return sesReply(554, msg)
 }
 
+// AccessDenied is SES's 554 when the SMTP user's IAM policy does not
+// allow the send; msg is SES's text ("Access denied: User `arn:…' is not
+// authorized to perform `ses:SendRawEmail' on resource `arn:…'").
+func AccessDenied(msg string) *smtp.SMTPError { return sesReply(554, msg) }
+
 func sesReply(code int, msg string) *smtp.SMTPError {
 	return &smtp.SMTPError{Code: code, EnhancedCode: smtp.NoEnhancedCode, Message: msg}
 }
