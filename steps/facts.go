@@ -20,6 +20,9 @@ type Facts struct {
 	MX      *MXReport
 	Sandbox *SandboxReport
 	Relay   *RelayReport
+	// Manual are the records the operator publishes at their DNS host
+	// (no hosted zone in this account, or names delegated away from it).
+	Manual *ManualRecords
 }
 
 // AccountInfo is who and where sesame is working.
@@ -92,6 +95,8 @@ type ManualRecords struct {
 	ZoneFile string `json:"zone_file"`
 	// JSON is the records as a JSON document.
 	JSON string `json:"json"`
+	// Files are the records.zone and records.json files written, if any.
+	Files []string `json:"files,omitempty"`
 }
 
 // RecordVisibility is one record's state in public DNS while SES verifies.

@@ -38,7 +38,10 @@ type Report struct {
 	Sandbox *SandboxReport `json:"sandbox"`
 	SMTP    *SMTPReport    `json:"smtp"`
 	Files   []string       `json:"files"`
-	Error   string         `json:"error,omitempty"`
+	// Records are the DNS records to publish by hand at the domain's DNS
+	// host (no Route 53 zone for them in this account); empty otherwise.
+	Records []DNSRecord `json:"records,omitempty"`
+	Error   string      `json:"error,omitempty"`
 }
 
 // Run takes every step from where AWS says it stands to done. It stops at
@@ -130,6 +133,12 @@ func (r *Runner) fill(rep *Report, env *Env) {
 	if f.Relay != nil {
 		for _, role := range sortedKeys(f.Relay.Files) {
 			add(f.Relay.Files[role])
+		}
+	}
+	if f.Manual != nil {
+		rep.Records = f.Manual.Records
+		for _, p := range f.Manual.Files {
+			add(p)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/charmbracelet/bubbles/cursor"
@@ -93,6 +94,15 @@ type model struct {
 	prompt   *promptMsg
 	choice   int
 	inputErr string
+
+	// scroll is the first line shown of what does not fit above a
+	// question (a long plan); scrollable says the last frame cut it.
+	scroll     int
+	scrollable bool
+	// copyFn puts text on the operator's clipboard (OSC 52); copied says
+	// what the last copy was, for the help line.
+	copyFn func(string) error
+	copied string
 }
 
 // newModel builds the model; animate false freezes the spinner, the cursor
@@ -234,6 +244,8 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		return cmd
 	}
 	switch {
+	case key.Matches(k, m.keys.Copy) && m.nextCommand() != "":
+		return m.copy("command", m.nextCommand())
 	case key.Matches(k, m.keys.Retry) && m.phase == phaseFinished && m.err != nil:
 		m.resetForRetry()
 		return tea.Batch(m.startRunCmd(), m.listenCmd())
@@ -251,6 +263,8 @@ func (m *model) commonKey(k tea.KeyMsg) (cmd tea.Cmd, ok bool) {
 		m.help.ShowAll = !m.help.ShowAll
 	case key.Matches(k, m.keys.Reveal) && m.credsShown():
 		m.reveal = !m.reveal
+	case key.Matches(k, m.keys.CopyRecords) && m.recordsShown():
+		return m.copy("records", m.manual.ZoneFile), true
 	default:
 		return nil, false
 	}
@@ -276,14 +290,23 @@ func (m *model) answerKey(k tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		var cmd tea.Cmd
-		m.input, cmd = m.input.Update(k)
-		if m.inputErr != "" && p.validate != nil {
-			// Once an answer was refused, re-check as the operator types
-			// so the message goes away as soon as the answer is good.
+		if k.Type == tea.KeyRunes && !k.Alt {
+			// Typed or pasted text goes into the field as it is: a burst
+			// of runes such as "up" or "home" is text, never the field's
+			// own key for a suggestion or a cursor move.
+			m.insertText(string(k.Runes))
+		} else {
+			m.input, cmd = m.input.Update(k)
+		}
+		if p.validate != nil && m.input.Value() != "" {
+			// Checked as the operator types: the message shows while
+			// the answer is not yet good and goes away once it is.
 			m.inputErr = ""
 			if err := p.validate(m.input.Value()); err != nil {
 				m.inputErr = err.Error()
 			}
+		} else {
+			m.inputErr = ""
 		}
 		return cmd
 	}
@@ -295,6 +318,14 @@ func (m *model) answerKey(k tea.KeyMsg) tea.Cmd {
 		m.reply(promptReply{yes: true})
 	case p.kind == promptConfirm && key.Matches(k, m.keys.No):
 		m.reply(promptReply{yes: false})
+	case p.kind == promptConfirm && key.Matches(k, m.keys.Up):
+		m.scroll = max(0, m.scroll-1)
+	case p.kind == promptConfirm && key.Matches(k, m.keys.Down):
+		m.scroll++
+	case p.kind == promptConfirm && key.Matches(k, m.keys.PageUp):
+		m.scroll = max(0, m.scroll-max(1, m.height/2))
+	case p.kind == promptConfirm && key.Matches(k, m.keys.PageDown):
+		m.scroll += max(1, m.height/2)
 	case p.kind == promptConfirm && key.Matches(k, m.keys.Enter):
 		m.reply(promptReply{yes: !isNo(p.q.Default)})
 	case p.kind == promptChoose && key.Matches(k, m.keys.Up):
@@ -322,6 +353,7 @@ func (m *model) ask(p *promptMsg) {
 	m.prompt = p
 	m.inputErr = ""
 	m.choice = 0
+	m.scroll = 0
 	for i, o := range p.options {
 		if o.Value == p.q.Default {
 			m.choice = i
@@ -356,6 +388,52 @@ func (m *model) reply(r promptReply) {
 	m.prompt.reply <- r
 	m.prompt = nil
 	m.input.Blur()
+}
+
+// insertText puts s into the text field at the cursor, as typed.
+func (m *model) insertText(s string) {
+	s = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
+	v := []rune(m.input.Value())
+	pos := min(m.input.Position(), len(v))
+	ins := []rune(s)
+	nv := make([]rune, 0, len(v)+len(ins))
+	nv = append(append(append(nv, v[:pos]...), ins...), v[pos:]...)
+	m.input.SetValue(string(nv))
+	m.input.SetCursor(pos + len(ins))
+}
+
+// recordsShown reports whether records to publish by hand are on screen
+// (and so z copies them).
+func (m *model) recordsShown() bool {
+	return m.manual != nil && len(m.manual.Records) > 0 &&
+		(m.phase == phaseFinished || m.cur == "dns" || m.cur == "verification")
+}
+
+// nextCommand is the command the end screen says to run next, without
+// its comment; "" until the run has finished.
+func (m *model) nextCommand() string {
+	if m.phase != phaseFinished || m.report == nil {
+		return ""
+	}
+	cmds := nextCommands(m.report, m.err)
+	if len(cmds) == 0 {
+		return ""
+	}
+	c, _, _ := strings.Cut(cmds[0], "    #")
+	return strings.TrimSpace(c)
+}
+
+// copy puts text on the clipboard and says so in the help line.
+func (m *model) copy(what, text string) tea.Cmd {
+	if m.copyFn == nil {
+		return nil
+	}
+	if err := m.copyFn(text); err != nil {
+		m.copied = "could not copy the " + what + ": " + err.Error()
+		return nil
+	}
+	m.copied = "copied the " + what + " (OSC 52)"
+	return nil
 }
 
 // stepIndex is a step's place in the list, -1 when it is not there.

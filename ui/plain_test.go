@@ -22,7 +22,7 @@ func TestPlainReporter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	PrintSummary(&out, rep, false)
+	PrintSummary(&out, rep, nil, false)
 	got := out.String()
 	for _, bad := range []string{testPassword, "\x1b["} {
 		if strings.Contains(got, bad) || strings.Contains(prompts.String(), bad) {

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"time"
@@ -39,6 +40,7 @@ type TUIOptions struct {
 func RunTUI(ctx context.Context, in io.Reader, out io.Writer, opts TUIOptions, run RunFunc) (*steps.Report, error) {
 	r := newRenderer(out, opts.NoColor)
 	m := newModel(ctx, opts, run, r, true, time.Now)
+	m.copyFn = func(text string) error { return copyOSC52(out, text) }
 	// 120 frames a second: the first frame goes out within ~8 ms of start
 	// rather than at the default 60 fps tick.
 	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithoutSignalHandler(), tea.WithFPS(120)}
@@ -63,10 +65,19 @@ func RunTUI(ctx context.Context, in io.Reader, out io.Writer, opts TUIOptions, r
 		}
 	}
 	if fm.report != nil {
-		PrintSummary(out, fm.report, ColorWanted(out, opts.NoColor))
+		PrintSummary(out, fm.report, fm.err, ColorWanted(out, opts.NoColor))
 	}
 	if perr != nil && fm.err == nil {
 		return fm.report, fmt.Errorf("terminal UI: %w", perr)
 	}
 	return fm.report, fm.err
+}
+
+// copyOSC52 puts text on the terminal's clipboard with the OSC 52
+// sequence, which terminals (and tmux with set-clipboard) honour over SSH
+// too. One write: the renderer's frames are single writes as well, so
+// they never interleave with it.
+func copyOSC52(out io.Writer, text string) error {
+	_, err := io.WriteString(out, "\x1b]52;c;"+base64.StdEncoding.EncodeToString([]byte(text))+"\a")
+	return err
 }

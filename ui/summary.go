@@ -15,14 +15,15 @@ import (
 // PrintSummary prints what a run left behind, for the terminal's
 // scrollback after either front end: each step's outcome, the SMTP
 // settings (never the password), the files written and the commands to
-// run next. Colour codes only when color is true.
-func PrintSummary(w io.Writer, r *steps.Report, color bool) {
+// run next, following err (the run's error, nil when it finished). Colour
+// codes only when color is true.
+func PrintSummary(w io.Writer, r *steps.Report, err error, color bool) {
 	if r == nil {
 		return
 	}
 	st := DefaultStyles(forcedRenderer(w, color))
 	fmt.Fprintln(w)
-	for _, l := range summaryLines(r, st, 0, true, false) {
+	for _, l := range summaryLines(r, err, st, 0, true, false) {
 		fmt.Fprintln(w, l)
 	}
 }
@@ -30,7 +31,7 @@ func PrintSummary(w io.Writer, r *steps.Report, color bool) {
 // summaryLines renders the summary; width 0 means no truncation, and
 // withSteps adds one line per step (the TUI shows its own step list), and
 // compact leaves out what the TUI's pane shows elsewhere.
-func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact bool) []string {
+func summaryLines(r *steps.Report, err error, st *Styles, width int, withSteps, compact bool) []string {
 	var l []string
 	title := "sesame: " + orDefault(r.Domain, "(no domain)")
 	if r.Region != "" {
@@ -51,9 +52,6 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 		for _, s := range r.Steps {
 			first, _, _ := strings.Cut(s.Detail, "\n")
 			line := fmt.Sprintf("%s %s  %s", st.status(s.Status).Render(statusMark(s.Status)), pad(s.ID, idW), first)
-			if width > 0 {
-				line = truncate(line, width)
-			}
 			l = append(l, line)
 		}
 	}
@@ -92,7 +90,17 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 		}
 		demoNote()
 	}
+	if len(r.Records) > 0 {
+		// No hosted zone here: these are what the operator must publish,
+		// in full whatever the width.
+		l = append(l, "", st.Bold.Render("Publish these records at your DNS host"))
+		for _, s := range recordBlock(r.Records, width-2, st) {
+			l = append(l, "  "+s)
+		}
+	}
 	switch {
+	case r.Error == context.Canceled.Error() && r.Demo:
+		l = append(l, "", st.Warning.Render("Interrupted: the demo account ended with it; sesame --demo starts a new one."))
 	case r.Error == context.Canceled.Error():
 		l = append(l, "", st.Warning.Render("Interrupted: what was done is kept; run sesame again to resume here."))
 	case r.Error != "":
@@ -100,7 +108,7 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 		l = append(l, "", st.Error.Render("Stopped: "+first))
 	}
 	l = append(l, "", st.Bold.Render("Next"))
-	for _, c := range nextCommands(r) {
+	for _, c := range nextCommands(r, err) {
 		if compact && width > 0 && ansi.StringWidth("  "+c) > width {
 			// A narrow pane keeps the command and drops its comment.
 			c, _, _ = strings.Cut(c, "    #")
@@ -134,11 +142,6 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 			}
 		}
 		demoNote()
-	}
-	if width > 0 {
-		for i := range l {
-			l[i] = truncate(l[i], width)
-		}
 	}
 	return l
 }

@@ -32,8 +32,10 @@ func planRows(p *steps.Plan) []planRow {
 
 // planTable renders a plan as NAME TYPE VALUE ACTION in width cells (0 =
 // as wide as the values need: the plain reporter, whose output operators
-// copy from). Cells that do not fit are truncated with an ellipsis, never
-// wrapped. Notes of merges and conflicts follow their row, wrapped.
+// copy from). What is approved is never cut: a name or value wider than
+// its column wraps inside its cell (at spaces where it can), and a value
+// of several lines lists each line. Notes of merges and conflicts follow
+// their row, wrapped.
 func planTable(p *steps.Plan, width int, st *Styles) []string {
 	rows := planRows(p)
 	if len(rows) == 0 {
@@ -43,38 +45,43 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 	for _, r := range rows {
 		nameW = max(nameW, ansi.StringWidth(r.name))
 		kindW = max(kindW, ansi.StringWidth(r.kind))
-		valueW = max(valueW, ansi.StringWidth(r.value))
+		for _, v := range r.valueLines() {
+			valueW = max(valueW, ansi.StringWidth(v))
+		}
 		actW = max(actW, len(r.action))
 	}
 	if width > 0 {
 		// The ACTION and TYPE columns keep their width; NAME and VALUE
-		// share what is left, NAME at most 40%, both at least 6.
+		// share what is left, NAME at most 45%, both at least 6.
 		kindW = min(kindW, 12)
 		rest := width - kindW - actW - 3*2
 		if nameW+valueW > rest {
-			nameW = max(6, min(nameW, rest*2/5))
+			nameW = max(6, min(nameW, rest*9/20))
 			valueW = max(6, rest-nameW)
 		}
 	}
 	row := func(name, kind, value, action string) string {
-		return fit(name, nameW) + "  " + fit(kind, kindW) + "  " + fit(value, valueW) + "  " + action
+		return strings.TrimRight(pad(name, nameW)+"  "+pad(kind, kindW)+"  "+pad(value, valueW)+"  "+action, " ")
 	}
-	lines := []string{st.Dim.Render(strings.TrimRight(row("NAME", "TYPE", "VALUE", "ACTION"), " "))}
+	lines := []string{st.Dim.Render(row("NAME", "TYPE", "VALUE", "ACTION"))}
 	for _, r := range rows {
-		lines = append(lines, row(r.name, r.kind, r.value, st.action(r.action).Render(string(r.action))))
-		if width > 0 && ansi.StringWidth(r.value) > valueW && len(r.values) > 1 {
-			// A value of several lines (a TXT set, the production-access
-			// request) that the cell cuts is listed in full below its row,
-			// so what is approved can be read.
-			for _, v := range r.values {
-				for i, l := range wrap(v, width-6) {
-					prefix := "    "
-					if i > 0 {
-						prefix = "      "
-					}
-					lines = append(lines, prefix+l)
+		name, kind := cellLines(r.name, nameW), cellLines(r.kind, kindW)
+		var value []string
+		for _, v := range r.valueLines() {
+			value = append(value, cellLines(v, valueW)...)
+		}
+		for i := range max(len(name), len(kind), len(value)) {
+			at := func(l []string) string {
+				if i < len(l) {
+					return l[i]
 				}
+				return ""
 			}
+			action := ""
+			if i == 0 {
+				action = st.action(r.action).Render(string(r.action))
+			}
+			lines = append(lines, row(at(name), at(kind), at(value), action))
 		}
 		if r.note != "" {
 			noteW := 0
@@ -87,6 +94,23 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 		}
 	}
 	return lines
+}
+
+// valueLines are the row's value as it is listed: one line per value.
+func (r planRow) valueLines() []string {
+	if len(r.values) > 1 {
+		return r.values
+	}
+	return []string{r.value}
+}
+
+// cellLines wraps s into a cell of w cells: at spaces where it can, and
+// inside a word only when the word alone is wider than the cell.
+func cellLines(s string, w int) []string {
+	if w <= 0 || ansi.StringWidth(s) <= w {
+		return []string{s}
+	}
+	return strings.Split(ansi.Wrap(s, w, ""), "\n")
 }
 
 // wrapOrKeep wraps when a width is given and keeps the line otherwise.
@@ -108,4 +132,23 @@ func recordTable(recs []steps.DNSRecord, width int, st *Styles) []string {
 		lines[0] = st.Dim.Render(strings.Replace(ansi.Strip(lines[0]), "ACTION", "PURPOSE", 1))
 	}
 	return lines
+}
+
+// recordBlock lists DNS records for an operator to copy: the type and the
+// full name on one line, each value in full on its own line below, so no
+// name or value is cut or broken inside (a line longer than the screen is
+// the only one that wraps, and c copies them all).
+func recordBlock(recs []steps.DNSRecord, w int, st *Styles) []string {
+	var l []string
+	for _, r := range recs {
+		head := st.Bold.Render(pad(r.Type, 5)) + " " + r.Name
+		if purpose := "  " + r.Purpose; w <= 0 || ansi.StringWidth(head+purpose) <= w {
+			head += st.Dim.Render(purpose)
+		}
+		l = append(l, head)
+		for _, v := range r.Values {
+			l = append(l, "      "+v)
+		}
+	}
+	return l
 }

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -205,9 +207,40 @@ func planKind(c steps.Change) string {
 	return c.Resource
 }
 
-// nextCommands are what to run after a run: apply the relay files, check
-// status, and what the sandbox means.
-func nextCommands(r *steps.Report) []string {
+// nextCommands are what to run after a run, following what happened: a
+// run that stopped says how to get going again (the permissions for a
+// denial, credentials when there are none, waiting for a lock, and
+// running sesame again, which resumes); a finished one says how to
+// install the relay and what is left.
+func nextCommands(r *steps.Report, err error) []string {
+	var ae *steps.AWSError
+	var locked *steps.ErrLocked
+	again := "sesame    # run again: it resumes where it stopped"
+	switch {
+	case err == nil && r.Error != "" && !r.Demo:
+		return []string{again}
+	case err == nil:
+	case errors.Is(err, context.Canceled) && r.Demo:
+		return []string{"sesame --demo    # a new demo, from the start"}
+	case r.Demo && (errors.Is(err, steps.ErrDeclined) || errors.Is(err, steps.ErrPending)):
+		return []string{"sesame --demo    # a new demo, from the start"}
+	case errors.Is(err, context.Canceled):
+		return []string{again}
+	case errors.As(err, &locked):
+		return []string{"wait for the other sesame to finish (or stop it), then:", again}
+	case steps.IsAccessDenied(err):
+		return []string{"sesame policy    # the IAM policy sesame needs: ask your AWS administrator for it", again}
+	case errors.As(err, &ae) && strings.Contains(ae.Hint, "no AWS credentials"):
+		return []string{"aws configure    # or: aws sso login, or set AWS_PROFILE", again, "sesame --demo    # or try it on a simulated account"}
+	case errors.As(err, &ae) && strings.Contains(ae.Hint, "aws sso login"):
+		return []string{"aws sso login    # with --profile if you use one", again}
+	case errors.Is(err, steps.ErrDeclined):
+		return []string{"sesame    # see the plan again: nothing was changed"}
+	case errors.Is(err, steps.ErrPending):
+		return []string{"sesame    # run again later: it picks up the wait", "sesame status    # where everything stands; changes nothing"}
+	default:
+		return []string{again}
+	}
 	if r.Demo {
 		// The demo's files hold the simulator's credentials: installing
 		// them would break a real Postfix, and sesame status would look
@@ -251,4 +284,22 @@ func sortedRoles(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// hardwrapAll breaks every line wider than w cells into lines of w cells:
+// a pane's last guard, so that nothing is ever cut off at its edge. The
+// panes wrap their own text at better places first.
+func hardwrapAll(lines []string, w int) []string {
+	if w <= 0 {
+		return lines
+	}
+	var out []string
+	for _, l := range lines {
+		if ansi.StringWidth(l) <= w {
+			out = append(out, l)
+			continue
+		}
+		out = append(out, strings.Split(ansi.Hardwrap(l, w, true), "\n")...)
+	}
+	return out
 }

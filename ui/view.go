@@ -40,9 +40,9 @@ func (m *model) View() string {
 	if h > 0 {
 		bodyH = max(3, h-len(header)-2-len(footer))
 	}
-	if w >= wideMin {
+	if w >= wideMin && !m.fullWidth() {
 		paneW := w - listWidth - 3
-		pane := clip(m.paneLines(paneW, bodyH), bodyH)
+		pane := clip(hardwrapAll(m.paneLines(paneW, bodyH), paneW), bodyH)
 		list := m.listLines()
 		n := max(len(pane), len(list), bodyH)
 		sep := m.st.Rule.Render("│")
@@ -54,14 +54,14 @@ func (m *model) View() string {
 			if i < len(pane) {
 				p = pane[i]
 			}
-			body = append(body, strings.TrimRight(fit(l, listWidth)+" "+sep+" "+truncate(p, paneW), " "))
+			body = append(body, strings.TrimRight(fit(l, listWidth)+" "+sep+" "+p, " "))
 		}
 		body = clip(body, bodyH)
 	} else {
+		// Narrow terminals, and the end of the run (whose commands and
+		// paths need the whole width), show the list as one line.
 		body = append(body, truncate(m.compactList(), w), "")
-		for _, p := range clip(m.paneLines(w, max(1, bodyH-2)), max(1, bodyH-2)) {
-			body = append(body, truncate(p, w))
-		}
+		body = append(body, clip(hardwrapAll(m.paneLines(w, max(1, bodyH-2)), w), max(1, bodyH-2))...)
 	}
 	for h > 0 && len(body) < bodyH {
 		body = append(body, "")
@@ -69,8 +69,21 @@ func (m *model) View() string {
 	lines := append(header, rule)
 	lines = append(lines, body...)
 	lines = append(lines, rule)
+	// Again, now that the body said whether it scrolls (same height).
+	footer = strings.Split(m.help.View(m.helpKeys()), "\n")
+	if m.copied != "" && !m.help.ShowAll {
+		footer[0] = truncate(m.st.OK.Render(m.copied)+m.st.Dim.Render(" • ")+footer[0], w)
+	}
 	lines = append(lines, footer...)
 	return strings.Join(lines, "\n")
+}
+
+// fullWidth says the pane takes the whole width, the step list one line
+// above it: at the end of the run, whose commands and paths need the
+// width, and while records to publish by hand are shown, so that each
+// name and value fits on one line.
+func (m *model) fullWidth() bool {
+	return m.phase == phaseFinished || (m.prompt == nil && m.recordsShown())
 }
 
 // clip keeps the first h lines, marking the cut with an ellipsis; h 0 means
@@ -121,6 +134,35 @@ func (m *model) headerLines(w int) []string {
 		first += "  " + strings.Join(parts, m.st.Dim.Render(" · "))
 	}
 	return []string{truncate(first, w), truncate(second, w)}
+}
+
+// scrollWindow shows h of lines from the scroll offset, with a line that
+// says what is above or below and which key shows it: what the operator
+// approves is never cut off for good.
+func (m *model) scrollWindow(lines []string, h int) []string {
+	if h < 3 {
+		return clip(lines, h)
+	}
+	m.scrollable = true
+	m.scroll = max(0, min(m.scroll, len(lines)-(h-1)))
+	top := m.scroll > 0
+	vis := h
+	if top {
+		vis--
+	}
+	bottom := m.scroll+vis < len(lines)
+	if bottom {
+		vis--
+	}
+	var out []string
+	if top {
+		out = append(out, m.st.Dim.Render(fmt.Sprintf("↑ %d more lines above (↑/k)", m.scroll)))
+	}
+	out = append(out, lines[m.scroll:m.scroll+vis]...)
+	if bottom {
+		out = append(out, m.st.Dim.Render(fmt.Sprintf("↓ %d more lines below (↓/j)", len(lines)-m.scroll-vis)))
+	}
+	return out
 }
 
 // rowMark is a step's mark and style in the list.
@@ -184,14 +226,18 @@ func (m *model) paneLines(w, h int) []string {
 	var l []string
 	switch {
 	case m.phase == phaseCancelling:
-		l = append(l, m.st.Warning.Render("Stopping: waiting for the calls in flight to end…"),
-			m.st.Dim.Render("Nothing is lost: run sesame again to resume here."))
+		l = append(l, m.st.Warning.Render("Stopping: waiting for the calls in flight to end…"))
+		if !m.opts.Demo {
+			l = append(l, m.st.Dim.Render("Nothing is lost: run sesame again to resume here."))
+		}
 	case m.prompt != nil:
 		// The question and its answer line always show; the context above
 		// them (the plan, the report) gives way when the screen is short.
 		head, tail := m.questionParts(w, h)
+		head = hardwrapAll(head, w)
+		m.scrollable = false
 		if h > 0 && len(head) > h-len(tail) {
-			head = clip(head, max(1, h-len(tail)))
+			head = m.scrollWindow(head, max(1, h-len(tail)))
 		}
 		l = append(head, tail...)
 	case m.phase == phaseFinished && m.err != nil && !interruptedErr(m.err):
@@ -199,7 +245,7 @@ func (m *model) paneLines(w, h int) []string {
 	case m.phase == phaseFinished && m.report != nil:
 		l = append(l, m.st.OK.Render(markDone+" Finished"))
 		l = append(l, m.noteLines(w, 0)...)
-		return append(l, summaryLines(m.report, m.st, w, false, true)[1:]...)
+		return append(l, summaryLines(m.report, m.err, m.st, w, false, true)[1:]...)
 	default:
 		return m.stepPane(w, h)
 	}
@@ -268,14 +314,16 @@ func (m *model) dataCard(r *stepRow, w int, short bool) []string {
 	var l []string
 	switch {
 	case r.id == "verification" && m.verify != nil:
-		l = append(l, "")
+		if !short {
+			l = append(l, "")
+		}
 		l = append(l, m.verifyLines(w, short)...)
 	case r.id == "sandbox" && m.sandbox != nil:
 		l = append(l, "")
 		l = append(l, m.sandboxCard(w)...)
 	case r.id == "dns" && m.manual != nil:
-		l = append(l, "", "Publish these records at your DNS host:")
-		l = append(l, recordTable(m.manual.Records, w, m.st)...)
+		l = append(l, "")
+		l = append(l, m.manualLines(w)...)
 	case r.id == "relay" && m.relay != nil:
 		l = append(l, "", fmt.Sprintf("relay via %s:%d, SMTP login test: %s", m.relay.Host, m.relay.Port, orDefault(m.relay.LoginTest, "not run")))
 		for _, role := range sortedRoles(m.relay.Files) {
@@ -306,6 +354,39 @@ func (m *model) verifyLines(w int, short bool) []string {
 		}
 		return n
 	}
+	if m.manual != nil && len(m.manual.Records) > 0 {
+		// The operator publishes these by hand: each name and value in
+		// full, on its own line, never cut, with how DNS sees it. On a
+		// short screen (short) the blank lines and the legend give way.
+		if !short {
+			l = append(l, "")
+		}
+		l = append(l, "Publish these records at your DNS host (z copies them):")
+		for _, r := range v.Records {
+			st := m.st.Waiting
+			switch r.State {
+			case "visible":
+				st = m.st.Done
+			case "different":
+				st = m.st.Error
+			}
+			l = append(l, st.Render(visibilityMark(r.State))+" "+pad(r.Type, 5)+" "+r.Name)
+			for _, val := range r.Expected {
+				l = append(l, "        "+val)
+			}
+			if r.State == "different" {
+				l = append(l, m.st.Error.Render("        seen "+joinValues(r.Observed)))
+			}
+		}
+		if short {
+			return append(l, m.st.Dim.Render(m.leaveNote()))
+		}
+		l = append(l, m.st.Dim.Render("✓ visible in DNS  ◷ missing  ? lookup failed  ✗ different"))
+		if len(m.manual.Files) > 0 {
+			l = append(l, m.st.Dim.Render("also in "+strings.Join(m.manual.Files, " and ")))
+		}
+		return append(l, "", m.st.Dim.Render(m.leaveNote()))
+	}
 	if short && len(v.Records) > 0 {
 		visible := 0
 		for _, r := range v.Records {
@@ -318,7 +399,7 @@ func (m *model) verifyLines(w int, short bool) []string {
 			st = m.st.Done
 		}
 		l = append(l, st.Render(fmt.Sprintf("%d of %d records visible in DNS", visible, len(v.Records))))
-		return append(l, "", m.st.Dim.Render("q leaves safely; run sesame again to resume here."))
+		return append(l, "", m.st.Dim.Render(m.leaveNote()))
 	}
 	nameW := 0
 	for _, r := range v.Records {
@@ -347,7 +428,27 @@ func (m *model) verifyLines(w int, short bool) []string {
 		line := st.Render(visibilityMark(r.State)) + " " + fit(r.Type, 5) + " " + fit(rel(r.Name), nameW) + " " + want
 		l = append(l, truncate(line, w))
 	}
-	l = append(l, "", m.st.Dim.Render("q leaves safely; run sesame again to resume here."))
+	l = append(l, "", m.st.Dim.Render(m.leaveNote()))
+	return l
+}
+
+// leaveNote says what q does while the run waits. The demo's account
+// lives in this process: a new sesame --demo starts a fresh one.
+func (m *model) leaveNote() string {
+	if m.opts.Demo {
+		return "q leaves; the demo account ends with this process."
+	}
+	return "q leaves safely; run sesame again to resume here."
+}
+
+// manualLines are the records to publish by hand, each name and value in
+// full on its own line, and where they are saved.
+func (m *model) manualLines(w int) []string {
+	l := []string{"Publish these records at your DNS host:"}
+	l = append(l, recordBlock(m.manual.Records, w, m.st)...)
+	if len(m.manual.Files) > 0 {
+		l = append(l, m.st.Dim.Render("also in "+strings.Join(m.manual.Files, " and ")))
+	}
 	return l
 }
 
@@ -569,11 +670,20 @@ func (m *model) helpKeys() helpKeys {
 		short = []key.Binding{yes, no, enter}
 	case m.prompt != nil && m.prompt.kind == promptConfirm:
 		short = []key.Binding{k.Yes, k.No}
+		if m.scrollable {
+			short = append(short, key.NewBinding(key.WithKeys("down"), key.WithHelp("↑/↓", "scroll")))
+		}
 	case m.prompt != nil && m.prompt.kind == promptChoose:
 		choose := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))
 		short = []key.Binding{k.Up, k.Down, choose}
 	case m.phase == phaseFinished && m.err != nil:
 		short = []key.Binding{k.Retry}
+	}
+	if m.prompt == nil && m.nextCommand() != "" && m.copyFn != nil {
+		short = append(short, k.Copy)
+	}
+	if m.recordsShown() && m.copyFn != nil {
+		short = append(short, k.CopyRecords)
 	}
 	if m.credsShown() {
 		short = append(short, k.Reveal)

@@ -241,7 +241,7 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		}
 	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
 		// The TUI prints its own summary when it ends.
-		ui.PrintSummary(out, rep, color)
+		ui.PrintSummary(out, rep, err, color)
 	}
 	return exitFor(err)
 }
