@@ -103,6 +103,10 @@ type model struct {
 	// what the last copy was, for the help line.
 	copyFn func(string) error
 	copied string
+	// failed is the step the run failed in; details shows the SDK's own
+	// text of the error (d).
+	failed  string
+	details bool
 }
 
 // newModel builds the model; animate false freezes the spinner, the cursor
@@ -246,6 +250,8 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 	switch {
 	case key.Matches(k, m.keys.Copy) && m.nextCommand() != "":
 		return m.copy("command", m.nextCommand())
+	case k.String() == "d" && m.phase == phaseFinished && m.err != nil:
+		m.details = !m.details
 	case key.Matches(k, m.keys.Retry) && m.phase == phaseFinished && m.err != nil:
 		m.resetForRetry()
 		return tea.Batch(m.startRunCmd(), m.listenCmd())
@@ -464,8 +470,10 @@ func (m *model) row(id, title string) *stepRow {
 func (m *model) handleEvent(e steps.Event) {
 	switch e.Kind {
 	case steps.EventStepStarted:
+		// A step run again (r after a failure) keeps its last mark
+		// under the spinner until it finishes again.
 		r := m.row(e.Step, e.Title)
-		r.running, r.status, r.detail, r.err = true, "", "", nil
+		r.running, r.err = true, nil
 		m.cur, m.retry = e.Step, ""
 	case steps.EventStepChecked:
 		m.row(e.Step, e.Title).detail = e.Detail
@@ -482,6 +490,9 @@ func (m *model) handleEvent(e steps.Event) {
 		r := m.row(e.Step, e.Title)
 		r.running, r.status, r.detail, r.err = false, e.Status, e.Detail, e.Err
 		m.retry = ""
+		if e.Err != nil && !interruptedErr(e.Err) {
+			m.failed = e.Step
+		}
 	case steps.EventInfo:
 		l := append(m.info[e.Step], e.Detail)
 		m.info[e.Step] = l[max(0, len(l)-3):]
@@ -535,12 +546,18 @@ func (m *model) finish(d runDoneMsg) tea.Cmd {
 	return nil
 }
 
+// resetForRetry readies the screen for r after a failure: what is done
+// stays done (the run checks it again, quickly, and AWS is the truth);
+// the step that failed and the ones after it start over.
 func (m *model) resetForRetry() {
 	m.err, m.report = nil, nil
 	m.plans, m.info = map[string]*steps.Plan{}, map[string][]string{}
-	m.warnings, m.retry, m.verify, m.manual = nil, "", nil, nil
+	m.warnings, m.retry, m.verify = nil, "", nil
+	m.failed, m.details, m.copied = "", false, ""
 	for _, r := range m.rows {
-		r.running, r.status, r.detail, r.err = false, "", "", nil
+		if r.err != nil || r.status == steps.StatusFailed || r.status == steps.StatusTodo || r.status == steps.StatusPending {
+			r.running, r.status, r.detail, r.err = false, "", "", nil
+		}
 	}
 }
 

@@ -98,11 +98,16 @@ func summaryLines(r *steps.Report, err error, st *Styles, width int, withSteps, 
 			l = append(l, "  "+s)
 		}
 	}
+	canceled := errors.Is(err, context.Canceled) || (err == nil && strings.HasSuffix(r.Error, context.Canceled.Error()))
 	switch {
-	case r.Error == context.Canceled.Error() && r.Demo:
+	case canceled && r.Demo:
 		l = append(l, "", st.Warning.Render("Interrupted: the demo account ended with it; sesame --demo starts a new one."))
-	case r.Error == context.Canceled.Error():
-		l = append(l, "", st.Warning.Render("Interrupted: what was done is kept; run sesame again to resume here."))
+	case canceled:
+		l = append(l, "", st.Warning.Render("Interrupted: what was done is kept."))
+	case err != nil:
+		msg, _ := sayError(err)
+		first, _, _ := strings.Cut(msg, "\n")
+		l = append(l, "", st.Error.Render("Stopped: "+first))
 	case r.Error != "":
 		first, _, _ := strings.Cut(r.Error, "\n")
 		l = append(l, "", st.Error.Render("Stopped: "+first))

@@ -50,15 +50,8 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 		}
 		actW = max(actW, len(r.action))
 	}
-	if width > 0 {
-		// The ACTION and TYPE columns keep their width; NAME and VALUE
-		// share what is left, NAME at most 45%, both at least 6.
-		kindW = min(kindW, 12)
-		rest := width - kindW - actW - 3*2
-		if nameW+valueW > rest {
-			nameW = max(6, min(nameW, rest*9/20))
-			valueW = max(6, rest-nameW)
-		}
+	if width > 0 && nameW+kindW+valueW+actW+3*2 > width {
+		return planStack(rows, width, kindW, actW, st)
 	}
 	row := func(name, kind, value, action string) string {
 		return strings.TrimRight(pad(name, nameW)+"  "+pad(kind, kindW)+"  "+pad(value, valueW)+"  "+action, " ")
@@ -89,6 +82,72 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 				noteW = width - 4
 			}
 			for _, l := range wrapOrKeep(r.note, noteW) {
+				lines = append(lines, "    "+st.action(r.action).Render(l))
+			}
+		}
+	}
+	return lines
+}
+
+// planStack renders a plan too wide for its table as one block per
+// change: the action, the type and the full name on one line, each value
+// on its own line below, so a name or a value is never cut and breaks
+// only where it is wider than the screen itself.
+func planStack(rows []planRow, width, kindW, actW int, st *Styles) []string {
+	kindW = min(kindW, 12)
+	indent := strings.Repeat(" ", actW+2+kindW+2)
+	longest := 0
+	for _, r := range rows {
+		longest = max(longest, ansi.StringWidth(r.name))
+		for _, v := range r.valueLines() {
+			for _, word := range strings.Fields(v) {
+				longest = max(longest, ansi.StringWidth(word))
+			}
+		}
+	}
+	if len(indent)+longest > width && 4+longest <= width {
+		// Too narrow for the columns: the name goes below the action,
+		// indented as its values, so neither has to break.
+		var lines []string
+		for _, r := range rows {
+			lines = append(lines, st.action(r.action).Render(string(r.action))+"  "+r.kind)
+			lines = append(lines, "  "+r.name)
+			for _, v := range r.valueLines() {
+				for _, l := range cellLines(v, width-4) {
+					if l != "" {
+						lines = append(lines, "    "+l)
+					}
+				}
+			}
+			if r.note != "" {
+				for _, l := range wrap(r.note, width-4) {
+					lines = append(lines, "    "+st.action(r.action).Render(l))
+				}
+			}
+		}
+		return lines
+	}
+	valueW := max(8, width-len(indent))
+	lines := []string{st.Dim.Render(pad("ACTION", actW) + "  " + pad("TYPE", kindW) + "  NAME, then its value")}
+	for _, r := range rows {
+		head := st.action(r.action).Render(pad(string(r.action), actW)) + "  " + pad(r.kind, kindW) + "  "
+		for i, n := range cellLines(r.name, max(8, width-len(indent))) {
+			if i == 0 {
+				lines = append(lines, head+n)
+			} else {
+				lines = append(lines, indent+n)
+			}
+		}
+		for _, v := range r.valueLines() {
+			if v == "" {
+				continue
+			}
+			for _, l := range cellLines(v, valueW) {
+				lines = append(lines, indent+l)
+			}
+		}
+		if r.note != "" {
+			for _, l := range wrap(r.note, width-4) {
 				lines = append(lines, "    "+st.action(r.action).Render(l))
 			}
 		}

@@ -303,3 +303,14 @@ func hardwrapAll(lines []string, w int) []string {
 	}
 	return out
 }
+
+// firstClause is a warning's first clause, up to its first colon or full
+// stop, ended with a full stop and an ellipsis when something follows.
+func firstClause(s string) string {
+	for i := 0; i+1 < len(s); i++ {
+		if (s[i] == ':' || s[i] == '.' || s[i] == ';') && s[i+1] == ' ' {
+			return s[:i] + " (…)"
+		}
+	}
+	return s
+}

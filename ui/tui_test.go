@@ -53,10 +53,10 @@ func answerUntil(t *testing.T, tm *teatest.TestModel, stop string) {
 	}
 	tm.Send(keyRunes("y"))
 	if stop == "error" {
-		waitFor(t, tm, "r to retry")
+		waitFor(t, tm, "r retry")
 		return
 	}
-	waitFor(t, tm, "q leaves safely")
+	waitFor(t, tm, "q leaves")
 	if stop == "waiting" {
 		return
 	}

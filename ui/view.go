@@ -83,7 +83,16 @@ func (m *model) View() string {
 // width, and while records to publish by hand are shown, so that each
 // name and value fits on one line.
 func (m *model) fullWidth() bool {
-	return m.phase == phaseFinished || (m.prompt == nil && m.recordsShown())
+	if m.prompt != nil {
+		// A plan to approve is read in full: its names and values
+		// need the width more than the step list does.
+		return m.prompt.q.Plan != nil && len(m.prompt.q.Plan.Changes) > 0
+	}
+	if m.phase == phaseFinished {
+		// A failure keeps the list beside it: which steps are done.
+		return m.err == nil || interruptedErr(m.err)
+	}
+	return m.recordsShown()
 }
 
 // clip keeps the first h lines, marking the cut with an ellipsis; h 0 means
@@ -375,7 +384,7 @@ func (m *model) verifyLines(w int, short bool) []string {
 				l = append(l, "        "+val)
 			}
 			if r.State == "different" {
-				l = append(l, m.st.Error.Render("        seen "+joinValues(r.Observed)))
+				l = append(l, m.st.Error.Render("    seen "+joinValues(r.Observed)))
 			}
 		}
 		if short {
@@ -401,11 +410,16 @@ func (m *model) verifyLines(w int, short bool) []string {
 		l = append(l, st.Render(fmt.Sprintf("%d of %d records visible in DNS", visible, len(v.Records))))
 		return append(l, "", m.st.Dim.Render(m.leaveNote()))
 	}
-	nameW := 0
+	// One line a record: its name in full and its state; what is still
+	// wanted (or was seen instead) on the line below, also in full.
+	nameW, stateW := 0, 0
 	for _, r := range v.Records {
 		nameW = max(nameW, ansi.StringWidth(rel(r.Name)))
+		stateW = max(stateW, len(orDefault(map[string]string{"visible": "visible", "different": "different", "missing": "missing"}[r.State], "lookup failed")))
 	}
-	nameW = min(nameW, max(10, (w-8)/2))
+	if 8+nameW+2+stateW > w {
+		nameW = 0 // no column: the state follows the name
+	}
 	for _, r := range v.Records {
 		st := m.st.Waiting
 		switch r.State {
@@ -414,19 +428,17 @@ func (m *model) verifyLines(w int, short bool) []string {
 		case "different":
 			st = m.st.Error
 		}
-		want := "want " + joinValues(r.Expected)
-		switch r.State {
-		case "visible":
-			want = "visible"
-		case "different":
-			want = "seen " + joinValues(r.Observed) + ", " + want
-		case "missing":
-			want = "missing, " + want
-		default:
-			want = "lookup failed, " + want
+		state := map[string]string{"visible": "visible", "different": "different", "missing": "missing"}[r.State]
+		if state == "" {
+			state = "lookup failed"
 		}
-		line := st.Render(visibilityMark(r.State)) + " " + fit(r.Type, 5) + " " + fit(rel(r.Name), nameW) + " " + want
-		l = append(l, truncate(line, w))
+		l = append(l, st.Render(visibilityMark(r.State))+" "+pad(r.Type, 5)+" "+pad(rel(r.Name), nameW)+"  "+st.Render(state))
+		if r.State != "visible" {
+			l = append(l, "    want "+joinValues(r.Expected))
+		}
+		if r.State == "different" {
+			l = append(l, m.st.Error.Render("    seen "+joinValues(r.Observed)))
+		}
 	}
 	l = append(l, "", m.st.Dim.Render(m.leaveNote()))
 	return l
@@ -572,11 +584,9 @@ func (m *model) planTable(p *steps.Plan, w int) []string {
 func (m *model) errorLines(w int) []string {
 	err := m.err
 	var l []string
-	failed := "The run stopped"
-	for _, r := range m.rows {
-		if r.status == steps.StatusFailed || errors.Is(r.err, steps.ErrDeclined) {
-			failed = r.title
-		}
+	failed := "The run"
+	if r := m.failedRow(); r != nil {
+		failed = r.title
 	}
 	style := m.st.Failed
 	head := markFailed + " " + failed + " failed"
@@ -586,21 +596,42 @@ func (m *model) errorLines(w int) []string {
 	case errors.Is(err, steps.ErrPending):
 		style, head = m.st.Waiting, markWaiting+" Stopped while still pending"
 	}
-	l = append(l, style.Render(truncate(head, w)))
-	msg := err.Error()
-	var ae *steps.AWSError
-	if errors.As(err, &ae) && ae.Hint != "" {
-		msg, _, _ = strings.Cut(msg, "\n  → ")
+	for _, s := range wrap(head, w) {
+		l = append(l, style.Render(s))
 	}
-	for _, s := range wrap(msg, w) {
-		l = append(l, m.st.Error.Render(s))
+	msg, details := sayError(err)
+	if !errors.Is(err, steps.ErrDeclined) {
+		// A declined plan says it in its title already.
+		for _, s := range wrap(msg, w) {
+			l = append(l, m.st.Error.Render(s))
+		}
 	}
 	l = append(l, "")
 	for _, s := range wrap("Next: "+errorNext(err), w) {
 		l = append(l, s)
 	}
-	l = append(l, "", m.st.Dim.Render("r to retry, q to quit"))
+	if details != "" {
+		l = append(l, "")
+		if m.details {
+			for _, s := range wrap("As the AWS SDK said it: "+details, w) {
+				l = append(l, m.st.Dim.Render(s))
+			}
+		} else {
+			l = append(l, m.st.Dim.Render("d shows the error as the AWS SDK gave it"))
+		}
+	}
 	return l
+}
+
+// failedRow is the step the run failed in: the last to finish with an
+// error, nil when the run stopped outside a step.
+func (m *model) failedRow() *stepRow {
+	for _, r := range m.rows {
+		if r.id == m.failed {
+			return r
+		}
+	}
+	return nil
 }
 
 // noteLines are what stays in view beside a step: a warning during its
@@ -645,7 +676,23 @@ func (m *model) noteLines(w, h int) []string {
 			keep = append(keep, m.st.Dim.Render(s))
 		}
 	}
-	if h > 0 && len(warn) > 0 {
+	if h > 0 && len(warn) > max(1, h-len(keep)) {
+		// Short of room, each warning keeps its first clause, whole,
+		// so it still says what it means ("is not published on
+		// purpose"), never an instruction cut in half.
+		warn = nil
+		for _, wn := range m.warnings {
+			if i := m.stepIndex(wn.step); m.phase == phaseFinished || (i >= 0 && cur-i > 1) {
+				continue
+			}
+			for i, s := range wrap(firstClause(wn.text), w-2) {
+				prefix := "  "
+				if i == 0 {
+					prefix = markWarning + " "
+				}
+				warn = append(warn, m.st.Warning.Render(prefix+s))
+			}
+		}
 		warn = clip(warn, max(1, h-len(keep)))
 	}
 	return append(warn, keep...)

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/sesame-tool/sesame/steps"
 )
@@ -31,8 +32,9 @@ const maxAttempts = 5
 // (SSO included), environment variables, AWS_ENDPOINT_URL and the
 // per-service AWS_ENDPOINT_URL_<SERVICE>. It reads files but makes no
 // network call: credentials resolve lazily, on the first request.
-func loadAWSConfig(ctx context.Context, profile, region string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+// The SDK's own log lines go to logger, never to the terminal.
+func loadAWSConfig(ctx context.Context, profile, region string, logger logging.Logger) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logger)}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}

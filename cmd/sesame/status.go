@@ -73,6 +73,7 @@ func runStatus(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	}
 	plain := ui.NewPlain(out, color && !o.json)
 	env.Emit = plain.Event
+	w.log.setEmit(plain.Event)
 	runner := &steps.Runner{Steps: steps.Default()}
 	steps.Prefetch(ctx, env) // independent reads at once: about three round trips in all
 	rep, err := runner.Status(ctx, env)

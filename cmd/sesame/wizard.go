@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -51,6 +52,12 @@ type wiring struct {
 	cfgLoaded bool
 	// debugOut receives --debug's request log once the config is loaded.
 	debugOut io.Writer
+	// debugFile is the --debug log file when the TUI owns the terminal
+	// (debugPath says where), closed at the end.
+	debugFile *os.File
+	debugPath string
+	// log takes the AWS SDK's own log lines.
+	log *sdkLogger
 	demo     *demo
 	stateDir string
 	outDirFn func(domain, region string) string
@@ -59,7 +66,7 @@ type wiring struct {
 // wire validates the flag answers (exit 2 before any AWS call) and builds
 // the Env. It makes no network call.
 func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) string, readOnly bool) (*wiring, error) {
-	w := &wiring{o: o, outDirFn: defaultOutDir(getenv)}
+	w := &wiring{o: o, outDirFn: defaultOutDir(getenv), log: &sdkLogger{}}
 	a := o.answers()
 	if a.Domain != "" {
 		d, err := steps.NormalizeDomain(a.Domain)
@@ -101,6 +108,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 		}
 		w.outDirFn = func(domain, region string) string { return filepath.Join(d.dir, "relay", domain+"-"+region) }
 		w.cfg = d.config("us-east-1")
+		w.cfg.Logger = w.log
 		opts.Demo = true
 		opts.SMTPCA = "" // set once the SMTP endpoint runs (prepare)
 		w.cfgLoaded = true
@@ -118,6 +126,20 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	}
 	if o.debug {
 		w.debugOut = s.ErrOut
+		if !readOnly && chooseFrontEnd(o, s, getenv) == frontTUI {
+			// Under the TUI nothing else may write to the terminal: the
+			// log goes to a file, and the operator is told where.
+			w.debugPath = debugLogPath(w.stateDir)
+			f, err := openDebugLog(w.debugPath)
+			if err != nil {
+				if w.demo != nil {
+					w.demo.stop()
+				}
+				return nil, exitWith(exitInput, &steps.InputError{Field: "debug", Flag: "--debug", Msg: fmt.Sprintf("cannot write the debug log %s: %v", w.debugPath, err)})
+			}
+			w.debugFile, w.debugOut = f, f
+		}
+		w.log.debug = w.debugOut
 	}
 	env := steps.NewEnv(steps.Clients{}, a, opts)
 	store := steps.Store{Dir: w.stateDir}
@@ -138,7 +160,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 // for. The demo's configuration is ready from the start.
 func (w *wiring) loadConfig(ctx context.Context) error {
 	if !w.cfgLoaded {
-		cfg, err := loadAWSConfig(ctx, w.env.Answers.Profile, w.env.Answers.Region)
+		cfg, err := loadAWSConfig(ctx, w.env.Answers.Profile, w.env.Answers.Region, w.log)
 		if err != nil {
 			return err
 		}
@@ -174,6 +196,9 @@ func (w *wiring) prepare() error {
 
 func (w *wiring) close() {
 	w.sess.close()
+	if w.debugFile != nil {
+		_ = w.debugFile.Close()
+	}
 	if w.demo != nil {
 		w.demo.stop()
 	}
@@ -191,6 +216,7 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	runner := &steps.Runner{Steps: steps.Default()}
 	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
 		env.Prompt, env.Emit = p, emit
+		w.log.setEmit(emit)
 		regionNote := "from your AWS configuration"
 		if w.demo != nil {
 			regionNote = "the demo's default"
@@ -224,6 +250,9 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	if w.demo != nil && front != frontTUI {
 		fmt.Fprintln(out, describeDemo(w.stateDir, filepath.Join(w.demo.dir, "relay")))
 	}
+	if w.debugPath != "" {
+		fmt.Fprintf(s.ErrOut, "sesame: --debug writes to %s\n", w.debugPath)
+	}
 	switch front {
 	case frontTUI:
 		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
@@ -235,6 +264,9 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		}
 		rep, err = runFn(ctx, p, plain.Event)
 	}
+	if w.debugPath != "" {
+		fmt.Fprintf(s.ErrOut, "sesame: the --debug log is in %s\n", w.debugPath)
+	}
 	if o.json && rep != nil {
 		if jerr := ui.WriteJSON(s.Out, rep); jerr != nil && err == nil {
 			err = jerr
@@ -243,7 +275,14 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		// The TUI prints its own summary when it ends.
 		ui.PrintSummary(out, rep, err, color)
 	}
-	return exitFor(err)
+	res := exitFor(err)
+	var ee *exitError
+	if front == frontTUI && rep != nil && errors.As(res, &ee) {
+		// The TUI's summary, in the scrollback, already says what
+		// stopped the run and what to do: say it once.
+		ee.Err = nil
+	}
+	return res
 }
 
 // validateRequestFlags checks the answers flags give for later steps (the
