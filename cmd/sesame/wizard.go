@@ -57,7 +57,7 @@ type wiring struct {
 	debugFile *os.File
 	debugPath string
 	// log takes the AWS SDK's own log lines.
-	log *sdkLogger
+	log      *sdkLogger
 	demo     *demo
 	stateDir string
 	outDirFn func(domain, region string) string
