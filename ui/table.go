@@ -105,7 +105,7 @@ func planStack(rows []planRow, width, kindW, actW int, st *Styles) []string {
 			}
 		}
 	}
-	if len(indent)+longest > width && 4+longest <= width {
+	if len(indent)+longest > width {
 		// Too narrow for the columns: the name goes below the action,
 		// indented as its values, so neither has to break.
 		var lines []string
@@ -169,7 +169,7 @@ func cellLines(s string, w int) []string {
 	if w <= 0 || ansi.StringWidth(s) <= w {
 		return []string{s}
 	}
-	return strings.Split(ansi.Wrap(s, w, ""), "\n")
+	return wordWrap(s, w)
 }
 
 // wrapOrKeep wraps when a width is given and keeps the line otherwise.

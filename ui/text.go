@@ -50,12 +50,55 @@ func pad(s string, w int) string {
 // fit truncates then pads: a table cell of exactly w cells.
 func fit(s string, w int) string { return pad(truncate(s, w), w) }
 
-// wrap breaks s into lines of at most w cells, at spaces where it can.
+// wrap breaks s into lines of at most w cells, at spaces only: never
+// inside a word, so a host name, a flag, a path or a record value stays on
+// one line (us-east-1 is not split at its hyphens). A word wider than w
+// alone is the only thing broken, at w.
 func wrap(s string, w int) []string {
 	if w < 8 {
 		w = 8
 	}
-	return strings.Split(ansi.Wrap(s, w, " "), "\n")
+	return wordWrap(s, w)
+}
+
+// wordWrap is wrap without the minimum width; each line of s (split at
+// newlines) is wrapped on its own.
+func wordWrap(s string, w int) []string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line, lineW := "", 0
+		flush := func() {
+			out = append(out, line)
+			line, lineW = "", 0
+		}
+		words := strings.Split(para, " ")
+		for i, word := range words {
+			ww := ansi.StringWidth(word)
+			switch {
+			case i == 0:
+			case lineW+1+ww <= w:
+				line += " "
+				lineW++
+			default:
+				flush()
+			}
+			if ww > w {
+				// Only a word wider than the whole line is broken.
+				parts := strings.Split(ansi.Hardwrap(word, w, true), "\n")
+				for _, p := range parts[:len(parts)-1] {
+					if line != "" {
+						flush()
+					}
+					out = append(out, p)
+				}
+				word, ww = parts[len(parts)-1], ansi.StringWidth(parts[len(parts)-1])
+			}
+			line += word
+			lineW += ww
+		}
+		flush()
+	}
+	return out
 }
 
 // maskedPassword is what the password looks like unless the operator asks
