@@ -14,7 +14,7 @@ func TestWrapKeepsWords(t *testing.T) {
 		w    int
 		want []string
 	}{
-		{"files in /tmp/sesame/shop.example-us-east-1/sasl_passwd now", 50, []string{"files in", "/tmp/sesame/shop.example-us-east-1/sasl_passwd", "now"}},
+		{"files in /tmp/sesame/shop.example-us-east-1/sasl_passwd now", 48, []string{"files in", "/tmp/sesame/shop.example-us-east-1/sasl_passwd", "now"}},
 		{"v=spf1 include:amazonses.com include:_spf.mail-provider.example ~all", 50, []string{"v=spf1 include:amazonses.com", "include:_spf.mail-provider.example ~all"}},
 		{"run sesame --request-production later", 20, []string{"run sesame", "--request-production", "later"}},
 		{"abcdefghij", 4, []string{"abcd", "efgh", "ij"}},
