@@ -390,6 +390,16 @@ func (m *model) reply(r promptReply) {
 		}
 	case "region":
 		m.region = r.value
+	case "resume":
+		// A saved setup, labelled "<domain> in <region>": the header
+		// names it at once, not only at the end.
+		for _, o := range m.prompt.options {
+			if o.Value == r.value && o.Value != "new" {
+				if d, reg, ok := strings.Cut(o.Label, " in "); ok {
+					m.domain, m.region = d, reg
+				}
+			}
+		}
 	}
 	m.prompt.reply <- r
 	m.prompt = nil

@@ -177,6 +177,9 @@ func (m *model) scrollWindow(lines []string, h int) []string {
 // rowMark is a step's mark and style in the list.
 func (m *model) rowMark(r *stepRow) string {
 	switch {
+	case r.running && m.prompt != nil && r.id == m.cur:
+		// Waiting for the operator, not for AWS: no spinner.
+		return m.st.Selected.Render("▸")
 	case r.running && m.phase != phaseFinished:
 		return m.spin.View()
 	case r.status == "" || (r.status == steps.StatusTodo && r.err == nil):
@@ -514,10 +517,13 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 			hint = "[y/N]"
 		}
 		title(q.Title + " " + hint)
+		if q.Flag != "" && q.Plan == nil {
+			l = append(l, m.st.Dim.Render("(next time: "+q.Flag+")"))
+		}
 	case promptChoose:
 		title(q.Title)
 		// Long lists (the regions) scroll in a window around the choice.
-		win := max(3, min(len(p.options), h-4))
+		win := max(3, min(len(p.options), h-5))
 		if h <= 0 {
 			win = len(p.options)
 		}
@@ -539,6 +545,9 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 		}
 		if start+win < len(p.options) {
 			l = append(l, m.st.Dim.Render("  ↓ more"))
+		}
+		if q.Flag != "" {
+			l = append(l, m.st.Dim.Render("(next time: "+q.Flag+")"))
 		}
 	case promptInput:
 		title(q.Title)

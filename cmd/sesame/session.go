@@ -78,6 +78,7 @@ func (s *session) resume(a *steps.Answers) {
 func (s *session) close() {
 	if s.lock != nil {
 		_ = s.lock.Unlock()
+		s.lock, s.lockPath = nil, ""
 	}
 }
 

@@ -238,7 +238,11 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 			return rep, err
 		}
 		steps.Prefetch(ctx, env) // the first checks' reads, all at once
-		return runner.Run(ctx, env)
+		rep, err := runner.Run(ctx, env)
+		// The run is over: another sesame may work on the setup while
+		// this one shows its end screen (r takes the lock again).
+		w.sess.close()
+		return rep, err
 	}
 
 	var rep *steps.Report
