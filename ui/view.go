@@ -217,6 +217,9 @@ func (m *model) compactList() string {
 		}
 	}
 	s := b.String()
+	if m.phase == phaseFinished && m.err == nil && m.report != nil {
+		return s + "  " + m.st.Bold.Render("finished")
+	}
 	if m.cur != "" {
 		s += fmt.Sprintf("  step %d of %d: %s", pos, len(m.rows), m.st.Bold.Render(m.cur))
 	}
