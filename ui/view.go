@@ -307,6 +307,10 @@ func (m *model) stepLines(w, level int) []string {
 		return []string{m.st.Dim.Render("Starting…")}
 	}
 	l := []string{m.st.Title.Render(r.title)}
+	if level >= 2 && r.id == "verification" && m.manual != nil && m.fullWidth() {
+		// The list line above names the step; the records need the row.
+		l = nil
+	}
 	for _, d := range wrap(r.detail, w) {
 		if d != "" && level == 0 {
 			l = append(l, m.st.Dim.Render(d))
@@ -359,7 +363,12 @@ func (m *model) verifyLines(w int, short bool) []string {
 	if v.MailFromStatus != "" {
 		s += " · MAIL FROM: " + lower(v.MailFromStatus)
 	}
-	l = append(l, s)
+	if short && m.manual != nil && ansi.StringWidth(l[0])+3+ansi.StringWidth(s) <= w {
+		// Short of room with records to publish: one status line.
+		l = []string{s + " · " + l[0]}
+	} else {
+		l = append(l, s)
+	}
 	// Names are shown relative to the domain: the DKIM tokens are long
 	// enough without it.
 	domain := orDefault(m.domain, m.opts.Domain)
