@@ -114,7 +114,7 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	root.SetOut(s.Out)
 	root.SetErr(s.ErrOut)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return exitWith(exitInput, fmt.Errorf("%w%s\nRun '%s --help' for usage.", err, suggestFlag(c, err), c.CommandPath()))
+		return exitWith(exitInput, fmt.Errorf("%w%s\nRun '%s --help' for usage.", flagValueError(c.Flags(), err), suggestFlag(c, err), c.CommandPath()))
 	})
 	root.SuggestionsMinimumDistance = 2
 
@@ -190,7 +190,7 @@ func applyEnv(cmd *cobra.Command, getenv func(string) string) error {
 			return
 		}
 		if err := cmd.Flags().Set(f.Name, v); err != nil {
-			errs = append(errs, fmt.Errorf("%s=%q: %w", env, v, err))
+			errs = append(errs, badValue(f, env, v))
 		}
 	})
 	if len(errs) > 0 {
