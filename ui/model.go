@@ -248,6 +248,14 @@ func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
 		return cmd
 	}
 	switch {
+	case m.phase == phaseFinished && m.err == nil && key.Matches(k, m.keys.Up):
+		m.scroll = max(0, m.scroll-1)
+	case m.phase == phaseFinished && m.err == nil && key.Matches(k, m.keys.Down):
+		m.scroll++
+	case m.phase == phaseFinished && m.err == nil && key.Matches(k, m.keys.PageUp):
+		m.scroll = max(0, m.scroll-max(1, m.height/2))
+	case m.phase == phaseFinished && m.err == nil && key.Matches(k, m.keys.PageDown):
+		m.scroll += max(1, m.height/2)
 	case key.Matches(k, m.keys.Copy) && m.nextCommand() != "":
 		return m.copy("command", m.nextCommand())
 	case k.String() == "d" && m.phase == phaseFinished && m.err != nil:
@@ -541,6 +549,7 @@ func (m *model) handleData(d any) {
 // context ended, the program ends too.
 func (m *model) finish(d runDoneMsg) tea.Cmd {
 	m.phase = phaseFinished
+	m.scroll = 0
 	m.report, m.err = d.report, d.err
 	m.prompt = nil
 	for _, r := range m.rows {

@@ -17,6 +17,7 @@ func testModel(t testing.TB, w, h int) *model {
 	t.Helper()
 	m := newModel(context.Background(), TUIOptions{Demo: true, Domain: "example.com", Region: "eu-west-1"}, nil, asciiRenderer(), false, fixedNow)
 	m.cancel = func() {}
+	m.copyFn = func(string) error { return nil } // as RunTUI's OSC 52
 	m.Update(tea.WindowSizeMsg{Width: w, Height: h})
 	return m
 }

@@ -50,7 +50,7 @@ func summaryLines(r *steps.Report, err error, st *Styles, width int, withSteps, 
 			idW = max(idW, len(s.ID))
 		}
 		for _, s := range r.Steps {
-			first, _, _ := strings.Cut(s.Detail, "\n")
+			first, _, _ := strings.Cut(currentDetail(r, s), "\n")
 			line := fmt.Sprintf("%s %s  %s", st.status(s.Status).Render(statusMark(s.Status)), pad(s.ID, idW), first)
 			l = append(l, line)
 		}
@@ -90,13 +90,19 @@ func summaryLines(r *steps.Report, err error, st *Styles, width int, withSteps, 
 		}
 		demoNote()
 	}
-	if len(r.Records) > 0 {
+	records := func() {
+		if len(r.Records) == 0 {
+			return
+		}
 		// No hosted zone here: these are what the operator must publish,
 		// in full whatever the width.
 		l = append(l, "", st.Bold.Render("Publish these records at your DNS host"))
 		for _, s := range recordBlock(r.Records, width-2, st) {
 			l = append(l, "  "+s)
 		}
+	}
+	if !compact {
+		records()
 	}
 	canceled := errors.Is(err, context.Canceled) || (err == nil && strings.HasSuffix(r.Error, context.Canceled.Error()))
 	switch {
@@ -119,6 +125,11 @@ func summaryLines(r *steps.Report, err error, st *Styles, width int, withSteps, 
 			c, _, _ = strings.Cut(c, "    #")
 		}
 		l = append(l, "  "+c)
+	}
+	if compact {
+		// The end screen: the commands first, then the records (which
+		// scroll when the screen is short), then the files.
+		records()
 	}
 	if len(r.Files) > 0 && compact {
 		// The pane is narrow: the directory once, wrapped, then the names.
@@ -167,4 +178,20 @@ func errorNext(err error) string {
 	default:
 		return "fix the cause and press r to retry; sesame resumes where it stopped"
 	}
+}
+
+// currentDetail is a step's detail as it stands at the end of the run.
+// The identity step is checked before verification, so its own detail
+// ("not verified yet … its DNS records come next") is stale once the
+// verification step is done: the summary says what is true now.
+func currentDetail(r *steps.Report, s steps.StepReport) string {
+	if s.ID != "identity" || s.Status != steps.StatusDone || !strings.Contains(s.Detail, "not verified") {
+		return s.Detail
+	}
+	for _, v := range r.Steps {
+		if v.ID == "verification" && v.Status == steps.StatusDone {
+			return fmt.Sprintf("%s is an SES identity in %s, verified for sending", r.Domain, r.Region)
+		}
+	}
+	return s.Detail
 }

@@ -271,7 +271,7 @@ func nextCommands(r *steps.Report, err error) []string {
 		return []string{again}
 	case errors.As(err, &locked):
 		return []string{"wait for the other sesame to finish (or stop it), then:", again}
-	case steps.IsAccessDenied(err):
+	case steps.IsAccessDenied(err) || (errors.As(err, &ae) && (strings.HasPrefix(ae.Code, "AccessDenied") || ae.Code == "UnauthorizedOperation")):
 		return []string{"sesame policy    # the IAM policy sesame needs: ask your AWS administrator for it", again}
 	case errors.As(err, &ae) && strings.Contains(ae.Hint, "no AWS credentials"):
 		return []string{"aws configure    # or: aws sso login, or set AWS_PROFILE", again, "sesame --demo    # or try it on a simulated account"}

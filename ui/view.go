@@ -260,7 +260,13 @@ func (m *model) paneLines(w, h int) []string {
 	case m.phase == phaseFinished && m.report != nil:
 		l = append(l, m.st.OK.Render(markDone+" Finished"))
 		l = append(l, m.noteLines(w, 0)...)
-		return append(l, summaryLines(m.report, m.err, m.st, w, false, true)[1:]...)
+		l = hardwrapAll(append(l, summaryLines(m.report, m.err, m.st, w, false, true)[1:]...), w)
+		m.scrollable = false
+		if h > 0 && len(l) > h {
+			// Nothing of the end is cut: what does not fit scrolls.
+			l = m.scrollWindow(l, h)
+		}
+		return l
 	default:
 		return m.stepPane(w, h)
 	}
@@ -746,6 +752,8 @@ func (m *model) helpKeys() helpKeys {
 		short = []key.Binding{k.Up, k.Down, choose}
 	case m.phase == phaseFinished && m.err != nil:
 		short = []key.Binding{k.Retry}
+	case m.phase == phaseFinished && m.scrollable:
+		short = []key.Binding{key.NewBinding(key.WithKeys("down"), key.WithHelp("↑/↓", "scroll"))}
 	}
 	if m.prompt == nil && m.nextCommand() != "" && m.copyFn != nil {
 		short = append(short, k.Copy)

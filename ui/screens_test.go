@@ -1,0 +1,171 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/exp/teatest"
+	"github.com/sesame-tool/sesame/steps"
+)
+
+// noZoneRecords are the records of a domain without a hosted zone.
+func noZoneRecords() []steps.DNSRecord {
+	var recs []steps.DNSRecord
+	for _, c := range dnsPlan().Changes {
+		recs = append(recs, steps.DNSRecord{Name: c.Name, Type: c.Type, TTL: 1800, Values: []string{strings.Trim(c.Value, `"`)}, Purpose: "DKIM"})
+	}
+	return recs
+}
+
+// endReport is a finished run on a real account, with the records the
+// operator published by hand.
+func endReport(records bool) *steps.Report {
+	r := &steps.Report{Domain: "example.com", Region: "eu-west-1", Account: "123456789012",
+		SMTP:    &steps.SMTPReport{Host: "email-smtp.eu-west-1.amazonaws.com", Port: 587, Username: "AKIAIOSFODNN7EXAMPLE"},
+		Sandbox: &steps.SandboxReport{SendingEnabled: true, Max24HourSend: 200, MaxSendRate: 1},
+		Files:   []string{"/home/alice/.local/share/sesame/example.com-eu-west-1/sasl_passwd", "/home/alice/.local/share/sesame/example.com-eu-west-1/apply-postfix.sh"},
+	}
+	for _, id := range defaultStepIDs {
+		r.Steps = append(r.Steps, steps.StepReport{ID: id, Status: steps.StatusDone, Detail: id + " is done"})
+	}
+	if records {
+		r.Records = noZoneRecords()
+		r.Files = append(r.Files, "/home/alice/.local/share/sesame/example.com-eu-west-1/records.zone", "/home/alice/.local/share/sesame/example.com-eu-west-1/records.json")
+	}
+	return r
+}
+
+// noZoneWait is the run waiting for verification of records published
+// by hand.
+func noZoneWait() []tea.Msg {
+	m := steps.NewManualRecords(noZoneRecords())
+	m.Files = []string{"/out/records.zone", "/out/records.json"}
+	var vis []steps.RecordVisibility
+	for _, r := range m.Records {
+		vis = append(vis, steps.RecordVisibility{Name: r.Name, Type: r.Type, Expected: r.Values, State: "missing"})
+	}
+	return []tea.Msg{
+		started("dns", "Publish the DNS records"),
+		data("dns", m),
+		finished("dns", steps.StatusSkipped, "no public hosted zone for example.com in this account: add these 6 records at your DNS host"),
+		started("verification", "Wait for SES to verify the domain"),
+		data("verification", &steps.VerificationProgress{Elapsed: 4e9, NextCheck: 6e9, Checks: 1, Status: "PENDING", DKIMStatus: "PENDING", Records: vis}),
+	}
+}
+
+// TestScreensGolden keeps, as golden files, the screens whose content the
+// operator must read whole: the no-zone records while verification waits
+// and the end screens (regenerate with go test ./ui -update).
+func TestScreensGolden(t *testing.T) {
+	creds := &steps.Credentials{AccessKeyID: "AKIAIOSFODNN7EXAMPLE", Host: "email-smtp.eu-west-1.amazonaws.com", Port: 587, Password: testPassword, File: "/home/alice/.local/share/sesame/example.com-eu-west-1/sasl_passwd"}
+	tests := []struct {
+		name string
+		w, h int
+		msgs []tea.Msg
+	}{
+		{"no-zone records 80x24", 80, 24, noZoneWait()},
+		{"no-zone records 120x40", 120, 40, noZoneWait()},
+		{"end 80x24", 80, 24, []tea.Msg{data("smtp-user", creds), runDoneMsg{report: endReport(false)}}},
+		{"end with no-zone records 100x40", 100, 40, []tea.Msg{data("smtp-user", creds), data("dns", steps.NewManualRecords(noZoneRecords())), runDoneMsg{report: endReport(true)}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := testModel(t, tt.w, tt.h)
+			m.opts.Demo = false
+			feed(m, tt.msgs...)
+			v := view(m)
+			assertFits(t, v, tt.w, tt.h)
+			for _, r := range noZoneRecords() {
+				if tt.name == "end 80x24" {
+					break
+				}
+				for _, want := range []string{r.Name, r.Values[0]} {
+					if !strings.Contains(v, want) {
+						t.Errorf("the screen lacks %q whole:\n%s", want, v)
+					}
+				}
+			}
+			teatest.RequireEqualOutput(t, []byte(v))
+		})
+	}
+}
+
+// TestCopyKeys: z copies the records as zone-file lines wherever they are
+// on screen, c the command the end screen says to run next; the help line
+// offers each only where it works and says what was copied.
+func TestCopyKeys(t *testing.T) {
+	var got []string
+	m := testModel(t, 80, 24)
+	m.opts.Demo = false
+	m.copyFn = func(s string) error { got = append(got, s); return nil }
+	feed(m, noZoneWait()...)
+	if !strings.Contains(view(m), "z copy records") {
+		t.Errorf("the wait screen does not offer z:\n%s", view(m))
+	}
+	feed(m, keyRunes("z"))
+	if len(got) != 1 || got[0] != m.manual.ZoneFile {
+		t.Fatalf("z copied %q, want the zone-file lines", got)
+	}
+	if !strings.Contains(view(m), "copied the records") {
+		t.Errorf("no word that the records were copied:\n%s", view(m))
+	}
+	feed(m, runDoneMsg{report: endReport(true)})
+	feed(m, keyRunes("c"))
+	want := "sudo sh /home/alice/.local/share/sesame/example.com-eu-west-1/apply-postfix.sh"
+	if len(got) != 2 || got[1] != want {
+		t.Fatalf("c copied %q, want %q", got, want)
+	}
+	v := view(m)
+	if !strings.Contains(v, want) {
+		t.Errorf("the end screen does not show the command whole:\n%s", v)
+	}
+}
+
+// TestNextFollowsWhatHappened: the commands after a run are the ones that
+// get it going again, by what stopped it.
+func TestNextFollowsWhatHappened(t *testing.T) {
+	rep := &steps.Report{Domain: "example.com", Region: "eu-west-1", Files: []string{"/out/apply-postfix.sh"}, Sandbox: &steps.SandboxReport{}}
+	tests := []struct {
+		name    string
+		err     error
+		want    []string
+		notWant []string
+	}{
+		{"finished", nil, []string{"sudo sh /out/apply-postfix.sh", "sesame status", "sesame --request-production"}, nil},
+		{"denied", &steps.AWSError{Op: "iam:CreateUser", Code: "AccessDenied", Err: errors.New("x")}, []string{"sesame policy", "sesame    # run again"}, []string{"--request-production", "sudo sh"}},
+		{"locked", &steps.ErrLocked{Path: "/s/x.lock", Holder: "pid 1"}, []string{"wait for the other sesame", "sesame    # run again"}, []string{"--request-production"}},
+		{"no credentials", &steps.AWSError{Op: "sts:GetCallerIdentity", Hint: "sesame found no AWS credentials: set AWS_PROFILE", Err: errors.New("x")}, []string{"aws configure", "sesame --demo"}, []string{"--request-production"}},
+		{"interrupted", context.Canceled, []string{"sesame    # run again"}, []string{"sesame status", "--request-production"}},
+		{"declined", steps.ErrDeclined, []string{"see the plan again"}, []string{"--request-production"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := strings.Join(nextCommands(rep, tt.err), "\n")
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("Next lacks %q:\n%s", w, got)
+				}
+			}
+			for _, w := range tt.notWant {
+				if strings.Contains(got, w) {
+					t.Errorf("Next has %q:\n%s", w, got)
+				}
+			}
+		})
+	}
+}
+
+// TestSummaryIdentityLineIsCurrent: once verification is done, the
+// identity's line says verified, not the "not verified yet" of its check.
+func TestSummaryIdentityLineIsCurrent(t *testing.T) {
+	rep := endReport(false)
+	rep.Steps[2].Detail = "example.com is an SES identity in eu-west-1, not verified yet (DKIM PENDING): its DNS records come next"
+	var b strings.Builder
+	PrintSummary(&b, rep, nil, false)
+	if s := b.String(); strings.Contains(s, "not verified yet") || !strings.Contains(s, "verified for sending") {
+		t.Errorf("stale identity line:\n%s", s)
+	}
+}
