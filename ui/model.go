@@ -19,9 +19,15 @@ import (
 	"github.com/sesame-tool/sesame/steps"
 )
 
-// defaultStepIDs are sesame's steps in DESIGN.md's order, listed as pending
-// before the run reaches them.
-var defaultStepIDs = []string{"account", "smtp-user", "identity", "dns", "inbound-mx", "verification", "sandbox", "relay"}
+// defaultStepIDs are sesame's steps in the runner's order (steps.Default,
+// the one list), listed as pending before the run reaches them.
+var defaultStepIDs = func() []string {
+	var ids []string
+	for _, s := range steps.Default() {
+		ids = append(ids, s.ID())
+	}
+	return ids
+}()
 
 // phase is where the run stands, as the model sees it.
 type phase int

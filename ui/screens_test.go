@@ -169,3 +169,18 @@ func TestSummaryIdentityLineIsCurrent(t *testing.T) {
 		t.Errorf("stale identity line:\n%s", s)
 	}
 }
+
+// TestSandboxLimitsFromQuota: the sandbox's limits are the account's own
+// quota, as SES reports it, on screen and in the summary.
+func TestSandboxLimitsFromQuota(t *testing.T) {
+	r := &steps.SandboxReport{SendingEnabled: true, Max24HourSend: 1000, MaxSendRate: 14}
+	want := "1,000 messages a day and 14 a second"
+	if got := strings.Join(sandboxLines(r), " "); !strings.Contains(got, want) || strings.Contains(got, "200") {
+		t.Errorf("sandbox lines %q, want %q", got, want)
+	}
+	var b strings.Builder
+	PrintSummary(&b, &steps.Report{Domain: "example.com", Sandbox: r}, nil, false)
+	if !strings.Contains(b.String(), want) {
+		t.Errorf("summary lacks %q:\n%s", want, b.String())
+	}
+}

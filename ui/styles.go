@@ -94,11 +94,18 @@ func (s *Styles) status(st steps.Status) lipgloss.Style {
 	}
 }
 
-// ColorWanted reports whether output to w should be coloured: not with
-// --no-color (noColor), NO_COLOR set, TERM=dumb, or when w is not a
-// terminal.
+// ColorAllowed is the one place that decides whether colour is allowed at
+// all: not with --no-color (noColor), with NO_COLOR set (any value, as
+// no-color.org says) or on a dumb terminal. Whether the output is a
+// terminal is the caller's part.
+func ColorAllowed(noColor bool, getenv func(string) string) bool {
+	return !noColor && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
+
+// ColorWanted reports whether output to w should be coloured: colour is
+// allowed (ColorAllowed) and w is a terminal.
 func ColorWanted(w io.Writer, noColor bool) bool {
-	if noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+	if !ColorAllowed(noColor, os.Getenv) {
 		return false
 	}
 	f, ok := w.(*os.File)
@@ -109,7 +116,7 @@ func ColorWanted(w io.Writer, noColor bool) bool {
 // NO_COLOR and TERM=dumb.
 func newRenderer(out io.Writer, noColor bool) *lipgloss.Renderer {
 	r := lipgloss.NewRenderer(out)
-	if noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+	if !ColorAllowed(noColor, os.Getenv) {
 		r.SetColorProfile(termenv.Ascii)
 	}
 	if out == os.Stdout {

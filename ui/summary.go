@@ -65,7 +65,7 @@ func summaryLines(r *steps.Report, err error, st *Styles, width int, withSteps, 
 		if r.Sandbox.ProductionAccess {
 			l = append(l, "  production access; "+quotaLine(r.Sandbox))
 		} else {
-			l = append(l, "  in the SES sandbox: only verified recipients, 200 a day, 1 a second")
+			l = append(l, "  in the SES sandbox: only verified recipients, at most "+sandboxLimits(r.Sandbox))
 		}
 		if r.Sandbox.ReviewStatus != "" {
 			s := "  production access review: " + strings.ToLower(r.Sandbox.ReviewStatus)

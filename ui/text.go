@@ -149,7 +149,8 @@ func sandboxLines(r *steps.SandboxReport) []string {
 	if r.ProductionAccess {
 		l = append(l, "Production access: SES delivers to any recipient.")
 	} else {
-		l = append(l, "Sandbox: SES delivers only to verified addresses, at most 200 messages a day and 1 a second; "+
+		// The limits are the account's own quota, as SES reports it.
+		l = append(l, "Sandbox: SES delivers only to verified addresses, at most "+sandboxLimits(r)+"; "+
 			"mail to anyone else bounces with \"554 Message rejected: Email address is not verified\".")
 	}
 	if !r.SendingEnabled {
@@ -356,4 +357,10 @@ func firstClause(s string) string {
 		}
 	}
 	return s
+}
+
+// sandboxLimits are the account's sending quota in words, from SES's
+// report: "200 messages a day and 1 a second".
+func sandboxLimits(r *steps.SandboxReport) string {
+	return fmt.Sprintf("%s messages a day and %s a second", number(r.Max24HourSend), number(r.MaxSendRate))
 }

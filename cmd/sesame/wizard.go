@@ -37,7 +37,7 @@ func chooseFrontEnd(o *options, s *ioStreams, getenv func(string) string) frontE
 
 // colorOK says whether output may carry colour codes.
 func colorOK(o *options, s *ioStreams, getenv func(string) string) bool {
-	return !o.noColor && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb" && s.OutTTY
+	return ui.ColorAllowed(o.noColor, getenv) && s.OutTTY
 }
 
 // wiring is what the wizard and status share: the answers, the Env, the
