@@ -113,6 +113,9 @@ type model struct {
 	// text of the error (d).
 	failed  string
 	details bool
+	// verified says when SES verified the domain in this run, for the
+	// screens after verification ("" until it has).
+	verified string
 }
 
 // newModel builds the model; animate false freezes the spinner, the cursor
@@ -516,6 +519,15 @@ func (m *model) handleEvent(e steps.Event) {
 		m.retry = ""
 		if e.Err != nil && !interruptedErr(e.Err) {
 			m.failed = e.Step
+		}
+		if e.Step == "verification" && e.Status == steps.StatusDone {
+			m.verified = "SES verified the domain"
+			if d := orDefault(m.domain, m.opts.Domain); d != "" {
+				m.verified = "SES verified " + d
+			}
+			if m.verify != nil && m.verify.Elapsed > 0 {
+				m.verified += " in " + duration(m.verify.Elapsed)
+			}
 		}
 	case steps.EventInfo:
 		l := append(m.info[e.Step], e.Detail)

@@ -259,6 +259,7 @@ func (m *model) paneLines(w, h int) []string {
 		l = m.errorLines(w)
 	case m.phase == phaseFinished && m.report != nil:
 		l = append(l, m.st.OK.Render(markDone+" Finished"))
+		l = append(l, m.endFacts(w)...)
 		l = append(l, m.noteLines(w, 0)...)
 		l = hardwrapAll(append(l, summaryLines(m.report, m.err, m.st, w, false, true)[1:]...), w)
 		m.scrollable = false
@@ -692,6 +693,9 @@ func (m *model) noteLines(w, h int) []string {
 			}
 		}
 	}
+	if m.verified != "" && m.phase != phaseFinished && (m.cur == "sandbox" || m.cur == "relay") {
+		keep = append([]string{m.st.Done.Render(markDone + " " + m.verified)}, keep...)
+	}
 	if c := m.creds; c != nil && m.credsShown() {
 		pw := maskedPassword(c.Password)
 		if m.reveal && c.Password.Reveal() != "" {
@@ -723,6 +727,33 @@ func (m *model) noteLines(w, h int) []string {
 		warn = clip(warn, max(1, h-len(keep)))
 	}
 	return append(warn, keep...)
+}
+
+// endFacts are the facts of a finished run, one line each: verification,
+// the relay and its login test, and how SES lets the account send.
+func (m *model) endFacts(w int) []string {
+	var l []string
+	if m.verified != "" {
+		l = append(l, m.st.Done.Render(markDone)+" "+m.verified)
+	}
+	if r := m.relay; r != nil {
+		l = append(l, wrap(fmt.Sprintf("relay %s:%d · SMTP login test: %s", r.Host, r.Port, orDefault(r.LoginTest, "not run")), w)...)
+	}
+	if sb := m.sandbox; sb != nil {
+		limits := fmt.Sprintf("%s a day, %s a second", number(sb.Max24HourSend), number(sb.MaxSendRate))
+		s := "sending: SES sandbox, verified recipients only, " + limits
+		if sb.ProductionAccess {
+			s = "sending: production access, " + limits
+		}
+		if sb.ReviewStatus != "" {
+			s += "; production access review " + strings.ToLower(sb.ReviewStatus)
+			if sb.CaseID != "" {
+				s += ", case " + sb.CaseID
+			}
+		}
+		l = append(l, wrap(s, w)...)
+	}
+	return l
 }
 
 // helpKeys are the keys that work now.
