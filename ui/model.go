@@ -244,6 +244,15 @@ func (m *model) quit() tea.Cmd {
 }
 
 func (m *model) handleKey(k tea.KeyMsg) tea.Cmd {
+	if k.Type == tea.KeyRunes && len(k.Runes) > 1 && (m.prompt == nil || m.prompt.kind != promptInput) {
+		// Keys pressed faster than they are read arrive as one message
+		// ("jjj"): outside a text field each is a key of its own.
+		var cmds []tea.Cmd
+		for _, r := range k.Runes {
+			cmds = append(cmds, m.handleKey(tea.KeyMsg{Type: tea.KeyRunes, Runes: []rune{r}, Alt: k.Alt}))
+		}
+		return tea.Batch(cmds...)
+	}
 	if key.Matches(k, m.keys.ForceQuit) {
 		return m.quit()
 	}

@@ -184,3 +184,16 @@ func TestSandboxLimitsFromQuota(t *testing.T) {
 		t.Errorf("summary lacks %q:\n%s", want, b.String())
 	}
 }
+
+// TestKeyBurstIsEachKey: keys pressed faster than they are read arrive as
+// one message ("jjj"); outside a text field each one counts.
+func TestKeyBurstIsEachKey(t *testing.T) {
+	m := testModel(t, 60, 20)
+	feed(m, started("dns", "Publish the DNS records"),
+		promptMsg{kind: promptConfirm, q: steps.Question{ID: "approve-dns", Step: "dns", Title: "Apply this plan?", Default: "y", Plan: dnsPlan()}, reply: make(chan promptReply, 1)})
+	view(m)
+	feed(m, keyRunes("jjj"))
+	if m.scroll != 3 {
+		t.Errorf("scroll %d after jjj, want 3", m.scroll)
+	}
+}

@@ -325,10 +325,12 @@ func (m *model) stepLines(w, level int) []string {
 	}
 	l = append(l, m.dataCard(r, w, level >= 2)...)
 	for _, i := range m.info[r.id] {
-		l = append(l, truncate(i, w))
+		l = append(l, wrap(i, w)...)
 	}
 	if m.retry != "" {
-		l = append(l, m.st.Warning.Render(truncate(m.retry, w)))
+		for _, s := range wrap(m.retry, w) {
+			l = append(l, m.st.Warning.Render(s))
+		}
 	}
 	return l
 }
@@ -687,9 +689,9 @@ func (m *model) noteLines(w, h int) []string {
 			keep = append(keep, wrap(m.mx.Domain+" has no MX records; sesame adds none.", w)...)
 		} else {
 			// One record a line: these are what the operator checks.
-			keep = append(keep, truncate(fmt.Sprintf("MX records of %s that stay:", m.mx.Domain), w))
+			keep = append(keep, wrap(fmt.Sprintf("MX records of %s that stay:", m.mx.Domain), w)...)
 			for _, r := range m.mx.Records {
-				keep = append(keep, truncate("  "+r, w))
+				keep = append(keep, "  "+r)
 			}
 		}
 	}
@@ -701,8 +703,8 @@ func (m *model) noteLines(w, h int) []string {
 		if m.reveal && c.Password.Reveal() != "" {
 			pw = c.Password.Reveal()
 		}
-		keep = append(keep, truncate("SMTP username "+c.AccessKeyID, w),
-			truncate("SMTP password "+pw+m.st.Dim.Render(" (p shows/hides)"), w))
+		keep = append(keep, "SMTP username "+c.AccessKeyID)
+		keep = append(keep, wrap("SMTP password "+pw+m.st.Dim.Render(" (p shows/hides)"), w)...)
 		for _, s := range wrap("password saved in "+c.File, w) {
 			keep = append(keep, m.st.Dim.Render(s))
 		}
