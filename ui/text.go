@@ -364,3 +364,18 @@ func firstClause(s string) string {
 func sandboxLimits(r *steps.SandboxReport) string {
 	return fmt.Sprintf("%s messages a day and %s a second", number(r.Max24HourSend), number(r.MaxSendRate))
 }
+
+// withoutSandboxWords drops the sentences of s that say what the sandbox
+// card already says (the sandbox, its limits, the 554 bounce), so a
+// screen says each thing once.
+func withoutSandboxWords(s string) string {
+	var keep []string
+	for _, sent := range strings.SplitAfter(s, ". ") {
+		l := strings.ToLower(sent)
+		if strings.Contains(l, "sandbox") || strings.Contains(l, "554") {
+			continue
+		}
+		keep = append(keep, sent)
+	}
+	return strings.TrimSpace(strings.Join(keep, ""))
+}

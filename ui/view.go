@@ -520,8 +520,14 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 				l = append(l, "")
 			}
 		}
-		if q.Detail != "" {
-			l = append(l, wrap(q.Detail, w)...)
+		detail := q.Detail
+		if r := m.currentRow(); r != nil && r.id == "sandbox" && m.sandbox != nil {
+			// The sandbox card above says where the account stands; the
+			// question's detail keeps only what it adds.
+			detail = withoutSandboxWords(detail)
+		}
+		if detail != "" {
+			l = append(l, wrap(detail, w)...)
 			l = append(l, "")
 		}
 	}
