@@ -65,7 +65,7 @@ func RunTUI(ctx context.Context, in io.Reader, out io.Writer, opts TUIOptions, r
 		}
 	}
 	if fm.report != nil {
-		PrintSummary(out, fm.report, fm.err, ColorWanted(out, opts.NoColor))
+		printSummary(out, fm.report, fm.err, ColorWanted(out, opts.NoColor), fm.width)
 	}
 	if perr != nil && fm.err == nil {
 		return fm.report, fmt.Errorf("terminal UI: %w", perr)

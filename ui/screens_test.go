@@ -197,3 +197,25 @@ func TestKeyBurstIsEachKey(t *testing.T) {
 		t.Errorf("scroll %d after jjj, want 3", m.scroll)
 	}
 }
+
+// TestSummaryHangingWrap: the scrollback summary wraps to the terminal at
+// spaces, each continuation indented under the start of its text.
+func TestSummaryHangingWrap(t *testing.T) {
+	tests := []struct {
+		s     string
+		width int
+		want  []string
+	}{
+		{"✓ relay         Postfix relay files for [email-smtp.us-east-1.amazonaws.com]:587 in /home/alice/out", 60,
+			[]string{"✓ relay         Postfix relay files for", "                [email-smtp.us-east-1.amazonaws.com]:587 in", "                /home/alice/out"}},
+		{"  in the SES sandbox: only verified recipients, at most 200 messages a day", 40,
+			[]string{"  in the SES sandbox: only verified", "  recipients, at most 200 messages a day"}},
+		{"short", 40, []string{"short"}},
+	}
+	for _, tt := range tests {
+		got := hangingWrap(tt.s, tt.width)
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("hangingWrap(%q, %d) =\n%s\nwant\n%s", tt.s, tt.width, strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+		}
+	}
+}

@@ -18,14 +18,53 @@ import (
 // run next, following err (the run's error, nil when it finished). Colour
 // codes only when color is true.
 func PrintSummary(w io.Writer, r *steps.Report, err error, color bool) {
+	printSummary(w, r, err, color, 0)
+}
+
+// printSummary is PrintSummary word-wrapped to width cells (0: not at
+// all), each wrapped line indented under the start of its text: the TUI
+// knows the terminal's width when it prints the summary.
+func printSummary(w io.Writer, r *steps.Report, err error, color bool, width int) {
 	if r == nil {
 		return
 	}
 	st := DefaultStyles(forcedRenderer(w, color))
 	fmt.Fprintln(w)
 	for _, l := range summaryLines(r, err, st, 0, true, false) {
-		fmt.Fprintln(w, l)
+		for _, s := range hangingWrap(l, width) {
+			fmt.Fprintln(w, s)
+		}
 	}
+}
+
+// hangingWrap wraps s at spaces to width cells, the lines after the first
+// indented to where its text starts: after the leading spaces, or after a
+// step line's mark and id ("✓ relay         "). width 0 keeps s.
+func hangingWrap(s string, width int) []string {
+	if width <= 0 || ansi.StringWidth(s) <= width {
+		return []string{s}
+	}
+	plain := ansi.Strip(s)
+	indent := len(plain) - len(strings.TrimLeft(plain, " "))
+	if i := strings.Index(plain, "  "); i > 0 && indent == 0 {
+		// A step line: mark, id, padding, then the detail.
+		rest := plain[i:]
+		indent = ansi.StringWidth(plain[:i]) + len(rest) - len(strings.TrimLeft(rest, " "))
+	}
+	if indent > width/2 {
+		indent = 2
+	}
+	pad := strings.Repeat(" ", indent)
+	first := wordWrap(s, width)
+	if len(first) == 1 {
+		return first
+	}
+	out := []string{first[0]}
+	rest := strings.TrimLeft(strings.TrimPrefix(s, ansi.Truncate(s, ansi.StringWidth(first[0]), "")), " ")
+	for _, l := range wordWrap(rest, width-indent) {
+		out = append(out, pad+l)
+	}
+	return out
 }
 
 // summaryLines renders the summary; width 0 means no truncation, and
