@@ -219,3 +219,13 @@ func TestSummaryHangingWrap(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryKeepsLongPaths: a path wider than the terminal is printed
+// whole on its line in the scrollback, never broken.
+func TestSummaryKeepsLongPaths(t *testing.T) {
+	path := "/tmp/TestTUINoZoneRecordsInFull3071936578/002/data/sesame/nozone.example-us-east-1/sasl_passwd"
+	got := hangingWrap("  "+path, 80)
+	if len(got) != 1 || got[0] != "  "+path {
+		t.Errorf("hangingWrap broke the path: %q", got)
+	}
+}

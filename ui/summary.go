@@ -45,8 +45,9 @@ func hangingWrap(s string, width int) []string {
 		return []string{s}
 	}
 	plain := ansi.Strip(s)
-	indent := len(plain) - len(strings.TrimLeft(plain, " "))
-	if i := strings.Index(plain, "  "); i > 0 && indent == 0 {
+	lead := len(plain) - len(strings.TrimLeft(plain, " "))
+	indent := lead
+	if i := strings.Index(plain, "  "); i > 0 && lead == 0 {
 		// A step line: mark, id, padding, then the detail.
 		rest := plain[i:]
 		indent = ansi.StringWidth(plain[:i]) + len(rest) - len(strings.TrimLeft(rest, " "))
@@ -54,15 +55,17 @@ func hangingWrap(s string, width int) []string {
 	if indent > width/2 {
 		indent = 2
 	}
-	pad := strings.Repeat(" ", indent)
-	first := wordWrap(s, width)
+	// Paths and commands are never broken here: a word wider than the
+	// line stands alone, and the terminal's soft wrap keeps it one line.
+	body := strings.TrimLeft(s, " ")
+	first := wordWrapBreak(body, width-lead, false)
+	out := []string{strings.Repeat(" ", lead) + first[0]}
 	if len(first) == 1 {
-		return first
+		return out
 	}
-	out := []string{first[0]}
-	rest := strings.TrimLeft(strings.TrimPrefix(s, ansi.Truncate(s, ansi.StringWidth(first[0]), "")), " ")
-	for _, l := range wordWrap(rest, width-indent) {
-		out = append(out, pad+l)
+	rest := strings.TrimLeft(strings.TrimPrefix(body, ansi.Truncate(body, ansi.StringWidth(first[0]), "")), " ")
+	for _, l := range wordWrapBreak(rest, width-indent, false) {
+		out = append(out, strings.Repeat(" ", indent)+l)
 	}
 	return out
 }

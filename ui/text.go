@@ -63,7 +63,12 @@ func wrap(s string, w int) []string {
 
 // wordWrap is wrap without the minimum width; each line of s (split at
 // newlines) is wrapped on its own.
-func wordWrap(s string, w int) []string {
+func wordWrap(s string, w int) []string { return wordWrapBreak(s, w, true) }
+
+// wordWrapBreak wraps s at spaces to w cells; a word wider than w is
+// broken at w when hard is true, and otherwise stands alone on its line
+// (where a terminal's own soft wrap keeps it one line to copy).
+func wordWrapBreak(s string, w int, hard bool) []string {
 	var out []string
 	for _, para := range strings.Split(s, "\n") {
 		line, lineW := "", 0
@@ -82,7 +87,7 @@ func wordWrap(s string, w int) []string {
 			default:
 				flush()
 			}
-			if ww > w {
+			if ww > w && hard {
 				// Only a word wider than the whole line is broken.
 				parts := strings.Split(ansi.Hardwrap(word, w, true), "\n")
 				for _, p := range parts[:len(parts)-1] {
