@@ -52,6 +52,10 @@ type stepRow struct {
 	status steps.Status
 	detail string
 	err    error
+	// since is when the step's current phase (checking or applying)
+	// began, and what it is: for a call that takes long.
+	since time.Time
+	doing string
 }
 
 // model is the TUI's one bubbletea model.
@@ -510,6 +514,7 @@ func (m *model) handleEvent(e steps.Event) {
 		// under the spinner until it finishes again.
 		r := m.row(e.Step, e.Title)
 		r.running, r.err = true, nil
+		r.since, r.doing = m.now(), "checking what AWS has"
 		m.cur, m.retry = e.Step, ""
 	case steps.EventStepChecked:
 		m.row(e.Step, e.Title).detail = e.Detail
@@ -517,6 +522,7 @@ func (m *model) handleEvent(e steps.Event) {
 		m.plans[e.Step] = e.Plan
 	case steps.EventApplying:
 		r := m.row(e.Step, e.Title)
+		r.since, r.doing = m.now(), "applying the plan"
 		r.detail = "applying"
 		if e.Plan != nil && e.Plan.Summary != "" {
 			r.detail = "applying: " + e.Plan.Summary

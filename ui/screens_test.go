@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/x/exp/teatest"
@@ -227,5 +228,37 @@ func TestSummaryKeepsLongPaths(t *testing.T) {
 	got := hangingWrap("  "+path, 80)
 	if len(got) != 1 || got[0] != "  "+path {
 		t.Errorf("hangingWrap broke the path: %q", got)
+	}
+}
+
+// TestTooSmallSaysSo: a terminal smaller than the layout gets words, not
+// a screen of ellipses, and grows back into the full screen.
+func TestTooSmallSaysSo(t *testing.T) {
+	m := testModel(t, 30, 8)
+	feed(m, started("dns", "Publish the DNS records"))
+	v := view(m)
+	if !strings.Contains(strings.Join(strings.Fields(v), " "), "sesame needs a terminal of at least 40x12; this one is 30x8") {
+		t.Errorf("30x8 does not say it is too small:\n%s", v)
+	}
+	assertFits(t, v+strings.Repeat("\n", 8-1-strings.Count(v, "\n")), 30, 8)
+	feed(m, tea.WindowSizeMsg{Width: 80, Height: 24})
+	if v := view(m); !strings.Contains(v, "Publish the DNS records") {
+		t.Errorf("back at 80x24 the step is not shown:\n%s", v)
+	}
+}
+
+// TestSlowCallSaysHowLong: a step whose AWS call takes long shows how long
+// it has waited and in which phase.
+func TestSlowCallSaysHowLong(t *testing.T) {
+	now := t0
+	m := testModel(t, 80, 24)
+	m.now = func() time.Time { return now }
+	feed(m, started("identity", "Create the SES identity"), eventMsg{Kind: steps.EventApplying, Step: "identity"})
+	if v := view(m); strings.Contains(v, "waiting for AWS") {
+		t.Errorf("a fresh call already says it waits:\n%s", v)
+	}
+	now = now.Add(42 * time.Second)
+	if v := view(m); !strings.Contains(v, "applying the plan: waiting for AWS for 42s") {
+		t.Errorf("a call of 42 s does not say so:\n%s", v)
 	}
 }

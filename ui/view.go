@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
@@ -29,6 +30,9 @@ func (m *model) View() string {
 	w, h := m.width, m.height
 	if w <= 0 {
 		w = 80
+	}
+	if w < minWidth || (h > 0 && h < minHeight) {
+		return m.tooSmall(w, h)
 	}
 	header := m.headerLines(w)
 	rule := m.st.Rule.Render(strings.Repeat("─", w))
@@ -76,6 +80,26 @@ func (m *model) View() string {
 	}
 	lines = append(lines, footer...)
 	return strings.Join(lines, "\n")
+}
+
+// slowCall is how long a step works before the screen says it waits.
+const slowCall = 3 * time.Second
+
+// The smallest screen the layout fits: below it, sesame says so rather
+// than drawing a screen of ellipses.
+const (
+	minWidth  = 40
+	minHeight = 12
+)
+
+// tooSmall is the screen for a terminal smaller than minWidth x minHeight:
+// what is wrong, and that the run goes on (q and Ctrl+C still work).
+func (m *model) tooSmall(w, h int) string {
+	l := wrap(fmt.Sprintf("sesame needs a terminal of at least %dx%d; this one is %dx%d. Enlarge it to go on (the run waits), or press Ctrl+C to leave.", minWidth, minHeight, w, h), w)
+	if h > 0 && len(l) > h {
+		l = l[:h]
+	}
+	return strings.Join(l, "\n")
 }
 
 // fullWidth says the pane takes the whole width, the step list one line
@@ -326,6 +350,12 @@ func (m *model) stepLines(w, level int) []string {
 	l = append(l, m.dataCard(r, w, level >= 2)...)
 	for _, i := range m.info[r.id] {
 		l = append(l, wrap(i, w)...)
+	}
+	if r.running && m.prompt == nil && m.phase == phaseRunning && !r.since.IsZero() && r.id != "verification" {
+		// A call that takes long says so: how long, and at what.
+		if d := m.now().Sub(r.since); d >= slowCall {
+			l = append(l, m.st.Waiting.Render(fmt.Sprintf("%s: waiting for AWS for %s", r.doing, duration(d))))
+		}
 	}
 	if m.retry != "" {
 		for _, s := range wrap(m.retry, w) {
