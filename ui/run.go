@@ -20,6 +20,9 @@ type RunFunc func(ctx context.Context, p steps.Prompter, emit func(steps.Event))
 type TUIOptions struct {
 	// Demo shows the DEMO badge: the account is sesame's simulator.
 	Demo bool
+	// DryRun shows the DRY RUN badge, and the plans stay on the end
+	// screen: nothing was changed.
+	DryRun bool
 	// NoColor turns colour off (--no-color); NO_COLOR and TERM=dumb do too.
 	NoColor bool
 	// Width and Height fix the screen size; 0 means the terminal's.

@@ -262,3 +262,18 @@ func TestSlowCallSaysHowLong(t *testing.T) {
 		t.Errorf("a call of 42 s does not say so:\n%s", v)
 	}
 }
+
+// TestDryRunKeepsPlans: a dry run wears a DRY RUN badge, and its plans
+// stay on the end screen.
+func TestDryRunKeepsPlans(t *testing.T) {
+	m := testModel(t, 100, 40)
+	m.opts.DryRun = true
+	feed(m, started("dns", "Publish the DNS records"), eventMsg{Kind: steps.EventPlan, Step: "dns", Plan: dnsPlan()},
+		finished("dns", steps.StatusTodo, "dry run: create 4 records"), runDoneMsg{report: endReport(false)})
+	v := view(m)
+	for _, want := range []string{"DRY RUN", "nothing was changed", "dns: create 4 records, merge 1", "abcdefghijklmnopqrstuvwxyz234567._domainkey.example.com"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("dry-run end screen lacks %q:\n%s", want, v)
+		}
+	}
+}

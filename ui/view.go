@@ -138,6 +138,9 @@ func (m *model) headerLines(w int) []string {
 	if m.opts.Demo || (m.report != nil && m.report.Demo) {
 		first += " " + m.st.Badge.Render("DEMO")
 	}
+	if m.opts.DryRun {
+		first += " " + m.st.Badge.Render("DRY RUN")
+	}
 	domain, region := orDefault(m.domain, m.opts.Domain), orDefault(m.region, m.opts.Region)
 	if m.report != nil {
 		domain, region = orDefault(m.report.Domain, domain), orDefault(m.report.Region, region)
@@ -282,7 +285,12 @@ func (m *model) paneLines(w, h int) []string {
 	case m.phase == phaseFinished && m.err != nil && !interruptedErr(m.err):
 		l = m.errorLines(w)
 	case m.phase == phaseFinished && m.report != nil:
-		l = append(l, m.st.OK.Render(markDone+" Finished"))
+		if m.opts.DryRun {
+			l = append(l, m.st.OK.Render(markDone+" Dry run finished: nothing was changed"))
+			l = append(l, m.dryRunPlans(w)...)
+		} else {
+			l = append(l, m.st.OK.Render(markDone+" Finished"))
+		}
 		l = append(l, m.endFacts(w)...)
 		l = append(l, m.noteLines(w, 0)...)
 		l = hardwrapAll(append(l, summaryLines(m.report, m.err, m.st, w, false, true)[1:]...), w)
@@ -765,6 +773,24 @@ func (m *model) noteLines(w, h int) []string {
 		warn = clip(warn, max(1, h-len(keep)))
 	}
 	return append(warn, keep...)
+}
+
+// dryRunPlans are every plan of a dry run, step by step, kept on the end
+// screen so they can be read once the run is over.
+func (m *model) dryRunPlans(w int) []string {
+	var l []string
+	for _, r := range m.rows {
+		p := m.plans[r.id]
+		if p == nil || (len(p.Changes) == 0 && p.Summary == "") {
+			continue
+		}
+		l = append(l, "", m.st.Bold.Render(r.id)+m.st.Dim.Render(": ")+p.Summary)
+		l = append(l, planTable(p, w, m.st)...)
+	}
+	if len(l) > 0 {
+		l = append(l, "")
+	}
+	return l
 }
 
 // endFacts are the facts of a finished run, one line each: verification,

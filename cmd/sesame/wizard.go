@@ -259,7 +259,7 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	}
 	switch front {
 	case frontTUI:
-		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
+		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, DryRun: o.dryRun, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
 	default:
 		plain := ui.NewPlain(out, color && !o.json)
 		var p steps.Prompter = steps.NoInput{}
