@@ -24,6 +24,10 @@ import (
 type LinePrompter struct {
 	In  io.Reader
 	Out io.Writer
+	// PlansShown says a reporter on Out prints each plan as it is made
+	// (Plain does), so an approval refers to it instead of printing it
+	// a second time.
+	PlansShown bool
 
 	once  sync.Once
 	lines chan lineResult
@@ -89,7 +93,10 @@ func (p *LinePrompter) readLine(ctx context.Context) (string, error) {
 func (p *LinePrompter) header(q steps.Question) {
 	p.start()
 	fmt.Fprintln(p.Out)
-	if q.Plan != nil {
+	if q.Plan != nil && p.PlansShown {
+		// The reporter printed the plan just above: once is enough.
+		fmt.Fprintln(p.Out, "The plan above: "+orDefault(q.Plan.Summary, "the changes listed"))
+	} else if q.Plan != nil {
 		if q.Plan.Summary != "" {
 			fmt.Fprintln(p.Out, "Plan: "+q.Plan.Summary)
 		}

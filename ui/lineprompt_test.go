@@ -79,3 +79,24 @@ func yn(b bool) string {
 	}
 	return "n"
 }
+
+// TestLinePrompterPlanOnce: with PlansShown (the plain reporter printed
+// the plan), an approval refers to the plan above instead of printing it
+// again.
+func TestLinePrompterPlanOnce(t *testing.T) {
+	for _, shown := range []bool{false, true} {
+		var out strings.Builder
+		p := &LinePrompter{In: strings.NewReader("y\n"), Out: &out, PlansShown: shown}
+		ok, err := p.Confirm(context.Background(), steps.Question{Title: "Apply this plan?", Plan: dnsPlan()})
+		if err != nil || !ok {
+			t.Fatalf("Confirm: %v %v", ok, err)
+		}
+		rows := strings.Count(out.String(), "_domainkey.example.com")
+		if want := map[bool]int{false: 3, true: 0}[shown]; rows != want {
+			t.Errorf("PlansShown %v: the plan's DKIM rows printed %d times, want %d:\n%s", shown, rows, want, out.String())
+		}
+		if shown && !strings.Contains(out.String(), "The plan above: create 4 records") {
+			t.Errorf("the approval does not name the plan above:\n%s", out.String())
+		}
+	}
+}

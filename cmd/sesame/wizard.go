@@ -264,9 +264,14 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		plain := ui.NewPlain(out, color && !o.json)
 		var p steps.Prompter = steps.NoInput{}
 		if !env.Options.NoInput {
-			p = &ui.LinePrompter{In: s.In, Out: out}
+			p = &ui.LinePrompter{In: s.In, Out: out, PlansShown: true}
 		}
 		rep, err = runFn(ctx, p, plain.Event)
+		if errors.Is(err, context.Canceled) && s.InTTY {
+			// The terminal echoed ^C where the cursor was: what follows
+			// starts on a line of its own.
+			fmt.Fprintln(out)
+		}
 	}
 	if w.debugPath != "" {
 		fmt.Fprintf(s.ErrOut, "sesame: the --debug log is in %s\n", w.debugPath)
