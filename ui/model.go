@@ -16,6 +16,7 @@ import (
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
+	"github.com/muesli/termenv"
 	"github.com/sesame-tool/sesame/steps"
 )
 
@@ -126,6 +127,10 @@ type model struct {
 // and the clock tick (tests), and now is the clock.
 func newModel(ctx context.Context, opts TUIOptions, run RunFunc, r *lipgloss.Renderer, animate bool, now func() time.Time) *model {
 	st := DefaultStyles(r)
+	barProfile := r.ColorProfile()
+	if opts.NoColor {
+		st, barProfile = MonoStyles(r), termenv.Ascii
+	}
 	m := &model{
 		ctx: ctx, run: run, opts: opts, bus: make(chan tea.Msg, 64),
 		st: st, keys: defaultKeyMap(), animate: animate, now: now,
@@ -143,7 +148,7 @@ func newModel(ctx context.Context, opts TUIOptions, run RunFunc, r *lipgloss.Ren
 		fill = colOK.Light
 	}
 	m.bar = progress.New(progress.WithoutPercentage(), progress.WithSolidFill(fill),
-		progress.WithColorProfile(r.ColorProfile()), progress.WithWidth(30))
+		progress.WithColorProfile(barProfile), progress.WithWidth(30))
 	m.input = textinput.New()
 	m.input.Prompt = "> "
 	m.input.PromptStyle = st.Selected

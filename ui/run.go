@@ -3,11 +3,13 @@ package ui
 import (
 	"context"
 	"encoding/base64"
+	"os"
 	"fmt"
 	"io"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
 	"github.com/sesame-tool/sesame/steps"
 )
 
@@ -42,6 +44,12 @@ type TUIOptions struct {
 // and the summary is printed after it ends so it stays in the scrollback.
 func RunTUI(ctx context.Context, in io.Reader, out io.Writer, opts TUIOptions, run RunFunc) (*steps.Report, error) {
 	r := newRenderer(out, opts.NoColor)
+	if !ColorAllowed(opts.NoColor, os.Getenv) {
+		// No colour, but bold and reverse video still work (NO_COLOR
+		// forbids colour only): the text cursor stays visible.
+		r.SetColorProfile(termenv.ANSI)
+		opts.NoColor = true
+	}
 	m := newModel(ctx, opts, run, r, true, time.Now)
 	m.copyFn = func(text string) error { return copyOSC52(out, text) }
 	// 120 frames a second: the first frame goes out within ~8 ms of start

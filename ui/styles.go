@@ -62,6 +62,22 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 	}
 }
 
+// MonoStyles are the styles without a colour, for NO_COLOR and
+// --no-color on a terminal: bold and reverse video still mark the title,
+// the selection, the DEMO badge and the text cursor, so nothing that
+// colour showed becomes invisible.
+func MonoStyles(r *lipgloss.Renderer) *Styles {
+	n := r.NewStyle()
+	b := n.Bold(true)
+	return &Styles{
+		App: b, Badge: b.Reverse(true).Padding(0, 1), Dim: n, Bold: b, Rule: n,
+		Done: n, Running: b, Todo: n, Skipped: n, Failed: b,
+		Waiting: n, Warning: n, Error: n, OK: n, Key: b, Title: b,
+		Selected: b.Reverse(true), InputError: n,
+		Create: n, Unchanged: n, Merge: n, Conflict: b, Other: n,
+	}
+}
+
 // action colours a plan action.
 func (s *Styles) action(a steps.Action) lipgloss.Style {
 	switch a {

@@ -237,8 +237,14 @@ func TestTUINoColorAndInterrupt(t *testing.T) {
 	p := startTmux(t, 80, 24, []string{"NO_COLOR=1"}, "--demo")
 	check := func(stage, _ string) {
 		t.Helper()
-		if raw := p.screen(true); sgrColor.MatchString(raw) {
+		raw := p.screen(true)
+		if sgrColor.MatchString(raw) {
 			t.Errorf("%s: colour codes on screen with NO_COLOR=1: %q", stage, sgrColor.FindAllString(raw, 5))
+		}
+		if stage == "domain" && !strings.Contains(raw, "\x1b[7m") {
+			// The text cursor is reverse video: without colour it must
+			// still show where typing goes.
+			t.Errorf("no visible cursor in the text field with NO_COLOR=1: %q", raw)
 		}
 	}
 	answerQuestions(p, "shop.example", check)
