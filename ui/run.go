@@ -3,9 +3,9 @@ package ui
 import (
 	"context"
 	"encoding/base64"
-	"os"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
