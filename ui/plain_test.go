@@ -52,7 +52,7 @@ func TestPlainLines(t *testing.T) {
 		{"warning", steps.Event{Kind: steps.EventWarning, Step: "account", Detail: "you are the root user"}, "! account: you are the root user\n"},
 		{"retry", steps.Event{Kind: steps.EventRetrying, Step: "dns", Attempt: 2, MaxAttempts: 5, Detail: "throttled by Route 53"}, "… retrying (2/5): throttled by Route 53\n"},
 		{"credentials are masked", steps.Event{Kind: steps.EventData, Data: &steps.Credentials{UserName: "u", AccessKeyID: "AKIA1", Host: "h", Port: 587, Password: "s3cret", File: "/o/sasl_passwd"}},
-			"  SMTP host h port 587\n  SMTP username AKIA1, password •••••••• (IAM user u)\n  the password is in /o/sasl_passwd (mode 0600)\n"},
+			"  SMTP username AKIA1\n  SMTP password ••••••••\n  password saved in /o/sasl_passwd (mode 0600)\n"},
 		{"failure with a hint", steps.Event{Kind: steps.EventStepFinished, Step: "dns", Status: steps.StatusFailed, Err: &steps.AWSError{Op: "route53:GetChange", Code: "AccessDenied", Hint: "ask for it"}},
 			"✗ dns  route53:GetChange failed: AccessDenied\n  → ask for it\n"},
 	}

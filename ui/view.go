@@ -391,10 +391,8 @@ func (m *model) dataCard(r *stepRow, w int, short bool) []string {
 		l = append(l, "")
 		l = append(l, m.manualLines(w)...)
 	case r.id == "relay" && m.relay != nil:
-		l = append(l, "", fmt.Sprintf("relay via %s:%d, SMTP login test: %s", m.relay.Host, m.relay.Port, orDefault(m.relay.LoginTest, "not run")))
-		for _, role := range sortedRoles(m.relay.Files) {
-			l = append(l, "  "+m.relay.Files[role])
-		}
+		l = append(l, "")
+		l = append(l, wrapCard(card(m.relay, cardOpts{st: m.st}), w)...)
 	}
 	return l
 }
@@ -518,20 +516,14 @@ func (m *model) leaveNote() string {
 // manualLines are the records to publish by hand, each name and value in
 // full on its own line, and where they are saved.
 func (m *model) manualLines(w int) []string {
-	l := []string{"Publish these records at your DNS host:"}
-	l = append(l, recordBlock(m.manual.Records, w, m.st)...)
-	if len(m.manual.Files) > 0 {
-		l = append(l, m.st.Dim.Render("also in "+strings.Join(m.manual.Files, " and ")))
-	}
-	return l
+	return wrapCard(card(m.manual, cardOpts{st: m.st}), w)
 }
 
 func (m *model) sandboxCard(w int) []string {
 	r := m.sandbox
-	var l []string
-	for _, s := range sandboxLines(r) {
-		l = append(l, wrap(s, w)...)
-	}
+	// The card's words, its quota line drawn as a bar instead.
+	c := card(r, cardOpts{st: m.st})
+	l := wrapCard(c[:len(c)-1], w)
 	barW := max(10, min(30, w-24))
 	m.bar.Width = barW
 	l = append(l, "", "sent per 24 h  "+m.bar.ViewAs(quotaRatio(r))+fmt.Sprintf(" %s/%s", number(r.SentLast24Hours), number(r.Max24HourSend)),
@@ -729,29 +721,16 @@ func (m *model) noteLines(w, h int) []string {
 		}
 	}
 	if m.mx != nil && m.phase != phaseFinished && (m.cur == "inbound-mx" || m.cur == "verification") {
-		if len(m.mx.Records) == 0 {
-			keep = append(keep, wrap(m.mx.Domain+" has no MX records; sesame adds none.", w)...)
-		} else {
-			// One record a line: these are what the operator checks.
-			keep = append(keep, wrap(fmt.Sprintf("MX records of %s that stay:", m.mx.Domain), w)...)
-			for _, r := range m.mx.Records {
-				keep = append(keep, "  "+r)
-			}
-		}
+		// One record a line: these are what the operator checks.
+		keep = append(keep, wrapCard(card(m.mx, cardOpts{st: m.st}), w)...)
 	}
 	if m.verified != "" && m.phase != phaseFinished && (m.cur == "sandbox" || m.cur == "relay") {
 		keep = append([]string{m.st.Done.Render(markDone + " " + m.verified)}, keep...)
 	}
 	if c := m.creds; c != nil && m.credsShown() {
-		pw := maskedPassword(c.Password)
-		if m.reveal && c.Password.Reveal() != "" {
-			pw = c.Password.Reveal()
-		}
-		keep = append(keep, "SMTP username "+c.AccessKeyID)
-		keep = append(keep, wrap("SMTP password "+pw+m.st.Dim.Render(" (p shows/hides)"), w)...)
-		for _, s := range wrap("password saved in "+c.File, w) {
-			keep = append(keep, m.st.Dim.Render(s))
-		}
+		lines := card(c, cardOpts{st: m.st, reveal: m.reveal})
+		lines[1] += m.st.Dim.Render(" (p shows/hides)")
+		keep = append(keep, wrapCard(lines, w)...)
 	}
 	if h > 0 && len(warn) > max(1, h-len(keep)) {
 		// Short of room, each warning keeps its first clause, whole,
