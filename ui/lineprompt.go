@@ -142,14 +142,18 @@ func (p *LinePrompter) Choose(ctx context.Context, q steps.Question, options []s
 		return "", fmt.Errorf("%s: no options to choose from", q.Title)
 	}
 	p.header(q)
-	def := -1
+	def := 0 // a list always has a default: the first, unless q names one
+	for i, o := range options {
+		if o.Value == q.Default {
+			def = i
+		}
+	}
 	for i, o := range options {
 		line := fmt.Sprintf("  %d) %s", i+1, orDefault(o.Label, o.Value))
 		if o.Detail != "" {
 			line += " - " + o.Detail
 		}
-		if o.Value == q.Default {
-			def = i
+		if i == def {
 			line += " (default)"
 		}
 		fmt.Fprintln(p.Out, line)

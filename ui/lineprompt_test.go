@@ -34,6 +34,9 @@ func TestLinePrompter(t *testing.T) {
 		{"choose default", "\n", func(p *LinePrompter) (string, error) {
 			return p.Choose(context.Background(), steps.Question{Title: "Region", Default: "eu-west-1"}, opts)
 		}, "eu-west-1", []string{"(default)", "Enter for 2"}, nil},
+		{"a list without a named default takes the first", "\n", func(p *LinePrompter) (string, error) {
+			return p.Choose(context.Background(), steps.Question{Title: "What mail will you send?"}, opts)
+		}, "us-east-1", []string{"  1) us-east-1 (default)", "Enter for 1"}, nil},
 		{"input validates", "exa\nexample.com\n", func(p *LinePrompter) (string, error) {
 			return p.Input(context.Background(), steps.Question{Title: "Domain"}, validateDomain)
 		}, "example.com", []string{"Not accepted: domain: a domain looks like example.com (set it with --domain)"}, nil},
