@@ -105,6 +105,8 @@ type model struct {
 	prompt   *promptMsg
 	choice   int
 	inputErr string
+	// filter narrows a long list as the operator types.
+	filter string
 
 	// scroll is the first line shown of what does not fit above a
 	// question (a long plan); scrollable says the last frame cut it.
@@ -351,6 +353,35 @@ func (m *model) answerKey(k tea.KeyMsg) tea.Cmd {
 		}
 		return cmd
 	}
+	if m.filters() {
+		// A long list takes typed text as its filter; the arrows move.
+		switch {
+		case k.Type == tea.KeyRunes && !k.Alt:
+			m.setFilter(m.filter + string(k.Runes))
+			return nil
+		case k.Type == tea.KeySpace:
+			m.setFilter(m.filter + " ")
+			return nil
+		case k.Type == tea.KeyBackspace && m.filter != "":
+			r := []rune(m.filter)
+			m.setFilter(string(r[:len(r)-1]))
+			return nil
+		case k.Type == tea.KeyEsc && m.filter != "":
+			m.setFilter("")
+			return nil
+		case k.Type == tea.KeyUp:
+			m.moveChoice(-1)
+			return nil
+		case k.Type == tea.KeyDown:
+			m.moveChoice(1)
+			return nil
+		case key.Matches(k, m.keys.Enter):
+			if len(m.visible()) > 0 {
+				m.reply(promptReply{value: p.options[m.choice].Value})
+			}
+			return nil
+		}
+	}
 	if cmd, ok := m.commonKey(k); ok {
 		return cmd
 	}
@@ -370,9 +401,9 @@ func (m *model) answerKey(k tea.KeyMsg) tea.Cmd {
 	case p.kind == promptConfirm && key.Matches(k, m.keys.Enter):
 		m.reply(promptReply{yes: !isNo(p.q.Default)})
 	case p.kind == promptChoose && key.Matches(k, m.keys.Up):
-		m.choice = max(0, m.choice-1)
+		m.moveChoice(-1)
 	case p.kind == promptChoose && key.Matches(k, m.keys.Down):
-		m.choice = min(len(p.options)-1, m.choice+1)
+		m.moveChoice(1)
 	case p.kind == promptChoose && key.Matches(k, m.keys.Enter):
 		m.reply(promptReply{value: p.options[m.choice].Value})
 	case p.kind == promptChoose && len(k.Runes) == 1 && k.Runes[0] >= '1' && k.Runes[0] <= '9':
@@ -395,6 +426,7 @@ func (m *model) ask(p *promptMsg) {
 	m.inputErr = ""
 	m.choice = 0
 	m.scroll = 0
+	m.filter = ""
 	for i, o := range p.options {
 		if o.Value == p.q.Default {
 			m.choice = i

@@ -277,3 +277,30 @@ func TestDryRunKeepsPlans(t *testing.T) {
 		}
 	}
 }
+
+// TestRegionListNamesAndFilters: the region list shows each region's name
+// and narrows as the operator types; Enter takes the one highlighted.
+func TestRegionListNamesAndFilters(t *testing.T) {
+	var opts []steps.Option
+	for _, r := range []string{"us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "sa-east-1", "eu-west-1", "eu-west-2", "eu-central-1", "ap-south-1", "ap-northeast-1"} {
+		opts = append(opts, steps.Option{Value: r, Label: r})
+	}
+	m := testModel(t, 80, 24)
+	reply := make(chan promptReply, 1)
+	feed(m, promptMsg{kind: promptChoose, q: steps.Question{ID: "region", Title: "Which SES region?", Flag: "--region", Default: "us-east-1"}, options: opts, reply: reply})
+	v := view(m)
+	for _, want := range []string{"eu-west-1       Europe (Ireland)", "us-east-1       US East (N. Virginia)", "type to filter", "(next time: --region)"} {
+		if !strings.Contains(v, want) {
+			t.Errorf("region list lacks %q:\n%s", want, v)
+		}
+	}
+	feed(m, keyRunes("irel"))
+	v = view(m)
+	if !strings.Contains(v, "filter: irel") || strings.Contains(v, "us-east-1") || !strings.Contains(v, "› eu-west-1") {
+		t.Errorf("typing irel does not narrow the list to eu-west-1:\n%s", v)
+	}
+	feed(m, tea.KeyMsg{Type: tea.KeyEnter})
+	if got := <-reply; got.value != "eu-west-1" {
+		t.Errorf("Enter chose %q, want eu-west-1", got.value)
+	}
+}

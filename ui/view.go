@@ -579,28 +579,46 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 		}
 	case promptChoose:
 		title(q.Title)
-		// Long lists (the regions) scroll in a window around the choice.
-		win := max(3, min(len(p.options), h-5))
-		if h <= 0 {
-			win = len(p.options)
+		// Long lists (the regions) filter as the operator types and
+		// scroll in a window around the choice.
+		vis := m.visible()
+		if m.filters() {
+			f := "type to filter"
+			if m.filter != "" {
+				f = fmt.Sprintf("filter: %s▏ (%d of %d; esc clears)", m.filter, len(vis), len(p.options))
+			}
+			l = append(l, m.st.Dim.Render(f))
 		}
-		start := max(0, min(m.choice-win/2, len(p.options)-win))
+		at := 0
+		for i, v := range vis {
+			if v == m.choice {
+				at = i
+			}
+		}
+		win := max(3, min(len(vis), h-6))
+		if h <= 0 {
+			win = len(vis)
+		}
+		start := max(0, min(at-win/2, len(vis)-win))
 		if start > 0 {
 			l = append(l, m.st.Dim.Render("  ↑ more"))
 		}
-		for i := start; i < min(len(p.options), start+win); i++ {
+		for _, i := range vis[start:min(len(vis), start+win)] {
 			o := p.options[i]
-			label := orDefault(o.Label, o.Value)
+			label, rest := optionLabel(o)
 			if o.Detail != "" {
-				label += "  " + m.st.Dim.Render(o.Detail)
+				rest += "  " + m.st.Dim.Render(o.Detail)
 			}
 			if i == m.choice {
-				l = append(l, m.st.Selected.Render("› ")+m.st.Selected.Render(orDefault(o.Label, o.Value))+strings.TrimPrefix(label, orDefault(o.Label, o.Value)))
+				l = append(l, m.st.Selected.Render("› "+label)+rest)
 			} else {
-				l = append(l, "  "+label)
+				l = append(l, "  "+label+rest)
 			}
 		}
-		if start+win < len(p.options) {
+		if len(vis) == 0 {
+			l = append(l, m.st.Dim.Render("  nothing matches"))
+		}
+		if start+win < len(vis) {
 			l = append(l, m.st.Dim.Render("  ↓ more"))
 		}
 		if q.Flag != "" {
@@ -821,6 +839,12 @@ func (m *model) helpKeys() helpKeys {
 		if m.scrollable {
 			short = append(short, key.NewBinding(key.WithKeys("down"), key.WithHelp("↑/↓", "scroll")))
 		}
+	case m.filters():
+		// Letters go to the filter: q is one of them, Ctrl+C quits.
+		move := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "move"))
+		choose := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))
+		short = []key.Binding{move, choose, k.ForceQuit}
+		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case m.prompt != nil && m.prompt.kind == promptChoose:
 		choose := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))
 		short = []key.Binding{k.Up, k.Down, choose}
