@@ -15,6 +15,11 @@ import (
 // and the steps' data as text, and nothing else: no cursor movement and no
 // colour codes unless asked. It is safe for concurrent use.
 type Plain struct {
+	// Width is the terminal's width when the output is one (ACCESSIBLE=1
+	// on a terminal): plans too wide for it are listed change by change
+	// instead of as a table. 0 keeps the table as wide as its values.
+	Width int
+
 	mu sync.Mutex
 	w  io.Writer
 	st *Styles
@@ -47,7 +52,7 @@ func (p *Plain) lines(e steps.Event) []string {
 			return nil
 		}
 		l := []string{fmt.Sprintf("  plan for %s: %s", e.Step, orDefault(e.Plan.Summary, "no summary"))}
-		for _, r := range planTable(e.Plan, 0, st) {
+		for _, r := range planTable(e.Plan, max(0, p.Width-4), st) {
 			l = append(l, "    "+r)
 		}
 		return l

@@ -66,3 +66,28 @@ func TestPlainLines(t *testing.T) {
 		})
 	}
 }
+
+// TestPlainPlanFitsWidth: with the terminal's width, a plan too wide for
+// a table is listed change by change within it; without, the table keeps
+// its full width (for logs and copying).
+func TestPlainPlanFitsWidth(t *testing.T) {
+	for _, width := range []int{0, 80} {
+		var out bytes.Buffer
+		p := NewPlain(&out, false)
+		p.Width = width
+		p.Event(steps.Event{Kind: steps.EventPlan, Step: "dns", Plan: dnsPlan()})
+		widest := 0
+		for _, l := range strings.Split(out.String(), "\n") {
+			widest = max(widest, len([]rune(l)))
+		}
+		switch {
+		case width == 0 && widest <= 80:
+			t.Errorf("without a width the table was narrowed to %d", widest)
+		case width > 0 && widest > width:
+			t.Errorf("at %d columns a line is %d wide:\n%s", width, widest, out.String())
+		}
+		if !strings.Contains(out.String(), "abcdefghijklmnopqrstuvwxyz234567._domainkey.example.com") {
+			t.Errorf("width %d: a name is cut:\n%s", width, out.String())
+		}
+	}
+}

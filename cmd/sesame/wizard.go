@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"golang.org/x/term"
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/ui"
@@ -262,6 +263,12 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, DryRun: o.dryRun, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
 	default:
 		plain := ui.NewPlain(out, color && !o.json)
+		if f, ok := out.(*os.File); ok && s.OutTTY && !o.json {
+			// On a terminal (ACCESSIBLE=1), plans fit its width.
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+				plain.Width = w
+			}
+		}
 		var p steps.Prompter = steps.NoInput{}
 		if !env.Options.NoInput {
 			p = &ui.LinePrompter{In: s.In, Out: out, PlansShown: true}
