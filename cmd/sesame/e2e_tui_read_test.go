@@ -273,3 +273,26 @@ func TestStatusNotStartedIsLeftToDo(t *testing.T) {
 		t.Errorf("status of an unstarted setup exits %d, want 3:\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestTUIFinishedHoldsNoLock: while a run sits on its Finished screen the
+// setup's lock is free: another sesame on the same setup runs at once
+// instead of being told the setup is in use.
+func TestTUIFinishedHoldsNoLock(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t)
+	out := filepath.Join(t.TempDir(), "relay")
+	p := startTmux(t, 80, 24, simTUIEnv(sim), "--domain", "example.com", "--region", "us-east-1", "--smtp-user", "ses-smtp-example-com", "--mail-from", "mail", "--dmarc", "--yes", "--out", out)
+	p.waitFor(40*time.Second, "Request SES production access now? [y/N]")
+	p.keys("n")
+	p.waitFor(20*time.Second, "Finished")
+	// The same setup (the TUI's state directory), unattended.
+	state := filepath.Join(p.home(), "state")
+	r := sim.sesame(t, p.home(), append(onboardArgs(out), "--state-dir", filepath.Join(state, "sesame"))...)
+	if r.code != 0 || strings.Contains(r.stderr, "is working on this setup") {
+		t.Errorf("a second sesame while the first shows Finished: exit %d\n%s", r.code, r.stderr)
+	}
+	p.keys("q")
+	if code := p.exitCode(); code != 0 {
+		t.Errorf("exit %d after q on the Finished screen, want 0", code)
+	}
+}
