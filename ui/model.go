@@ -13,6 +13,7 @@ import (
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/bubbles/progress"
 	"github.com/charmbracelet/bubbles/spinner"
+	"github.com/charmbracelet/bubbles/textarea"
 	"github.com/charmbracelet/bubbles/textinput"
 	tea "github.com/charmbracelet/bubbletea"
 	"github.com/charmbracelet/lipgloss"
@@ -107,6 +108,11 @@ type model struct {
 	inputErr string
 	// filter narrows a long list as the operator types.
 	filter string
+	// area is the multi-line field, used when multiline (a question of
+	// multiLineQuestions is on screen); r builds its styles.
+	area      textarea.Model
+	multiline bool
+	r         *lipgloss.Renderer
 
 	// scroll is the first line shown of what does not fit above a
 	// question (a long plan); scrollable says the last frame cut it.
@@ -135,7 +141,7 @@ func newModel(ctx context.Context, opts TUIOptions, run RunFunc, r *lipgloss.Ren
 	}
 	m := &model{
 		ctx: ctx, run: run, opts: opts, bus: make(chan tea.Msg, 64),
-		st: st, keys: defaultKeyMap(), animate: animate, now: now,
+		st: st, keys: defaultKeyMap(), animate: animate, now: now, r: r,
 		width: opts.Width, height: opts.Height,
 		plans: map[string]*steps.Plan{}, info: map[string][]string{},
 	}
@@ -234,6 +240,10 @@ func (m *model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if m.prompt != nil && m.prompt.kind == promptInput {
 		var cmd tea.Cmd
+		if m.multiline {
+			m.area, cmd = m.area.Update(msg)
+			return m, cmd
+		}
 		m.input, cmd = m.input.Update(msg)
 		return m, cmd
 	}
@@ -320,6 +330,9 @@ func (m *model) answerKey(k tea.KeyMsg) tea.Cmd {
 	if p.kind == promptInput {
 		if key.Matches(k, m.keys.Enter) {
 			v := m.input.Value()
+			if m.multiline {
+				v = strings.TrimSpace(m.area.Value())
+			}
 			if v == "" {
 				v = p.q.Default
 			}
@@ -333,19 +346,24 @@ func (m *model) answerKey(k tea.KeyMsg) tea.Cmd {
 			return nil
 		}
 		var cmd tea.Cmd
-		if k.Type == tea.KeyRunes && !k.Alt {
+		value := func() string { return m.input.Value() }
+		switch {
+		case m.multiline:
+			cmd = m.areaKey(k)
+			value = func() string { return strings.TrimSpace(m.area.Value()) }
+		case k.Type == tea.KeyRunes && !k.Alt:
 			// Typed or pasted text goes into the field as it is: a burst
 			// of runes such as "up" or "home" is text, never the field's
 			// own key for a suggestion or a cursor move.
 			m.insertText(string(k.Runes))
-		} else {
+		default:
 			m.input, cmd = m.input.Update(k)
 		}
-		if p.validate != nil && m.input.Value() != "" {
+		if p.validate != nil && value() != "" {
 			// Checked as the operator types: the message shows while
 			// the answer is not yet good and goes away once it is.
 			m.inputErr = ""
-			if err := p.validate(m.input.Value()); err != nil {
+			if err := p.validate(value()); err != nil {
 				m.inputErr = err.Error()
 			}
 		} else {
@@ -432,6 +450,10 @@ func (m *model) ask(p *promptMsg) {
 			m.choice = i
 		}
 	}
+	m.multiline = p.kind == promptInput && multiLineQuestions[p.q.ID]
+	if m.multiline {
+		m.area = newArea(m.r, m.st, p.q.Default, m.animate)
+	}
 	m.input.Reset()
 	m.input.Placeholder = p.q.Default
 	m.input.EchoMode = textinput.EchoNormal
@@ -471,6 +493,7 @@ func (m *model) reply(r promptReply) {
 	m.prompt.reply <- r
 	m.prompt = nil
 	m.input.Blur()
+	m.multiline = false
 }
 
 // insertText puts s into the text field at the cursor, as typed.

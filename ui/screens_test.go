@@ -304,3 +304,25 @@ func TestRegionListNamesAndFilters(t *testing.T) {
 		t.Errorf("Enter chose %q, want eu-west-1", got.value)
 	}
 }
+
+// TestUseCaseIsMultiLine: the use case is a field that wraps what is
+// typed, so a long answer can be read whole; Enter submits it.
+func TestUseCaseIsMultiLine(t *testing.T) {
+	m := testModel(t, 60, 20)
+	reply := make(chan promptReply, 1)
+	feed(m, promptMsg{kind: promptInput, q: steps.Question{ID: "use-case", Title: "How will you send mail, and to whom?", Flag: "--use-case"}, reply: reply})
+	text := "We send password resets and order receipts to customers who signed up on our shop; bounces remove the address."
+	feed(m, keyRunes(text))
+	v := view(m)
+	flat := strings.Join(strings.Fields(strings.ReplaceAll(v, "│", "")), " ")
+	if !strings.Contains(flat, text) {
+		t.Errorf("the answer is not all on screen:\n%s", v)
+	}
+	if !strings.Contains(v, "alt+enter new line") {
+		t.Errorf("no word on how to start a new line:\n%s", v)
+	}
+	feed(m, tea.KeyMsg{Type: tea.KeyEnter})
+	if got := <-reply; got.value != text {
+		t.Errorf("submitted %q", got.value)
+	}
+}

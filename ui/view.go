@@ -626,8 +626,13 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 		}
 	case promptInput:
 		title(q.Title)
-		m.input.Width = max(10, w-4)
-		l = append(l, m.input.View())
+		if m.multiline {
+			m.area.SetWidth(max(10, w))
+			l = append(l, strings.Split(m.area.View(), "\n")...)
+		} else {
+			m.input.Width = max(10, w-4)
+			l = append(l, m.input.View())
+		}
 		if m.inputErr != "" {
 			for _, s := range wrap(m.inputErr, w-2) {
 				l = append(l, m.st.InputError.Render(s))
@@ -828,6 +833,9 @@ func (m *model) helpKeys() helpKeys {
 	case m.prompt != nil && m.prompt.kind == promptInput:
 		enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit"))
 		short = []key.Binding{enter, k.ForceQuit}
+		if m.multiline {
+			short = []key.Binding{enter, m.area.KeyMap.InsertNewline, k.ForceQuit}
+		}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case m.prompt != nil && m.prompt.kind == promptConfirm && m.prompt.q.Plan == nil:
 		yes := key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes"))
