@@ -326,3 +326,17 @@ func TestUseCaseIsMultiLine(t *testing.T) {
 		t.Errorf("submitted %q", got.value)
 	}
 }
+
+// TestChoiceDetailWrapsWhole: an option's detail too long for the line
+// wraps at spaces under itself, never inside a word.
+func TestChoiceDetailWrapsWhole(t *testing.T) {
+	m := testModel(t, 80, 24)
+	feed(m, started("sandbox", "Report the SES sending status"),
+		promptMsg{kind: promptChoose, q: steps.Question{ID: "mail-type", Step: "sandbox", Title: "What mail will you send?"}, options: []steps.Option{
+			{Value: "TRANSACTIONAL", Label: "Transactional", Detail: "receipts, password resets, alerts: mail a recipient expects"},
+			{Value: "MARKETING", Label: "Marketing", Detail: "newsletters and promotions"}}, reply: make(chan promptReply, 1)})
+	v := view(m)
+	if !strings.Contains(v, "recipient") {
+		t.Errorf("a word of the detail is broken:\n%s", v)
+	}
+}

@@ -609,11 +609,12 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 			if o.Detail != "" {
 				rest += "  " + m.st.Dim.Render(o.Detail)
 			}
+			line := "  " + label + rest
 			if i == m.choice {
-				l = append(l, m.st.Selected.Render("› "+label)+rest)
-			} else {
-				l = append(l, "  "+label+rest)
+				line = m.st.Selected.Render("› "+label) + rest
 			}
+			// A long detail wraps under itself, at spaces.
+			l = append(l, hangingWrap(line, w)...)
 		}
 		if len(vis) == 0 {
 			l = append(l, m.st.Dim.Render("  nothing matches"))
