@@ -340,3 +340,17 @@ func TestChoiceDetailWrapsWhole(t *testing.T) {
 		t.Errorf("a word of the detail is broken:\n%s", v)
 	}
 }
+
+// TestResumedSetupNamesItsDomain: picking a saved setup puts its domain
+// and region in the header at once.
+func TestResumedSetupNamesItsDomain(t *testing.T) {
+	m := newModel(context.Background(), TUIOptions{}, nil, asciiRenderer(), false, fixedNow)
+	m.cancel = func() {}
+	feed(m, tea.WindowSizeMsg{Width: 80, Height: 24},
+		promptMsg{kind: promptChoose, q: steps.Question{ID: "resume", Title: "Resume a setup?", Flag: "--domain", Default: "0"}, options: []steps.Option{
+			{Value: "0", Label: "shop.example in eu-west-1", Detail: "account 123456789012"}, {Value: "new", Label: "Set up another domain"}}, reply: make(chan promptReply, 1)},
+		tea.KeyMsg{Type: tea.KeyEnter})
+	if first := strings.SplitN(view(m), "\n", 2)[0]; !strings.Contains(first, "shop.example") || !strings.Contains(first, "eu-west-1") {
+		t.Errorf("the header does not name the resumed setup: %q", first)
+	}
+}
