@@ -697,7 +697,13 @@ func (m *model) errorLines(w int) []string {
 		}
 	}
 	l = append(l, "")
-	for _, s := range wrap("Next: "+errorNext(err), w) {
+	next := errorNext(err)
+	var hinted *steps.AWSError
+	if m.opts.Demo && !(errors.As(err, &hinted) && hinted.Hint != "") {
+		// The demo's account lives in this process: nothing resumes it.
+		next = "press r to try again; the demo account ends when you quit (sesame --demo starts a new one)"
+	}
+	for _, s := range wrap("Next: "+next, w) {
 		l = append(l, s)
 	}
 	if details != "" {
