@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"os"
 	"path/filepath"
 	"time"
@@ -260,6 +261,16 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	}
 	switch front {
 	case frontTUI:
+		// Go's standard logger (net/http's server errors in the demo's
+		// simulator, for one) writes to stderr, which would draw over
+		// the screen: while the TUI runs it goes to the --debug log, or
+		// nowhere.
+		var logTo io.Writer = io.Discard
+		if w.debugFile != nil {
+			logTo = w.debugFile
+		}
+		log.SetOutput(logTo)
+		defer log.SetOutput(os.Stderr)
 		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, DryRun: o.dryRun, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
 	default:
 		plain := ui.NewPlain(out, color && !o.json)
