@@ -180,18 +180,6 @@ func wrapOrKeep(s string, w int) []string {
 	return wrap(s, w)
 }
 
-// recordTable renders DNS records (manual records) as NAME TYPE VALUE.
-func recordTable(recs []steps.DNSRecord, width int, st *Styles) []string {
-	p := &steps.Plan{}
-	for _, r := range recs {
-		p.Changes = append(p.Changes, steps.Change{Action: steps.Action(strings.ToLower(r.Purpose)), Resource: "dns-record", Name: r.Name, Type: r.Type, Value: strings.Join(r.Values, "\n")})
-	}
-	lines := planTable(p, width, st)
-	if len(lines) > 0 {
-		lines[0] = st.Dim.Render(strings.Replace(ansi.Strip(lines[0]), "ACTION", "PURPOSE", 1))
-	}
-	return lines
-}
 
 // recordBlock lists DNS records for an operator to copy: the type and the
 // full name on one line, each value in full on its own line below, so no
