@@ -180,7 +180,6 @@ func wrapOrKeep(s string, w int) []string {
 	return wrap(s, w)
 }
 
-
 // recordBlock lists DNS records for an operator to copy: the type and the
 // full name on one line, each value in full on its own line below, so no
 // name or value is cut or broken inside (a line longer than the screen is
