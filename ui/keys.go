@@ -11,6 +11,9 @@ type keyMap struct {
 	// put the command to run next, or the records to publish, on the
 	// clipboard (OSC 52).
 	PageUp, PageDown, Copy, CopyRecords key.Binding
+	// Back is Shift+Tab: the previous answer, while the first questions
+	// are asked.
+	Back key.Binding
 }
 
 func defaultKeyMap() keyMap {
@@ -29,6 +32,7 @@ func defaultKeyMap() keyMap {
 		PageDown:    key.NewBinding(key.WithKeys("pgdown", " ", "f"), key.WithHelp("pgdn", "page down")),
 		Copy:        key.NewBinding(key.WithKeys("c"), key.WithHelp("c", "copy command")),
 		CopyRecords: key.NewBinding(key.WithKeys("z"), key.WithHelp("z", "copy records")),
+		Back:        key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "back")),
 	}
 }
 

@@ -108,6 +108,8 @@ type model struct {
 	inputErr string
 	// filter narrows a long list as the operator types.
 	filter string
+	// answered counts the first questions answered, for Shift+Tab.
+	answered int
 	// area is the multi-line field, used when multiline (a question of
 	// multiLineQuestions is on screen); r builds its styles.
 	area      textarea.Model
@@ -327,6 +329,10 @@ func (m *model) commonKey(k tea.KeyMsg) (cmd tea.Cmd, ok bool) {
 // answerKey handles a key while a question is on screen.
 func (m *model) answerKey(k tea.KeyMsg) tea.Cmd {
 	p := m.prompt
+	if key.Matches(k, m.keys.Back) && m.canGoBack() {
+		m.reply(promptReply{back: true})
+		return nil
+	}
 	if p.kind == promptInput {
 		if key.Matches(k, m.keys.Enter) {
 			v := m.input.Value()
@@ -490,10 +496,21 @@ func (m *model) reply(r promptReply) {
 			}
 		}
 	}
+	if r.back {
+		m.answered = max(0, m.answered-1) // the one asked again counts anew
+	} else if m.prompt.q.Step == "" {
+		m.answered++
+	}
 	m.prompt.reply <- r
 	m.prompt = nil
 	m.input.Blur()
 	m.multiline = false
+}
+
+// canGoBack says Shift+Tab works: a first question (not a step's) after
+// at least one answer of this round.
+func (m *model) canGoBack() bool {
+	return m.prompt != nil && m.prompt.q.Step == "" && m.answered > 0
 }
 
 // insertText puts s into the text field at the cursor, as typed.

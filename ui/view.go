@@ -843,6 +843,9 @@ func (m *model) helpKeys() helpKeys {
 		if m.multiline {
 			short = []key.Binding{enter, m.area.KeyMap.InsertNewline, k.ForceQuit}
 		}
+		if m.canGoBack() {
+			short = append([]key.Binding{enter, k.Back}, short[1:]...)
+		}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case m.prompt != nil && m.prompt.kind == promptConfirm && m.prompt.q.Plan == nil:
 		yes := key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes"))
@@ -859,6 +862,9 @@ func (m *model) helpKeys() helpKeys {
 		move := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "move"))
 		choose := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))
 		short = []key.Binding{move, choose, k.ForceQuit}
+		if m.canGoBack() {
+			short = []key.Binding{move, choose, k.Back, k.ForceQuit}
+		}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case m.prompt != nil && m.prompt.kind == promptChoose:
 		choose := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))
@@ -876,6 +882,9 @@ func (m *model) helpKeys() helpKeys {
 	}
 	if m.credsShown() {
 		short = append(short, k.Reveal)
+	}
+	if m.canGoBack() {
+		short = append(short, k.Back)
 	}
 	short = append(short, quit, k.Help)
 	full := [][]key.Binding{short[:len(short)-2], {quit, k.ForceQuit, k.Help}}

@@ -296,3 +296,27 @@ func TestTUIFinishedHoldsNoLock(t *testing.T) {
 		t.Errorf("exit %d after q on the Finished screen, want 0", code)
 	}
 }
+
+// TestTUIShiftTabGoesBack: Shift+Tab on a question goes back to the one
+// before, with the earlier answer offered; the new answer is the one used.
+func TestTUIShiftTabGoesBack(t *testing.T) {
+	t.Parallel()
+	p := startTmux(t, 80, 24, nil, "--demo")
+	p.waitFor(10*time.Second, "Which domain will send mail?")
+	p.typeText("shop.example")
+	p.keys("Enter")
+	p.waitFor(10*time.Second, "Which SES region?", "shift+tab back")
+	p.keys("BTab")
+	s := p.waitFor(10*time.Second, "Which domain will send mail?")
+	if !strings.Contains(s, "shop.example") {
+		t.Errorf("the domain asked again does not offer the earlier answer:\n%s", s)
+	}
+	p.typeText("other.example")
+	p.keys("Enter")
+	s = p.waitFor(10*time.Second, "Which SES region?")
+	if first := strings.SplitN(s, "\n", 2)[0]; !strings.Contains(first, "other.example") {
+		t.Errorf("the header does not show the new answer: %q", first)
+	}
+	p.keys("C-c")
+	p.exitCode()
+}

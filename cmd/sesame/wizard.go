@@ -228,9 +228,23 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		w.saved, _ = w.sess.store.List()
 		err := w.loadConfig(ctx)
 		if err == nil {
-			err = steps.AskAnswers(ctx, env, steps.AskOptions{
-				Saved: w.saved, DefaultRegion: w.cfg.Region, DefaultRegionNote: regionNote, OutDir: w.outDirFn, Resume: w.sess.resume,
-			})
+			// Shift+Tab in the TUI goes back a question: the answers
+			// start again from what the flags gave, the ones before it
+			// are replayed, and it is asked again.
+			var hist ui.History
+			given := *env.Answers
+			for {
+				env.Prompt = hist.Prompter(p)
+				err = steps.AskAnswers(ctx, env, steps.AskOptions{
+					Saved: w.saved, DefaultRegion: w.cfg.Region, DefaultRegionNote: regionNote, OutDir: w.outDirFn, Resume: w.sess.resume,
+				})
+				if !errors.Is(err, ui.ErrBack) {
+					break
+				}
+				hist.Back() // with nothing before it, the round starts over
+				*env.Answers = given
+			}
+			env.Prompt = p
 		}
 		if err == nil {
 			err = w.prepare()
