@@ -61,6 +61,11 @@ func card(d any, o cardOpts) []string {
 		return l
 	case *steps.VerificationProgress:
 		return []string{verificationLine(d)}
+	case *steps.SlowCall:
+		if d.Done {
+			return nil
+		}
+		return []string{"waiting for " + d.Service + " " + d.Operation + " to answer"}
 	}
 	return nil
 }

@@ -110,6 +110,8 @@ type model struct {
 	filter string
 	// answered counts the first questions answered, for Shift+Tab.
 	answered int
+	// slow is the AWS call the run has waited on a while, nil when none.
+	slow *steps.SlowCall
 	// area is the multi-line field, used when multiline (a question of
 	// multiLineQuestions is on screen); r builds its styles.
 	area      textarea.Model
@@ -652,6 +654,12 @@ func (m *model) handleData(d any) {
 		m.manual = d
 	case *steps.RelayReport:
 		m.relay = d
+	case *steps.SlowCall:
+		if !d.Done {
+			m.slow = d
+		} else if m.slow != nil && m.slow.Service == d.Service && m.slow.Operation == d.Operation {
+			m.slow = nil
+		}
 	}
 }
 

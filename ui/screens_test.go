@@ -354,3 +354,21 @@ func TestResumedSetupNamesItsDomain(t *testing.T) {
 		t.Errorf("the header does not name the resumed setup: %q", first)
 	}
 }
+
+// TestSlowCallNamesTheCall: a call reported slow is named with how long
+// it has waited, and the line goes once the call ends.
+func TestSlowCallNamesTheCall(t *testing.T) {
+	now := t0
+	m := testModel(t, 80, 24)
+	m.now = func() time.Time { return now }
+	feed(m, started("identity", "Create the SES identity"), eventMsg{Kind: steps.EventApplying, Step: "identity"})
+	now = now.Add(12 * time.Second)
+	feed(m, data("", &steps.SlowCall{Service: "SESv2", Operation: "CreateEmailIdentity", Started: t0.Add(time.Second)}))
+	if v := view(m); !strings.Contains(v, "applying the plan: waiting for SESv2 CreateEmailIdentity for") || !strings.Contains(v, "11s") {
+		t.Errorf("the slow call is not named:\n%s", v)
+	}
+	feed(m, data("", &steps.SlowCall{Service: "SESv2", Operation: "CreateEmailIdentity", Done: true}))
+	if v := view(m); strings.Contains(v, "CreateEmailIdentity") {
+		t.Errorf("the call's line stays after it ended:\n%s", v)
+	}
+}

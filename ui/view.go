@@ -361,8 +361,17 @@ func (m *model) stepLines(w, level int) []string {
 	}
 	if r.running && m.prompt == nil && m.phase == phaseRunning && !r.since.IsZero() && r.id != "verification" {
 		// A call that takes long says so: how long, and at what.
-		if d := m.now().Sub(r.since); d >= slowCall {
-			l = append(l, m.st.Waiting.Render(fmt.Sprintf("%s: waiting for AWS for %s", r.doing, duration(d))))
+		wait := ""
+		if c := m.slow; c != nil {
+			// The call itself, named: what the run is waiting for.
+			wait = fmt.Sprintf("%s: waiting for %s %s for %s", r.doing, c.Service, c.Operation, duration(m.now().Sub(c.Started)))
+		} else if d := m.now().Sub(r.since); d >= slowCall {
+			wait = fmt.Sprintf("%s: waiting for AWS for %s", r.doing, duration(d))
+		}
+		if wait != "" {
+			for _, s := range wrap(wait, w) {
+				l = append(l, m.st.Waiting.Render(s))
+			}
 		}
 	}
 	if m.retry != "" {
