@@ -320,3 +320,50 @@ func TestTUIShiftTabGoesBack(t *testing.T) {
 	p.keys("C-c")
 	p.exitCode()
 }
+
+// TestTUIProductionAnswersSurviveCtrlC: the production-access request's
+// answers given before Ctrl+C are kept: the next run does not ask them
+// again.
+func TestTUIProductionAnswersSurviveCtrlC(t *testing.T) {
+	t.Parallel()
+	sim := startSim(t)
+	home := t.TempDir()
+	args := []string{"--domain", "example.com", "--region", "us-east-1", "--smtp-user", "ses-smtp-example-com", "--mail-from", "mail", "--dmarc", "--yes"}
+	p := startTmuxIn(t, home, 80, 24, simTUIEnv(sim), args...)
+	p.waitFor(40*time.Second, "Request SES production access now? [y/N]")
+	p.keys("y")
+	p.waitFor(10*time.Second, "What mail will you send?")
+	p.keys("Enter")
+	p.waitFor(10*time.Second, "Your website's URL")
+	p.typeText("https://www.example.com")
+	p.keys("Enter")
+	p.waitFor(10*time.Second, "How will you send mail, and to whom?")
+	p.keys("C-c")
+	if code := p.exitCode(); code != 130 {
+		t.Fatalf("exit %d after Ctrl+C, want 130", code)
+	}
+
+	again := startTmuxIn(t, home, 80, 24, simTUIEnv(sim), args...)
+	again.waitFor(40*time.Second, "Request SES production access now? [y/N]")
+	again.keys("y")
+	// The next question is the use case: the two answered ones never
+	// show.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s := again.screen(false)
+		for _, asked := range []string{"What mail will you send?", "Your website's URL"} {
+			if strings.Contains(s, asked) {
+				t.Fatalf("%q is asked again after Ctrl+C:\n%s", asked, s)
+			}
+		}
+		if strings.Contains(s, "How will you send mail, and to whom?") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the use case is not asked:\n%s", s)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	again.keys("C-c")
+	again.exitCode()
+}

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -27,12 +28,22 @@ type tmuxPane struct {
 // The pane stays after sesame exits, so the summary it leaves can be read.
 func startTmux(t *testing.T, w, h int, env []string, args ...string) *tmuxPane {
 	t.Helper()
+	return startTmuxIn(t, t.TempDir(), w, h, env, args...)
+}
+
+// tmuxSessions numbers the panes, so a test may start several in turn.
+var tmuxSessions atomic.Int64
+
+// startTmuxIn is startTmux with the HOME given, so that a second run can
+// find what the first left (its state, its files).
+func startTmuxIn(t *testing.T, home string, w, h int, env []string, args ...string) *tmuxPane {
+	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
 		t.Skip("tmux is not installed (apt-get install tmux); the TUI end-to-end test needs it")
 	}
 	bin, _ := binaries(t)
-	home := t.TempDir()
-	p := &tmuxPane{t: t, socket: fmt.Sprintf("sesame-test-%d-%s", os.Getpid(), strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())), exit: filepath.Join(home, "exit")}
+	exitFile := filepath.Join(home, fmt.Sprintf("exit-%d", tmuxSessions.Add(1)))
+	p := &tmuxPane{t: t, socket: fmt.Sprintf("sesame-test-%d-%d-%s", os.Getpid(), tmuxSessions.Load(), strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())), exit: exitFile}
 	vars := append([]string{"HOME=" + home, "XDG_STATE_HOME=" + filepath.Join(home, "state"), "XDG_DATA_HOME=" + filepath.Join(home, "data"),
 		"PATH=" + os.Getenv("PATH"), "TERM=xterm-256color", "LANG=C.UTF-8"}, env...)
 	cmd := "env -i " + strings.Join(quoteAll(vars), " ") + " " + shellQuote(bin)

@@ -31,6 +31,7 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 	if saved != nil {
 		steps.MergeAnswers(a, saved.Answers)
 		*s.env.Record = saved.Record
+		mergeProduction(&s.env.Options.Production, saved.Production)
 	}
 	if s.readOnly {
 		return nil
@@ -61,6 +62,7 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 		return s.store.Save(&steps.Saved{
 			Account: acct.ID, Region: a.Region, Domain: a.Domain,
 			UpdatedAt: time.Now().UTC(), Answers: *a, Record: *s.env.Record,
+			Production: productionToSave(s.env.Options.Production),
 		})
 	}
 	return s.env.Save()

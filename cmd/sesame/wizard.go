@@ -244,7 +244,7 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 				hist.Back() // with nothing before it, the round starts over
 				*env.Answers = given
 			}
-			env.Prompt = p
+			env.Prompt = savingPrompter{Prompter: p, env: env}
 		}
 		if err == nil {
 			err = w.prepare()
