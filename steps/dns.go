@@ -231,7 +231,9 @@ func (s DNS) Check(ctx context.Context, env *Env) (Result, error) {
 			res.Status, res.Detail = StatusTodo, fmt.Sprintf("no public hosted zone for %s in this account; SES's MAIL FROM domain is to be set to %s", env.Answers.Domain, st.mailFrom)
 			return res, nil
 		}
-		env.Publish(s.ID(), dns.NewManual(st.desired))
+		m := dns.NewManual(st.desired)
+		writeRecordFiles(env, s.ID(), m)
+		env.Publish(s.ID(), m)
 		res.Status = StatusSkipped
 		res.Detail = fmt.Sprintf("no public hosted zone for %s in this account: add these %d records at your DNS host; verification waits for them", env.Answers.Domain, len(st.desired))
 		return res, nil
@@ -251,7 +253,9 @@ func (s DNS) Check(ctx context.Context, env *Env) (Result, error) {
 		res.Status, res.Detail = StatusDone, fmt.Sprintf("the %d records are in %s", len(st.desired)-len(st.manual), zone)
 	}
 	if len(st.manual) > 0 {
-		env.Publish(s.ID(), dns.NewManual(st.manual))
+		m := dns.NewManual(st.manual)
+		writeRecordFiles(env, s.ID(), m)
+		env.Publish(s.ID(), m)
 		if !st.hasBatch() || n[ActionConflict] > 0 {
 			// planSummary says it already when there is a batch.
 			res.Detail += fmt.Sprintf("; %d records are for the DNS host that serves their names (delegated away from Route 53 here), and verification waits for them", len(st.manual))

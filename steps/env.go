@@ -163,11 +163,11 @@ func (e *Env) production() ProductionRequest {
 
 // ProductionRequest holds the fields of an SES production-access request.
 type ProductionRequest struct {
-	MailType        string   // MARKETING or TRANSACTIONAL
-	WebsiteURL      string   // the sender's website
-	UseCase         string   // how the mail is sent and to whom
-	ContactLanguage string   // EN or JA
-	Contacts        []string // extra contact email addresses
+	MailType        string   `json:"mail_type,omitempty"`        // MARKETING or TRANSACTIONAL
+	WebsiteURL      string   `json:"website_url,omitempty"`      // the sender's website
+	UseCase         string   `json:"use_case,omitempty"`         // how the mail is sent and to whom
+	ContactLanguage string   `json:"contact_language,omitempty"` // EN or JA
+	Contacts        []string `json:"contacts"`                   // extra contact email addresses (nil: not asked)
 }
 
 // Prompter asks the operator questions. The TUI, the plain line prompter

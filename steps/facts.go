@@ -21,6 +21,9 @@ type Facts struct {
 	MX      *MXReport
 	Sandbox *SandboxReport
 	Relay   *RelayReport
+	// Manual are the records the operator publishes at their DNS host
+	// (no hosted zone in this account, or names delegated away from it).
+	Manual *ManualRecords
 }
 
 // AccountInfo is who and where sesame is working.

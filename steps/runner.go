@@ -41,7 +41,10 @@ type Report struct {
 	Sandbox *SandboxReport `json:"sandbox"`
 	SMTP    *SMTPReport    `json:"smtp"`
 	Files   []string       `json:"files"`
-	Error   string         `json:"error,omitempty"`
+	// Records are the DNS records to publish by hand at the domain's DNS
+	// host (no Route 53 zone for them in this account); empty otherwise.
+	Records []DNSRecord `json:"records,omitempty"`
+	Error   string      `json:"error,omitempty"`
 }
 
 // SetupBinder is the step whose Check learns which setup the run works on
@@ -168,6 +171,12 @@ func (r *Runner) fill(rep *Report, env *Env) {
 	if f.Relay != nil {
 		for _, role := range slices.Sorted(maps.Keys(f.Relay.Files)) {
 			add(f.Relay.Files[role])
+		}
+	}
+	if f.Manual != nil {
+		rep.Records = f.Manual.Records
+		for _, p := range f.Manual.Files {
+			add(p)
 		}
 	}
 }

@@ -206,11 +206,15 @@ func (s Verification) Apply(ctx context.Context, env *Env) error {
 			env.Publish(s.ID(), prog)
 			return errors.New(v.detail)
 		}
-		if elapsed+next > timeout {
+		if elapsed >= timeout {
 			prog.NextCheck = 0
 			env.Publish(s.ID(), prog)
-			return &PendingError{Step: s.ID(), Detail: fmt.Sprintf("SES has not verified %s after %s (%s %s); run sesame again to keep waiting: it resumes here", env.Answers.Domain, elapsed.Round(time.Second), "DKIM", cmp.Or(id.DKIMStatus, "PENDING"))}
+			return &PendingError{Step: s.ID(), Detail: fmt.Sprintf("SES has not verified %s after %s (%s %s); run sesame again to keep waiting: it resumes here", env.Answers.Domain, timeout.Round(time.Second), "DKIM", cmp.Or(id.DKIMStatus, "PENDING"))}
 		}
+		// The last check falls on the timeout itself, so the wait lasts
+		// as long as --timeout says and the message can say so.
+		next = min(next, timeout-elapsed)
+		prog.NextCheck = next
 		env.Publish(s.ID(), prog)
 		select {
 		case <-ctx.Done():

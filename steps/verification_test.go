@@ -120,6 +120,26 @@ func TestVerificationTimeoutOption(t *testing.T) {
 	}
 }
 
+// TestVerificationTimeoutSaysItsLength: the wait lasts as long as the
+// timeout says, to the second, and the message names that length.
+func TestVerificationTimeoutSaysItsLength(t *testing.T) {
+	for _, timeout := range []time.Duration{20 * time.Second, 7 * time.Second, 95 * time.Second} {
+		_, env, clock := verifyFixture(t, state.Answers{})
+		env.Options.Timeout = timeout
+		start := clock.Now()
+		err := Verification{}.Apply(context.Background(), env)
+		if !errors.Is(err, ErrPending) {
+			t.Fatalf("%s: err = %v", timeout, err)
+		}
+		if waited := clock.Now().Sub(start); waited != timeout {
+			t.Errorf("--timeout %s waited %s", timeout, waited)
+		}
+		if want := "after " + timeout.String(); !strings.Contains(err.Error(), want) {
+			t.Errorf("--timeout %s: %q lacks %q", timeout, err, want)
+		}
+	}
+}
+
 func TestVerificationCancelled(t *testing.T) {
 	_, env, _ := verifyFixture(t, state.Answers{})
 	ctx, cancel := context.WithCancel(context.Background())

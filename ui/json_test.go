@@ -39,7 +39,7 @@ func TestWriteJSONNeverHoldsThePassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	var summary bytes.Buffer
-	PrintSummary(&summary, rep, true)
+	PrintSummary(&summary, rep, nil, true)
 	for name, s := range map[string]string{"json": out.String(), "events": events.String(), "summary": summary.String()} {
 		if strings.Contains(s, testPassword) || strings.Contains(s, testPassword[:10]) {
 			t.Errorf("%s holds the SMTP password", name)

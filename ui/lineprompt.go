@@ -24,6 +24,10 @@ import (
 type LinePrompter struct {
 	In  io.Reader
 	Out io.Writer
+	// PlansShown says a reporter on Out prints each plan as it is made
+	// (Plain does), so an approval refers to it instead of printing it
+	// a second time.
+	PlansShown bool
 
 	once  sync.Once
 	lines chan lineResult
@@ -89,7 +93,10 @@ func (p *LinePrompter) readLine(ctx context.Context) (string, error) {
 func (p *LinePrompter) header(q steps.Question) {
 	p.start()
 	fmt.Fprintln(p.Out)
-	if q.Plan != nil {
+	if q.Plan != nil && p.PlansShown {
+		// The reporter printed the plan just above: once is enough.
+		fmt.Fprintln(p.Out, "The plan above: "+orDefault(q.Plan.Summary, "the changes listed"))
+	} else if q.Plan != nil {
 		if q.Plan.Summary != "" {
 			fmt.Fprintln(p.Out, "Plan: "+q.Plan.Summary)
 		}
@@ -135,14 +142,18 @@ func (p *LinePrompter) Choose(ctx context.Context, q steps.Question, options []s
 		return "", fmt.Errorf("%s: no options to choose from", q.Title)
 	}
 	p.header(q)
-	def := -1
+	def := 0 // a list always has a default: the first, unless q names one
+	for i, o := range options {
+		if o.Value == q.Default {
+			def = i
+		}
+	}
 	for i, o := range options {
 		line := fmt.Sprintf("  %d) %s", i+1, orDefault(o.Label, o.Value))
 		if o.Detail != "" {
 			line += " - " + o.Detail
 		}
-		if o.Value == q.Default {
-			def = i
+		if i == def {
 			line += " (default)"
 		}
 		fmt.Fprintln(p.Out, line)

@@ -34,6 +34,9 @@ func TestLinePrompter(t *testing.T) {
 		{"choose default", "\n", func(p *LinePrompter) (string, error) {
 			return p.Choose(context.Background(), steps.Question{Title: "Region", Default: "eu-west-1"}, opts)
 		}, "eu-west-1", []string{"(default)", "Enter for 2"}, nil},
+		{"a list without a named default takes the first", "\n", func(p *LinePrompter) (string, error) {
+			return p.Choose(context.Background(), steps.Question{Title: "What mail will you send?"}, opts)
+		}, "us-east-1", []string{"  1) us-east-1 (default)", "Enter for 1"}, nil},
 		{"input validates", "exa\nexample.com\n", func(p *LinePrompter) (string, error) {
 			return p.Input(context.Background(), steps.Question{Title: "Domain"}, validateDomain)
 		}, "example.com", []string{"Not accepted: domain: a domain looks like example.com (set it with --domain)"}, nil},
@@ -78,4 +81,25 @@ func yn(b bool) string {
 		return "y"
 	}
 	return "n"
+}
+
+// TestLinePrompterPlanOnce: with PlansShown (the plain reporter printed
+// the plan), an approval refers to the plan above instead of printing it
+// again.
+func TestLinePrompterPlanOnce(t *testing.T) {
+	for _, shown := range []bool{false, true} {
+		var out strings.Builder
+		p := &LinePrompter{In: strings.NewReader("y\n"), Out: &out, PlansShown: shown}
+		ok, err := p.Confirm(context.Background(), steps.Question{Title: "Apply this plan?", Plan: dnsPlan()})
+		if err != nil || !ok {
+			t.Fatalf("Confirm: %v %v", ok, err)
+		}
+		rows := strings.Count(out.String(), "_domainkey.example.com")
+		if want := map[bool]int{false: 3, true: 0}[shown]; rows != want {
+			t.Errorf("PlansShown %v: the plan's DKIM rows printed %d times, want %d:\n%s", shown, rows, want, out.String())
+		}
+		if shown && !strings.Contains(out.String(), "The plan above: create 4 records") {
+			t.Errorf("the approval does not name the plan above:\n%s", out.String())
+		}
+	}
 }

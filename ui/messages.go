@@ -36,6 +36,8 @@ type promptMsg struct {
 type promptReply struct {
 	value string
 	yes   bool
+	// back is Shift+Tab: go back to the previous answer (ErrBack).
+	back bool
 }
 
 // runDoneMsg says the run returned; it is the last message of a run.
@@ -65,6 +67,9 @@ func (p busPrompter) ask(ctx context.Context, m promptMsg) (promptReply, error) 
 	}
 	select {
 	case r := <-m.reply:
+		if r.back {
+			return r, ErrBack
+		}
 		return r, nil
 	case <-ctx.Done():
 		return promptReply{}, ctx.Err()

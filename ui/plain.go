@@ -15,6 +15,11 @@ import (
 // and the steps' data as text, and nothing else: no cursor movement and no
 // colour codes unless asked. It is safe for concurrent use.
 type Plain struct {
+	// Width is the terminal's width when the output is one (ACCESSIBLE=1
+	// on a terminal): plans too wide for it are listed change by change
+	// instead of as a table. 0 keeps the table as wide as its values.
+	Width int
+
 	mu sync.Mutex
 	w  io.Writer
 	st *Styles
@@ -47,7 +52,7 @@ func (p *Plain) lines(e steps.Event) []string {
 			return nil
 		}
 		l := []string{fmt.Sprintf("  plan for %s: %s", e.Step, orDefault(e.Plan.Summary, "no summary"))}
-		for _, r := range planTable(e.Plan, 0, st) {
+		for _, r := range planTable(e.Plan, max(0, p.Width-4), st) {
 			l = append(l, "    "+r)
 		}
 		return l
@@ -92,56 +97,22 @@ func (p *Plain) finished(e steps.Event) []string {
 }
 
 func (p *Plain) data(e steps.Event) []string {
-	switch d := e.Data.(type) {
-	case *steps.AccountInfo:
-		s := fmt.Sprintf("  account %s (%s) in %s", d.ID, d.ARN, d.Region)
-		return []string{s}
-	case *steps.Credentials:
-		return []string{
-			fmt.Sprintf("  SMTP host %s port %d", d.Host, d.Port),
-			fmt.Sprintf("  SMTP username %s, password %s (IAM user %s)", d.AccessKeyID, maskedPassword(d.Password), d.UserName),
-			fmt.Sprintf("  the password is in %s (mode 0600)", d.File),
-		}
-	case *steps.VerificationProgress:
-		return []string{"  " + verificationLine(d)}
-	case *steps.SandboxReport:
-		var l []string
-		for _, s := range sandboxLines(d) {
-			l = append(l, "  "+s)
-		}
-		return append(l, "  Quota: "+quotaLine(d))
-	case *steps.MXReport:
-		if len(d.Records) == 0 {
-			return []string{fmt.Sprintf("  %s has no MX records; sesame adds none", d.Domain)}
-		}
-		l := []string{fmt.Sprintf("  MX records of %s that stay as they are:", d.Domain)}
-		for _, r := range d.Records {
-			l = append(l, "    "+r)
-		}
-		return l
-	case *steps.ManualRecords:
-		l := []string{"  Publish these records at your DNS host:"}
-		for _, r := range recordTable(d.Records, 0, p.st) {
-			l = append(l, "    "+r)
-		}
-		if d.ZoneFile != "" {
-			l = append(l, "  As BIND zone-file lines:")
-			for _, r := range strings.Split(strings.TrimRight(d.ZoneFile, "\n"), "\n") {
-				l = append(l, "    "+r)
-			}
-		}
-		return l
-	case *steps.RelayReport:
-		l := []string{fmt.Sprintf("  relay via %s:%d; SMTP login test: %s", d.Host, d.Port, orDefault(d.LoginTest, "not run"))}
-		if d.Detail != "" {
-			l = append(l, "  "+d.Detail)
-		}
-		for _, role := range sortedRoles(d.Files) {
-			l = append(l, fmt.Sprintf("    %-14s %s", role, d.Files[role]))
-		}
-		return l
+	if e.Data == nil {
+		return nil
 	}
-	return nil
+	var l []string
+	for _, s := range card(e.Data, cardOpts{st: p.st}) {
+		l = append(l, "  "+s)
+	}
+	if m, ok := e.Data.(*steps.ManualRecords); ok && m.ZoneFile != "" {
+		// Lines to paste into a zone file, for an operator without a
+		// clipboard key.
+		l = append(l, "  As BIND zone-file lines:")
+		for _, r := range strings.Split(strings.TrimRight(m.ZoneFile, "\n"), "\n") {
+			l = append(l, "    "+r)
+		}
+	}
+	return l
 }
 
 func orDefault(s, def string) string {

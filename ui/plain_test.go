@@ -23,7 +23,7 @@ func TestPlainReporter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	PrintSummary(&out, rep, false)
+	PrintSummary(&out, rep, nil, false)
 	got := out.String()
 	for _, bad := range []string{testPassword, "\x1b["} {
 		if strings.Contains(got, bad) || strings.Contains(prompts.String(), bad) {
@@ -53,7 +53,7 @@ func TestPlainLines(t *testing.T) {
 		{"warning", steps.Event{Kind: steps.EventWarning, Step: "account", Detail: "you are the root user"}, "! account: you are the root user\n"},
 		{"retry", steps.Event{Kind: steps.EventRetrying, Step: "dns", Attempt: 2, MaxAttempts: 5, Detail: "throttled by Route 53"}, "… retrying (2/5): throttled by Route 53\n"},
 		{"credentials are masked", steps.Event{Kind: steps.EventData, Data: &steps.Credentials{UserName: "u", AccessKeyID: "AKIA1", Host: "h", Port: 587, Password: "s3cret", File: "/o/sasl_passwd"}},
-			"  SMTP host h port 587\n  SMTP username AKIA1, password •••••••• (IAM user u)\n  the password is in /o/sasl_passwd (mode 0600)\n"},
+			"  SMTP username AKIA1\n  SMTP password ••••••••\n  password saved in /o/sasl_passwd (mode 0600)\n"},
 		{"failure with a hint", steps.Event{Kind: steps.EventStepFinished, Step: "dns", Status: steps.StatusFailed, Err: &awsapi.Error{Op: "route53:GetChange", Code: "AccessDenied", Hint: "ask for it"}},
 			"✗ dns  route53:GetChange failed: AccessDenied\n  → ask for it\n"},
 	}
@@ -65,5 +65,30 @@ func TestPlainLines(t *testing.T) {
 				t.Fatalf("got\n%q\nwant\n%q", out.String(), tt.want)
 			}
 		})
+	}
+}
+
+// TestPlainPlanFitsWidth: with the terminal's width, a plan too wide for
+// a table is listed change by change within it; without, the table keeps
+// its full width (for logs and copying).
+func TestPlainPlanFitsWidth(t *testing.T) {
+	for _, width := range []int{0, 80} {
+		var out bytes.Buffer
+		p := NewPlain(&out, false)
+		p.Width = width
+		p.Event(steps.Event{Kind: steps.EventPlan, Step: "dns", Plan: dnsPlan()})
+		widest := 0
+		for _, l := range strings.Split(out.String(), "\n") {
+			widest = max(widest, len([]rune(l)))
+		}
+		switch {
+		case width == 0 && widest <= 80:
+			t.Errorf("without a width the table was narrowed to %d", widest)
+		case width > 0 && widest > width:
+			t.Errorf("at %d columns a line is %d wide:\n%s", width, widest, out.String())
+		}
+		if !strings.Contains(out.String(), "abcdefghijklmnopqrstuvwxyz234567._domainkey.example.com") {
+			t.Errorf("width %d: a name is cut:\n%s", width, out.String())
+		}
 	}
 }

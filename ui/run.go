@@ -2,11 +2,14 @@ package ui
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/muesli/termenv"
 	"github.com/sesame-tool/sesame/steps"
 )
 
@@ -19,6 +22,9 @@ type RunFunc func(ctx context.Context, p steps.Prompter, emit func(steps.Event))
 type TUIOptions struct {
 	// Demo shows the DEMO badge: the account is sesame's simulator.
 	Demo bool
+	// DryRun shows the DRY RUN badge, and the plans stay on the end
+	// screen: nothing was changed.
+	DryRun bool
 	// NoColor turns colour off (--no-color); NO_COLOR and TERM=dumb do too.
 	NoColor bool
 	// Width and Height fix the screen size; 0 means the terminal's.
@@ -38,7 +44,14 @@ type TUIOptions struct {
 // and the summary is printed after it ends so it stays in the scrollback.
 func RunTUI(ctx context.Context, in io.Reader, out io.Writer, opts TUIOptions, run RunFunc) (*steps.Report, error) {
 	r := newRenderer(out, opts.NoColor)
+	if !ColorAllowed(opts.NoColor, os.Getenv) {
+		// No colour, but bold and reverse video still work (NO_COLOR
+		// forbids colour only): the text cursor stays visible.
+		r.SetColorProfile(termenv.ANSI)
+		opts.NoColor = true
+	}
 	m := newModel(ctx, opts, run, r, true, time.Now)
+	m.copyFn = func(text string) error { return copyOSC52(out, text) }
 	// 120 frames a second: the first frame goes out within ~8 ms of start
 	// rather than at the default 60 fps tick.
 	popts := []tea.ProgramOption{tea.WithInput(in), tea.WithOutput(out), tea.WithoutSignalHandler(), tea.WithFPS(120)}
@@ -63,10 +76,19 @@ func RunTUI(ctx context.Context, in io.Reader, out io.Writer, opts TUIOptions, r
 		}
 	}
 	if fm.report != nil {
-		PrintSummary(out, fm.report, ColorWanted(out, opts.NoColor))
+		printSummary(out, fm.report, fm.err, ColorWanted(out, opts.NoColor), fm.width)
 	}
 	if perr != nil && fm.err == nil {
 		return fm.report, fmt.Errorf("terminal UI: %w", perr)
 	}
 	return fm.report, fm.err
+}
+
+// copyOSC52 puts text on the terminal's clipboard with the OSC 52
+// sequence, which terminals (and tmux with set-clipboard) honour over SSH
+// too. One write: the renderer's frames are single writes as well, so
+// they never interleave with it.
+func copyOSC52(out io.Writer, text string) error {
+	_, err := io.WriteString(out, "\x1b]52;c;"+base64.StdEncoding.EncodeToString([]byte(text))+"\a")
+	return err
 }

@@ -62,6 +62,22 @@ func DefaultStyles(r *lipgloss.Renderer) *Styles {
 	}
 }
 
+// MonoStyles are the styles without a colour, for NO_COLOR and
+// --no-color on a terminal: bold and reverse video still mark the title,
+// the selection, the DEMO badge and the text cursor, so nothing that
+// colour showed becomes invisible.
+func MonoStyles(r *lipgloss.Renderer) *Styles {
+	n := r.NewStyle()
+	b := n.Bold(true)
+	return &Styles{
+		App: b, Badge: b.Reverse(true).Padding(0, 1), Dim: n, Bold: b, Rule: n,
+		Done: n, Running: b, Todo: n, Skipped: n, Failed: b,
+		Waiting: n, Warning: n, Error: n, OK: n, Key: b, Title: b,
+		Selected: b.Reverse(true), InputError: n,
+		Create: n, Unchanged: n, Merge: n, Conflict: b, Other: n,
+	}
+}
+
 // action colours a plan action.
 func (s *Styles) action(a steps.Action) lipgloss.Style {
 	switch a {
@@ -94,11 +110,18 @@ func (s *Styles) status(st steps.Status) lipgloss.Style {
 	}
 }
 
-// ColorWanted reports whether output to w should be coloured: not with
-// --no-color (noColor), NO_COLOR set, TERM=dumb, or when w is not a
-// terminal.
+// ColorAllowed is the one place that decides whether colour is allowed at
+// all: not with --no-color (noColor), with NO_COLOR set (any value, as
+// no-color.org says) or on a dumb terminal. Whether the output is a
+// terminal is the caller's part.
+func ColorAllowed(noColor bool, getenv func(string) string) bool {
+	return !noColor && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
+
+// ColorWanted reports whether output to w should be coloured: colour is
+// allowed (ColorAllowed) and w is a terminal.
 func ColorWanted(w io.Writer, noColor bool) bool {
-	if noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+	if !ColorAllowed(noColor, os.Getenv) {
 		return false
 	}
 	f, ok := w.(*os.File)
@@ -109,7 +132,7 @@ func ColorWanted(w io.Writer, noColor bool) bool {
 // NO_COLOR and TERM=dumb.
 func newRenderer(out io.Writer, noColor bool) *lipgloss.Renderer {
 	r := lipgloss.NewRenderer(out)
-	if noColor || os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+	if !ColorAllowed(noColor, os.Getenv) {
 		r.SetColorProfile(termenv.Ascii)
 	}
 	if out == os.Stdout {

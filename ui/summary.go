@@ -16,22 +16,65 @@ import (
 // PrintSummary prints what a run left behind, for the terminal's
 // scrollback after either front end: each step's outcome, the SMTP
 // settings (never the password), the files written and the commands to
-// run next. Colour codes only when color is true.
-func PrintSummary(w io.Writer, r *steps.Report, color bool) {
+// run next, following err (the run's error, nil when it finished). Colour
+// codes only when color is true.
+func PrintSummary(w io.Writer, r *steps.Report, err error, color bool) {
+	printSummary(w, r, err, color, 0)
+}
+
+// printSummary is PrintSummary word-wrapped to width cells (0: not at
+// all), each wrapped line indented under the start of its text: the TUI
+// knows the terminal's width when it prints the summary.
+func printSummary(w io.Writer, r *steps.Report, err error, color bool, width int) {
 	if r == nil {
 		return
 	}
 	st := DefaultStyles(forcedRenderer(w, color))
 	fmt.Fprintln(w)
-	for _, l := range summaryLines(r, st, 0, true, false) {
-		fmt.Fprintln(w, l)
+	for _, l := range summaryLines(r, err, st, 0, true, false) {
+		for _, s := range hangingWrap(l, width) {
+			fmt.Fprintln(w, s)
+		}
 	}
+}
+
+// hangingWrap wraps s at spaces to width cells, the lines after the first
+// indented to where its text starts: after the leading spaces, or after a
+// step line's mark and id ("✓ relay         "). width 0 keeps s.
+func hangingWrap(s string, width int) []string {
+	if width <= 0 || ansi.StringWidth(s) <= width {
+		return []string{s}
+	}
+	plain := ansi.Strip(s)
+	lead := len(plain) - len(strings.TrimLeft(plain, " "))
+	indent := lead
+	if i := strings.Index(plain, "  "); i > 0 && lead == 0 {
+		// A step line: mark, id, padding, then the detail.
+		rest := plain[i:]
+		indent = ansi.StringWidth(plain[:i]) + len(rest) - len(strings.TrimLeft(rest, " "))
+	}
+	if indent > width/2 {
+		indent = 2
+	}
+	// Paths and commands are never broken here: a word wider than the
+	// line stands alone, and the terminal's soft wrap keeps it one line.
+	body := strings.TrimLeft(s, " ")
+	first := wordWrapBreak(body, width-lead, false)
+	out := []string{strings.Repeat(" ", lead) + first[0]}
+	if len(first) == 1 {
+		return out
+	}
+	rest := strings.TrimLeft(strings.TrimPrefix(body, ansi.Truncate(body, ansi.StringWidth(first[0]), "")), " ")
+	for _, l := range wordWrapBreak(rest, width-indent, false) {
+		out = append(out, strings.Repeat(" ", indent)+l)
+	}
+	return out
 }
 
 // summaryLines renders the summary; width 0 means no truncation, and
 // withSteps adds one line per step (the TUI shows its own step list), and
 // compact leaves out what the TUI's pane shows elsewhere.
-func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact bool) []string {
+func summaryLines(r *steps.Report, err error, st *Styles, width int, withSteps, compact bool) []string {
 	var l []string
 	title := "sesame: " + orDefault(r.Domain, "(no domain)")
 	if r.Region != "" {
@@ -50,11 +93,8 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 			idW = max(idW, len(s.ID))
 		}
 		for _, s := range r.Steps {
-			first, _, _ := strings.Cut(s.Detail, "\n")
+			first, _, _ := strings.Cut(currentDetail(r, s), "\n")
 			line := fmt.Sprintf("%s %s  %s", st.status(s.Status).Render(statusMark(s.Status)), pad(s.ID, idW), first)
-			if width > 0 {
-				line = truncate(line, width)
-			}
 			l = append(l, line)
 		}
 	}
@@ -68,7 +108,7 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 		if r.Sandbox.ProductionAccess {
 			l = append(l, "  production access; "+quotaLine(r.Sandbox))
 		} else {
-			l = append(l, "  in the SES sandbox: only verified recipients, 200 a day, 1 a second")
+			l = append(l, "  in the SES sandbox: only verified recipients, at most "+sandboxLimits(r.Sandbox))
 		}
 		if r.Sandbox.ReviewStatus != "" {
 			s := "  production access review: " + strings.ToLower(r.Sandbox.ReviewStatus)
@@ -93,20 +133,46 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 		}
 		demoNote()
 	}
+	records := func() {
+		if len(r.Records) == 0 {
+			return
+		}
+		// No hosted zone here: these are what the operator must publish,
+		// in full whatever the width.
+		l = append(l, "", st.Bold.Render("Publish these records at your DNS host"))
+		for _, s := range recordBlock(r.Records, width-2, st) {
+			l = append(l, "  "+s)
+		}
+	}
+	if !compact {
+		records()
+	}
+	canceled := errors.Is(err, context.Canceled) || (err == nil && strings.HasSuffix(r.Error, context.Canceled.Error()))
 	switch {
-	case r.Error == context.Canceled.Error():
-		l = append(l, "", st.Warning.Render("Interrupted: what was done is kept; run sesame again to resume here."))
+	case canceled && r.Demo:
+		l = append(l, "", st.Warning.Render("Interrupted: the demo account ended with it; sesame --demo starts a new one."))
+	case canceled:
+		l = append(l, "", st.Warning.Render("Interrupted: what was done is kept."))
+	case err != nil:
+		msg, _ := sayError(err)
+		first, _, _ := strings.Cut(msg, "\n")
+		l = append(l, "", st.Error.Render("Stopped: "+first))
 	case r.Error != "":
 		first, _, _ := strings.Cut(r.Error, "\n")
 		l = append(l, "", st.Error.Render("Stopped: "+first))
 	}
 	l = append(l, "", st.Bold.Render("Next"))
-	for _, c := range nextCommands(r) {
+	for _, c := range nextCommands(r, err) {
 		if compact && width > 0 && ansi.StringWidth("  "+c) > width {
 			// A narrow pane keeps the command and drops its comment.
 			c, _, _ = strings.Cut(c, "    #")
 		}
 		l = append(l, "  "+c)
+	}
+	if compact {
+		// The end screen: the commands first, then the records (which
+		// scroll when the screen is short), then the files.
+		records()
 	}
 	if len(r.Files) > 0 && compact {
 		// The pane is narrow: the directory once, wrapped, then the names.
@@ -136,11 +202,6 @@ func summaryLines(r *steps.Report, st *Styles, width int, withSteps, compact boo
 		}
 		demoNote()
 	}
-	if width > 0 {
-		for i := range l {
-			l[i] = truncate(l[i], width)
-		}
-	}
 	return l
 }
 
@@ -160,4 +221,20 @@ func errorNext(err error) string {
 	default:
 		return "fix the cause and press r to retry; sesame resumes where it stopped"
 	}
+}
+
+// currentDetail is a step's detail as it stands at the end of the run.
+// The identity step is checked before verification, so its own detail
+// ("not verified yet … its DNS records come next") is stale once the
+// verification step is done: the summary says what is true now.
+func currentDetail(r *steps.Report, s steps.StepReport) string {
+	if s.ID != "identity" || s.Status != steps.StatusDone || !strings.Contains(s.Detail, "not verified") {
+		return s.Detail
+	}
+	for _, v := range r.Steps {
+		if v.ID == "verification" && v.Status == steps.StatusDone {
+			return fmt.Sprintf("%s is an SES identity in %s, verified for sending", r.Domain, r.Region)
+		}
+	}
+	return s.Detail
 }

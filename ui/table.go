@@ -32,8 +32,10 @@ func planRows(p *steps.Plan) []planRow {
 
 // planTable renders a plan as NAME TYPE VALUE ACTION in width cells (0 =
 // as wide as the values need: the plain reporter, whose output operators
-// copy from). Cells that do not fit are truncated with an ellipsis, never
-// wrapped. Notes of merges and conflicts follow their row, wrapped.
+// copy from). What is approved is never cut: a name or value wider than
+// its column wraps inside its cell (at spaces where it can), and a value
+// of several lines lists each line. Notes of merges and conflicts follow
+// their row, wrapped.
 func planTable(p *steps.Plan, width int, st *Styles) []string {
 	rows := planRows(p)
 	if len(rows) == 0 {
@@ -43,38 +45,36 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 	for _, r := range rows {
 		nameW = max(nameW, ansi.StringWidth(r.name))
 		kindW = max(kindW, ansi.StringWidth(r.kind))
-		valueW = max(valueW, ansi.StringWidth(r.value))
+		for _, v := range r.valueLines() {
+			valueW = max(valueW, ansi.StringWidth(v))
+		}
 		actW = max(actW, len(r.action))
 	}
-	if width > 0 {
-		// The ACTION and TYPE columns keep their width; NAME and VALUE
-		// share what is left, NAME at most 40%, both at least 6.
-		kindW = min(kindW, 12)
-		rest := width - kindW - actW - 3*2
-		if nameW+valueW > rest {
-			nameW = max(6, min(nameW, rest*2/5))
-			valueW = max(6, rest-nameW)
-		}
+	if width > 0 && nameW+kindW+valueW+actW+3*2 > width {
+		return planStack(rows, width, kindW, actW, st)
 	}
 	row := func(name, kind, value, action string) string {
-		return fit(name, nameW) + "  " + fit(kind, kindW) + "  " + fit(value, valueW) + "  " + action
+		return strings.TrimRight(pad(name, nameW)+"  "+pad(kind, kindW)+"  "+pad(value, valueW)+"  "+action, " ")
 	}
-	lines := []string{st.Dim.Render(strings.TrimRight(row("NAME", "TYPE", "VALUE", "ACTION"), " "))}
+	lines := []string{st.Dim.Render(row("NAME", "TYPE", "VALUE", "ACTION"))}
 	for _, r := range rows {
-		lines = append(lines, row(r.name, r.kind, r.value, st.action(r.action).Render(string(r.action))))
-		if width > 0 && ansi.StringWidth(r.value) > valueW && len(r.values) > 1 {
-			// A value of several lines (a TXT set, the production-access
-			// request) that the cell cuts is listed in full below its row,
-			// so what is approved can be read.
-			for _, v := range r.values {
-				for i, l := range wrap(v, width-6) {
-					prefix := "    "
-					if i > 0 {
-						prefix = "      "
-					}
-					lines = append(lines, prefix+l)
+		name, kind := cellLines(r.name, nameW), cellLines(r.kind, kindW)
+		var value []string
+		for _, v := range r.valueLines() {
+			value = append(value, cellLines(v, valueW)...)
+		}
+		for i := range max(len(name), len(kind), len(value)) {
+			at := func(l []string) string {
+				if i < len(l) {
+					return l[i]
 				}
+				return ""
 			}
+			action := ""
+			if i == 0 {
+				action = st.action(r.action).Render(string(r.action))
+			}
+			lines = append(lines, row(at(name), at(kind), at(value), action))
 		}
 		if r.note != "" {
 			noteW := 0
@@ -89,6 +89,89 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 	return lines
 }
 
+// planStack renders a plan too wide for its table as one block per
+// change: the action, the type and the full name on one line, each value
+// on its own line below, so a name or a value is never cut and breaks
+// only where it is wider than the screen itself.
+func planStack(rows []planRow, width, kindW, actW int, st *Styles) []string {
+	kindW = min(kindW, 12)
+	indent := strings.Repeat(" ", actW+2+kindW+2)
+	longest := 0
+	for _, r := range rows {
+		longest = max(longest, ansi.StringWidth(r.name))
+		for _, v := range r.valueLines() {
+			for _, word := range strings.Fields(v) {
+				longest = max(longest, ansi.StringWidth(word))
+			}
+		}
+	}
+	if len(indent)+longest > width {
+		// Too narrow for the columns: the name goes below the action,
+		// indented as its values, so neither has to break.
+		var lines []string
+		for _, r := range rows {
+			lines = append(lines, st.action(r.action).Render(string(r.action))+"  "+r.kind)
+			lines = append(lines, "  "+r.name)
+			for _, v := range r.valueLines() {
+				for _, l := range cellLines(v, width-4) {
+					if l != "" {
+						lines = append(lines, "    "+l)
+					}
+				}
+			}
+			if r.note != "" {
+				for _, l := range wrap(r.note, width-4) {
+					lines = append(lines, "    "+st.action(r.action).Render(l))
+				}
+			}
+		}
+		return lines
+	}
+	valueW := max(8, width-len(indent))
+	lines := []string{st.Dim.Render(pad("ACTION", actW) + "  " + pad("TYPE", kindW) + "  NAME, then its value")}
+	for _, r := range rows {
+		head := st.action(r.action).Render(pad(string(r.action), actW)) + "  " + pad(r.kind, kindW) + "  "
+		for i, n := range cellLines(r.name, max(8, width-len(indent))) {
+			if i == 0 {
+				lines = append(lines, head+n)
+			} else {
+				lines = append(lines, indent+n)
+			}
+		}
+		for _, v := range r.valueLines() {
+			if v == "" {
+				continue
+			}
+			for _, l := range cellLines(v, valueW) {
+				lines = append(lines, indent+l)
+			}
+		}
+		if r.note != "" {
+			for _, l := range wrap(r.note, width-4) {
+				lines = append(lines, "    "+st.action(r.action).Render(l))
+			}
+		}
+	}
+	return lines
+}
+
+// valueLines are the row's value as it is listed: one line per value.
+func (r planRow) valueLines() []string {
+	if len(r.values) > 1 {
+		return r.values
+	}
+	return []string{r.value}
+}
+
+// cellLines wraps s into a cell of w cells: at spaces where it can, and
+// inside a word only when the word alone is wider than the cell.
+func cellLines(s string, w int) []string {
+	if w <= 0 || ansi.StringWidth(s) <= w {
+		return []string{s}
+	}
+	return wordWrap(s, w)
+}
+
 // wrapOrKeep wraps when a width is given and keeps the line otherwise.
 func wrapOrKeep(s string, w int) []string {
 	if w <= 0 {
@@ -97,15 +180,21 @@ func wrapOrKeep(s string, w int) []string {
 	return wrap(s, w)
 }
 
-// recordTable renders DNS records (manual records) as NAME TYPE VALUE.
-func recordTable(recs []steps.DNSRecord, width int, st *Styles) []string {
-	p := &steps.Plan{}
+// recordBlock lists DNS records for an operator to copy: the type and the
+// full name on one line, each value in full on its own line below, so no
+// name or value is cut or broken inside (a line longer than the screen is
+// the only one that wraps, and c copies them all).
+func recordBlock(recs []steps.DNSRecord, w int, st *Styles) []string {
+	var l []string
 	for _, r := range recs {
-		p.Changes = append(p.Changes, steps.Change{Action: steps.Action(strings.ToLower(r.Purpose)), Resource: "dns-record", Name: r.Name, Type: r.Type, Value: strings.Join(r.Values, "\n")})
+		head := st.Bold.Render(pad(r.Type, 5)) + " " + r.Name
+		if purpose := "  " + r.Purpose; w <= 0 || ansi.StringWidth(head+purpose) <= w {
+			head += st.Dim.Render(purpose)
+		}
+		l = append(l, head)
+		for _, v := range r.Values {
+			l = append(l, "      "+v)
+		}
 	}
-	lines := planTable(p, width, st)
-	if len(lines) > 0 {
-		lines[0] = st.Dim.Render(strings.Replace(ansi.Strip(lines[0]), "ACTION", "PURPOSE", 1))
-	}
-	return lines
+	return l
 }

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -8,7 +10,9 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/mta"
+	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // The marks of a step's state, shared by the TUI and the plain reporter so
@@ -48,12 +52,60 @@ func pad(s string, w int) string {
 // fit truncates then pads: a table cell of exactly w cells.
 func fit(s string, w int) string { return pad(truncate(s, w), w) }
 
-// wrap breaks s into lines of at most w cells, at spaces where it can.
+// wrap breaks s into lines of at most w cells, at spaces only: never
+// inside a word, so a host name, a flag, a path or a record value stays on
+// one line (us-east-1 is not split at its hyphens). A word wider than w
+// alone is the only thing broken, at w.
 func wrap(s string, w int) []string {
 	if w < 8 {
 		w = 8
 	}
-	return strings.Split(ansi.Wrap(s, w, " "), "\n")
+	return wordWrap(s, w)
+}
+
+// wordWrap is wrap without the minimum width; each line of s (split at
+// newlines) is wrapped on its own.
+func wordWrap(s string, w int) []string { return wordWrapBreak(s, w, true) }
+
+// wordWrapBreak wraps s at spaces to w cells; a word wider than w is
+// broken at w when hard is true, and otherwise stands alone on its line
+// (where a terminal's own soft wrap keeps it one line to copy).
+func wordWrapBreak(s string, w int, hard bool) []string {
+	var out []string
+	for _, para := range strings.Split(s, "\n") {
+		line, lineW := "", 0
+		flush := func() {
+			out = append(out, line)
+			line, lineW = "", 0
+		}
+		words := strings.Split(para, " ")
+		for i, word := range words {
+			ww := ansi.StringWidth(word)
+			switch {
+			case i == 0:
+			case lineW+1+ww <= w:
+				line += " "
+				lineW++
+			default:
+				flush()
+			}
+			if ww > w && hard {
+				// Only a word wider than the whole line is broken.
+				parts := strings.Split(ansi.Hardwrap(word, w, true), "\n")
+				for _, p := range parts[:len(parts)-1] {
+					if line != "" {
+						flush()
+					}
+					out = append(out, p)
+				}
+				word, ww = parts[len(parts)-1], ansi.StringWidth(parts[len(parts)-1])
+			}
+			line += word
+			lineW += ww
+		}
+		flush()
+	}
+	return out
 }
 
 // maskedPassword is what the password looks like unless the operator asks
@@ -104,7 +156,8 @@ func sandboxLines(r *steps.SandboxReport) []string {
 	if r.ProductionAccess {
 		l = append(l, "Production access: SES delivers to any recipient.")
 	} else {
-		l = append(l, "Sandbox: SES delivers only to verified addresses, at most 200 messages a day and 1 a second; "+
+		// The limits are the account's own quota, as SES reports it.
+		l = append(l, "Sandbox: SES delivers only to verified addresses, at most "+sandboxLimits(r)+"; "+
 			"mail to anyone else bounces with \"554 Message rejected: Email address is not verified\".")
 	}
 	if !r.SendingEnabled {
@@ -205,9 +258,40 @@ func planKind(c steps.Change) string {
 	return c.Resource
 }
 
-// nextCommands are what to run after a run: apply the relay files, check
-// status, and what the sandbox means.
-func nextCommands(r *steps.Report) []string {
+// nextCommands are what to run after a run, following what happened: a
+// run that stopped says how to get going again (the permissions for a
+// denial, credentials when there are none, waiting for a lock, and
+// running sesame again, which resumes); a finished one says how to
+// install the relay and what is left.
+func nextCommands(r *steps.Report, err error) []string {
+	var ae *awsapi.Error
+	var locked *state.ErrLocked
+	again := "sesame    # run again: it resumes where it stopped"
+	switch {
+	case err == nil && r.Error != "" && !r.Demo:
+		return []string{again}
+	case err == nil:
+	case errors.Is(err, context.Canceled) && r.Demo:
+		return []string{"sesame --demo    # a new demo, from the start"}
+	case r.Demo && (errors.Is(err, steps.ErrDeclined) || errors.Is(err, steps.ErrPending)):
+		return []string{"sesame --demo    # a new demo, from the start"}
+	case errors.Is(err, context.Canceled):
+		return []string{again}
+	case errors.As(err, &locked):
+		return []string{"wait for the other sesame to finish (or stop it), then:", again}
+	case awsapi.IsAccessDenied(err) || (errors.As(err, &ae) && (strings.HasPrefix(ae.Code, "AccessDenied") || ae.Code == "UnauthorizedOperation")):
+		return []string{"sesame policy    # the IAM policy sesame needs: ask your AWS administrator for it", again}
+	case errors.As(err, &ae) && strings.Contains(ae.Hint, "no AWS credentials"):
+		return []string{"aws configure    # or: aws sso login, or set AWS_PROFILE", again, "sesame --demo    # or try it on a simulated account"}
+	case errors.As(err, &ae) && strings.Contains(ae.Hint, "aws sso login"):
+		return []string{"aws sso login    # with --profile if you use one", again}
+	case errors.Is(err, steps.ErrDeclined):
+		return []string{"sesame    # see the plan again: nothing was changed"}
+	case errors.Is(err, steps.ErrPending):
+		return []string{"sesame    # run again later: it picks up the wait", "sesame status    # where everything stands; changes nothing"}
+	default:
+		return []string{again}
+	}
 	if r.Demo {
 		// The demo's files hold the simulator's credentials: installing
 		// them would break a real Postfix, and sesame status would look
@@ -251,4 +335,54 @@ func sortedRoles(m map[string]string) []string {
 	}
 	slices.Sort(keys)
 	return keys
+}
+
+// hardwrapAll breaks every line wider than w cells into lines of w cells:
+// a pane's last guard, so that nothing is ever cut off at its edge. The
+// panes wrap their own text at better places first.
+func hardwrapAll(lines []string, w int) []string {
+	if w <= 0 {
+		return lines
+	}
+	var out []string
+	for _, l := range lines {
+		if ansi.StringWidth(l) <= w {
+			out = append(out, l)
+			continue
+		}
+		out = append(out, strings.Split(ansi.Hardwrap(l, w, true), "\n")...)
+	}
+	return out
+}
+
+// firstClause is a warning's first clause, up to its first colon or full
+// stop, ended with a full stop and an ellipsis when something follows.
+func firstClause(s string) string {
+	for i := 0; i+1 < len(s); i++ {
+		if (s[i] == ':' || s[i] == '.' || s[i] == ';') && s[i+1] == ' ' {
+			return s[:i] + " (…)"
+		}
+	}
+	return s
+}
+
+// sandboxLimits are the account's sending quota in words, from SES's
+// report: "200 messages a day and 1 a second".
+func sandboxLimits(r *steps.SandboxReport) string {
+	return fmt.Sprintf("%s messages a day and %s a second", number(r.Max24HourSend), number(r.MaxSendRate))
+}
+
+// withoutSandboxWords drops the sentences of s that say what the sandbox
+// card already says (the sandbox, its limits, the 554 bounce), so a
+// screen says each thing once.
+func withoutSandboxWords(s string) string {
+	var keep []string
+	for _, sent := range strings.SplitAfter(s, ". ") {
+		l := strings.ToLower(sent)
+		if strings.Contains(l, "sandbox") || strings.Contains(l, "554") {
+			continue
+		}
+		keep = append(keep, sent)
+	}
+	return strings.TrimSpace(strings.Join(keep, ""))
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/charmbracelet/bubbles/key"
 	"github.com/charmbracelet/x/ansi"
@@ -31,6 +32,9 @@ func (m *model) View() string {
 	if w <= 0 {
 		w = 80
 	}
+	if w < minWidth || (h > 0 && h < minHeight) {
+		return m.tooSmall(w, h)
+	}
 	header := m.headerLines(w)
 	rule := m.st.Rule.Render(strings.Repeat("─", w))
 	m.help.Width = w
@@ -41,9 +45,9 @@ func (m *model) View() string {
 	if h > 0 {
 		bodyH = max(3, h-len(header)-2-len(footer))
 	}
-	if w >= wideMin {
+	if w >= wideMin && !m.fullWidth() {
 		paneW := w - listWidth - 3
-		pane := clip(m.paneLines(paneW, bodyH), bodyH)
+		pane := clip(hardwrapAll(m.paneLines(paneW, bodyH), paneW), bodyH)
 		list := m.listLines()
 		n := max(len(pane), len(list), bodyH)
 		sep := m.st.Rule.Render("│")
@@ -55,14 +59,14 @@ func (m *model) View() string {
 			if i < len(pane) {
 				p = pane[i]
 			}
-			body = append(body, strings.TrimRight(fit(l, listWidth)+" "+sep+" "+truncate(p, paneW), " "))
+			body = append(body, strings.TrimRight(fit(l, listWidth)+" "+sep+" "+p, " "))
 		}
 		body = clip(body, bodyH)
 	} else {
+		// Narrow terminals, and the end of the run (whose commands and
+		// paths need the whole width), show the list as one line.
 		body = append(body, truncate(m.compactList(), w), "")
-		for _, p := range clip(m.paneLines(w, max(1, bodyH-2)), max(1, bodyH-2)) {
-			body = append(body, truncate(p, w))
-		}
+		body = append(body, clip(hardwrapAll(m.paneLines(w, max(1, bodyH-2)), w), max(1, bodyH-2))...)
 	}
 	for h > 0 && len(body) < bodyH {
 		body = append(body, "")
@@ -70,8 +74,50 @@ func (m *model) View() string {
 	lines := append(header, rule)
 	lines = append(lines, body...)
 	lines = append(lines, rule)
+	// Again, now that the body said whether it scrolls (same height).
+	footer = strings.Split(m.help.View(m.helpKeys()), "\n")
+	if m.copied != "" && !m.help.ShowAll {
+		footer[0] = truncate(m.st.OK.Render(m.copied)+m.st.Dim.Render(" • ")+footer[0], w)
+	}
 	lines = append(lines, footer...)
 	return strings.Join(lines, "\n")
+}
+
+// slowCall is how long a step works before the screen says it waits.
+const slowCall = 3 * time.Second
+
+// The smallest screen the layout fits: below it, sesame says so rather
+// than drawing a screen of ellipses.
+const (
+	minWidth  = 40
+	minHeight = 12
+)
+
+// tooSmall is the screen for a terminal smaller than minWidth x minHeight:
+// what is wrong, and that the run goes on (q and Ctrl+C still work).
+func (m *model) tooSmall(w, h int) string {
+	l := wrap(fmt.Sprintf("sesame needs a terminal of at least %dx%d; this one is %dx%d. Enlarge it to go on (the run waits), or press Ctrl+C to leave.", minWidth, minHeight, w, h), w)
+	if h > 0 && len(l) > h {
+		l = l[:h]
+	}
+	return strings.Join(l, "\n")
+}
+
+// fullWidth says the pane takes the whole width, the step list one line
+// above it: at the end of the run, whose commands and paths need the
+// width, and while records to publish by hand are shown, so that each
+// name and value fits on one line.
+func (m *model) fullWidth() bool {
+	if m.prompt != nil {
+		// A plan to approve is read in full: its names and values
+		// need the width more than the step list does.
+		return m.prompt.q.Plan != nil && len(m.prompt.q.Plan.Changes) > 0
+	}
+	if m.phase == phaseFinished {
+		// A failure keeps the list beside it: which steps are done.
+		return m.err == nil || interruptedErr(m.err)
+	}
+	return m.recordsShown()
 }
 
 // clip keeps the first h lines, marking the cut with an ellipsis; h 0 means
@@ -92,6 +138,9 @@ func (m *model) headerLines(w int) []string {
 	first := m.st.App.Render("sesame")
 	if m.opts.Demo || (m.report != nil && m.report.Demo) {
 		first += " " + m.st.Badge.Render("DEMO")
+	}
+	if m.opts.DryRun {
+		first += " " + m.st.Badge.Render("DRY RUN")
 	}
 	domain, region := orDefault(m.domain, m.opts.Domain), orDefault(m.region, m.opts.Region)
 	if m.report != nil {
@@ -124,9 +173,41 @@ func (m *model) headerLines(w int) []string {
 	return []string{truncate(first, w), truncate(second, w)}
 }
 
+// scrollWindow shows h of lines from the scroll offset, with a line that
+// says what is above or below and which key shows it: what the operator
+// approves is never cut off for good.
+func (m *model) scrollWindow(lines []string, h int) []string {
+	if h < 3 {
+		return clip(lines, h)
+	}
+	m.scrollable = true
+	m.scroll = max(0, min(m.scroll, len(lines)-(h-1)))
+	top := m.scroll > 0
+	vis := h
+	if top {
+		vis--
+	}
+	bottom := m.scroll+vis < len(lines)
+	if bottom {
+		vis--
+	}
+	var out []string
+	if top {
+		out = append(out, m.st.Dim.Render(fmt.Sprintf("↑ %d more lines above (↑/k)", m.scroll)))
+	}
+	out = append(out, lines[m.scroll:m.scroll+vis]...)
+	if bottom {
+		out = append(out, m.st.Dim.Render(fmt.Sprintf("↓ %d more lines below (↓/j)", len(lines)-m.scroll-vis)))
+	}
+	return out
+}
+
 // rowMark is a step's mark and style in the list.
 func (m *model) rowMark(r *stepRow) string {
 	switch {
+	case r.running && m.prompt != nil && r.id == m.cur:
+		// Waiting for the operator, not for AWS: no spinner.
+		return m.st.Selected.Render("▸")
 	case r.running && m.phase != phaseFinished:
 		return m.spin.View()
 	case r.status == "" || (r.status == steps.StatusTodo && r.err == nil):
@@ -164,6 +245,9 @@ func (m *model) compactList() string {
 		}
 	}
 	s := b.String()
+	if m.phase == phaseFinished && m.err == nil && m.report != nil {
+		return s + "  " + m.st.Bold.Render("finished")
+	}
 	if m.cur != "" {
 		s += fmt.Sprintf("  step %d of %d: %s", pos, len(m.rows), m.st.Bold.Render(m.cur))
 	}
@@ -185,22 +269,38 @@ func (m *model) paneLines(w, h int) []string {
 	var l []string
 	switch {
 	case m.phase == phaseCancelling:
-		l = append(l, m.st.Warning.Render("Stopping: waiting for the calls in flight to end…"),
-			m.st.Dim.Render("Nothing is lost: run sesame again to resume here."))
+		l = append(l, m.st.Warning.Render("Stopping: waiting for the calls in flight to end…"))
+		if !m.opts.Demo {
+			l = append(l, m.st.Dim.Render("Nothing is lost: run sesame again to resume here."))
+		}
 	case m.prompt != nil:
 		// The question and its answer line always show; the context above
 		// them (the plan, the report) gives way when the screen is short.
 		head, tail := m.questionParts(w, h)
+		head = hardwrapAll(head, w)
+		m.scrollable = false
 		if h > 0 && len(head) > h-len(tail) {
-			head = clip(head, max(1, h-len(tail)))
+			head = m.scrollWindow(head, max(1, h-len(tail)))
 		}
 		l = append(head, tail...)
 	case m.phase == phaseFinished && m.err != nil && !interruptedErr(m.err):
 		l = m.errorLines(w)
 	case m.phase == phaseFinished && m.report != nil:
-		l = append(l, m.st.OK.Render(markDone+" Finished"))
+		if m.opts.DryRun {
+			l = append(l, m.st.OK.Render(markDone+" Dry run finished: nothing was changed"))
+			l = append(l, m.dryRunPlans(w)...)
+		} else {
+			l = append(l, m.st.OK.Render(markDone+" Finished"))
+		}
+		l = append(l, m.endFacts(w)...)
 		l = append(l, m.noteLines(w, 0)...)
-		return append(l, summaryLines(m.report, m.st, w, false, true)[1:]...)
+		l = hardwrapAll(append(l, summaryLines(m.report, m.err, m.st, w, false, true)[1:]...), w)
+		m.scrollable = false
+		if h > 0 && len(l) > h {
+			// Nothing of the end is cut: what does not fit scrolls.
+			l = m.scrollWindow(l, h)
+		}
+		return l
 	default:
 		return m.stepPane(w, h)
 	}
@@ -247,6 +347,10 @@ func (m *model) stepLines(w, level int) []string {
 		return []string{m.st.Dim.Render("Starting…")}
 	}
 	l := []string{m.st.Title.Render(r.title)}
+	if level >= 2 && r.id == "verification" && m.manual != nil && m.fullWidth() {
+		// The list line above names the step; the records need the row.
+		l = nil
+	}
 	for _, d := range wrap(r.detail, w) {
 		if d != "" && level == 0 {
 			l = append(l, m.st.Dim.Render(d))
@@ -254,10 +358,27 @@ func (m *model) stepLines(w, level int) []string {
 	}
 	l = append(l, m.dataCard(r, w, level >= 2)...)
 	for _, i := range m.info[r.id] {
-		l = append(l, truncate(i, w))
+		l = append(l, wrap(i, w)...)
+	}
+	if r.running && m.prompt == nil && m.phase == phaseRunning && !r.since.IsZero() && r.id != "verification" {
+		// A call that takes long says so: how long, and at what.
+		wait := ""
+		if c := m.slow; c != nil {
+			// The call itself, named: what the run is waiting for.
+			wait = fmt.Sprintf("%s: waiting for %s %s for %s", r.doing, c.Service, c.Operation, duration(m.now().Sub(c.Started)))
+		} else if d := m.now().Sub(r.since); d >= slowCall {
+			wait = fmt.Sprintf("%s: waiting for AWS for %s", r.doing, duration(d))
+		}
+		if wait != "" {
+			for _, s := range wrap(wait, w) {
+				l = append(l, m.st.Waiting.Render(s))
+			}
+		}
 	}
 	if m.retry != "" {
-		l = append(l, m.st.Warning.Render(truncate(m.retry, w)))
+		for _, s := range wrap(m.retry, w) {
+			l = append(l, m.st.Warning.Render(s))
+		}
 	}
 	return l
 }
@@ -269,19 +390,19 @@ func (m *model) dataCard(r *stepRow, w int, short bool) []string {
 	var l []string
 	switch {
 	case r.id == "verification" && m.verify != nil:
-		l = append(l, "")
+		if !short {
+			l = append(l, "")
+		}
 		l = append(l, m.verifyLines(w, short)...)
 	case r.id == "sandbox" && m.sandbox != nil:
 		l = append(l, "")
 		l = append(l, m.sandboxCard(w)...)
 	case r.id == "dns" && m.manual != nil:
-		l = append(l, "", "Publish these records at your DNS host:")
-		l = append(l, recordTable(m.manual.Records, w, m.st)...)
+		l = append(l, "")
+		l = append(l, m.manualLines(w)...)
 	case r.id == "relay" && m.relay != nil:
-		l = append(l, "", fmt.Sprintf("relay via %s:%d, SMTP login test: %s", m.relay.Host, m.relay.Port, orDefault(m.relay.LoginTest, "not run")))
-		for _, role := range sortedRoles(m.relay.Files) {
-			l = append(l, "  "+m.relay.Files[role])
-		}
+		l = append(l, "")
+		l = append(l, wrapCard(card(m.relay, cardOpts{st: m.st}), w)...)
 	}
 	return l
 }
@@ -297,7 +418,12 @@ func (m *model) verifyLines(w int, short bool) []string {
 	if v.MailFromStatus != "" {
 		s += " · MAIL FROM: " + lower(v.MailFromStatus)
 	}
-	l = append(l, s)
+	if short && m.manual != nil && ansi.StringWidth(l[0])+3+ansi.StringWidth(s) <= w {
+		// Short of room with records to publish: one status line.
+		l = []string{s + " · " + l[0]}
+	} else {
+		l = append(l, s)
+	}
 	// Names are shown relative to the domain: the DKIM tokens are long
 	// enough without it.
 	domain := orDefault(m.domain, m.opts.Domain)
@@ -306,6 +432,39 @@ func (m *model) verifyLines(w int, short bool) []string {
 			return strings.TrimSuffix(strings.TrimSuffix(n, "."), "."+domain)
 		}
 		return n
+	}
+	if m.manual != nil && len(m.manual.Records) > 0 {
+		// The operator publishes these by hand: each name and value in
+		// full, on its own line, never cut, with how DNS sees it. On a
+		// short screen (short) the blank lines and the legend give way.
+		if !short {
+			l = append(l, "")
+		}
+		l = append(l, "Publish these records at your DNS host (z copies them):")
+		for _, r := range v.Records {
+			st := m.st.Waiting
+			switch r.State {
+			case "visible":
+				st = m.st.Done
+			case "different":
+				st = m.st.Error
+			}
+			l = append(l, st.Render(visibilityMark(r.State))+" "+pad(r.Type, 5)+" "+r.Name)
+			for _, val := range r.Expected {
+				l = append(l, "        "+val)
+			}
+			if r.State == "different" {
+				l = append(l, m.st.Error.Render("    seen "+joinValues(r.Observed)))
+			}
+		}
+		if short {
+			return append(l, m.st.Dim.Render(m.leaveNote()))
+		}
+		l = append(l, m.st.Dim.Render("✓ visible in DNS  ◷ missing  ? lookup failed  ✗ different"))
+		if len(m.manual.Files) > 0 {
+			l = append(l, m.st.Dim.Render("also in "+strings.Join(m.manual.Files, " and ")))
+		}
+		return append(l, "", m.st.Dim.Render(m.leaveNote()))
 	}
 	if short && len(v.Records) > 0 {
 		visible := 0
@@ -319,13 +478,18 @@ func (m *model) verifyLines(w int, short bool) []string {
 			st = m.st.Done
 		}
 		l = append(l, st.Render(fmt.Sprintf("%d of %d records visible in DNS", visible, len(v.Records))))
-		return append(l, "", m.st.Dim.Render("q leaves safely; run sesame again to resume here."))
+		return append(l, "", m.st.Dim.Render(m.leaveNote()))
 	}
-	nameW := 0
+	// One line a record: its name in full and its state; what is still
+	// wanted (or was seen instead) on the line below, also in full.
+	nameW, stateW := 0, 0
 	for _, r := range v.Records {
 		nameW = max(nameW, ansi.StringWidth(rel(r.Name)))
+		stateW = max(stateW, len(orDefault(map[string]string{"visible": "visible", "different": "different", "missing": "missing"}[r.State], "lookup failed")))
 	}
-	nameW = min(nameW, max(10, (w-8)/2))
+	if 8+nameW+2+stateW > w {
+		nameW = 0 // no column: the state follows the name
+	}
 	for _, r := range v.Records {
 		st := m.st.Waiting
 		switch r.State {
@@ -334,30 +498,42 @@ func (m *model) verifyLines(w int, short bool) []string {
 		case "different":
 			st = m.st.Error
 		}
-		want := "want " + joinValues(r.Expected)
-		switch r.State {
-		case "visible":
-			want = "visible"
-		case "different":
-			want = "seen " + joinValues(r.Observed) + ", " + want
-		case "missing":
-			want = "missing, " + want
-		default:
-			want = "lookup failed, " + want
+		state := map[string]string{"visible": "visible", "different": "different", "missing": "missing"}[r.State]
+		if state == "" {
+			state = "lookup failed"
 		}
-		line := st.Render(visibilityMark(r.State)) + " " + fit(r.Type, 5) + " " + fit(rel(r.Name), nameW) + " " + want
-		l = append(l, truncate(line, w))
+		l = append(l, st.Render(visibilityMark(r.State))+" "+pad(r.Type, 5)+" "+pad(rel(r.Name), nameW)+"  "+st.Render(state))
+		if r.State != "visible" {
+			l = append(l, "    want "+joinValues(r.Expected))
+		}
+		if r.State == "different" {
+			l = append(l, m.st.Error.Render("    seen "+joinValues(r.Observed)))
+		}
 	}
-	l = append(l, "", m.st.Dim.Render("q leaves safely; run sesame again to resume here."))
+	l = append(l, "", m.st.Dim.Render(m.leaveNote()))
 	return l
+}
+
+// leaveNote says what q does while the run waits. The demo's account
+// lives in this process: a new sesame --demo starts a fresh one.
+func (m *model) leaveNote() string {
+	if m.opts.Demo {
+		return "q leaves; the demo account ends with this process."
+	}
+	return "q leaves safely; run sesame again to resume here."
+}
+
+// manualLines are the records to publish by hand, each name and value in
+// full on its own line, and where they are saved.
+func (m *model) manualLines(w int) []string {
+	return wrapCard(card(m.manual, cardOpts{st: m.st}), w)
 }
 
 func (m *model) sandboxCard(w int) []string {
 	r := m.sandbox
-	var l []string
-	for _, s := range sandboxLines(r) {
-		l = append(l, wrap(s, w)...)
-	}
+	// The card's words, its quota line drawn as a bar instead.
+	c := card(r, cardOpts{st: m.st})
+	l := wrapCard(c[:len(c)-1], w)
 	barW := max(10, min(30, w-24))
 	m.bar.Width = barW
 	l = append(l, "", "sent per 24 h  "+m.bar.ViewAs(quotaRatio(r))+fmt.Sprintf(" %s/%s", number(r.SentLast24Hours), number(r.Max24HourSend)),
@@ -384,8 +560,14 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 				l = append(l, "")
 			}
 		}
-		if q.Detail != "" {
-			l = append(l, wrap(q.Detail, w)...)
+		detail := q.Detail
+		if r := m.currentRow(); r != nil && r.id == "sandbox" && m.sandbox != nil {
+			// The sandbox card above says where the account stands; the
+			// question's detail keeps only what it adds.
+			detail = withoutSandboxWords(detail)
+		}
+		if detail != "" {
+			l = append(l, wrap(detail, w)...)
 			l = append(l, "")
 		}
 	}
@@ -402,36 +584,66 @@ func (m *model) questionParts(w, h int) (head, tail []string) {
 			hint = "[y/N]"
 		}
 		title(q.Title + " " + hint)
+		if q.Flag != "" && q.Plan == nil {
+			l = append(l, m.st.Dim.Render("(next time: "+q.Flag+")"))
+		}
 	case promptChoose:
 		title(q.Title)
-		// Long lists (the regions) scroll in a window around the choice.
-		win := max(3, min(len(p.options), h-4))
-		if h <= 0 {
-			win = len(p.options)
+		// Long lists (the regions) filter as the operator types and
+		// scroll in a window around the choice.
+		vis := m.visible()
+		if m.filters() {
+			f := "type to filter"
+			if m.filter != "" {
+				f = fmt.Sprintf("filter: %s▏ (%d of %d; esc clears)", m.filter, len(vis), len(p.options))
+			}
+			l = append(l, m.st.Dim.Render(f))
 		}
-		start := max(0, min(m.choice-win/2, len(p.options)-win))
+		at := 0
+		for i, v := range vis {
+			if v == m.choice {
+				at = i
+			}
+		}
+		win := max(3, min(len(vis), h-6))
+		if h <= 0 {
+			win = len(vis)
+		}
+		start := max(0, min(at-win/2, len(vis)-win))
 		if start > 0 {
 			l = append(l, m.st.Dim.Render("  ↑ more"))
 		}
-		for i := start; i < min(len(p.options), start+win); i++ {
+		for _, i := range vis[start:min(len(vis), start+win)] {
 			o := p.options[i]
-			label := orDefault(o.Label, o.Value)
+			label, rest := optionLabel(o)
 			if o.Detail != "" {
-				label += "  " + m.st.Dim.Render(o.Detail)
+				rest += "  " + m.st.Dim.Render(o.Detail)
 			}
+			line := "  " + label + rest
 			if i == m.choice {
-				l = append(l, m.st.Selected.Render("› ")+m.st.Selected.Render(orDefault(o.Label, o.Value))+strings.TrimPrefix(label, orDefault(o.Label, o.Value)))
-			} else {
-				l = append(l, "  "+label)
+				line = m.st.Selected.Render("› "+label) + rest
 			}
+			// A long detail wraps under itself, at spaces.
+			l = append(l, hangingWrap(line, w)...)
 		}
-		if start+win < len(p.options) {
+		if len(vis) == 0 {
+			l = append(l, m.st.Dim.Render("  nothing matches"))
+		}
+		if start+win < len(vis) {
 			l = append(l, m.st.Dim.Render("  ↓ more"))
+		}
+		if q.Flag != "" {
+			l = append(l, m.st.Dim.Render("(next time: "+q.Flag+")"))
 		}
 	case promptInput:
 		title(q.Title)
-		m.input.Width = max(10, w-4)
-		l = append(l, m.input.View())
+		if m.multiline {
+			m.area.SetWidth(max(10, w))
+			l = append(l, strings.Split(m.area.View(), "\n")...)
+		} else {
+			m.input.Width = max(10, w-4)
+			l = append(l, m.input.View())
+		}
 		if m.inputErr != "" {
 			for _, s := range wrap(m.inputErr, w-2) {
 				l = append(l, m.st.InputError.Render(s))
@@ -472,11 +684,9 @@ func (m *model) planTable(p *steps.Plan, w int) []string {
 func (m *model) errorLines(w int) []string {
 	err := m.err
 	var l []string
-	failed := "The run stopped"
-	for _, r := range m.rows {
-		if r.status == steps.StatusFailed || errors.Is(r.err, steps.ErrDeclined) {
-			failed = r.title
-		}
+	failed := "The run"
+	if r := m.failedRow(); r != nil {
+		failed = r.title
 	}
 	style := m.st.Failed
 	head := markFailed + " " + failed + " failed"
@@ -486,21 +696,48 @@ func (m *model) errorLines(w int) []string {
 	case errors.Is(err, steps.ErrPending):
 		style, head = m.st.Waiting, markWaiting+" Stopped while still pending"
 	}
-	l = append(l, style.Render(truncate(head, w)))
-	msg := err.Error()
-	var ae *awsapi.Error
-	if errors.As(err, &ae) && ae.Hint != "" {
-		msg, _, _ = strings.Cut(msg, "\n  → ")
+	for _, s := range wrap(head, w) {
+		l = append(l, style.Render(s))
 	}
-	for _, s := range wrap(msg, w) {
-		l = append(l, m.st.Error.Render(s))
+	msg, details := sayError(err)
+	if !errors.Is(err, steps.ErrDeclined) {
+		// A declined plan says it in its title already.
+		for _, s := range wrap(msg, w) {
+			l = append(l, m.st.Error.Render(s))
+		}
 	}
 	l = append(l, "")
-	for _, s := range wrap("Next: "+errorNext(err), w) {
+	next := errorNext(err)
+	var hinted *awsapi.Error
+	if m.opts.Demo && !(errors.As(err, &hinted) && hinted.Hint != "") {
+		// The demo's account lives in this process: nothing resumes it.
+		next = "press r to try again; the demo account ends when you quit (sesame --demo starts a new one)"
+	}
+	for _, s := range wrap("Next: "+next, w) {
 		l = append(l, s)
 	}
-	l = append(l, "", m.st.Dim.Render("r to retry, q to quit"))
+	if details != "" {
+		l = append(l, "")
+		if m.details {
+			for _, s := range wrap("As the AWS SDK said it: "+details, w) {
+				l = append(l, m.st.Dim.Render(s))
+			}
+		} else {
+			l = append(l, m.st.Dim.Render("d shows the error as the AWS SDK gave it"))
+		}
+	}
 	return l
+}
+
+// failedRow is the step the run failed in: the last to finish with an
+// error, nil when the run stopped outside a step.
+func (m *model) failedRow() *stepRow {
+	for _, r := range m.rows {
+		if r.id == m.failed {
+			return r
+		}
+	}
+	return nil
 }
 
 // noteLines are what stays in view beside a step: a warning during its
@@ -524,31 +761,82 @@ func (m *model) noteLines(w, h int) []string {
 		}
 	}
 	if m.mx != nil && m.phase != phaseFinished && (m.cur == "inbound-mx" || m.cur == "verification") {
-		if len(m.mx.Records) == 0 {
-			keep = append(keep, wrap(m.mx.Domain+" has no MX records; sesame adds none.", w)...)
-		} else {
-			// One record a line: these are what the operator checks.
-			keep = append(keep, truncate(fmt.Sprintf("MX records of %s that stay:", m.mx.Domain), w))
-			for _, r := range m.mx.Records {
-				keep = append(keep, truncate("  "+r, w))
-			}
-		}
+		// One record a line: these are what the operator checks.
+		keep = append(keep, wrapCard(card(m.mx, cardOpts{st: m.st}), w)...)
+	}
+	if m.verified != "" && m.phase != phaseFinished && (m.cur == "sandbox" || m.cur == "relay") {
+		keep = append([]string{m.st.Done.Render(markDone + " " + m.verified)}, keep...)
 	}
 	if c := m.creds; c != nil && m.credsShown() {
-		pw := maskedPassword(c.Password)
-		if m.reveal && c.Password.Reveal() != "" {
-			pw = c.Password.Reveal()
-		}
-		keep = append(keep, truncate("SMTP username "+c.AccessKeyID, w),
-			truncate("SMTP password "+pw+m.st.Dim.Render(" (p shows/hides)"), w))
-		for _, s := range wrap("password saved in "+c.File, w) {
-			keep = append(keep, m.st.Dim.Render(s))
-		}
+		lines := card(c, cardOpts{st: m.st, reveal: m.reveal})
+		lines[1] += m.st.Dim.Render(" (p shows/hides)")
+		keep = append(keep, wrapCard(lines, w)...)
 	}
-	if h > 0 && len(warn) > 0 {
+	if h > 0 && len(warn) > max(1, h-len(keep)) {
+		// Short of room, each warning keeps its first clause, whole,
+		// so it still says what it means ("is not published on
+		// purpose"), never an instruction cut in half.
+		warn = nil
+		for _, wn := range m.warnings {
+			if i := m.stepIndex(wn.step); m.phase == phaseFinished || (i >= 0 && cur-i > 1) {
+				continue
+			}
+			for i, s := range wrap(firstClause(wn.text), w-2) {
+				prefix := "  "
+				if i == 0 {
+					prefix = markWarning + " "
+				}
+				warn = append(warn, m.st.Warning.Render(prefix+s))
+			}
+		}
 		warn = clip(warn, max(1, h-len(keep)))
 	}
 	return append(warn, keep...)
+}
+
+// dryRunPlans are every plan of a dry run, step by step, kept on the end
+// screen so they can be read once the run is over.
+func (m *model) dryRunPlans(w int) []string {
+	var l []string
+	for _, r := range m.rows {
+		p := m.plans[r.id]
+		if p == nil || (len(p.Changes) == 0 && p.Summary == "") {
+			continue
+		}
+		l = append(l, "", m.st.Bold.Render(r.id)+m.st.Dim.Render(": ")+p.Summary)
+		l = append(l, planTable(p, w, m.st)...)
+	}
+	if len(l) > 0 {
+		l = append(l, "")
+	}
+	return l
+}
+
+// endFacts are the facts of a finished run, one line each: verification,
+// the relay and its login test, and how SES lets the account send.
+func (m *model) endFacts(w int) []string {
+	var l []string
+	if m.verified != "" {
+		l = append(l, m.st.Done.Render(markDone)+" "+m.verified)
+	}
+	if r := m.relay; r != nil {
+		l = append(l, wrap(fmt.Sprintf("relay %s:%d · SMTP login test: %s", r.Host, r.Port, orDefault(r.LoginTest, "not run")), w)...)
+	}
+	if sb := m.sandbox; sb != nil {
+		limits := fmt.Sprintf("%s a day, %s a second", number(sb.Max24HourSend), number(sb.MaxSendRate))
+		s := "sending: SES sandbox, verified recipients only, " + limits
+		if sb.ProductionAccess {
+			s = "sending: production access, " + limits
+		}
+		if sb.ReviewStatus != "" {
+			s += "; production access review " + strings.ToLower(sb.ReviewStatus)
+			if sb.CaseID != "" {
+				s += ", case " + sb.CaseID
+			}
+		}
+		l = append(l, wrap(s, w)...)
+	}
+	return l
 }
 
 // helpKeys are the keys that work now.
@@ -562,6 +850,12 @@ func (m *model) helpKeys() helpKeys {
 	case m.prompt != nil && m.prompt.kind == promptInput:
 		enter := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "submit"))
 		short = []key.Binding{enter, k.ForceQuit}
+		if m.multiline {
+			short = []key.Binding{enter, m.area.KeyMap.InsertNewline, k.ForceQuit}
+		}
+		if m.canGoBack() {
+			short = append([]key.Binding{enter, k.Back}, short[1:]...)
+		}
 		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case m.prompt != nil && m.prompt.kind == promptConfirm && m.prompt.q.Plan == nil:
 		yes := key.NewBinding(key.WithKeys("y"), key.WithHelp("y", "yes"))
@@ -570,14 +864,37 @@ func (m *model) helpKeys() helpKeys {
 		short = []key.Binding{yes, no, enter}
 	case m.prompt != nil && m.prompt.kind == promptConfirm:
 		short = []key.Binding{k.Yes, k.No}
+		if m.scrollable {
+			short = append(short, key.NewBinding(key.WithKeys("down"), key.WithHelp("↑/↓", "scroll")))
+		}
+	case m.filters():
+		// Letters go to the filter: q is one of them, Ctrl+C quits.
+		move := key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "move"))
+		choose := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))
+		short = []key.Binding{move, choose, k.ForceQuit}
+		if m.canGoBack() {
+			short = []key.Binding{move, choose, k.Back, k.ForceQuit}
+		}
+		return helpKeys{short: short, full: [][]key.Binding{short}}
 	case m.prompt != nil && m.prompt.kind == promptChoose:
 		choose := key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "choose"))
 		short = []key.Binding{k.Up, k.Down, choose}
 	case m.phase == phaseFinished && m.err != nil:
 		short = []key.Binding{k.Retry}
+	case m.phase == phaseFinished && m.scrollable:
+		short = []key.Binding{key.NewBinding(key.WithKeys("down"), key.WithHelp("↑/↓", "scroll"))}
+	}
+	if m.prompt == nil && m.nextCommand() != "" && m.copyFn != nil {
+		short = append(short, k.Copy)
+	}
+	if m.recordsShown() && m.copyFn != nil {
+		short = append(short, k.CopyRecords)
 	}
 	if m.credsShown() {
 		short = append(short, k.Reveal)
+	}
+	if m.canGoBack() {
+		short = append(short, k.Back)
 	}
 	short = append(short, quit, k.Help)
 	full := [][]key.Binding{short[:len(short)-2], {quit, k.ForceQuit, k.Help}}

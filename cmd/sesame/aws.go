@@ -14,6 +14,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	awsmw "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -21,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
+	smithymw "github.com/aws/smithy-go/middleware"
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
@@ -34,8 +37,9 @@ const maxAttempts = 5
 // (SSO included), environment variables, AWS_ENDPOINT_URL and the
 // per-service AWS_ENDPOINT_URL_<SERVICE>. It reads files but makes no
 // network call: credentials resolve lazily, on the first request.
-func loadAWSConfig(ctx context.Context, profile, region string) (aws.Config, error) {
-	var opts []func(*config.LoadOptions) error
+// The SDK's own log lines go to logger, never to the terminal.
+func loadAWSConfig(ctx context.Context, profile, region string, logger logging.Logger) (aws.Config, error) {
+	opts := []func(*config.LoadOptions) error{config.WithLogger(logger)}
 	if profile != "" {
 		opts = append(opts, config.WithSharedConfigProfile(profile))
 	}
@@ -67,11 +71,50 @@ func newClients(cfg aws.Config, emit func(steps.Event), callTimeout time.Duratio
 			}
 		}
 	}
+	cfg.APIOptions = append(cfg.APIOptions, slowCallReporter(emit))
 	return awsapi.Clients{
 		STS:     sts.NewFromConfig(cfg, func(o *sts.Options) { o.Retryer = r("STS")() }),
 		SES:     sesv2.NewFromConfig(cfg, func(o *sesv2.Options) { o.Retryer = r("SES")() }),
 		Route53: route53.NewFromConfig(cfg, func(o *route53.Options) { o.Retryer = r("Route 53")() }, withRoute53Limit(route53Limit)),
 		IAM:     iam.NewFromConfig(cfg, func(o *iam.Options) { o.Retryer = r("IAM")() }),
+	}
+}
+
+// slowCallAfter is how long a call waits before the front end is told
+// which call the run waits for.
+const slowCallAfter = 3 * time.Second
+
+// slowCallReporter adds a middleware that publishes a *steps.SlowCall when
+// a call (retries included) has waited slowCallAfter, and again when it
+// ends: a hung call then says what it is waiting for.
+func slowCallReporter(emit func(steps.Event)) func(*smithymw.Stack) error {
+	return func(stack *smithymw.Stack) error {
+		return stack.Initialize.Add(smithymw.InitializeMiddlewareFunc("sesameSlowCall",
+			func(ctx context.Context, in smithymw.InitializeInput, next smithymw.InitializeHandler) (smithymw.InitializeOutput, smithymw.Metadata, error) {
+				if emit == nil {
+					return next.HandleInitialize(ctx, in)
+				}
+				call := &steps.SlowCall{Service: awsmw.GetServiceID(ctx), Operation: awsmw.GetOperationName(ctx), Started: time.Now()}
+				var mu sync.Mutex
+				reported := false
+				t := time.AfterFunc(slowCallAfter, func() {
+					mu.Lock()
+					defer mu.Unlock()
+					reported = true
+					c := *call
+					emit(steps.Event{Kind: steps.EventData, Data: &c, Time: time.Now()})
+				})
+				out, md, err := next.HandleInitialize(ctx, in)
+				t.Stop()
+				mu.Lock()
+				if reported {
+					c := *call
+					c.Done = true
+					emit(steps.Event{Kind: steps.EventData, Data: &c, Time: time.Now()})
+				}
+				mu.Unlock()
+				return out, md, err
+			}), smithymw.Before)
 	}
 }
 

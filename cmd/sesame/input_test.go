@@ -28,6 +28,7 @@ func TestBadValuesInWords(t *testing.T) {
 		{"two variables", nil, map[string]string{"SESAME_YES": "sure", "SESAME_NO_INPUT": "never"}, []string{"SESAME_YES", "SESAME_NO_INPUT"}},
 		{"bool flag", []string{"--dmarc=maybe"}, nil, []string{"--dmarc", "true or false"}},
 		{"duration flag", []string{"--timeout", "soon"}, nil, []string{"--timeout", "90s"}},
+		{"short flag named by its long name", []string{"-y=maybe"}, nil, []string{"--yes", "true or false"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -116,7 +116,7 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 		Version:       version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Args:          cobra.NoArgs,
+		Args:          noArgsSuggesting,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runWizard(cmd.Context(), o, s, getenv)
 		},
@@ -165,7 +165,12 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	f.BoolVar(&o.demo, "demo", false, "run against a simulated AWS account (no account or credentials needed)")
 	f.BoolVar(&o.debug, "debug", false, "log AWS calls to stderr (credentials and signatures redacted)")
 
-	root.AddCommand(newStatusCmd(s, getenv), newRotateCmd(s, getenv), newPolicyCmd(s), newSMTPPasswordCmd(s), newPostfixCmd(s), newCompletionCmd(root, s))
+	statusCmd, postfixCmd := newStatusCmd(s, getenv), newPostfixCmd(s)
+	withSavedOut(postfixCmd, s, getenv)
+	completeValues(root)
+	completeValues(statusCmd)
+	completeValues(postfixCmd)
+	root.AddCommand(statusCmd, newRotateCmd(s, getenv), newPolicyCmd(s), newSMTPPasswordCmd(s), postfixCmd, newCompletionCmd(root, s))
 	// Flags first, then SESAME_* variables for what flags did not set.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := applyEnv(cmd, getenv, o.fromEnv); err != nil {

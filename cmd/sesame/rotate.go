@@ -137,7 +137,7 @@ func runRotate(ctx context.Context, o *options, ro *rotateOptions, s *ioStreams,
 			err = jerr
 		}
 	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
-		ui.PrintSummary(out, rep, color)
+		ui.PrintSummary(out, rep, err, color)
 	}
 	return exitFor(o.nameEnv(err))
 }

@@ -55,6 +55,7 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 		steps.MergeAnswers(a, saved.Answers)
 		*s.env.Record = saved.Record
 		s.prev = saved.Answers
+		mergeProduction(&s.env.Options.Production, saved.Production)
 	}
 	if s.readOnly {
 		return nil
@@ -88,6 +89,7 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 		return steps.StateDirInput(s.store.Save(&state.Saved{
 			Account: acct.ID, Region: a.Region, Domain: a.Domain,
 			UpdatedAt: time.Now().UTC(), Answers: s.answersToSave(), Record: *s.env.Record,
+			Production: productionToSave(s.env.Options.Production),
 		}))
 	}
 	if s.env.Options.DryRun {
@@ -186,6 +188,7 @@ func (s *session) defaultOut(account, domain, region string) string {
 func (s *session) close() {
 	if s.lock != nil {
 		_ = s.lock.Unlock()
+		s.lock, s.lockPath = nil, ""
 	}
 }
 

@@ -73,6 +73,7 @@ func runStatus(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	}
 	plain := ui.NewPlain(out, color && !o.json)
 	env.Emit = plain.Event
+	w.log.setEmit(plain.Event)
 	runner := &steps.Runner{Steps: steps.Default()}
 	steps.Prefetch(ctx, env) // independent reads at once: about three round trips in all
 	rep, err := runner.Status(ctx, env)
@@ -88,12 +89,18 @@ func runStatus(ctx context.Context, o *options, s *ioStreams, getenv func(string
 }
 
 // statusExit is 0 when every step is done or skipped, 1 when one failed,
-// 3 otherwise (something left to do: run sesame to finish).
+// 3 otherwise (something left to do: run sesame to finish). A step that
+// fails only because an earlier one is still to do (relay without the
+// SMTP credentials the smtp-user step makes) is left to do, not failed: a
+// setup that has not started is not broken.
 func statusExit(rep *steps.Report) error {
 	code := exitOK
 	for _, st := range rep.Steps {
 		switch st.Status {
 		case steps.StatusFailed:
+			if code == exitPending {
+				continue
+			}
 			return exitWith(exitFailure, fmt.Errorf("%s: %s", st.ID, st.Detail))
 		case steps.StatusTodo, steps.StatusPending:
 			code = exitPending

@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log"
+	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"golang.org/x/term"
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
@@ -37,7 +40,7 @@ func chooseFrontEnd(o *options, s *ioStreams, getenv func(string) string) frontE
 
 // colorOK says whether output may carry colour codes.
 func colorOK(o *options, s *ioStreams, getenv func(string) string) bool {
-	return !o.noColor && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb" && s.OutTTY
+	return ui.ColorAllowed(o.noColor, getenv) && s.OutTTY
 }
 
 // wiring is what the wizard and status share: the answers, the Env, the
@@ -52,6 +55,12 @@ type wiring struct {
 	cfgLoaded bool
 	// debugOut receives --debug's request log once the config is loaded.
 	debugOut io.Writer
+	// debugFile is the --debug log file when the TUI owns the terminal
+	// (debugPath says where), closed at the end.
+	debugFile *os.File
+	debugPath string
+	// log takes the AWS SDK's own log lines.
+	log      *sdkLogger
 	demo     *demo
 	stateDir string
 	outDirFn func(domain, region string) string
@@ -65,7 +74,7 @@ type wiring struct {
 // wire validates the flag answers (exit 2 before any AWS call) and builds
 // the Env. It makes no network call.
 func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) string, readOnly bool) (*wiring, error) {
-	w := &wiring{o: o, outDirFn: defaultOutDir(getenv)}
+	w := &wiring{o: o, outDirFn: defaultOutDir(getenv), log: &sdkLogger{}}
 	a := o.answers()
 	if a.Domain != "" {
 		d, err := steps.NormalizeDomain(a.Domain)
@@ -113,6 +122,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 		}
 		w.outDirFn = func(domain, region string) string { return filepath.Join(d.dir, "relay", domain+"-"+region) }
 		w.cfg = d.config("us-east-1")
+		w.cfg.Logger = w.log
 		opts.Demo = true
 		opts.SMTPCA = "" // set once the SMTP endpoint runs (prepare)
 		w.cfgLoaded = true
@@ -130,6 +140,20 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 	}
 	if o.debug {
 		w.debugOut = s.ErrOut
+		if !readOnly && chooseFrontEnd(o, s, getenv) == frontTUI {
+			// Under the TUI nothing else may write to the terminal: the
+			// log goes to a file, and the operator is told where.
+			w.debugPath = debugLogPath(w.stateDir)
+			f, err := openDebugLog(w.debugPath)
+			if err != nil {
+				if w.demo != nil {
+					w.demo.stop()
+				}
+				return nil, exitWith(exitInput, &steps.InputError{Field: "debug", Flag: "--debug", Msg: fmt.Sprintf("cannot write the debug log %s: %v", w.debugPath, err)})
+			}
+			w.debugFile, w.debugOut = f, f
+		}
+		w.log.debug = w.debugOut
 	}
 	env := steps.NewEnv(awsapi.Clients{}, a, opts)
 	store := state.Store{Dir: w.stateDir}
@@ -151,7 +175,7 @@ func wire(ctx context.Context, o *options, s *ioStreams, getenv func(string) str
 // for. The demo's configuration is ready from the start.
 func (w *wiring) loadConfig(ctx context.Context) error {
 	if !w.cfgLoaded {
-		cfg, err := loadAWSConfig(ctx, w.env.Answers.Profile, w.env.Answers.Region)
+		cfg, err := loadAWSConfig(ctx, w.env.Answers.Profile, w.env.Answers.Region, w.log)
 		if err != nil {
 			return err
 		}
@@ -227,6 +251,9 @@ func (w *wiring) prepare() error {
 
 func (w *wiring) close() {
 	w.sess.close()
+	if w.debugFile != nil {
+		_ = w.debugFile.Close()
+	}
 	if w.demo != nil {
 		w.demo.stop()
 	}
@@ -244,6 +271,7 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	runner := &steps.Runner{Steps: steps.Default()}
 	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
 		env.Prompt, env.Emit = p, emit
+		w.log.setEmit(emit)
 		regionNote := "from your AWS configuration"
 		if w.demo != nil {
 			regionNote = "the demo's default"
@@ -253,9 +281,23 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		w.saved, _ = w.sess.store.List()
 		err := w.loadConfig(ctx)
 		if err == nil {
-			err = steps.AskAnswers(ctx, env, steps.AskOptions{
-				Saved: w.saved, DefaultRegion: w.cfg.Region, DefaultRegionNote: regionNote, OutDir: w.outDirFn, Resume: w.sess.resume,
-			})
+			// Shift+Tab in the TUI goes back a question: the answers
+			// start again from what the flags gave, the ones before it
+			// are replayed, and it is asked again.
+			var hist ui.History
+			given := *env.Answers
+			for {
+				env.Prompt = hist.Prompter(p)
+				err = steps.AskAnswers(ctx, env, steps.AskOptions{
+					Saved: w.saved, DefaultRegion: w.cfg.Region, DefaultRegionNote: regionNote, OutDir: w.outDirFn, Resume: w.sess.resume,
+				})
+				if !errors.Is(err, ui.ErrBack) {
+					break
+				}
+				hist.Back() // with nothing before it, the round starts over
+				*env.Answers = given
+			}
+			env.Prompt = savingPrompter{Prompter: p, env: env}
 		}
 		if err == nil {
 			err = w.prepare()
@@ -269,6 +311,9 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		if ferr := w.sess.forgetFailed(err); ferr != nil {
 			env.Warn("account", "could not keep the refused answer out of the saved setup: %v", ferr)
 		}
+		// The run is over: another sesame may work on the setup while
+		// this one shows its end screen (r takes the lock again).
+		w.sess.close()
 		return rep, err
 	}
 
@@ -281,16 +326,43 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	if w.demo != nil && front != frontTUI {
 		fmt.Fprintln(out, describeDemo(w.stateDir, filepath.Join(w.demo.dir, "relay")))
 	}
+	if w.debugPath != "" {
+		fmt.Fprintf(s.ErrOut, "sesame: --debug writes to %s\n", w.debugPath)
+	}
 	switch front {
 	case frontTUI:
-		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
+		// Go's standard logger (net/http's server errors in the demo's
+		// simulator, for one) writes to stderr, which would draw over
+		// the screen: while the TUI runs it goes to the --debug log, or
+		// nowhere.
+		var logTo io.Writer = io.Discard
+		if w.debugFile != nil {
+			logTo = w.debugFile
+		}
+		log.SetOutput(logTo)
+		defer log.SetOutput(os.Stderr)
+		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, DryRun: o.dryRun, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
 	default:
 		plain := ui.NewPlain(out, color && !o.json)
+		if f, ok := out.(*os.File); ok && s.OutTTY && !o.json {
+			// On a terminal (ACCESSIBLE=1), plans fit its width.
+			if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+				plain.Width = w
+			}
+		}
 		var p steps.Prompter = steps.NoInput{}
 		if !env.Options.NoInput {
-			p = &ui.LinePrompter{In: s.In, Out: out}
+			p = &ui.LinePrompter{In: s.In, Out: out, PlansShown: true}
 		}
 		rep, err = runFn(ctx, p, plain.Event)
+		if errors.Is(err, context.Canceled) && s.InTTY {
+			// The terminal echoed ^C where the cursor was: what follows
+			// starts on a line of its own.
+			fmt.Fprintln(out)
+		}
+	}
+	if w.debugPath != "" {
+		fmt.Fprintf(s.ErrOut, "sesame: the --debug log is in %s\n", w.debugPath)
 	}
 	if o.json && rep != nil {
 		if jerr := ui.WriteJSON(s.Out, rep); jerr != nil && err == nil {
@@ -298,9 +370,16 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		}
 	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
 		// The TUI prints its own summary when it ends.
-		ui.PrintSummary(out, rep, color)
+		ui.PrintSummary(out, rep, err, color)
 	}
-	return exitFor(o.nameEnv(err))
+	res := exitFor(o.nameEnv(err))
+	var ee *exitError
+	if front == frontTUI && rep != nil && errors.As(res, &ee) {
+		// The TUI's summary, in the scrollback, already says what
+		// stopped the run and what to do: say it once.
+		ee.Err = nil
+	}
+	return res
 }
 
 // validateFlags checks the flags (and SESAME_* variables) that no question

@@ -15,6 +15,8 @@ type Manual struct {
 	ZoneFile string `json:"zone_file"`
 	// JSON is the records as a JSON document.
 	JSON string `json:"json"`
+	// Files are the records.zone and records.json files written, if any.
+	Files []string `json:"files,omitempty"`
 }
 
 // NewManual renders the records for an operator whose DNS is not in a

@@ -128,3 +128,13 @@ type KeyIntent struct {
 	UserName  string    `json:"user_name"`
 	StartedAt time.Time `json:"started_at"`
 }
+
+// ProductionAnswers are the answers to the production-access request's
+// questions given so far (the wizard's steps.ProductionRequest, as saved).
+type ProductionAnswers struct {
+	MailType        string   `json:"mail_type,omitempty"`
+	WebsiteURL      string   `json:"website_url,omitempty"`
+	UseCase         string   `json:"use_case,omitempty"`
+	ContactLanguage string   `json:"contact_language,omitempty"`
+	Contacts        []string `json:"contacts"` // nil: not asked yet
+}

@@ -27,6 +27,9 @@ type Saved struct {
 	UpdatedAt time.Time `json:"updated_at"`
 	Answers   Answers   `json:"answers"`
 	Record    Record    `json:"record"`
+	// Production are the production-access request's answers given so
+	// far, kept so that a request interrupted halfway asks nothing twice.
+	Production *ProductionAnswers `json:"production,omitempty"`
 }
 
 // Store keeps state files under a directory: one file per setup, named
