@@ -19,6 +19,7 @@ var operatorActions = []string{
 	"route53:ChangeResourceRecordSets", "route53:GetChange",
 	"iam:GetUser", "iam:CreateUser", "iam:TagUser", "iam:PutUserPolicy", "iam:GetUserPolicy",
 	"iam:ListAccessKeys", "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed",
+	"iam:ListUserPolicies", "iam:DeleteUserPolicy", "iam:DeleteUser",
 }
 
 // SMTPUserPrefix starts the default SMTP user's name; the operator policy
