@@ -153,7 +153,41 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 		if err != nil {
 			return &steps.Report{Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: []steps.StepReport{}, Files: []string{}, Error: err.Error()}, err
 		}
-		return runner.Run(ctx, env)
+		rep, err := runner.Run(ctx, env)
+		if rep != nil {
+			rep.Sandbox = nil // the account's sending status is the wizard's news, not remove's
+		}
+		return rep, err
+	}
+	// The plain front end shows the whole removal first, every step's
+	// plan, and asks once: a dry run, then, approved, the run itself.
+	// (The TUI asks step by step, each plan on screen.)
+	planFirst := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
+		if env.Options.Yes || env.Options.DryRun {
+			return runFn(ctx, p, emit)
+		}
+		env.Options.DryRun = true
+		rep, err := runFn(ctx, p, emit)
+		env.Options.DryRun = false
+		if err != nil || nothingToRemove(rep) {
+			return rep, err
+		}
+		ok, err := p.Confirm(ctx, steps.Question{ID: "approve-remove", Step: "remove", Title: "Take back all of the above?",
+			Detail: "each step's plan is above; what changed since sesame made it is left alone", Flag: "--yes", Default: "n"})
+		var ie *steps.InputError
+		if errors.As(err, &ie) && env.Options.NoInput {
+			err = fmt.Errorf("the removal above: %w", steps.ErrNeedsApproval)
+		}
+		if err != nil {
+			rep.Error = err.Error()
+			return rep, err
+		}
+		if !ok {
+			rep.Error = "declined: nothing was changed"
+			return rep, fmt.Errorf("sesame remove: %w", steps.ErrDeclined)
+		}
+		env.Options.Yes = true
+		return runFn(ctx, p, emit)
 	}
 
 	var rep *steps.Report
@@ -171,14 +205,48 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 		if !env.Options.NoInput {
 			p = &ui.LinePrompter{In: s.In, Out: out}
 		}
-		rep, err = runFn(ctx, p, plain.Event)
+		rep, err = planFirst(ctx, p, plain.Event)
 	}
 	if o.json && rep != nil {
 		if jerr := ui.WriteJSON(s.Out, rep); jerr != nil && err == nil {
 			err = jerr
 		}
 	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
-		ui.PrintSummary(out, rep, color)
+		printRemoveSummary(out, rep, env.Options.DryRun)
 	}
 	return exitFor(o.nameEnv(err))
+}
+
+// nothingToRemove reports whether a dry run found every step done or
+// skipped: there is nothing to approve.
+func nothingToRemove(rep *steps.Report) bool {
+	for _, s := range rep.Steps {
+		if s.Status != steps.StatusDone && s.Status != steps.StatusSkipped {
+			return false
+		}
+	}
+	return true
+}
+
+// printRemoveSummary ends a plain remove: one line per step and the
+// outcome.
+func printRemoveSummary(w io.Writer, rep *steps.Report, dryRun bool) {
+	fmt.Fprintf(w, "\nsesame remove: %s in %s, account %s\n", rep.Domain, rep.Region, rep.Account)
+	width := 0
+	for _, s := range rep.Steps {
+		width = max(width, len(s.ID))
+	}
+	for _, s := range rep.Steps {
+		first, _, _ := strings.Cut(s.Detail, "\n")
+		fmt.Fprintf(w, "  %-8s %-*s  %s\n", s.Status, width, s.ID, first)
+	}
+	switch {
+	case rep.Error != "":
+		first, _, _ := strings.Cut(rep.Error, "\n")
+		fmt.Fprintf(w, "\nStopped: %s\nNothing half-done is left: run sesame remove again to go on from here.\n", first)
+	case dryRun:
+		fmt.Fprintln(w, "\nDry run: nothing was changed. Run without --dry-run to take these back.")
+	default:
+		fmt.Fprintln(w, "\nRemoved: what sesame made for this setup is taken back, except what is listed above as left alone.")
+	}
 }
