@@ -41,8 +41,12 @@ type removeZone struct {
 // read plans the removal zone by zone from what the saved setup says
 // sesame wrote and what each zone holds at those names now.
 func (RemoveDNS) read(ctx context.Context, env *Env) ([]removeZone, error) {
+	writes, err := dnsWrites(ctx, env)
+	if err != nil {
+		return nil, err
+	}
 	byZone := map[string][]state.DNSWrite{}
-	for _, w := range env.Record.DNSWritten {
+	for _, w := range writes {
 		byZone[w.ZoneID] = append(byZone[w.ZoneID], w)
 	}
 	var out []removeZone
@@ -62,17 +66,53 @@ func (RemoveDNS) read(ctx context.Context, env *Env) ([]removeZone, error) {
 	return out, nil
 }
 
+// dnsWrites is what sesame wrote to the zones for this setup. A setup
+// saved by a sesame older than Record.DNSWritten says only which zone it
+// wrote to: of its records, the DKIM CNAMEs of an identity sesame created
+// are sesame's for sure (their names and targets hold tokens SES drew for
+// that identity, so no record could have been there before), and are
+// taken back if they still point where SES said; the others cannot be
+// told from the operator's and are left (olderSetup says so).
+func dnsWrites(ctx context.Context, env *Env) ([]state.DNSWrite, error) {
+	rec := env.Record
+	if len(rec.DNSWritten) > 0 || !olderSetup(env) || !rec.IdentityCreated {
+		return rec.DNSWritten, nil
+	}
+	id, err := readIdentity(ctx, env)
+	if err != nil || id == nil {
+		return nil, err
+	}
+	var out []state.DNSWrite
+	for _, d := range DesiredRecords(env.Answers.Domain, env.Answers.Region, id, "", false) {
+		if d.Purpose != PurposeDKIM {
+			continue
+		}
+		out = append(out, state.DNSWrite{ZoneID: rec.ZoneID, Name: dns.NormName(d.Name), Type: d.Type, Created: true, Values: []string{dns.NormName(d.Values[0])}})
+	}
+	return out, nil
+}
+
+// olderSetup reports whether the setup was saved by a sesame that wrote
+// DNS records without recording them.
+func olderSetup(env *Env) bool {
+	return len(env.Record.DNSWritten) == 0 && env.Record.ChangeID != ""
+}
+
 // Check is Done when no zone holds any of sesame's values as it wrote
 // them; the sets that changed since are named in warnings.
 func (s RemoveDNS) Check(ctx context.Context, env *Env) (Result, error) {
-	if len(env.Record.DNSWritten) == 0 {
-		return Result{Status: StatusDone, Detail: "sesame wrote no DNS records for this setup"}, nil
+	var res Result
+	if olderSetup(env) {
+		res.Warnings = append(res.Warnings, "this setup was saved by an older sesame, which did not record the DNS values it wrote: only the DKIM CNAMEs of an identity it created are taken back; check the MAIL FROM MX and SPF and the DMARC record in the zone yourself")
 	}
 	zones, err := s.read(ctx, env)
 	if err != nil {
 		return Result{}, err
 	}
-	var res Result
+	if len(zones) == 0 {
+		res.Status, res.Detail = StatusDone, "sesame wrote no DNS records for this setup"
+		return res, nil
+	}
 	sets := 0
 	for _, z := range zones {
 		for _, r := range z.plan.Removals {

@@ -242,3 +242,45 @@ func TestRemoveFiles(t *testing.T) {
 		})
 	}
 }
+
+// The dns step's writes, taken back by remove-dns, leave the zone as it
+// was; a setup saved by an older sesame (no DNSWritten) gets back only
+// the DKIM CNAMEs of the identity it created, and is told so.
+func TestRemoveDNSAfterTheDNSStep(t *testing.T) {
+	ctx := context.Background()
+	for _, older := range []bool{false, true} {
+		fx := newDNSFixture(t, true, state.Answers{MailFrom: "mail", DMARC: true, MailFromAsked: true, DMARCAsked: true})
+		before := fx.r53.Sets(fx.zone)
+		if err := (DNS{}).Apply(ctx, fx.env); err != nil {
+			t.Fatal(err)
+		}
+		onboarded := fx.r53.Sets(fx.zone)
+		if len(fx.env.Record.DNSWritten) != 6 {
+			t.Fatalf("the dns step recorded %+v, want its 6 sets", fx.env.Record.DNSWritten)
+		}
+		if older {
+			fx.env.Record.DNSWritten = nil
+			fx.env.Record.IdentityCreated = true
+		}
+		first, _, _ := removeOnce(t, fx.env, RemoveDNS{})
+		after := fx.r53.Sets(fx.zone)
+		if !older {
+			if !slices.Equal(after, before) {
+				t.Errorf("after remove-dns:\n%s\nwant:\n%s", strings.Join(after, "\n"), strings.Join(before, "\n"))
+			}
+			continue
+		}
+		var want []string
+		for _, l := range onboarded {
+			if !strings.Contains(l, "._domainkey.") {
+				want = append(want, l)
+			}
+		}
+		if !slices.Equal(after, want) {
+			t.Errorf("older setup, after remove-dns:\n%s\nwant only the DKIM CNAMEs gone:\n%s", strings.Join(after, "\n"), strings.Join(want, "\n"))
+		}
+		if !strings.Contains(strings.Join(first.Warnings, " "), "older sesame") {
+			t.Errorf("older setup: no warning that the other records are left: %+v", first)
+		}
+	}
+}
