@@ -71,7 +71,7 @@ func TestPlanRemovalTakesBackOnlySesamesValues(t *testing.T) {
 	}{
 		{name: "an empty zone ends empty but for the operator's MX", before: []dns.Record{apexMX}},
 		{
-			name: "the operator's SPF and other TXT at the MAIL FROM name come back byte for byte",
+			name:   "the operator's SPF and other TXT at the MAIL FROM name come back byte for byte",
 			before: []dns.Record{apexMX, rrs("mail.example.com.", "TXT", 600, `"v=spf1 " "ip4:192.0.2.1 ~all"`, `"site-verification=abc"`)},
 		},
 		{
