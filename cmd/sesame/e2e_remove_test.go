@@ -23,6 +23,7 @@ var removeCases = []safetyCase{
 	{"a remove killed after DeleteUser took effect finishes when run again", removeInterruptedResumes},
 	{"remove of a setup whose identity existed before leaves the identity", removeKeepsPreexistingIdentity},
 	{"remove --dry-run changes nothing and shows the plan", removeDryRunChangesNothing},
+	{"removing one region's setup of a shared SMTP user keeps the other region's key, policy and user", removeOneRegionKeepsTheOther},
 }
 
 func TestRemove(t *testing.T) {
@@ -228,5 +229,41 @@ func removeDryRunChangesNothing(t *testing.T) {
 	}
 	if m := sim.mutating(); len(m) != n {
 		t.Fatalf("remove without --yes wrote: %v", m[n:])
+	}
+}
+
+// The domain is set up in us-east-1 and eu-west-1: one SMTP user, one
+// key and one policy per region. Removing eu-west-1 leaves us-east-1's
+// key, policy, identity and records; removing us-east-1 then leaves the
+// account as it was before either.
+func removeOneRegionKeepsTheOther(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	before := sim.dumpAWS(t, "us-east-1")
+	mustRun(t, sim, home, removeOnboardArgs(filepath.Join(home, "east"))...)
+	east := sim.dumpAWS(t, "us-east-1")
+	eastKeys := sim.accessKeys(t, "ses-smtp-example-com")
+	mustRun(t, sim, home, "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "eu-west-1", "--mail-from", "", "--no-smtp-test", "--out", filepath.Join(home, "west"))
+	if keys := sim.accessKeys(t, "ses-smtp-example-com"); len(keys) != 2 {
+		t.Fatalf("two regions' setups hold keys %v, want two", keys)
+	}
+
+	r := mustRun(t, sim, home, "remove", "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "eu-west-1")
+	if keys := sim.accessKeys(t, "ses-smtp-example-com"); !slices.Equal(keys, eastKeys) {
+		t.Fatalf("after removing eu-west-1 the user holds keys %v, want us-east-1's %v\n%s", keys, eastKeys, r.stderr)
+	}
+	if got := sim.dumpAWS(t, "us-east-1"); !got.Equal(east) {
+		t.Fatalf("after removing eu-west-1, us-east-1's setup differs:\nwant:\n%s\ngot:\n%s", east, got)
+	}
+	if west := sim.dumpAWS(t, "eu-west-1"); len(west.Identities) != 0 {
+		t.Errorf("eu-west-1 identities left: %v", west.Identities)
+	}
+	if s := sim.sesame(t, home, "status", "--json", "--domain", "example.com", "--region", "us-east-1"); s.code != 0 {
+		t.Errorf("us-east-1's setup is no longer whole: status exit %d\n%s", s.code, s.stdout)
+	}
+
+	mustRun(t, sim, home, removeArgs...)
+	if after := sim.dumpAWS(t, "us-east-1"); !after.Equal(before) {
+		t.Fatalf("after removing both setups the account differs from before:\nwant:\n%s\ngot:\n%s", before, after)
 	}
 }
