@@ -198,7 +198,11 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 	front := chooseFrontEnd(o, s, getenv)
 	switch front {
 	case frontTUI:
-		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
+		var ids []string
+		for _, st := range runner.Steps {
+			ids = append(ids, st.ID())
+		}
+		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: ids}, runFn)
 	default:
 		plain := ui.NewPlain(out, color && !o.json)
 		var p steps.Prompter = steps.NoInput{}
