@@ -284,3 +284,31 @@ func TestRemoveDNSAfterTheDNSStep(t *testing.T) {
 		}
 	}
 }
+
+// --restore-postfix copies main.cf back from the backup --apply-postfix
+// took; without it main.cf stays and the check says how to restore it.
+func TestRemoveFilesRestorePostfix(t *testing.T) {
+	for _, restore := range []bool{false, true} {
+		e := newSMTPEnv(t)
+		dir := t.TempDir()
+		mainCF, backup := filepath.Join(dir, "main.cf"), filepath.Join(dir, "main.cf.sesame-20260101T000000")
+		if err := os.WriteFile(mainCF, []byte("relayhost = [email-smtp.eu-west-1.amazonaws.com]:587\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(backup, []byte("relayhost =\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		e.Record.Files = map[string]string{RoleMainCFBackup: backup}
+		first, _, _ := removeOnce(t, e.Env, &RemoveFiles{RestorePostfix: restore})
+		got, _ := os.ReadFile(mainCF)
+		if restored := string(got) == "relayhost =\n"; restored != restore {
+			t.Errorf("restore=%v: main.cf = %q", restore, got)
+		}
+		if !restore && !strings.Contains(strings.Join(first.Warnings, " "), "--restore-postfix") {
+			t.Errorf("the backup is not offered: %+v", first)
+		}
+		if _, err := os.Stat(backup); err != nil {
+			t.Errorf("the backup went: %v", err)
+		}
+	}
+}

@@ -60,6 +60,13 @@ again.`,
 // flags leave them out and only one setup fits: remove deletes, so it
 // never guesses between several.
 func pickSetup(o *options, store state.Store) error {
+	if o.domain != "" {
+		d, err := steps.NormalizeDomain(o.domain)
+		if err != nil {
+			return exitWith(exitInput, o.nameEnv(err))
+		}
+		o.domain = d
+	}
 	if o.domain != "" && o.region != "" {
 		return nil
 	}
