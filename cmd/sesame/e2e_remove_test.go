@@ -20,7 +20,7 @@ import (
 // sesame-sim, each compared through the AWS APIs (dumpAWS).
 var removeCases = []safetyCase{
 	{"remove after onboarding leaves the account and zone as before, keeping the operator's TXT values, MX and edited records", removeRestoresAccount},
-	{"a remove killed after DeleteUser took effect finishes when run again", removeInterruptedResumes},
+	{"a remove killed after any of its deletions took effect finishes when run again, deleting nothing twice", removeInterruptedResumes},
 	{"remove of a setup whose identity existed before leaves the identity", removeKeepsPreexistingIdentity},
 	{"remove --dry-run changes nothing and shows the plan", removeDryRunChangesNothing},
 	{"removing one region's setup of a shared SMTP user keeps the other region's key, policy and user", removeOneRegionKeepsTheOther},
@@ -133,39 +133,46 @@ func removeRestoresAccount(t *testing.T) {
 	}
 }
 
-// sesame is killed (SIGKILL) while IAM has deleted the user but not
-// answered; the saved setup is still there, and the next remove finishes
-// the files and the setup with no second DeleteUser.
+// For each deletion of the removal, sesame is killed (SIGKILL) after AWS
+// applied it and before sesame heard back (sesame-sim --hang-after): the
+// saved setup is still there, and the next remove finishes the job with
+// nothing deleted twice, leaving the account as before onboarding.
 func removeInterruptedResumes(t *testing.T) {
-	sim := startSim(t, "--hang-after", "DeleteUser")
-	home := t.TempDir()
-	out := filepath.Join(home, "relay")
-	before := sim.dumpAWS(t, "us-east-1")
-	mustRun(t, sim, home, removeOnboardArgs(out)...)
+	for _, op := range []struct{ service, name string }{
+		{"sesv2", "DeleteEmailIdentity"}, {"iam", "DeleteAccessKey"}, {"iam", "DeleteUserPolicy"}, {"iam", "DeleteUser"},
+	} {
+		t.Run(op.name, func(t *testing.T) {
+			sim := startSim(t, "--hang-after", op.name)
+			home := t.TempDir()
+			out := filepath.Join(home, "relay")
+			before := sim.dumpAWS(t, "us-east-1")
+			mustRun(t, sim, home, removeOnboardArgs(out)...)
 
-	run := sim.start(t, home, removeArgs...)
-	sim.waitLog(t, 0, "iam DeleteUser -")
-	_ = run.cmd.Process.Signal(syscall.SIGKILL)
-	run.wait(t)
-	if sf := savedSetups(t, home); len(sf) != 1 {
-		t.Fatalf("the killed remove left no saved setup to resume from: %v", sf)
-	}
-	if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err != nil {
-		t.Fatalf("files went before the user was answered for: %v", err)
-	}
+			run := sim.start(t, home, removeArgs...)
+			sim.waitLog(t, 0, op.service+" "+op.name+" -")
+			_ = run.cmd.Process.Signal(syscall.SIGKILL)
+			run.wait(t)
+			if sf := savedSetups(t, home); len(sf) != 1 {
+				t.Fatalf("the killed remove left no saved setup to resume from: %v", sf)
+			}
+			if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err != nil {
+				t.Fatalf("files went before AWS was done with: %v", err)
+			}
 
-	mustRun(t, sim, home, removeArgs...)
-	if n := sim.countApplied("DeleteUser"); n != 1 {
-		t.Errorf("DeleteUser took effect %d times, want 1", n)
-	}
-	if after := sim.dumpAWS(t, "us-east-1"); !after.Equal(before) {
-		t.Fatalf("after the resumed remove the account differs from before onboarding:\nwant:\n%s\ngot:\n%s", before, after)
-	}
-	if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err == nil {
-		t.Error("sasl_passwd is still there")
-	}
-	if sf := savedSetups(t, home); len(sf) != 0 {
-		t.Errorf("saved setup still there: %v", sf)
+			mustRun(t, sim, home, removeArgs...)
+			if n := sim.countApplied(op.name); n != 1 {
+				t.Errorf("%s took effect %d times, want 1", op.name, n)
+			}
+			if after := sim.dumpAWS(t, "us-east-1"); !after.Equal(before) {
+				t.Fatalf("after the resumed remove the account differs from before onboarding:\nwant:\n%s\ngot:\n%s", before, after)
+			}
+			if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err == nil {
+				t.Error("sasl_passwd is still there")
+			}
+			if sf := savedSetups(t, home); len(sf) != 0 {
+				t.Errorf("saved setup still there: %v", sf)
+			}
+		})
 	}
 }
 
