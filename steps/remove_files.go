@@ -107,7 +107,8 @@ func (s *RemoveFiles) Check(_ context.Context, env *Env) (Result, error) {
 		}
 	}
 	if b, m := mainCFBackup(env); b != "" {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("Postfix still relays through SES: sesame remove --restore-postfix restores %s from %s, the copy taken before sesame changed it", m, b))
+		res.Warnings = append(res.Warnings, fmt.Sprintf("Postfix still relays through SES: sesame remove --restore-postfix restores %s from %s, the copy taken before sesame changed it (then run postfix reload); sesame's entry in %s stays, useless once its access key is deleted",
+			m, b, filepath.Join(filepath.Dir(m), postfix.SASLPasswdFile)))
 		if s.RestorePostfix {
 			n++
 		}
@@ -163,12 +164,8 @@ func (s *RemoveFiles) Apply(_ context.Context, env *Env) error {
 		}
 	}
 	if b, m := mainCFBackup(env); b != "" && s.RestorePostfix {
-		data, err := os.ReadFile(b)
-		if err != nil {
-			return fmt.Errorf("restore %s: %w", m, err)
-		}
-		if err := state.WriteFileAtomic(m, data, 0o644); err != nil {
-			return fmt.Errorf("restore %s from %s: %w", m, b, err)
+		if err := postfix.RestoreMainCF(b, m); err != nil {
+			return err
 		}
 		env.Info(s.ID(), "restored %s from %s; reload Postfix (postfix reload) for it to take effect", m, b)
 		delete(env.Record.Files, RoleMainCFBackup)

@@ -1,8 +1,12 @@
 package postfix
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 )
 
 // HasSesameMark reports whether a file's contents carry the "# Written by
@@ -40,4 +44,43 @@ func RemoveSASLEntries(data []byte, users []string) (out []byte, removed int, em
 		}
 	}
 	return []byte(b.String()), removed, empty
+}
+
+// RestoreMainCF puts main.cf back from backup, the copy Install.Apply
+// took before changing it: atomically (a temporary file in the same
+// directory renamed over it), with the backup's mode and main.cf's owner,
+// and without touching the directory (Postfix's daemons must still read
+// it). The backup stays.
+func RestoreMainCF(backup, mainCF string) error {
+	data, err := os.ReadFile(backup)
+	if err != nil {
+		return fmt.Errorf("read the backup %s: %w", backup, err)
+	}
+	bst, err := os.Stat(backup)
+	if err != nil {
+		return fmt.Errorf("read the backup %s: %w", backup, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(mainCF), "."+filepath.Base(mainCF)+".sesame-*")
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", mainCF, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op once renamed
+	_, werr := f.Write(data)
+	errs := []error{werr, f.Chmod(bst.Mode().Perm())}
+	if st, err := os.Stat(mainCF); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			errs = append(errs, f.Chown(int(sys.Uid), int(sys.Gid)))
+		}
+	}
+	errs = append(errs, f.Sync(), f.Close())
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("restore %s: %w", mainCF, err)
+		}
+	}
+	if err := os.Rename(tmp, mainCF); err != nil {
+		return fmt.Errorf("restore %s: %w", mainCF, err)
+	}
+	return nil
 }
