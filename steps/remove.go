@@ -2,9 +2,12 @@ package steps
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
 
 	"github.com/sesame-tool/sesame/steps/dns"
 	"github.com/sesame-tool/sesame/steps/state"
@@ -58,7 +61,14 @@ func (RemoveDNS) read(ctx context.Context, env *Env) ([]removeZone, error) {
 			}
 		}
 		sets, err := dnsProvider(env.Clients.Route53).RecordSets(ctx, id, "", names)
-		if err != nil {
+		var gone *r53types.NoSuchHostedZone
+		switch {
+		case errors.As(err, &gone):
+			// The zone was deleted since: none of sesame's values is
+			// anywhere to take back.
+			env.Warn("remove-dns", "the hosted zone %s sesame wrote to is gone: nothing to take back there", id)
+			sets = nil
+		case err != nil:
 			return nil, explainRoute53(err)
 		}
 		out = append(out, removeZone{id: id, plan: dns.PlanRemoval(byZone[id], sets)})

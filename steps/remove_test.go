@@ -312,3 +312,21 @@ func TestRemoveFilesRestorePostfix(t *testing.T) {
 		}
 	}
 }
+
+// A hosted zone deleted since onboarding holds nothing of sesame's: the
+// step is done, and says so.
+func TestRemoveDNSZoneGone(t *testing.T) {
+	fx := newDNSFixture(t, false, state.Answers{})
+	fx.env.Record.DNSWritten = []state.DNSWrite{{ZoneID: "ZGONE", Name: "_dmarc.example.com.", Type: "TXT", Created: true, Values: []string{`"v=DMARC1; p=none;"`}}}
+	res, err := (RemoveDNS{}).Check(context.Background(), fx.env)
+	if err != nil || res.Status != StatusDone {
+		t.Fatalf("Check = %+v, %v; want done", res, err)
+	}
+	warned := false
+	for _, e := range *fx.events {
+		warned = warned || (e.Kind == EventWarning && strings.Contains(e.Detail, "ZGONE sesame wrote to is gone"))
+	}
+	if !warned {
+		t.Errorf("no warning that the zone is gone: %+v", *fx.events)
+	}
+}
