@@ -32,9 +32,9 @@ func TestRemove(t *testing.T) {
 	}
 }
 
-// changeZone applies one Route 53 change batch to example.com's zone as
+// removeChangeZone applies one Route 53 change batch to example.com's zone as
 // the operator would in the console.
-func (p *simProc) changeZone(t *testing.T, changes ...r53types.Change) {
+func (p *simProc) removeChangeZone(t *testing.T, changes ...r53types.Change) {
 	t.Helper()
 	ctx := context.Background()
 	rc := route53.NewFromConfig(p.awsConfig("us-east-1"))
@@ -49,7 +49,7 @@ func (p *simProc) changeZone(t *testing.T, changes ...r53types.Change) {
 	}
 }
 
-func txtSet(name string, ttl int64, values ...string) *r53types.ResourceRecordSet {
+func removeTXTSet(name string, ttl int64, values ...string) *r53types.ResourceRecordSet {
 	rs := &r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRTypeTxt, TTL: aws.Int64(ttl)}
 	for _, v := range values {
 		rs.ResourceRecords = append(rs.ResourceRecords, r53types.ResourceRecord{Value: aws.String(v)})
@@ -63,7 +63,7 @@ func removeOnboardArgs(out string) []string {
 
 var removeArgs = []string{"remove", "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-east-1"}
 
-func mustRun(t *testing.T, sim *simProc, home string, args ...string) result {
+func removeMustRun(t *testing.T, sim *simProc, home string, args ...string) result {
 	t.Helper()
 	r := sim.sesame(t, home, args...)
 	if r.code != 0 {
@@ -72,7 +72,7 @@ func mustRun(t *testing.T, sim *simProc, home string, args ...string) result {
 	return r
 }
 
-func savedSetups(t *testing.T, home string) []string {
+func removeSavedSetups(t *testing.T, home string) []string {
 	t.Helper()
 	m, _ := filepath.Glob(filepath.Join(home, ".local", "state", "sesame", "*.json"))
 	return m
@@ -86,11 +86,11 @@ func removeRestoresAccount(t *testing.T) {
 	sim := startSim(t)
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")
-	sim.changeZone(t, r53types.Change{Action: r53types.ChangeActionCreate,
-		ResourceRecordSet: txtSet("mail.example.com", 600, `"v=spf1 ip4:192.0.2.1 ~all"`, `"operator-verification=xyz"`)})
+	sim.removeChangeZone(t, r53types.Change{Action: r53types.ChangeActionCreate,
+		ResourceRecordSet: removeTXTSet("mail.example.com", 600, `"v=spf1 ip4:192.0.2.1 ~all"`, `"operator-verification=xyz"`)})
 	before := sim.dumpAWS(t, "us-east-1")
 
-	mustRun(t, sim, home, removeOnboardArgs(out)...)
+	removeMustRun(t, sim, home, removeOnboardArgs(out)...)
 	onboarded := sim.dumpAWS(t, "us-east-1")
 	if !slices.ContainsFunc(onboarded.Records, func(l string) bool {
 		return strings.Contains(l, "mail.example.com. TXT") && strings.Contains(l, "include:amazonses.com")
@@ -98,11 +98,11 @@ func removeRestoresAccount(t *testing.T) {
 		t.Fatalf("onboarding did not merge include:amazonses.com into the operator's SPF:\n%s", onboarded)
 	}
 	// The operator edits the DMARC record sesame published.
-	sim.changeZone(t,
-		r53types.Change{Action: r53types.ChangeActionDelete, ResourceRecordSet: txtSet("_dmarc.example.com", 300, `"v=DMARC1; p=none;"`)},
-		r53types.Change{Action: r53types.ChangeActionCreate, ResourceRecordSet: txtSet("_dmarc.example.com", 300, `"v=DMARC1; p=reject;"`)})
+	sim.removeChangeZone(t,
+		r53types.Change{Action: r53types.ChangeActionDelete, ResourceRecordSet: removeTXTSet("_dmarc.example.com", 300, `"v=DMARC1; p=none;"`)},
+		r53types.Change{Action: r53types.ChangeActionCreate, ResourceRecordSet: removeTXTSet("_dmarc.example.com", 300, `"v=DMARC1; p=reject;"`)})
 
-	r := mustRun(t, sim, home, removeArgs...)
+	r := removeMustRun(t, sim, home, removeArgs...)
 	if !strings.Contains(r.stdout+r.stderr, "_dmarc.example.com") {
 		t.Errorf("the edited DMARC record is not listed as left alone:\n%s", r.stderr)
 	}
@@ -119,7 +119,7 @@ func removeRestoresAccount(t *testing.T) {
 			t.Errorf("%s is still there", f)
 		}
 	}
-	if sf := savedSetups(t, home); len(sf) != 0 {
+	if sf := removeSavedSetups(t, home); len(sf) != 0 {
 		t.Errorf("saved setup still there: %v", sf)
 	}
 	// Nothing is left to remove: the next remove says so (exit 2) and
@@ -146,20 +146,20 @@ func removeInterruptedResumes(t *testing.T) {
 			home := t.TempDir()
 			out := filepath.Join(home, "relay")
 			before := sim.dumpAWS(t, "us-east-1")
-			mustRun(t, sim, home, removeOnboardArgs(out)...)
+			removeMustRun(t, sim, home, removeOnboardArgs(out)...)
 
 			run := sim.start(t, home, removeArgs...)
 			sim.waitLog(t, 0, op.service+" "+op.name+" -")
 			_ = run.cmd.Process.Signal(syscall.SIGKILL)
 			run.wait(t)
-			if sf := savedSetups(t, home); len(sf) != 1 {
+			if sf := removeSavedSetups(t, home); len(sf) != 1 {
 				t.Fatalf("the killed remove left no saved setup to resume from: %v", sf)
 			}
 			if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err != nil {
 				t.Fatalf("files went before AWS was done with: %v", err)
 			}
 
-			mustRun(t, sim, home, removeArgs...)
+			removeMustRun(t, sim, home, removeArgs...)
 			if n := sim.countApplied(op.name); n != 1 {
 				t.Errorf("%s took effect %d times, want 1", op.name, n)
 			}
@@ -169,7 +169,7 @@ func removeInterruptedResumes(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err == nil {
 				t.Error("sasl_passwd is still there")
 			}
-			if sf := savedSetups(t, home); len(sf) != 0 {
+			if sf := removeSavedSetups(t, home); len(sf) != 0 {
 				t.Errorf("saved setup still there: %v", sf)
 			}
 		})
@@ -187,8 +187,8 @@ func removeKeepsPreexistingIdentity(t *testing.T) {
 		DkimSigningAttributes: &sestypes.DkimSigningAttributes{NextSigningKeyLength: sestypes.DkimSigningKeyLengthRsa2048Bit}}); err != nil {
 		t.Fatal(err)
 	}
-	mustRun(t, sim, home, "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-east-1", "--out", out)
-	r := mustRun(t, sim, home, removeArgs...)
+	removeMustRun(t, sim, home, "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-east-1", "--out", out)
+	r := removeMustRun(t, sim, home, removeArgs...)
 	rep := parseReport(t, r)
 	for _, s := range rep.Steps {
 		if s.ID == "remove-identity" && s.Status != "skipped" {
@@ -213,9 +213,9 @@ func removeDryRunChangesNothing(t *testing.T) {
 	sim := startSim(t)
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")
-	mustRun(t, sim, home, removeOnboardArgs(out)...)
+	removeMustRun(t, sim, home, removeOnboardArgs(out)...)
 	n := len(sim.mutating())
-	r := mustRun(t, sim, home, "remove", "--no-input", "--dry-run", "--domain", "example.com", "--region", "us-east-1")
+	r := removeMustRun(t, sim, home, "remove", "--no-input", "--dry-run", "--domain", "example.com", "--region", "us-east-1")
 	if m := sim.mutating(); len(m) != n {
 		t.Fatalf("dry run wrote: %v", m[n:])
 	}
@@ -227,7 +227,7 @@ func removeDryRunChangesNothing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err != nil {
 		t.Errorf("dry run touched sasl_passwd: %v", err)
 	}
-	if len(savedSetups(t, home)) != 1 {
+	if len(removeSavedSetups(t, home)) != 1 {
 		t.Error("dry run removed the saved setup")
 	}
 	// Without --yes and with --no-input the plan is shown and nothing happens (exit 2).
@@ -247,15 +247,15 @@ func removeOneRegionKeepsTheOther(t *testing.T) {
 	sim := startSim(t)
 	home := t.TempDir()
 	before := sim.dumpAWS(t, "us-east-1")
-	mustRun(t, sim, home, removeOnboardArgs(filepath.Join(home, "east"))...)
+	removeMustRun(t, sim, home, removeOnboardArgs(filepath.Join(home, "east"))...)
 	east := sim.dumpAWS(t, "us-east-1")
 	eastKeys := sim.accessKeys(t, "ses-smtp-example-com")
-	mustRun(t, sim, home, "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "eu-west-1", "--mail-from", "", "--no-smtp-test", "--out", filepath.Join(home, "west"))
+	removeMustRun(t, sim, home, "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "eu-west-1", "--mail-from", "", "--no-smtp-test", "--out", filepath.Join(home, "west"))
 	if keys := sim.accessKeys(t, "ses-smtp-example-com"); len(keys) != 2 {
 		t.Fatalf("two regions' setups hold keys %v, want two", keys)
 	}
 
-	r := mustRun(t, sim, home, "remove", "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "eu-west-1")
+	r := removeMustRun(t, sim, home, "remove", "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "eu-west-1")
 	if keys := sim.accessKeys(t, "ses-smtp-example-com"); !slices.Equal(keys, eastKeys) {
 		t.Fatalf("after removing eu-west-1 the user holds keys %v, want us-east-1's %v\n%s", keys, eastKeys, r.stderr)
 	}
@@ -269,7 +269,7 @@ func removeOneRegionKeepsTheOther(t *testing.T) {
 		t.Errorf("us-east-1's setup is no longer whole: status exit %d\n%s", s.code, s.stdout)
 	}
 
-	mustRun(t, sim, home, removeArgs...)
+	removeMustRun(t, sim, home, removeArgs...)
 	if after := sim.dumpAWS(t, "us-east-1"); !after.Equal(before) {
 		t.Fatalf("after removing both setups the account differs from before:\nwant:\n%s\ngot:\n%s", before, after)
 	}
