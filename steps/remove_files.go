@@ -121,11 +121,23 @@ func (s *RemoveFiles) Check(_ context.Context, env *Env) (Result, error) {
 	return res, nil
 }
 
-// Plan lists each file and what happens to it.
-func (s *RemoveFiles) Plan(_ context.Context, env *Env) (Plan, error) {
+// Plan lists each file and what happens to it. Where --apply-postfix
+// changed Postfix, an interactive run offers to restore main.cf from the
+// backup (--restore-postfix says yes without asking; the default is no).
+func (s *RemoveFiles) Plan(ctx context.Context, env *Env) (Plan, error) {
 	files, err := s.read(env)
 	if err != nil {
 		return Plan{}, err
+	}
+	if b, m := mainCFBackup(env); b != "" && !s.RestorePostfix && !env.Options.NoInput && !env.Options.DryRun {
+		ok, err := env.Prompt.Confirm(ctx, Question{
+			ID: "restore-postfix", Step: s.ID(), Title: fmt.Sprintf("Restore %s from %s?", m, b), Flag: "--restore-postfix", Default: "n",
+			Detail: "--apply-postfix changed Postfix to relay through SES and kept this copy of main.cf from before; restoring it undoes those settings (reload Postfix afterwards)",
+		})
+		if err != nil {
+			return Plan{}, err
+		}
+		s.RestorePostfix = ok
 	}
 	var p Plan
 	n := 0

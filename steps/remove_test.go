@@ -330,3 +330,25 @@ func TestRemoveDNSZoneGone(t *testing.T) {
 		t.Errorf("no warning that the zone is gone: %+v", *fx.events)
 	}
 }
+
+// An interactive remove offers to restore main.cf; the answer decides.
+func TestRemoveFilesOffersRestore(t *testing.T) {
+	for _, yes := range []bool{false, true} {
+		e := newSMTPEnv(t)
+		e.Options.NoInput = false
+		e.prompt.confirm["restore-postfix"] = yes
+		dir := t.TempDir()
+		mainCF, backup, snippet := filepath.Join(dir, "main.cf"), filepath.Join(dir, "main.cf.sesame-1"), filepath.Join(dir, "main.cf.snippet")
+		for p, data := range map[string]string{mainCF: "relayhost = ses\n", backup: "relayhost =\n", snippet: "# Written by sesame\n"} {
+			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.Record.Files = map[string]string{RoleMainCFBackup: backup, postfix.RoleMainCF: snippet}
+		removeOnce(t, e.Env, &RemoveFiles{})
+		got, _ := os.ReadFile(mainCF)
+		if restored := string(got) == "relayhost =\n"; restored != yes || !slices.Contains(e.prompt.asked, "restore-postfix") {
+			t.Errorf("answer %v: main.cf = %q, asked %v", yes, got, e.prompt.asked)
+		}
+	}
+}
