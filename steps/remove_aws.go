@@ -219,18 +219,6 @@ func (s *RemoveSMTPUser) read(ctx context.Context, env *Env) (*userRemoval, erro
 		}
 	}
 	u.sharedBy = sortedKeys(others)
-	ours := setupKeys(env.Record)
-	for _, k := range lk.AccessKeyMetadata {
-		id := aws.ToString(k.AccessKeyId)
-		switch {
-		case slices.Contains(otherKeys, id):
-			u.kept = append(u.kept, id)
-		case len(u.sharedBy) == 0 || slices.Contains(ours, id):
-			u.keys = append(u.keys, id)
-		default:
-			u.kept = append(u.kept, id)
-		}
-	}
 	for _, p := range pols {
 		switch {
 		case p == mine:
@@ -245,7 +233,23 @@ func (s *RemoveSMTPUser) read(ctx context.Context, env *Env) (*userRemoval, erro
 			u.foreign = append(u.foreign, p)
 		}
 	}
-	u.deleteIt = len(u.sharedBy) == 0 && len(u.foreign) == 0 && len(u.kept) == 0
+	// Every key goes with a user that goes; a user that stays (another
+	// setup's, or holding a policy sesame did not write) keeps every key
+	// but this setup's.
+	ours := setupKeys(env.Record)
+	userGoes := len(u.sharedBy) == 0 && len(u.foreign) == 0
+	for _, k := range lk.AccessKeyMetadata {
+		id := aws.ToString(k.AccessKeyId)
+		switch {
+		case slices.Contains(otherKeys, id):
+			u.kept = append(u.kept, id)
+		case userGoes || slices.Contains(ours, id):
+			u.keys = append(u.keys, id)
+		default:
+			u.kept = append(u.kept, id)
+		}
+	}
+	u.deleteIt = userGoes && len(u.kept) == 0
 	return u, nil
 }
 

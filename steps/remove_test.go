@@ -120,7 +120,8 @@ func TestRemoveSMTPUser(t *testing.T) {
 }
 
 // A user with an inline policy sesame did not write stays (IAM would
-// refuse DeleteUser), while sesame's keys and policies go.
+// refuse DeleteUser), and so does a key this setup did not make; this
+// setup's key and sesame's policies go.
 func TestRemoveSMTPUserKeepsForeignPolicy(t *testing.T) {
 	ctx := context.Background()
 	e := newSMTPEnv(t)
@@ -128,9 +129,13 @@ func TestRemoveSMTPUserKeepsForeignPolicy(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.iam.SetPolicy(testUser, "ops-extra", `{"Version":"2012-10-17","Statement":[]}`)
+	theirs, _ := e.iam.AddAccessKey(testUser, e.iam.Now())
 	_, last, _ := removeOnce(t, e.Env, &RemoveSMTPUser{})
-	if !e.iam.HasUser(testUser) || len(e.iam.Keys(testUser)) != 0 || e.iam.Policy(testUser, "ops-extra") == "" {
-		t.Fatalf("user %v keys %v ops-extra %q", e.iam.HasUser(testUser), e.iam.Keys(testUser), e.iam.Policy(testUser, "ops-extra"))
+	if keys := e.iam.Keys(testUser); !e.iam.HasUser(testUser) || !slices.Equal(keys, []string{theirs}) || e.iam.Policy(testUser, "ops-extra") == "" {
+		t.Fatalf("user %v keys %v (want only %s) ops-extra %q", e.iam.HasUser(testUser), keys, theirs, e.iam.Policy(testUser, "ops-extra"))
+	}
+	if e.iam.Policy(testUser, SMTPPolicyNameFor("eu-west-1")) != "" {
+		t.Error("sesame's policy stayed")
 	}
 	if !strings.Contains(strings.Join(last.Warnings, " "), "ops-extra") {
 		t.Errorf("the kept user is not explained: %+v", last)
