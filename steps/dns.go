@@ -457,6 +457,16 @@ func (s DNS) putMailFrom(ctx context.Context, env *Env, mailFrom string) error {
 // has done its work; anything else is told record by record.
 func (s DNS) write(ctx context.Context, env *Env, part *zonePart) error {
 	z := part.zone
+	// What the batch writes is saved before it is submitted, so a run
+	// killed right after Route 53 took it still knows what is sesame's
+	// (for `sesame remove`); a batch refused as a whole, and not in
+	// effect, is dropped again. After another failure it is kept: remove
+	// takes back only values that are there as written.
+	kept := len(env.Record.DNSWritten)
+	env.Record.DNSWritten = append(env.Record.DNSWritten, dns.Writes(z.ID, part.plan.Batch)...)
+	if err := env.SaveState(); err != nil {
+		return fmt.Errorf("saving what sesame is about to write to zone %s failed, so nothing was written: %w", z.Name, err)
+	}
 	id, insync, err := dnsProvider(env.Clients.Route53).Apply(ctx, z.ID, "sesame: Amazon SES records for "+env.Answers.Domain, part.plan.Batch)
 	if err != nil {
 		e := explainRoute53(err)
@@ -474,6 +484,9 @@ func (s DNS) write(ctx context.Context, env *Env, part *zonePart) error {
 				env.Info(s.ID(), "Route 53 refused the batch for zone %s as already done (%s): the zone holds exactly the records planned, so an earlier attempt whose answer was lost wrote them", z.Name, ae.Message)
 				return nil
 			default:
+				// Refused as a whole and not in effect: nothing of it is sesame's.
+				env.Record.DNSWritten = env.Record.DNSWritten[:kept]
+				_ = env.SaveState()
 				ae.Hint = fmt.Sprintf("zone %s changed after sesame read it, so Route 53 refused the whole batch and nothing of it was written; the zone now differs from the plan: %s; run sesame again to re-plan against what is there now", z.Name, strings.Join(diffs, "; "))
 			}
 		}

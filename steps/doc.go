@@ -27,6 +27,11 @@
 // only what AWS cannot tell (the operator's answers, the ids sesame created,
 // and where its files are).
 //
+// `sesame remove` runs RemoveSteps through the same Runner: each step
+// takes back one kind of thing sesame made (DNS values, the SES identity,
+// the SMTP user, the files) while it is as sesame left it, and the saved
+// setup goes last, so a stopped removal resumes like the wizard does.
+//
 // This package has no terminal code at all: it never imports bubbletea,
 // lipgloss or huh. Front ends (the TUI, plain lines, JSON) receive Events
 // from the Runner and answer questions through a Prompter.

@@ -304,6 +304,14 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 		}
 		if applied.Changed {
 			env.Info(r.ID(), "configured Postfix in %s; main.cf was backed up to %s", s.cfg.Dir(), applied.Backup)
+			// sesame remove offers to restore main.cf from the first
+			// backup: the one from before sesame changed Postfix.
+			if applied.Backup != "" && env.Record.Files[RoleMainCFBackup] == "" {
+				env.Record.Files[RoleMainCFBackup] = applied.Backup
+				if err := env.SaveState(); err != nil {
+					return fmt.Errorf("Postfix is configured but the state file could not be saved: %w", err)
+				}
+			}
 		}
 		if applied.PasswdBackup != "" {
 			env.Info(r.ID(), "merged sesame's entry into %s (its other lines kept); the previous file is %s", filepath.Join(s.cfg.Dir(), SASLPasswdFile), applied.PasswdBackup)

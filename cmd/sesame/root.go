@@ -170,7 +170,7 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	completeValues(root)
 	completeValues(statusCmd)
 	completeValues(postfixCmd)
-	root.AddCommand(statusCmd, newRotateCmd(s, getenv), newPolicyCmd(s), newSMTPPasswordCmd(s), postfixCmd, newCompletionCmd(root, s))
+	root.AddCommand(statusCmd, newRotateCmd(s, getenv), newRemoveCmd(s, getenv), newPolicyCmd(s), newSMTPPasswordCmd(s), postfixCmd, newCompletionCmd(root, s))
 	// Flags first, then SESAME_* variables for what flags did not set.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := applyEnv(cmd, getenv, o.fromEnv); err != nil {

@@ -20,6 +20,7 @@ var operatorActions = []string{
 	"iam:GetUser", "iam:CreateUser", "iam:TagUser", "iam:PutUserPolicy", "iam:GetUserPolicy",
 	"iam:ListAccessKeys", "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed",
 	"iam:UpdateAccessKey",
+	"iam:ListUserPolicies", "iam:DeleteUserPolicy", "iam:DeleteUser",
 }
 
 // SMTPUserPrefix starts the default SMTP user's name; the operator policy

@@ -38,6 +38,8 @@ func iamRoute(s *Sim, r *request) (string, func() (reply, *apiError)) {
 		"DeleteAccessKey":      (*Sim).iamDeleteAccessKey,
 		"UpdateAccessKey":      (*Sim).iamUpdateAccessKey,
 		"GetAccessKeyLastUsed": (*Sim).iamGetAccessKeyLastUsed,
+		"DeleteUserPolicy":     (*Sim).iamDeleteUserPolicy,
+		"DeleteUser":           (*Sim).iamDeleteUser,
 	}
 	h := handlers[op]
 	if h == nil {
@@ -375,6 +377,36 @@ func (s *Sim) iamListUserPolicies(r *request) (reply, *apiError) {
 		IsTruncated bool     `xml:"IsTruncated"`
 		Marker      string   `xml:"Marker,omitempty"`
 	}{names, next != "", next})
+}
+
+func (s *Sim) iamDeleteUserPolicy(r *request) (reply, *apiError) {
+	u, ae := s.userFromArg(r)
+	if ae != nil {
+		return reply{}, ae
+	}
+	policy := first(r.Form["PolicyName"])
+	if _, ok := u.Policies[policy]; !ok {
+		return reply{}, errf(404, "NoSuchEntity", "The user policy with name %s cannot be found.", policy)
+	}
+	delete(u.Policies, policy)
+	return queryReply(iamNS, "DeleteUserPolicy", nil)
+}
+
+// iamDeleteUser deletes a user the way IAM does: refused with
+// DeleteConflict while it still has access keys or inline policies.
+func (s *Sim) iamDeleteUser(r *request) (reply, *apiError) {
+	u, ae := s.userFromArg(r)
+	if ae != nil {
+		return reply{}, ae
+	}
+	switch {
+	case len(u.Keys) > 0:
+		return reply{}, errf(409, "DeleteConflict", "Cannot delete entity, must delete access keys first.")
+	case len(u.Policies) > 0:
+		return reply{}, errf(409, "DeleteConflict", "Cannot delete entity, must delete policies first.")
+	}
+	delete(s.iam.users, strings.ToLower(u.Name))
+	return queryReply(iamNS, "DeleteUser", nil)
 }
 
 func (s *Sim) iamListUsers(r *request) (reply, *apiError) {

@@ -327,3 +327,58 @@ func TestSTSCallerIdentity(t *testing.T) {
 		})
 	}
 }
+
+// DeleteUser is refused with DeleteConflict (409) while the user has
+// access keys or inline policies, as IAM refuses it; DeleteUserPolicy
+// and DeleteAccessKey clear the way, and a second DeleteUser is
+// NoSuchEntity.
+func TestIAMDeleteUser(t *testing.T) {
+	ctx := context.Background()
+	c := iamClient(endpoint(t, New(Options{})))
+	user := aws.String("ses-smtp-example-com")
+	if _, err := c.CreateUser(ctx, &iam.CreateUserInput{UserName: user}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: user, PolicyName: aws.String("p"), PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ses:SendRawEmail","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name     string
+		call     func() error
+		wantCode string
+		wantMsg  string
+	}{
+		{"with a key", func() error { _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: user}); return err }, "DeleteConflict", "must delete access keys first"},
+		{"delete the key", func() error {
+			_, err := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: user, AccessKeyId: key.AccessKey.AccessKeyId})
+			return err
+		}, "", ""},
+		{"with a policy", func() error { _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: user}); return err }, "DeleteConflict", "must delete policies first"},
+		{"a policy that is not there", func() error {
+			_, err := c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: user, PolicyName: aws.String("other")})
+			return err
+		}, "NoSuchEntity", "other"},
+		{"delete the policy", func() error {
+			_, err := c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: user, PolicyName: aws.String("p")})
+			return err
+		}, "", ""},
+		{"empty: deleted", func() error { _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: user}); return err }, "", ""},
+		{"again: gone", func() error { _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: user}); return err }, "NoSuchEntity", "cannot be found"},
+	}
+	for _, s := range steps {
+		err := s.call()
+		if got := apiCode(err); got != s.wantCode || !strings.Contains(apiMessage(err), s.wantMsg) {
+			t.Errorf("%s: %v (code %q), want %q with %q", s.name, err, got, s.wantCode, s.wantMsg)
+		}
+	}
+	var dc *iamtypes.DeleteConflictException
+	_, _ = c.CreateUser(ctx, &iam.CreateUserInput{UserName: user})
+	_, _ = c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: user})
+	if _, err := c.DeleteUser(ctx, &iam.DeleteUserInput{UserName: user}); !errors.As(err, &dc) {
+		t.Errorf("DeleteUser with a key: %v is not the SDK's DeleteConflictException", err)
+	}
+}

@@ -58,6 +58,11 @@ type Record struct {
 	IdentityCreated bool `json:"identity_created,omitempty"`
 	// ZoneID is the hosted zone the DNS records went into.
 	ZoneID string `json:"zone_id,omitempty"`
+	// DNSWritten lists every record set sesame created in a hosted zone,
+	// or merged a value into, with exactly what it wrote, so `sesame
+	// remove` takes back its own values and nothing else. Saved before
+	// the change is submitted and dropped again if the change is refused.
+	DNSWritten []DNSWrite `json:"dns_written,omitempty"`
 	// ChangeID is the last Route 53 change sesame submitted.
 	ChangeID string `json:"change_id,omitempty"`
 	// ProductionCaseID is the support case of a production-access request.
@@ -114,6 +119,25 @@ type Rotation struct {
 	Backup string `json:"backup,omitempty"`
 	// DeactivatedAt is when the old key was made inactive.
 	DeactivatedAt time.Time `json:"deactivated_at,omitzero"`
+}
+
+// DNSWrite is one record set sesame wrote: created whole, or merged into
+// (values added to a TXT set that was there, or include:amazonses.com
+// added to its SPF record). Values are in the zone's wire form.
+type DNSWrite struct {
+	ZoneID string `json:"zone_id"`
+	// Name is the set's name, lower case with its trailing dot.
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// Created is true when the set did not exist: Values are all of it.
+	Created bool `json:"created,omitempty"`
+	// Values are the values sesame wrote: the whole set when Created,
+	// else the values it added to the set that was there.
+	Values []string `json:"values,omitempty"`
+	// SPFBefore and SPFAfter are, when sesame added include:amazonses.com
+	// to an SPF record that was there, that record before and after.
+	SPFBefore string `json:"spf_before,omitempty"`
+	SPFAfter  string `json:"spf_after,omitempty"`
 }
 
 // PendingKey is an access key IAM returned to sesame, and the sasl_passwd

@@ -131,3 +131,34 @@ func TestFakeSESRegionsAndStatus(t *testing.T) {
 		t.Error("the request in us-east-1 changed eu-central-2's account")
 	}
 }
+
+// DeleteUser is refused with DeleteConflict while keys or inline policies
+// remain, as IAM refuses it; once they are gone the user goes.
+func TestFakeIAMDeleteUserConflict(t *testing.T) {
+	ctx := context.Background()
+	f := stepstest.NewFakeIAM("123456789012")
+	f.AddUser("u", nil)
+	id, _ := f.AddAccessKey("u", f.Now())
+	f.SetPolicy("u", "p", `{}`)
+	del := func() error { _, err := f.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("u")}); return err }
+	var dc *iamtypes.DeleteConflictException
+	if err := del(); !errors.As(err, &dc) {
+		t.Fatalf("DeleteUser with a key and a policy: %v, want DeleteConflictException", err)
+	}
+	if _, err := f.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("u"), AccessKeyId: aws.String(id)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := del(); !errors.As(err, &dc) {
+		t.Fatalf("DeleteUser with a policy: %v, want DeleteConflictException", err)
+	}
+	pols, err := f.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: aws.String("u")})
+	if err != nil || len(pols.PolicyNames) != 1 || pols.PolicyNames[0] != "p" {
+		t.Fatalf("ListUserPolicies = %+v, %v", pols, err)
+	}
+	if _, err := f.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("u"), PolicyName: aws.String("p")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := del(); err != nil || f.HasUser("u") {
+		t.Fatalf("DeleteUser of an empty user: %v (still there: %v)", err, f.HasUser("u"))
+	}
+}

@@ -66,7 +66,7 @@ type fakeKey struct {
 }
 
 // iamMutations are the operations that change an account.
-var iamMutations = []string{"CreateUser", "TagUser", "PutUserPolicy", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey"}
+var iamMutations = []string{"CreateUser", "TagUser", "PutUserPolicy", "CreateAccessKey", "DeleteAccessKey", "UpdateAccessKey", "DeleteUserPolicy", "DeleteUser"}
 
 // NewFakeIAM returns an account with no users.
 func NewFakeIAM(account string) *FakeIAM {
@@ -547,4 +547,59 @@ func (f *FakeIAM) GetAccessKeyLastUsed(_ context.Context, in *iam.GetAccessKeyLa
 		last = &iamtypes.AccessKeyLastUsed{LastUsedDate: k.lastUsed, Region: aws.String(k.lastRegion), ServiceName: aws.String(k.lastService)}
 	}
 	return &iam.GetAccessKeyLastUsedOutput{UserName: aws.String(k.user), AccessKeyLastUsed: last}, nil
+}
+
+// ListUserPolicies lists a user's inline policy names, sorted.
+func (f *FakeIAM) ListUserPolicies(_ context.Context, in *iam.ListUserPoliciesInput, _ ...func(*iam.Options)) (*iam.ListUserPoliciesOutput, error) {
+	err := f.enter("ListUserPolicies")
+	defer f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	u, err := f.user(in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	return &iam.ListUserPoliciesOutput{PolicyNames: slices.Sorted(maps.Keys(u.policies))}, nil
+}
+
+// DeleteUserPolicy deletes one of a user's inline policies.
+func (f *FakeIAM) DeleteUserPolicy(_ context.Context, in *iam.DeleteUserPolicyInput, _ ...func(*iam.Options)) (*iam.DeleteUserPolicyOutput, error) {
+	err := f.enter("DeleteUserPolicy")
+	defer f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	u, err := f.user(in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	name := aws.ToString(in.PolicyName)
+	if _, ok := u.policies[name]; !ok {
+		return nil, &iamtypes.NoSuchEntityException{Message: aws.String(fmt.Sprintf("The user policy with name %s cannot be found.", name))}
+	}
+	delete(u.policies, name)
+	return &iam.DeleteUserPolicyOutput{}, nil
+}
+
+// DeleteUser deletes a user; like IAM it refuses with DeleteConflict while
+// the user still has access keys or inline policies.
+func (f *FakeIAM) DeleteUser(_ context.Context, in *iam.DeleteUserInput, _ ...func(*iam.Options)) (*iam.DeleteUserOutput, error) {
+	err := f.enter("DeleteUser")
+	defer f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	u, err := f.user(in.UserName)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case len(u.keys) > 0:
+		return nil, &iamtypes.DeleteConflictException{Message: aws.String("Cannot delete entity, must delete access keys first.")}
+	case len(u.policies) > 0:
+		return nil, &iamtypes.DeleteConflictException{Message: aws.String("Cannot delete entity, must delete policies first.")}
+	}
+	delete(f.users, strings.ToLower(u.name))
+	return &iam.DeleteUserOutput{}, nil
 }

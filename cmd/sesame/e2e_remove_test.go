@@ -1,0 +1,276 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53types "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/aws/aws-sdk-go-v2/service/sesv2"
+	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
+)
+
+// The end-to-end cases of `sesame remove`, against the built binaries and
+// sesame-sim, each compared through the AWS APIs (dumpAWS).
+var removeCases = []safetyCase{
+	{"remove after onboarding leaves the account and zone as before, keeping the operator's TXT values, MX and edited records", removeRestoresAccount},
+	{"a remove killed after any of its deletions took effect finishes when run again, deleting nothing twice", removeInterruptedResumes},
+	{"remove of a setup whose identity existed before leaves the identity", removeKeepsPreexistingIdentity},
+	{"remove --dry-run changes nothing and shows the plan", removeDryRunChangesNothing},
+	{"removing one region's setup of a shared SMTP user keeps the other region's key, policy and user", removeOneRegionKeepsTheOther},
+}
+
+func TestRemove(t *testing.T) {
+	for _, c := range removeCases {
+		t.Run(c.name, c.run)
+	}
+}
+
+// removeChangeZone applies one Route 53 change batch to example.com's zone as
+// the operator would in the console.
+func (p *simProc) removeChangeZone(t *testing.T, changes ...r53types.Change) {
+	t.Helper()
+	ctx := context.Background()
+	rc := route53.NewFromConfig(p.awsConfig("us-east-1"))
+	zs, err := rc.ListHostedZonesByName(ctx, &route53.ListHostedZonesByNameInput{DNSName: aws.String("example.com")})
+	if err != nil || len(zs.HostedZones) == 0 {
+		t.Fatalf("find the zone: %v", err)
+	}
+	if _, err := rc.ChangeResourceRecordSets(ctx, &route53.ChangeResourceRecordSetsInput{
+		HostedZoneId: zs.HostedZones[0].Id, ChangeBatch: &r53types.ChangeBatch{Changes: changes},
+	}); err != nil {
+		t.Fatalf("change the zone: %v", err)
+	}
+}
+
+func removeTXTSet(name string, ttl int64, values ...string) *r53types.ResourceRecordSet {
+	rs := &r53types.ResourceRecordSet{Name: aws.String(name), Type: r53types.RRTypeTxt, TTL: aws.Int64(ttl)}
+	for _, v := range values {
+		rs.ResourceRecords = append(rs.ResourceRecords, r53types.ResourceRecord{Value: aws.String(v)})
+	}
+	return rs
+}
+
+func removeOnboardArgs(out string) []string {
+	return []string{"--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-east-1", "--mail-from", "mail", "--dmarc", "--out", out}
+}
+
+var removeArgs = []string{"remove", "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-east-1"}
+
+func removeMustRun(t *testing.T, sim *simProc, home string, args ...string) result {
+	t.Helper()
+	r := sim.sesame(t, home, args...)
+	if r.code != 0 {
+		t.Fatalf("sesame %s: exit %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r
+}
+
+func removeSavedSetups(t *testing.T, home string) []string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(home, ".local", "state", "sesame", "*.json"))
+	return m
+}
+
+// The operator's TXT set at the MAIL FROM name (an SPF record sesame adds
+// include:amazonses.com to, and another value) comes back byte for byte,
+// the apex MX and TXT are never touched, and the DMARC record the
+// operator edited after onboarding stays as they edited it.
+func removeRestoresAccount(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	out := filepath.Join(home, "relay")
+	sim.removeChangeZone(t, r53types.Change{Action: r53types.ChangeActionCreate,
+		ResourceRecordSet: removeTXTSet("mail.example.com", 600, `"v=spf1 ip4:192.0.2.1 ~all"`, `"operator-verification=xyz"`)})
+	before := sim.dumpAWS(t, "us-east-1")
+
+	removeMustRun(t, sim, home, removeOnboardArgs(out)...)
+	onboarded := sim.dumpAWS(t, "us-east-1")
+	if !slices.ContainsFunc(onboarded.Records, func(l string) bool {
+		return strings.Contains(l, "mail.example.com. TXT") && strings.Contains(l, "include:amazonses.com")
+	}) {
+		t.Fatalf("onboarding did not merge include:amazonses.com into the operator's SPF:\n%s", onboarded)
+	}
+	// The operator edits the DMARC record sesame published.
+	sim.removeChangeZone(t,
+		r53types.Change{Action: r53types.ChangeActionDelete, ResourceRecordSet: removeTXTSet("_dmarc.example.com", 300, `"v=DMARC1; p=none;"`)},
+		r53types.Change{Action: r53types.ChangeActionCreate, ResourceRecordSet: removeTXTSet("_dmarc.example.com", 300, `"v=DMARC1; p=reject;"`)})
+
+	r := removeMustRun(t, sim, home, removeArgs...)
+	if !strings.Contains(r.stdout+r.stderr, "_dmarc.example.com") {
+		t.Errorf("the edited DMARC record is not listed as left alone:\n%s", r.stderr)
+	}
+	after := sim.dumpAWS(t, "us-east-1")
+	want := before
+	want.Records = slices.Clone(before.Records)
+	want.Records = append(want.Records, `record example.com. _dmarc.example.com. TXT ["v=DMARC1; p=reject;"]`)
+	slices.Sort(want.Records)
+	if !after.Equal(want) {
+		t.Fatalf("after remove the account differs from before onboarding (plus the operator's DMARC edit):\nwant:\n%s\ngot:\n%s", want, after)
+	}
+	for _, f := range []string{"sasl_passwd", "main.cf.snippet", "apply-postfix.sh"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err == nil {
+			t.Errorf("%s is still there", f)
+		}
+	}
+	if sf := removeSavedSetups(t, home); len(sf) != 0 {
+		t.Errorf("saved setup still there: %v", sf)
+	}
+	// Nothing is left to remove: the next remove says so (exit 2) and
+	// writes nothing.
+	n := len(sim.mutating())
+	if r := sim.sesame(t, home, removeArgs...); r.code != 2 || !strings.Contains(r.stderr, "no saved setup") {
+		t.Errorf("second remove: exit %d, want 2 naming no saved setup\n%s", r.code, r.stderr)
+	}
+	if m := sim.mutating(); len(m) != n {
+		t.Errorf("second remove wrote: %v", m[n:])
+	}
+}
+
+// For each deletion of the removal, sesame is killed (SIGKILL) after AWS
+// applied it and before sesame heard back (sesame-sim --hang-after): the
+// saved setup is still there, and the next remove finishes the job with
+// nothing deleted twice, leaving the account as before onboarding.
+func removeInterruptedResumes(t *testing.T) {
+	for _, op := range []struct{ service, name string }{
+		{"sesv2", "DeleteEmailIdentity"}, {"iam", "DeleteAccessKey"}, {"iam", "DeleteUserPolicy"}, {"iam", "DeleteUser"},
+	} {
+		t.Run(op.name, func(t *testing.T) {
+			sim := startSim(t, "--hang-after", op.name)
+			home := t.TempDir()
+			out := filepath.Join(home, "relay")
+			before := sim.dumpAWS(t, "us-east-1")
+			removeMustRun(t, sim, home, removeOnboardArgs(out)...)
+
+			run := sim.start(t, home, removeArgs...)
+			sim.waitLog(t, 0, op.service+" "+op.name+" -")
+			_ = run.cmd.Process.Signal(syscall.SIGKILL)
+			run.wait(t)
+			if sf := removeSavedSetups(t, home); len(sf) != 1 {
+				t.Fatalf("the killed remove left no saved setup to resume from: %v", sf)
+			}
+			if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err != nil {
+				t.Fatalf("files went before AWS was done with: %v", err)
+			}
+
+			removeMustRun(t, sim, home, removeArgs...)
+			if n := sim.countApplied(op.name); n != 1 {
+				t.Errorf("%s took effect %d times, want 1", op.name, n)
+			}
+			if after := sim.dumpAWS(t, "us-east-1"); !after.Equal(before) {
+				t.Fatalf("after the resumed remove the account differs from before onboarding:\nwant:\n%s\ngot:\n%s", before, after)
+			}
+			if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err == nil {
+				t.Error("sasl_passwd is still there")
+			}
+			if sf := removeSavedSetups(t, home); len(sf) != 0 {
+				t.Errorf("saved setup still there: %v", sf)
+			}
+		})
+	}
+}
+
+// The identity was made by the operator before sesame ran: remove takes
+// the user, the DNS records and the files, and leaves the identity.
+func removeKeepsPreexistingIdentity(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	out := filepath.Join(home, "relay")
+	sc := sesv2.NewFromConfig(sim.awsConfig("us-east-1"))
+	if _, err := sc.CreateEmailIdentity(context.Background(), &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("example.com"),
+		DkimSigningAttributes: &sestypes.DkimSigningAttributes{NextSigningKeyLength: sestypes.DkimSigningKeyLengthRsa2048Bit}}); err != nil {
+		t.Fatal(err)
+	}
+	removeMustRun(t, sim, home, "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-east-1", "--out", out)
+	r := removeMustRun(t, sim, home, removeArgs...)
+	rep := parseReport(t, r)
+	for _, s := range rep.Steps {
+		if s.ID == "remove-identity" && s.Status != "skipped" {
+			t.Errorf("remove-identity = %s (%s), want skipped", s.Status, s.Detail)
+		}
+	}
+	for _, m := range sim.mutating() {
+		if strings.Contains(m, "DeleteEmailIdentity") {
+			t.Fatalf("the operator's identity was deleted: %v", sim.mutating())
+		}
+	}
+	after := sim.dumpAWS(t, "us-east-1")
+	if len(after.Identities) != 1 || !strings.HasPrefix(after.Identities[0], "identity example.com") {
+		t.Fatalf("identities after remove = %v", after.Identities)
+	}
+	if len(after.Users) != 0 {
+		t.Errorf("users after remove = %v", after.Users)
+	}
+}
+
+func removeDryRunChangesNothing(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	out := filepath.Join(home, "relay")
+	removeMustRun(t, sim, home, removeOnboardArgs(out)...)
+	n := len(sim.mutating())
+	r := removeMustRun(t, sim, home, "remove", "--no-input", "--dry-run", "--domain", "example.com", "--region", "us-east-1")
+	if m := sim.mutating(); len(m) != n {
+		t.Fatalf("dry run wrote: %v", m[n:])
+	}
+	for _, want := range []string{"dry run", "iam-user", "ses-identity"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("dry run output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(out, "sasl_passwd")); err != nil {
+		t.Errorf("dry run touched sasl_passwd: %v", err)
+	}
+	if len(removeSavedSetups(t, home)) != 1 {
+		t.Error("dry run removed the saved setup")
+	}
+	// Without --yes and with --no-input the plan is shown and nothing happens (exit 2).
+	if r := sim.sesame(t, home, "remove", "--no-input", "--domain", "example.com", "--region", "us-east-1"); r.code != 2 || !strings.Contains(r.stdout+r.stderr, "--yes") {
+		t.Errorf("remove without --yes: exit %d, want 2 naming --yes\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if m := sim.mutating(); len(m) != n {
+		t.Fatalf("remove without --yes wrote: %v", m[n:])
+	}
+}
+
+// The domain is set up in us-east-1 and eu-west-1: one SMTP user, one
+// key and one policy per region. Removing eu-west-1 leaves us-east-1's
+// key, policy, identity and records; removing us-east-1 then leaves the
+// account as it was before either.
+func removeOneRegionKeepsTheOther(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	before := sim.dumpAWS(t, "us-east-1")
+	removeMustRun(t, sim, home, removeOnboardArgs(filepath.Join(home, "east"))...)
+	east := sim.dumpAWS(t, "us-east-1")
+	eastKeys := sim.accessKeys(t, "ses-smtp-example-com")
+	removeMustRun(t, sim, home, "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "eu-west-1", "--mail-from", "", "--no-smtp-test", "--out", filepath.Join(home, "west"))
+	if keys := sim.accessKeys(t, "ses-smtp-example-com"); len(keys) != 2 {
+		t.Fatalf("two regions' setups hold keys %v, want two", keys)
+	}
+
+	r := removeMustRun(t, sim, home, "remove", "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "eu-west-1")
+	if keys := sim.accessKeys(t, "ses-smtp-example-com"); !slices.Equal(keys, eastKeys) {
+		t.Fatalf("after removing eu-west-1 the user holds keys %v, want us-east-1's %v\n%s", keys, eastKeys, r.stderr)
+	}
+	if got := sim.dumpAWS(t, "us-east-1"); !got.Equal(east) {
+		t.Fatalf("after removing eu-west-1, us-east-1's setup differs:\nwant:\n%s\ngot:\n%s", east, got)
+	}
+	if west := sim.dumpAWS(t, "eu-west-1"); len(west.Identities) != 0 {
+		t.Errorf("eu-west-1 identities left: %v", west.Identities)
+	}
+	if s := sim.sesame(t, home, "status", "--json", "--domain", "example.com", "--region", "us-east-1"); s.code != 0 {
+		t.Errorf("us-east-1's setup is no longer whole: status exit %d\n%s", s.code, s.stdout)
+	}
+
+	removeMustRun(t, sim, home, removeArgs...)
+	if after := sim.dumpAWS(t, "us-east-1"); !after.Equal(before) {
+		t.Fatalf("after removing both setups the account differs from before:\nwant:\n%s\ngot:\n%s", before, after)
+	}
+}

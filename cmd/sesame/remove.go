@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/ses"
+	"github.com/sesame-tool/sesame/steps/state"
+	"github.com/sesame-tool/sesame/ui"
+)
+
+func newRemoveCmd(s *ioStreams, getenv func(string) string) *cobra.Command {
+	o := &options{}
+	var restorePostfix bool
+	cmd := &cobra.Command{
+		Use:   "remove",
+		Short: "Take back what sesame made for a setup (DNS records, SES identity, SMTP user, files), as a plan first",
+		Long: `remove takes back exactly what sesame made for one saved setup (a domain in a
+region), as a plan you approve first:
+
+  DNS    the records sesame created, only while they still hold the values it
+         wrote; from a TXT set it merged into, only its own value (and only
+         include:amazonses.com from an SPF record), one atomic change per zone
+  SES    the identity, only if sesame created it (else only the MAIL FROM
+         domain sesame set up)
+  IAM    the SMTP user's keys, sesame's inline policies and the user, only if
+         it is tagged managed-by=sesame; while the user serves the domain's
+         setup in another region, only this setup's key and policy go
+  files  the relay files sesame wrote (only its entry from sasl_passwd)
+
+Anything that changed since sesame made it is listed and left alone. The saved
+setup goes last, so a remove that stops part way is finished by running it
+again.`,
+		Example: `  sesame remove --domain example.com --region eu-west-1 --dry-run
+  sesame remove --domain example.com --region eu-west-1
+  sesame remove --domain example.com --region eu-west-1 --yes --no-input --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runRemove(cmd.Context(), o, restorePostfix, s, getenv)
+		},
+	}
+	f := cmd.Flags()
+	addCommonFlags(f, o)
+	f.BoolVarP(&o.yes, "yes", "y", false, "approve planned changes without asking")
+	f.BoolVar(&o.dryRun, "dry-run", false, "show every step's plan and change nothing")
+	f.BoolVar(&o.noInput, "no-input", false, "never ask: a missing answer is an error naming its flag (exit 2)")
+	f.BoolVar(&restorePostfix, "restore-postfix", false, "restore Postfix's main.cf from the backup --apply-postfix took")
+	return cmd
+}
+
+// pickSetup fills the domain and region from the saved setups when the
+// flags leave them out and only one setup fits: remove deletes, so it
+// never guesses between several.
+func pickSetup(o *options, store state.Store) error {
+	if o.domain != "" {
+		d, err := steps.NormalizeDomain(o.domain)
+		if err != nil {
+			return exitWith(exitInput, o.nameEnv(err))
+		}
+		o.domain = d
+	}
+	if o.domain != "" && o.region != "" {
+		return nil
+	}
+	all, err := store.List()
+	if err != nil {
+		return exitWith(exitFailure, err)
+	}
+	var fit []*state.Saved
+	for _, sv := range all {
+		if (o.domain == "" || strings.EqualFold(sv.Domain, o.domain)) && (o.region == "" || sv.Region == o.region) {
+			fit = append(fit, sv)
+		}
+	}
+	switch {
+	case len(fit) == 0:
+		return exitWith(exitInput, &steps.InputError{Field: "domain", Flag: "--domain", Msg: fmt.Sprintf("no saved setup in %s to remove; name the domain and region (--domain, --region)", store.Dir)})
+	case len(fit) > 1:
+		var names []string
+		for _, sv := range fit {
+			names = append(names, sv.Domain+" in "+sv.Region)
+		}
+		flag := "--domain"
+		if o.domain != "" {
+			flag = "--region"
+		}
+		return exitWith(exitInput, &steps.InputError{Field: strings.TrimPrefix(flag, "--"), Flag: flag, Msg: "several saved setups fit (" + strings.Join(names, ", ") + "); name the one to remove"})
+	}
+	o.domain, o.region = fit[0].Domain, fit[0].Region
+	return nil
+}
+
+// runRemove plans and applies the removal of one saved setup through the
+// runner, so the TUI, plain lines and --json all work as for the wizard.
+func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStreams, getenv func(string) string) error {
+	o.smtpPort = ses.PortOrDefault(o.smtpPort)
+	o.wait = true
+	store := state.Store{Dir: stateDirOr(o.stateDir, getenv)}
+	if err := pickSetup(o, store); err != nil {
+		return err
+	}
+	w, err := wire(ctx, o, s, getenv, false)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	env := w.env
+	store = w.sess.store
+
+	var path string
+	bind := env.Bind
+	env.Bind = func(acct *steps.AccountInfo) error {
+		a := env.Answers
+		sv, err := store.Load(acct.ID, a.Region, a.Domain)
+		if err != nil {
+			return steps.StateDirInput(err)
+		}
+		if sv == nil {
+			return &steps.InputError{Field: "domain", Flag: "--domain", Msg: fmt.Sprintf("there is no saved setup of %s in %s for account %s in %s: sesame takes back only what it recorded making, so there is nothing to remove (check --domain, --region, --profile and --state-dir)", a.Domain, a.Region, acct.ID, store.Dir)}
+		}
+		path = store.Path(acct.ID, a.Region, a.Domain)
+		return bind(acct)
+	}
+	saved := func() []*state.Saved {
+		all, _ := store.List()
+		return all
+	}
+	forget := &steps.RemoveState{
+		Path: func() string { return path },
+		Exists: func() bool {
+			_, err := os.Lstat(path)
+			return path != "" && err == nil
+		},
+		Forget: func() error {
+			// Nothing is saved after this: the run's end would write
+			// the setup again.
+			env.Save, env.AnswersChecked = nil, true
+			if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("delete the saved setup %s: %w", path, err)
+			}
+			return nil
+		},
+	}
+	runner := &steps.Runner{Steps: steps.RemoveSteps(&steps.RemoveFiles{RestorePostfix: restorePostfix}, &steps.RemoveSMTPUser{Saved: saved}, forget)}
+	color := colorOK(o, s, getenv)
+	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
+		env.Prompt, env.Emit = p, emit
+		err := w.loadConfig(ctx)
+		if err == nil {
+			err = w.prepare()
+		}
+		if err != nil {
+			return &steps.Report{Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: []steps.StepReport{}, Files: []string{}, Error: err.Error()}, err
+		}
+		rep, err := runner.Run(ctx, env)
+		if rep != nil {
+			rep.Sandbox = nil // the account's sending status is the wizard's news, not remove's
+		}
+		return rep, err
+	}
+	// The plain front end shows the whole removal first, every step's
+	// plan, and asks once: a dry run, then, approved, the run itself.
+	// (The TUI asks step by step, each plan on screen.)
+	planFirst := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
+		if env.Options.Yes || env.Options.DryRun {
+			return runFn(ctx, p, emit)
+		}
+		env.Options.DryRun = true
+		rep, err := runFn(ctx, p, emit)
+		env.Options.DryRun = false
+		if err != nil || nothingToRemove(rep) {
+			return rep, err
+		}
+		ok, err := p.Confirm(ctx, steps.Question{ID: "approve-remove", Step: "remove", Title: "Take back all of the above?",
+			Detail: "each step's plan is above; what changed since sesame made it is left alone", Flag: "--yes", Default: "n"})
+		var ie *steps.InputError
+		if errors.As(err, &ie) && env.Options.NoInput {
+			err = fmt.Errorf("the removal above: %w", steps.ErrNeedsApproval)
+		}
+		if err != nil {
+			rep.Error = err.Error()
+			return rep, err
+		}
+		if !ok {
+			rep.Error = "declined: nothing was changed"
+			return rep, fmt.Errorf("sesame remove: %w", steps.ErrDeclined)
+		}
+		env.Options.Yes = true
+		return runFn(ctx, p, emit)
+	}
+
+	var rep *steps.Report
+	var out io.Writer = s.Out
+	if o.json {
+		out = s.ErrOut // stdout carries only the JSON document
+	}
+	front := chooseFrontEnd(o, s, getenv)
+	switch front {
+	case frontTUI:
+		var ids []string
+		for _, st := range runner.Steps {
+			ids = append(ids, st.ID())
+		}
+		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: ids}, runFn)
+	default:
+		plain := ui.NewPlain(out, color && !o.json)
+		var p steps.Prompter = steps.NoInput{}
+		if !env.Options.NoInput {
+			p = &ui.LinePrompter{In: s.In, Out: out}
+		}
+		rep, err = planFirst(ctx, p, plain.Event)
+	}
+	if o.json && rep != nil {
+		if jerr := ui.WriteJSON(s.Out, rep); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
+		printRemoveSummary(out, rep, env.Options.DryRun)
+	}
+	return exitFor(o.nameEnv(err))
+}
+
+// nothingToRemove reports whether a dry run found every step done or
+// skipped: there is nothing to approve.
+func nothingToRemove(rep *steps.Report) bool {
+	for _, s := range rep.Steps {
+		if s.Status != steps.StatusDone && s.Status != steps.StatusSkipped {
+			return false
+		}
+	}
+	return true
+}
+
+// printRemoveSummary ends a plain remove: one line per step and the
+// outcome.
+func printRemoveSummary(w io.Writer, rep *steps.Report, dryRun bool) {
+	fmt.Fprintf(w, "\nsesame remove: %s in %s, account %s\n", rep.Domain, rep.Region, rep.Account)
+	width := 0
+	for _, s := range rep.Steps {
+		width = max(width, len(s.ID))
+	}
+	for _, s := range rep.Steps {
+		first, _, _ := strings.Cut(s.Detail, "\n")
+		fmt.Fprintf(w, "  %-8s %-*s  %s\n", s.Status, width, s.ID, first)
+	}
+	switch {
+	case rep.Error != "":
+		first, _, _ := strings.Cut(rep.Error, "\n")
+		fmt.Fprintf(w, "\nStopped: %s\nNothing half-done is left: run sesame remove again to go on from here.\n", first)
+	case dryRun:
+		fmt.Fprintln(w, "\nDry run: nothing was changed. Run without --dry-run to take these back.")
+	default:
+		fmt.Fprintln(w, "\nRemoved: what sesame made for this setup is taken back, except what is listed above as left alone.")
+	}
+}

@@ -1,0 +1,86 @@
+package postfix
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+)
+
+// HasSesameMark reports whether a file's contents carry the "# Written by
+// sesame" mark on its first line (its second after a "#!" line): a file
+// at one of sesame's names without it is the operator's.
+func HasSesameMark(data []byte) bool { return hasSesameMark(data) }
+
+// RemoveSASLEntries returns data without sesame's entries: the entry
+// lines (and their continuation lines) whose username is one of users,
+// the access key ids sesame wrote. Every other line stays byte for byte.
+// removed counts the entries taken out; empty is true when what remains
+// holds no entry and no comment but sesame's own header, so the file can
+// go.
+func RemoveSASLEntries(data []byte, users []string) (out []byte, removed int, empty bool) {
+	var b strings.Builder
+	dropping := false
+	empty = true
+	for _, l := range splitSASLPasswd(data) {
+		switch {
+		case l.cont && dropping:
+			continue
+		case l.key != "":
+			dropping = false
+			if e, ok := parseSASLEntry(l.text); ok && slices.Contains(users, e.Username) {
+				dropping = true
+				removed++
+				continue
+			}
+		case !l.cont:
+			dropping = false
+		}
+		b.WriteString(l.text)
+		if body := strings.TrimSpace(l.text); body != "" && l.text != saslHeader && !strings.HasPrefix(body, sesameMark) {
+			empty = false
+		}
+	}
+	return []byte(b.String()), removed, empty
+}
+
+// RestoreMainCF puts main.cf back from backup, the copy Install.Apply
+// took before changing it: atomically (a temporary file in the same
+// directory renamed over it), with the backup's mode and main.cf's owner,
+// and without touching the directory (Postfix's daemons must still read
+// it). The backup stays.
+func RestoreMainCF(backup, mainCF string) error {
+	data, err := os.ReadFile(backup)
+	if err != nil {
+		return fmt.Errorf("read the backup %s: %w", backup, err)
+	}
+	bst, err := os.Stat(backup)
+	if err != nil {
+		return fmt.Errorf("read the backup %s: %w", backup, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(mainCF), "."+filepath.Base(mainCF)+".sesame-*")
+	if err != nil {
+		return fmt.Errorf("restore %s: %w", mainCF, err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // a no-op once renamed
+	_, werr := f.Write(data)
+	errs := []error{werr, f.Chmod(bst.Mode().Perm())}
+	if st, err := os.Stat(mainCF); err == nil {
+		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
+			errs = append(errs, f.Chown(int(sys.Uid), int(sys.Gid)))
+		}
+	}
+	errs = append(errs, f.Sync(), f.Close())
+	for _, err := range errs {
+		if err != nil {
+			return fmt.Errorf("restore %s: %w", mainCF, err)
+		}
+	}
+	if err := os.Rename(tmp, mainCF); err != nil {
+		return fmt.Errorf("restore %s: %w", mainCF, err)
+	}
+	return nil
+}
