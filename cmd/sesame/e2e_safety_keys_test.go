@@ -297,7 +297,9 @@ func safetyKeysInstalledRelayKeyKept(t *testing.T) {
 }
 
 // allowsSend reports whether a policy document allows ses:SendRawEmail on
-// resource.
+// resource, its Resource wildcards matched as IAM matches them. Conditions
+// are not evaluated: sesame's is on the sender's domain, example.com here
+// (sesame-sim evaluates the whole policy on every SMTP send).
 func allowsSend(doc, resource string) bool {
 	if d, err := url.QueryUnescape(doc); err == nil {
 		doc = d
@@ -312,13 +314,19 @@ func allowsSend(doc, resource string) bool {
 	if json.Unmarshal([]byte(doc), &p) != nil {
 		return false
 	}
+	// IAM's wildcards: * matches any run of characters, ? one.
+	matches := func(pattern, s string) bool {
+		re := "^" + strings.NewReplacer(`\*`, ".*", `\?`, ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+		ok, _ := regexp.MatchString(re, s)
+		return ok
+	}
 	has := func(v any, want string) bool {
 		switch x := v.(type) {
 		case string:
-			return x == want || x == "*"
+			return matches(x, want)
 		case []any:
 			for _, e := range x {
-				if s, _ := e.(string); s == want || s == "*" {
+				if s, _ := e.(string); matches(s, want) {
 					return true
 				}
 			}
