@@ -234,9 +234,12 @@ func TestRealPostfixRelay(t *testing.T) {
 	}
 }
 
-// TestRealPostfixApplyRestores breaks the instance so that postfix check
-// fails, and checks that --apply-postfix puts main.cf back as it was.
-func TestRealPostfixApplyRestores(t *testing.T) {
+// TestRealPostfixApplyBrokenBefore breaks the instance so that postfix
+// check fails before sesame changes anything: --apply-postfix says the
+// configuration was already broken, with the reason postfix check printed
+// (captured although no terminal is attached), and leaves every file
+// byte-identical.
+func TestRealPostfixApplyBrokenBefore(t *testing.T) {
 	postfixtest.Skip(t)
 	pf := postfixtest.New(t)
 	mainCF := filepath.Join(pf.ConfDir, "main.cf")
@@ -249,15 +252,59 @@ func TestRealPostfixApplyRestores(t *testing.T) {
 	before, _ := os.ReadFile(mainCF)
 	cfg := postfix.Config{Region: "eu-west-1", Port: 587, Username: "AKIAIOSFODNN7EXAMPLE", Password: "BPW", PostfixDir: pf.ConfDir}
 	_, err = postfix.Install{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}.Apply(context.Background(), cfg)
-	if err == nil || !strings.Contains(err.Error(), "postfix check refused") || !strings.Contains(err.Error(), "restored") {
-		t.Fatalf("Apply = %v, want a refused check and a restore", err)
+	if err == nil || !strings.Contains(err.Error(), "already broken, before sesame changed anything") ||
+		!strings.Contains(err.Error(), "/nonexistent/sesame-queue") {
+		t.Fatalf("Apply = %v, want the configuration said to be broken before, with postfix check's reason", err)
 	}
 	after, _ := os.ReadFile(mainCF)
 	if string(after) != string(before) {
-		t.Errorf("main.cf was not restored:\n%s", after)
+		t.Errorf("main.cf changed:\n%s", after)
 	}
 	if _, err := os.Stat(filepath.Join(pf.ConfDir, steps.SASLPasswdFile)); !os.IsNotExist(err) {
-		t.Errorf("a sasl_passwd stayed behind after the restore: %v", err)
+		t.Errorf("a sasl_passwd was written: %v", err)
+	}
+	if backups, _ := filepath.Glob(mainCF + ".sesame-*"); len(backups) != 0 {
+		t.Errorf("backups %q of an apply that changed nothing", backups)
+	}
+}
+
+// TestRealPostfixApplyRestores makes postfix check refuse the new
+// configuration (a postfix command that passes the first check and fails
+// the second, with a reason) and checks that --apply-postfix puts main.cf
+// and the operator's sasl_passwd back byte for byte, with that reason.
+func TestRealPostfixApplyRestores(t *testing.T) {
+	postfixtest.Skip(t)
+	pf := postfixtest.New(t)
+	sbin := t.TempDir()
+	for _, tool := range []string{"postconf", "postmap", "postqueue"} {
+		if err := os.Symlink(filepath.Join(postfixtest.Sbin, tool), filepath.Join(sbin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marker := filepath.Join(sbin, "checked-once")
+	script := "#!/bin/sh\nif [ \"$3\" = check ] && [ -e " + marker + " ]; then echo 'postfix: fatal: simulated refusal' >&2; exit 1; fi\n" +
+		"[ \"$3\" = check ] && touch " + marker + "\nexec " + postfixtest.Sbin + "/postfix \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(sbin, "postfix"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mainCF := filepath.Join(pf.ConfDir, "main.cf")
+	passwd := filepath.Join(pf.ConfDir, steps.SASLPasswdFile)
+	other := []byte("[smtp.other.example]:587 bob:secret\n")
+	if err := os.WriteFile(passwd, other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(mainCF)
+	cfg := postfix.Config{Region: "eu-west-1", Port: 587, Username: "AKIAIOSFODNN7EXAMPLE", Password: "BPW", PostfixDir: pf.ConfDir}
+	_, err := postfix.Install{Dir: pf.ConfDir, Sbin: sbin}.Apply(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "postfix check refused") || !strings.Contains(err.Error(), "simulated refusal") ||
+		!strings.Contains(err.Error(), "restored") {
+		t.Fatalf("Apply = %v, want a refused check with its reason and a restore", err)
+	}
+	if after, _ := os.ReadFile(mainCF); string(after) != string(before) {
+		t.Errorf("main.cf was not restored:\n%s", after)
+	}
+	if after, _ := os.ReadFile(passwd); string(after) != string(other) {
+		t.Errorf("sasl_passwd was not restored:\n%s", after)
 	}
 }
 

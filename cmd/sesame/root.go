@@ -165,7 +165,7 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	f.BoolVar(&o.demo, "demo", false, "run against a simulated AWS account (no account or credentials needed)")
 	f.BoolVar(&o.debug, "debug", false, "log AWS calls to stderr (credentials and signatures redacted)")
 
-	root.AddCommand(newStatusCmd(s, getenv), newPolicyCmd(s), newSMTPPasswordCmd(s), newPostfixCmd(s), newCompletionCmd(root, s))
+	root.AddCommand(newStatusCmd(s, getenv), newDoctorCmd(s, getenv), newPolicyCmd(s), newSMTPPasswordCmd(s), newPostfixCmd(s), newCompletionCmd(root, s))
 	// Flags first, then SESAME_* variables for what flags did not set.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := applyEnv(cmd, getenv, o.fromEnv); err != nil {
