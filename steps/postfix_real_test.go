@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -85,12 +84,18 @@ func startSimSMTP(t *testing.T, sim *awssim.Sim, region string) simSMTP {
 	os.Chmod(dir, 0o755)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	cert := filepath.Join(dir, "sim-smtp.pem")
-	addr, stop, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: "127.0.0.1:0", Region: region, CertOut: cert})
-	if err != nil {
-		t.Fatal(err)
+	// SES's own port on a loopback address of its own: Postfix reaches it
+	// under SES's host name (Instance.StartResolving), so the certificate
+	// is matched against that name as it is with SES.
+	for range 5 {
+		addr, stop, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: net.JoinHostPort(postfixtest.FreeLoopback(), "587"), Region: region, CertOut: cert})
+		if err == nil {
+			t.Cleanup(stop)
+			return simSMTP{addr: addr, certFile: cert, sim: sim}
+		}
 	}
-	t.Cleanup(stop)
-	return simSMTP{addr: addr, certFile: cert, sim: sim}
+	t.Fatal("no free loopback address for the SMTP endpoint")
+	return simSMTP{}
 }
 
 // settingsMap is the name → value of main.cf lines.
@@ -139,20 +144,14 @@ func TestRealPostfixRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The same files, except that the relay host is the simulator's
-	// endpoint (one string in relayhost and sasl_passwd) and its
-	// certificate is the CA file.
-	host, portStr, _ := net.SplitHostPort(endpoint.addr)
-	port, _ := strconv.Atoi(portStr)
-	cfg := postfix.Config{Region: "us-east-1", Port: port, Host: host, Username: entry.Username, Password: entry.Password,
+	// The same files, except that the simulator's certificate is the CA
+	// file; SES's host name leads to the simulator (StartResolving).
+	ip, _, _ := net.SplitHostPort(endpoint.addr)
+	cfg := postfix.Config{Region: "us-east-1", Port: 587, Username: entry.Username, Password: entry.Password,
 		PostfixDir: pf.ConfDir, CAFile: endpoint.certFile}
 	want, got := settingsMap(string(written)), settingsMap(cfg.MainCF())
 	for k, v := range want {
 		switch k {
-		case "relayhost":
-			if got[k] != "["+host+"]:"+portStr {
-				t.Fatalf("relayhost %q", got[k])
-			}
 		case "smtp_tls_CAfile":
 			if got[k] != endpoint.certFile {
 				t.Fatalf("CA file %q", got[k])
@@ -188,8 +187,8 @@ func TestRealPostfixRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	sesames, _ := os.ReadFile(filepath.Join(out, steps.SASLPasswdFile))
-	if string(installed) != strings.Replace(string(sesames), postfix.RelayHostField(ses.SMTPHost("us-east-1"), 587), cfg.RelayHost(), 1) {
-		t.Fatalf("installed sasl_passwd is not sesame's with the host replaced")
+	if string(installed) != string(sesames) {
+		t.Fatalf("installed sasl_passwd is not sesame's")
 	}
 	for _, f := range []string{steps.SASLPasswdFile, steps.SASLPasswdFile + ".db"} {
 		if st, err := os.Stat(filepath.Join(pf.ConfDir, f)); err != nil || st.Mode().Perm() != 0o600 {
@@ -200,7 +199,7 @@ func TestRealPostfixRelay(t *testing.T) {
 		t.Errorf("second apply = %+v, %v; want no change", again, err)
 	}
 
-	pf.Start()
+	pf.StartResolving(map[string]string{ses.SMTPHost("us-east-1"): ip}, "")
 	pf.Sendmail("sesame-test@example.com", "success@simulator.amazonses.com", "relay test", "through the simulator")
 	if !postfixtest.WaitFor(60*time.Second, func() bool { return len(endpoint.sim.Messages()) == 1 }) {
 		t.Fatalf("the simulator received nothing in 60 s; queue:\n%s", pf.Queue())

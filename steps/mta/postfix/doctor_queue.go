@@ -47,7 +47,7 @@ var reasonClasses = []reasonClass{
 	{"454", "SES answered 454: a temporary failure (throttling, or SES's authentication service); Postfix retries",
 		"wait; if it lasts, check the sending quota (sesame status)", contains("454 ")},
 	{"local-data-error", "Postfix could not read the password map (\"local data error\"): its .db is missing or unreadable",
-		"postmap the sasl_passwd map", contains("local data error", "is unavailable")},
+		"postmap the sasl_passwd map", contains("local data error")},
 	{"no-mechanism", "Postfix found no SASL mechanism to log in with (\"no mechanism available\"): the Cyrus SASL PLAIN/LOGIN plugin is missing, or smtp_sasl_security_options forbids plain text",
 		"install libsasl2-modules (cyrus-sasl-plain on RHEL) and set smtp_sasl_security_options = noanonymous", contains("no mechanism available", "no worthy mechs")},
 	{"tls", "TLS failed (\"TLS engine is unavailable\", a certificate that does not verify, or the wrong wrapper mode for the port): Postfix sends no password without TLS and defers the mail",
@@ -181,6 +181,8 @@ func firstLine(s string) string {
 var (
 	logStatus = regexp.MustCompile(`postfix[^:]*/(?:smtp|error|lmtp)\[\d+\]: ([0-9A-Za-z]+): to=<[^>]*>.* status=(deferred|bounced) \((.*)\)\s*$`)
 	logFrom   = regexp.MustCompile(`: ([0-9A-Za-z]+): from=<([^>]*)>`)
+	// masterLoaded is the master's line when Postfix starts or reloads.
+	masterLoaded = regexp.MustCompile(`postfix[^:]*/master\[\d+\]: (?:daemon started|reload) `)
 )
 
 // logTail is at most the last max bytes of a file, from a line start.
@@ -258,6 +260,14 @@ func checkLog(dir string, cur map[string]string, o DoctorOptions, add func(Findi
 		senders := map[string]string{}
 		var ds []delivery
 		now := time.Now()
+		// What Postfix did before its last start or reload ran an older
+		// configuration: only what came after counts.
+		for i := len(lines) - 1; i >= 0; i-- {
+			if masterLoaded.MatchString(lines[i]) {
+				lines = lines[i+1:]
+				break
+			}
+		}
 		for _, line := range lines {
 			if m := logFrom.FindStringSubmatch(line); m != nil {
 				senders[m[1]] = m[2]

@@ -169,7 +169,11 @@ type Setting struct {
 func (s Setting) String() string { return s.Name + " = " + s.Value }
 
 // Settings are the main.cf parameters of the relay, in the order they are
-// applied. smtp_use_tls is never among them: it is obsolete (a warning
+// applied. The TLS level is secure: the SMTP password goes only to a server
+// whose certificate, signed by a CA in smtp_tls_CAfile, names the relay
+// host (SES's certificates name email-smtp.<region>.amazonaws.com, the
+// nexthop of relayhost [email-smtp.<region>.amazonaws.com]:port); encrypt
+// would send it to any server that offers TLS. smtp_use_tls is never among them: it is obsolete (a warning
 // since Postfix 3.9) and smtp_tls_security_level replaces it. The wrapper
 // mode is always set, to "no" too, so moving from 465 back to 587 does not
 // leave a stale "yes" behind.
@@ -183,7 +187,8 @@ func (c Config) Settings() []Setting {
 		{"smtp_sasl_auth_enable", "yes"},
 		{"smtp_sasl_security_options", "noanonymous"},
 		{"smtp_sasl_password_maps", "hash:" + filepath.Join(c.Dir(), SASLPasswdFile)},
-		{"smtp_tls_security_level", "encrypt"},
+		{"smtp_tls_security_level", "secure"},
+		{"smtp_tls_secure_cert_match", "nexthop, dot-nexthop"},
 		{"smtp_tls_wrappermode", wrapper},
 		{"smtp_tls_note_starttls_offer", "yes"},
 		{"smtp_tls_CAfile", cmp.Or(c.CAFile, c.Distro.CAFile, debianDistro.CAFile)},
