@@ -113,7 +113,7 @@ var obsoleteParams = []string{"smtp_use_tls", "smtp_enforce_tls", "smtp_tls_enfo
 
 // doctorParams are the parameters the checks read (effective values).
 var doctorParams = []string{"relayhost", "smtp_sasl_auth_enable", "smtp_sasl_password_maps", "smtp_sasl_security_options",
-	"smtp_tls_security_level", "smtp_tls_wrappermode", "smtp_tls_CAfile", "smtp_tls_CApath", "smtp_fallback_relay", "maillog_file"}
+	"smtp_tls_security_level", "smtp_tls_wrappermode", "smtp_tls_CAfile", "smtp_tls_CApath", "smtp_fallback_relay", "maillog_file", "queue_directory"}
 
 // postconfValues parses "name = value" lines.
 func postconfValues(out string) map[string]string {
@@ -168,7 +168,10 @@ func (p Install) Doctor(ctx context.Context, o DoctorOptions) (Diagnosis, error)
 	if _, err := os.Stat(filepath.Join(p.dir(), "main.cf")); err != nil {
 		return d, fmt.Errorf("doctor: %w: is %s Postfix's configuration directory? (give it with --postfix-dir)", err, p.dir())
 	}
-	out, err := p.run(ctx, "postconf", append([]string{"-x"}, doctorParams...)...)
+	// Not postconf -x: expanding every default can wait seconds on DNS
+	// for the host's own name. The few values that hold a $ here are
+	// expanded below.
+	out, err := p.run(ctx, "postconf", doctorParams...)
 	if err != nil {
 		return d, fmt.Errorf("doctor: read %s/main.cf: %w", p.dir(), err)
 	}
@@ -178,6 +181,11 @@ func (p Install) Doctor(ctx context.Context, o DoctorOptions) (Diagnosis, error)
 		return d, fmt.Errorf("doctor: read %s/main.cf: %w", p.dir(), err)
 	}
 	explicit := postconfValues(explicitOut)
+	// smtp_fallback_relay defaults to $fallback_relay, itself empty.
+	cur["smtp_fallback_relay"] = cmp.Or(explicit["smtp_fallback_relay"], explicit["fallback_relay"])
+	for k, v := range cur {
+		cur[k] = strings.NewReplacer("${config_directory}", p.dir(), "$config_directory", p.dir()).Replace(v)
+	}
 	masterOut, err := p.run(ctx, "postconf", "-P")
 	if err != nil {
 		return d, fmt.Errorf("doctor: read %s/master.cf: %w", p.dir(), err)
@@ -205,7 +213,7 @@ func (p Install) Doctor(ctx context.Context, o DoctorOptions) (Diagnosis, error)
 			Fix:     fmt.Sprintf("remove it: postconf -c %s -X smtp_fallback_relay (doctor --fix does)", p.dir())})
 	}
 	checkMaster(masterOut, p.dir(), add)
-	p.checkQueue(ctx, add)
+	p.checkQueue(ctx, cur["queue_directory"], add)
 	checkLog(p.dir(), cur, o, add)
 	if creds != nil {
 		repair := Config{Region: ses.RegionOfSMTPHost(strings.ToLower(creds.Host)), Port: port, Username: creds.Username,
@@ -406,6 +414,10 @@ func (p Install) checkPasswordMap(ctx context.Context, cur map[string]string, ho
 		return nil
 	}
 	if found == nil {
+		// No relayhost: the repair uses the one SES entry there is.
+		if len(sesEntries) == 1 {
+			return &sesEntries[0]
+		}
 		return nil
 	}
 	add(Finding{ID: "sasl-entry", Severity: SeverityOK, Summary: fmt.Sprintf("the password map has an entry for %s (user %s)", key, found.Username)})

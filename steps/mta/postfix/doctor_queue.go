@@ -41,7 +41,7 @@ var reasonClasses = []reasonClass{
 	{"535", "SES answered 535 Authentication Credentials Invalid: the password is wrong for this relay host (derived for another region, an old or deleted access key, or a stale .db)",
 		"derive the password for the relay host's region (sesame smtp-password --region R) or create a new key with sesame, then postmap", contains("535 ", "credentials invalid")},
 	{"554-not-verified", "SES answered 554 Email address is not verified: the sender (From or Return-Path) is not a verified identity in this region; local senders such as root@host.localdomain always fail this",
-		"verify the domain in the relay host's region, and rewrite local senders to it (sesame --rewrite-local-senders ADDRESS)", contains("not verified")},
+		"verify the domain in the relay host's region, and rewrite local senders to it (sesame --rewrite-local-senders ADDRESS)", contains("address is not verified", "identities failed the check")},
 	{"554-not-authorized", "SES answered 554 not authorized: the SMTP user's IAM policy does not allow sending as this sender",
 		"allow ses:SendRawEmail for the domain in the SMTP user's policy (run sesame again)", contains("not authorized", "is not authorized")},
 	{"454", "SES answered 454: a temporary failure (throttling, or SES's authentication service); Postfix retries",
@@ -154,7 +154,13 @@ func parseQueue(out string) []delivery {
 
 // checkQueue groups the queued messages' delay reasons. A queue that
 // cannot be read (Postfix stopped) is said, not counted as a fault.
-func (p Install) checkQueue(ctx context.Context, add func(Finding)) {
+func (p Install) checkQueue(ctx context.Context, queueDir string, add func(Finding)) {
+	// Without the showq socket Postfix is not running: postqueue would
+	// wait a second, then fail.
+	if st, err := os.Stat(filepath.Join(queueDir, "public", "showq")); err != nil || st.Mode()&os.ModeSocket == 0 {
+		add(Finding{ID: "queue", Severity: SeverityOK, Summary: "Postfix is not running (no showq socket in " + queueDir + "), so the queue was not read"})
+		return
+	}
 	out, err := p.run(ctx, "postqueue", "-j")
 	if err != nil {
 		add(Finding{ID: "queue", Severity: SeverityOK, Summary: "the mail queue could not be read (is Postfix running?): " + firstLine(err.Error())})
