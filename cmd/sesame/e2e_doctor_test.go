@@ -148,3 +148,27 @@ func TestDoctor(t *testing.T) {
 		t.Run(c.name, c.run)
 	}
 }
+
+// TestPostfixOutRefusesPostfixDir: `sesame postfix --out` into a directory
+// holding main.cf (Postfix's own) writes nothing there and leaves its mode.
+func TestPostfixOutRefusesPostfixDir(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, 0o755)
+	writeFile(t, filepath.Join(dir, "main.cf"), "relayhost =\n")
+	if err := os.WriteFile(filepath.Join(dir, "sasl_passwd"), []byte("[email-smtp.eu-west-1.amazonaws.com]:587 AKIAIOSFODNN7EXAMPLE:BPWexampleexampleexampleexampleexampleexam\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	bin, _ := binaries(t)
+	cmd := exec.Command(bin, "postfix", "--out", dir)
+	cmd.Env = []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH")}
+	r := runProcess(t, cmd)
+	if r.code == 0 || !strings.Contains(r.stderr, "holds main.cf") {
+		t.Fatalf("sesame postfix --out <Postfix dir> = %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, name := range []string{"main.cf.snippet", "apply-postfix.sh"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
+			t.Errorf("%s was written into Postfix's directory: %v", name, err)
+		}
+	}
+	assertMode(t, dir, 0o755)
+}

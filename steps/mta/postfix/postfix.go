@@ -416,6 +416,14 @@ func (c Config) Files() []File {
 // content: sesame merges its entry into it.
 func Conflicts(dir string) []mta.Conflict {
 	var out []mta.Conflict
+	// Postfix's own directory is never the output: sesame's sasl_passwd
+	// there would be Postfix's (a merge of it into itself), and its files
+	// would sit among Postfix's. apply-postfix.sh and --apply-postfix
+	// install into it from elsewhere.
+	if st, err := os.Stat(filepath.Join(dir, "main.cf")); err == nil && st.Mode().IsRegular() {
+		out = append(out, mta.Conflict{Path: dir, Note: "holds main.cf: it is a Postfix configuration directory, and sesame writes its relay files (and the SMTP password) beside Postfix's, never into them: choose another --out, then install them with apply-postfix.sh or --apply-postfix"})
+		return out
+	}
 	for _, name := range []string{MainCFSnippetFile, SASLPasswdFile, ApplyScriptFile} {
 		path := filepath.Join(dir, name)
 		st, err := os.Lstat(path)
