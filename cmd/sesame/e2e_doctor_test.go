@@ -172,3 +172,14 @@ func TestPostfixOutRefusesPostfixDir(t *testing.T) {
 	}
 	assertMode(t, dir, 0o755)
 }
+
+// TestStatusShowsRelayHealth: status given --postfix-dir checks the relay
+// installed there offline and a broken one is exit 1 with the findings.
+func TestStatusShowsRelayHealth(t *testing.T) {
+	dir := doctorConf(t)
+	sim := startSim(t)
+	r := sim.sesame(t, t.TempDir(), "status", "--domain", "example.com", "--region", "us-east-1", "--postfix-dir", dir)
+	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "Postfix relay in "+dir) || !strings.Contains(r.stdout+r.stderr, "530") {
+		t.Fatalf("status = %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}

@@ -318,6 +318,15 @@ func (o *options) answers() *state.Answers {
 		Domain: o.domain, Region: o.region, Profile: o.profile, SMTPUser: o.smtpUser,
 		MailFrom: o.mailFrom, MailFromAsked: o.mailFromSet,
 		DMARC: o.dmarc, DMARCAsked: o.dmarcSet,
-		ZoneID: o.zoneID, ZoneIDSet: o.zoneIDSet, OutDir: o.out,
+		ZoneID: o.zoneID, ZoneIDSet: o.zoneIDSet, OutDir: o.out, PostfixDir: o.savedPostfixDir(),
 	}
+}
+
+// savedPostfixDir is the Postfix directory to remember for status: the one
+// --apply-postfix installs into, or one named other than the default.
+func (o *options) savedPostfixDir() string {
+	if o.applyPostfix || (o.postfixDir != "" && o.postfixDir != steps.DefaultPostfixDir) {
+		return o.postfixDir
+	}
+	return ""
 }
