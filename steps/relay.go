@@ -101,6 +101,7 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 	s := relayState{out: out, cfg: postfix.Config{
 		Region: region, Port: port, Username: entry.Username, Password: entry.Password,
 		PostfixDir: postfixDir, Distro: postfix.DetectDistro(r.OSRelease), CAFile: r.CAFile,
+		RewriteSender: env.Options.RewriteLocalSenders,
 	}}
 	if err := ValidateRelayConfig(s.cfg); err != nil {
 		return failed("%v", err)
@@ -129,6 +130,9 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 func (r *Relay) Preflight(ctx context.Context, env *Env) ([]Change, error) {
 	if err := ValidatePostfixDir(env.Options.PostfixDir); err != nil {
 		return nil, err
+	}
+	if err := postfix.ValidateRewriteSender(env.Options.RewriteLocalSenders); err != nil {
+		return nil, &InputError{Field: "rewrite-local-senders", Flag: "--rewrite-local-senders", Msg: err.Error()}
 	}
 	out := env.Answers.OutDir
 	if out == "" {

@@ -55,6 +55,7 @@ every file it touches beside the original.`,
 	f.BoolVar(&o.noInput, "no-input", false, "never ask; with --fix, --yes approves the plan")
 	f.StringVar(&o.stateDir, "state-dir", "", "where saved setups live (default $XDG_STATE_HOME/sesame): their regions are checked against the key in sasl_passwd")
 	f.StringVar(&o.osRelease, "os-release", "/etc/os-release", "the os-release file that picks the CA bundle and SASL package")
+	f.StringVar(&o.rewriteSenders, "rewrite-local-senders", "", "with --fix: rewrite local senders (root@this-host) to this address of the verified domain (smtp_generic_maps)")
 	return cmd
 }
 
@@ -102,7 +103,7 @@ func runDoctor(ctx context.Context, o *doctorOptions, s *ioStreams, getenv func(
 			printDiagnosis(out, d)
 		}
 	}
-	if !o.fix || d.Worst() == postfix.SeverityOK {
+	if !o.fix || (d.Worst() == postfix.SeverityOK && o.rewriteSenders == "") {
 		if o.json {
 			if err := json.NewEncoder(s.Out).Encode(doctorReport{Diagnosis: d, Status: d.Worst()}); err != nil {
 				return exitWith(exitFailure, err)
@@ -110,9 +111,13 @@ func runDoctor(ctx context.Context, o *doctorOptions, s *ioStreams, getenv func(
 		}
 		return doctorExit(d)
 	}
+	if err := postfix.ValidateRewriteSender(o.rewriteSenders); err != nil {
+		return exitWith(exitInput, &steps.InputError{Field: "rewrite-local-senders", Flag: "--rewrite-local-senders", Msg: err.Error()})
+	}
 	if d.Repair == nil {
 		return exitWith(exitFailure, fmt.Errorf("doctor --fix: no SES credentials in the password map to repair the relay with: run sesame (the wizard) to make them, then sesame doctor --fix"))
 	}
+	d.Repair.RewriteSender = o.rewriteSenders
 	changes, err := inst.Diff(ctx, *d.Repair)
 	if err != nil {
 		return exitWith(exitFailure, err)

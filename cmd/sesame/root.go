@@ -37,6 +37,7 @@ type options struct {
 	testTo                             string
 	applyPostfix                       bool
 	postfixDir                         string
+	rewriteSenders                     string
 
 	replaceKeys      []string
 	recreateIdentity bool
@@ -153,6 +154,7 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	f.StringVar(&o.testTo, "test-to", "", "after the login test, send one test message to this address")
 	f.BoolVar(&o.applyPostfix, "apply-postfix", false, "install the relay config into this machine's Postfix (root; shows the diff and asks)")
 	f.StringVar(&o.postfixDir, "postfix-dir", "/etc/postfix", "Postfix configuration directory for --apply-postfix")
+	f.StringVar(&o.rewriteSenders, "rewrite-local-senders", "", "rewrite local senders (root@this-host) to this address of the verified domain (smtp_generic_maps), so SES accepts system mail")
 	f.StringSliceVar(&o.replaceKeys, "replace-key", nil, "access key id sesame may delete to make room for a new key (repeatable)")
 	f.BoolVar(&o.recreateIdentity, "recreate-identity", false, "delete and re-create a FAILED SES identity (new DKIM tokens)")
 	f.BoolVar(&o.requestProduction, "request-production", false, "ask SES for production access (out of the sandbox)")
@@ -301,7 +303,8 @@ func (o *options) stepOptions() steps.Options {
 		Timeout: o.timeout, Demo: o.demo,
 		SMTPEndpoint: o.smtpEndpoint, SMTPCA: o.smtpCA, NoSMTPTest: o.noSMTPTest,
 		SMTPPort: o.smtpPort, TestTo: o.testTo, ApplyPostfix: o.applyPostfix, PostfixDir: o.postfixDir,
-		ReplaceKeys: o.replaceKeys, RecreateIdentity: o.recreateIdentity,
+		RewriteLocalSenders: o.rewriteSenders,
+		ReplaceKeys:         o.replaceKeys, RecreateIdentity: o.recreateIdentity,
 		ConfirmDomain:     o.confirmDomain,
 		RequestProduction: o.requestProduction,
 		VerifyRecipient:   o.verifyRecipient,

@@ -208,6 +208,13 @@ func (p Install) Diff(ctx context.Context, c Config) ([]Change, error) {
 		}
 	}
 	changes = append(changes, ch)
+	if c.RewriteSender != "" {
+		gch, err := p.genericChange(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, gch)
+	}
 	if master, err := os.ReadFile(filepath.Join(p.dir(), "master.cf")); err == nil && fallbackRelay.Match(master) {
 		changes = append(changes, Change{Action: Update, Resource: "file", Name: filepath.Join(p.dir(), "master.cf"),
 			Value: "comment out -o smtp_fallback_relay=", Note: "the override would send mail around the SES relay"})
@@ -262,7 +269,7 @@ func (p Install) Apply(ctx context.Context, c Config) (Applied, error) {
 		return res, err
 	}
 	var edits, removals []string
-	passwdChanged, masterChanged := false, false
+	passwdChanged, masterChanged, genericChanged := false, false, false
 	for _, ch := range changes {
 		switch {
 		case ch.Action == Unchanged:
@@ -272,11 +279,13 @@ func (p Install) Apply(ctx context.Context, c Config) (Applied, error) {
 			edits = append(edits, ch.Name+" = "+ch.Value)
 		case ch.Name == filepath.Join(p.dir(), SASLPasswdFile):
 			passwdChanged = true
+		case ch.Name == filepath.Join(p.dir(), GenericFile):
+			genericChanged = true
 		default:
 			masterChanged = true
 		}
 	}
-	if len(edits) == 0 && len(removals) == 0 && !passwdChanged && !masterChanged {
+	if len(edits) == 0 && len(removals) == 0 && !passwdChanged && !masterChanged && !genericChanged {
 		return res, nil
 	}
 	// A configuration postfix check already refuses is the operator's to
@@ -358,6 +367,35 @@ func (p Install) Apply(ctx context.Context, c Config) (Applied, error) {
 		}
 		_ = os.Chown(passwd+".db", 0, 0)
 	}
+	if genericChanged {
+		generic := filepath.Join(p.dir(), GenericFile)
+		data, err := p.genericData(ctx, c)
+		if err != nil {
+			return res, restore(err)
+		}
+		if old, err := os.ReadFile(generic); err == nil {
+			if err := installRootFile(generic+".sesame-"+stamp, old, 0o644); err != nil {
+				return res, restore(fmt.Errorf("back up %s: %w", generic, err))
+			}
+			restores = append(restores, func() error {
+				if err := installRootFile(generic, old, 0o644); err != nil {
+					return err
+				}
+				_, err := p.run(ctx, "postmap", "hash:"+generic)
+				return err
+			})
+		} else {
+			restores = append(restores, func() error {
+				return errors.Join(removeIfExists(generic), removeIfExists(generic+".db"))
+			})
+		}
+		if err := installRootFile(generic, data, 0o644); err != nil {
+			return res, restore(err)
+		}
+		if _, err := p.run(ctx, "postmap", "hash:"+generic); err != nil {
+			return res, restore(fmt.Errorf("build the sender rewrite map: %w", err))
+		}
+	}
 	if masterChanged {
 		old, err := os.ReadFile(masterCF)
 		if err != nil {
@@ -432,4 +470,37 @@ func removeIfExists(path string) error {
 func (p Install) Flush(ctx context.Context) error {
 	_, err := p.run(ctx, "postqueue", "-f")
 	return err
+}
+
+// genericData is the smtp_generic_maps table for c: the machine's own
+// names (myhostname, localhost) rewritten to c.RewriteSender.
+func (p Install) genericData(ctx context.Context, c Config) ([]byte, error) {
+	out, err := p.run(ctx, "postconf", "-h", "myhostname")
+	if err != nil {
+		return nil, fmt.Errorf("read myhostname for the sender rewrite: %w", err)
+	}
+	return []byte(c.GenericMap([]string{strings.TrimSpace(out), "localhost", "localhost.localdomain"})), nil
+}
+
+// genericChange is what applying does to the sender rewrite map: nothing
+// when it is current (and its map no older), else a write. A file there
+// that sesame did not write is refused, never replaced.
+func (p Install) genericChange(ctx context.Context, c Config) (Change, error) {
+	path := filepath.Join(p.dir(), GenericFile)
+	want, err := p.genericData(ctx, c)
+	if err != nil {
+		return Change{}, err
+	}
+	ch := Change{Action: Unchanged, Resource: "file", Name: path, Value: "local senders → " + c.RewriteSender + ", then postmap",
+		Note: settingWhy["smtp_generic_maps"]}
+	cur, err := os.ReadFile(path)
+	if err == nil && !hasSesameMark(cur) {
+		return ch, fmt.Errorf("%s exists and sesame did not write it: add the rewrite to it yourself (a line \"@<this host's name> %s\") and postmap it, or move it aside", path, c.RewriteSender)
+	}
+	st, serr := os.Stat(path)
+	db, dberr := os.Stat(path + ".db")
+	if err != nil || !bytes.Equal(cur, want) || serr != nil || dberr != nil || db.ModTime().Before(st.ModTime()) {
+		ch.Action = Write
+	}
+	return ch, nil
 }

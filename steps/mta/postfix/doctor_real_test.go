@@ -313,3 +313,62 @@ func TestRealPostfixSecureTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestRealPostfixRewriteLocalSenders: system mail from root@this-host is
+// refused by SES (554 not verified); the doctor says so from the log and
+// names the local sender; with the rewrite (smtp_generic_maps, applied
+// by --apply-postfix's code) the next message from root reaches SES as
+// the verified domain's address.
+func TestRealPostfixRewriteLocalSenders(t *testing.T) {
+	postfixtest.Skip(t)
+	ctx := context.Background()
+	sim := awssim.New(awssim.Options{})
+	keyID, secret := simAccount(t, sim, "us-west-2")
+	ip, cert := sesEndpoint(t, sim, "us-west-2")
+	pf := postfixtest.New(t)
+	inst := postfix.Install{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}
+	cfg := postfix.Config{Region: "us-west-2", Port: 587, Username: keyID, Password: mta.Secret(ses.SMTPPassword(secret, "us-west-2")),
+		PostfixDir: pf.ConfDir, Distro: postfix.ParseOSRelease("ID=debian\n")}
+	if _, err := inst.Apply(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	pf.StartResolving(map[string]string{"email-smtp.us-west-2.amazonaws.com": ip}, cert)
+	pf.Sendmail("root", "success@simulator.amazonses.com", "cron", "system mail")
+	if !postfixtest.WaitFor(30*time.Second, func() bool { return strings.Contains(pf.Log(), "not verified") }) {
+		t.Fatalf("SES did not refuse root's mail; log:\n%s", pf.Log())
+	}
+	d, err := inst.Doctor(ctx, postfix.DoctorOptions{Distro: cfg.Distro})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var local *postfix.Finding
+	for i, f := range d.Findings {
+		if f.ID == "local-senders" {
+			local = &d.Findings[i]
+		}
+	}
+	if local == nil || !strings.Contains(local.Summary, "root@sesame-test.localdomain") || !strings.Contains(local.Fix, "--rewrite-local-senders") {
+		t.Fatalf("no local-senders finding naming root@sesame-test.localdomain: %+v", d.Findings)
+	}
+
+	cfg.RewriteSender = "postmaster@example.com"
+	changes, err := inst.Diff(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(changes, func(c postfix.Change) bool {
+		return c.Name == "smtp_generic_maps" && c.Action == postfix.Update && c.Value == "hash:"+filepath.Join(pf.ConfDir, "generic")
+	}) {
+		t.Errorf("the plan lacks smtp_generic_maps: %+v", changes)
+	}
+	if _, err := inst.Apply(ctx, cfg); err != nil {
+		t.Fatal(err)
+	}
+	pf.Sendmail("root", "success@simulator.amazonses.com", "cron again", "system mail, rewritten")
+	if !postfixtest.WaitFor(30*time.Second, func() bool { return len(sim.Messages()) > 0 }) {
+		t.Fatalf("nothing relayed after the rewrite; log:\n%s", pf.Log())
+	}
+	if m := sim.Messages()[0]; m.From != "postmaster@example.com" || !strings.Contains(string(m.Data), "postmaster@example.com") {
+		t.Errorf("relayed from %q:\n%s", m.From, m.Data)
+	}
+}

@@ -271,3 +271,32 @@ func TestParseRelayHost(t *testing.T) {
 		}
 	}
 }
+
+// TestRewriteSender: the rewrite address is checked, and when set the
+// settings, the map and the script carry it.
+func TestRewriteSender(t *testing.T) {
+	for addr, ok := range map[string]bool{
+		"": true, "postmaster@example.com": true, "root": false, "a@localhost": false, "a b@example.com": false,
+		"a@example.com, b@example.com": false, "a@b@example.com": false, "a@example.com\n@x y": false, "$x@example.com": false,
+	} {
+		if err := ValidateRewriteSender(addr); (err == nil) != ok {
+			t.Errorf("ValidateRewriteSender(%q) = %v", addr, err)
+		}
+	}
+	c := Config{Region: "us-east-1", Port: 587, Username: doctorKey, Password: "BPW", RewriteSender: "postmaster@example.com"}
+	if !slices.Contains(c.Settings(), Setting{"smtp_generic_maps", "hash:/etc/postfix/generic"}) {
+		t.Errorf("settings lack smtp_generic_maps: %v", c.Settings())
+	}
+	m := c.GenericMap([]string{"Host.LocalDomain", "localhost", "host.localdomain", "bad host"})
+	if !strings.HasPrefix(m, sesameMark) || !strings.Contains(m, "\n@host.localdomain postmaster@example.com\n@localhost postmaster@example.com\n") ||
+		strings.Count(m, "@host.localdomain") != 1 || strings.Contains(m, "bad") {
+		t.Errorf("generic map:\n%s", m)
+	}
+	if s := c.ApplyScript(); !strings.Contains(s, "rewrite='postmaster@example.com'") || !strings.Contains(s, `postmap "$@" "hash:$generic"`) {
+		t.Errorf("the script does not write the rewrite map:\n%s", s)
+	}
+	c.RewriteSender = ""
+	if slices.ContainsFunc(c.Settings(), func(s Setting) bool { return s.Name == "smtp_generic_maps" }) || strings.Contains(c.ApplyScript(), "generic") {
+		t.Error("without a rewrite address the relay still rewrites")
+	}
+}

@@ -125,6 +125,47 @@ type Config struct {
 	// Host overrides the SES host. Only the real-Postfix test uses it, to
 	// send Postfix to the simulator; sesame's own files always name SES.
 	Host string
+	// RewriteSender, when set, is the address (of the verified domain)
+	// that local senders (root@host.localdomain, cron, logwatch) are
+	// rewritten to on their way to SES (smtp_generic_maps), since SES
+	// refuses a sender that is not a verified identity (554).
+	RewriteSender string
+}
+
+// GenericFile is the smtp_generic_maps table sesame writes when local
+// senders are rewritten.
+const GenericFile = "generic"
+
+// ValidateRewriteSender checks an address local senders are rewritten to
+// (--rewrite-local-senders): one address, local@domain, with a dotted
+// domain and nothing Postfix's table would split.
+func ValidateRewriteSender(addr string) error {
+	local, domain, ok := strings.Cut(addr, "@")
+	switch {
+	case addr == "":
+		return nil
+	case !ok || local == "" || !strings.Contains(domain, ".") || strings.ContainsAny(addr, " \t\r\n,<>\"'$") ||
+		strings.IndexFunc(addr, unicode.IsControl) >= 0 || strings.Count(addr, "@") != 1:
+		return fmt.Errorf("%q is not an address like postmaster@example.com: give one address of the domain SES verified", addr)
+	}
+	return nil
+}
+
+// GenericMap renders the smtp_generic_maps table: every sender at one of
+// hosts (the machine's own names) becomes c.RewriteSender.
+func (c Config) GenericMap(hosts []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: local senders rewritten to %s on their way to SES, which refuses\n# a sender that is not a verified identity (smtp_generic_maps; postmap after a change).\n", sesameMark, commentText(c.RewriteSender))
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" || seen[h] || strings.ContainsAny(h, " \t\r\n$") {
+			continue
+		}
+		seen[h] = true
+		fmt.Fprintf(&b, "@%s %s\n", h, c.RewriteSender)
+	}
+	return b.String()
 }
 
 // SMTPHost is the relay's SMTP host: the region's SES endpoint.
@@ -182,7 +223,7 @@ func (c Config) Settings() []Setting {
 	if ses.ImplicitTLS(c.Port) {
 		wrapper = "yes"
 	}
-	return []Setting{
+	settings := []Setting{
 		{"relayhost", c.RelayHost()},
 		{"smtp_sasl_auth_enable", "yes"},
 		{"smtp_sasl_security_options", "noanonymous"},
@@ -193,6 +234,10 @@ func (c Config) Settings() []Setting {
 		{"smtp_tls_note_starttls_offer", "yes"},
 		{"smtp_tls_CAfile", cmp.Or(c.CAFile, c.Distro.CAFile, debianDistro.CAFile)},
 	}
+	if c.RewriteSender != "" {
+		settings = append(settings, Setting{"smtp_generic_maps", "hash:" + filepath.Join(c.Dir(), GenericFile)})
+	}
+	return settings
 }
 
 func (c Config) tlsMode() string {
@@ -327,6 +372,25 @@ if [ "$postfix_dir" = %s ]; then set --; else set -- -c "$postfix_dir"; fi
 		cmp.Or(c.Distro.InstallCmd, debianDistro.InstallCmd))
 	for _, s := range c.Settings() {
 		fmt.Fprintf(&b, "postconf \"$@\" -e %s\n", shellQuote(s.String()))
+	}
+	if c.RewriteSender != "" {
+		fmt.Fprintf(&b, `
+# 2b. Local senders (root@this-host, cron, logwatch) become %s on their
+# way to SES, which refuses a sender that is not a verified identity.
+rewrite=%s
+generic="$postfix_dir/%s"
+if [ -e "$generic" ] && ! head -n 1 "$generic" | grep -q '^%s'; then
+	echo "apply-postfix.sh: $generic exists and sesame did not write it: merge the rewrite into it by hand" >&2
+	exit 1
+fi
+{
+	echo '%s: local senders rewritten on their way to SES (smtp_generic_maps).'
+	for h in "$(postconf "$@" -h myhostname)" localhost localhost.localdomain; do
+		printf '@%%s %%s\n' "$h" "$rewrite"
+	done
+} > "$generic"
+postmap "$@" "hash:$generic"
+`, commentText(c.RewriteSender), shellQuote(c.RewriteSender), GenericFile, sesameMark, sesameMark)
 	}
 	b.WriteString(applyScriptTail)
 	return b.String()
