@@ -7,18 +7,22 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
+	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/state"
 )
 
 // doctorOptions are `sesame doctor`'s flags.
 type doctorOptions struct {
 	postfixDir, stateDir, osRelease, rewriteSenders string
-	json, fix, yes, noInput                         bool
+	json, fix, yes, noInput, live                   bool
+	// The live checks' target, when no saved setup names it.
+	domain, smtpUser, profile, smtpEndpoint, smtpCA string
 }
 
 // newDoctorCmd is `sesame doctor`: what is wrong with the Postfix relay
@@ -55,6 +59,12 @@ every file it touches beside the original.`,
 	f.BoolVar(&o.noInput, "no-input", false, "never ask; with --fix, --yes approves the plan")
 	f.StringVar(&o.stateDir, "state-dir", "", "where saved setups live (default $XDG_STATE_HOME/sesame): their regions are checked against the key in sasl_passwd")
 	f.StringVar(&o.osRelease, "os-release", "/etc/os-release", "the os-release file that picks the CA bundle and SASL package")
+	f.BoolVar(&o.live, "live", false, "also check with AWS (automatic when a saved setup made the installed key): the key is active, the domain verified in the relay host's region, the sandbox, an SMTP login (no mail sent)")
+	f.StringVar(&o.domain, "domain", "", "with --live: the domain the relay sends for (default: the saved setup's)")
+	f.StringVar(&o.smtpUser, "smtp-user", "", "with --live: the IAM user of the key in sasl_passwd (default: the saved setup's, or ses-smtp-<domain>)")
+	f.StringVar(&o.profile, "profile", "", "with --live: AWS shared config profile")
+	f.StringVar(&o.smtpEndpoint, "smtp-endpoint", "", "with --live: host:port to log in to instead of the relay host (a test endpoint)")
+	f.StringVar(&o.smtpCA, "smtp-ca", "", "with --live: a PEM file of extra CAs to trust for the SMTP login")
 	f.StringVar(&o.rewriteSenders, "rewrite-local-senders", "", "with --fix: rewrite local senders (root@this-host) to this address of the verified domain (smtp_generic_maps)")
 	return cmd
 }
@@ -97,6 +107,9 @@ func runDoctor(ctx context.Context, o *doctorOptions, s *ioStreams, getenv func(
 	out := s.Out
 	if o.json {
 		out = s.ErrOut
+	}
+	if err := addLiveFindings(ctx, o, getenv, &d); err != nil {
+		return err
 	}
 	if !o.json || !o.fix {
 		if !o.json {
@@ -236,4 +249,29 @@ func printFixPlan(w io.Writer, d postfix.Diagnosis, changes []postfix.Change) in
 		}
 	}
 	return n
+}
+
+// addLiveFindings runs the live checks when asked (--live) or when a saved
+// setup made the installed key, and adds their findings.
+func addLiveFindings(ctx context.Context, o *doctorOptions, getenv func(string) string, d *postfix.Diagnosis) error {
+	keyID := ""
+	if d.Installed != nil {
+		keyID = d.Installed.Username
+	}
+	lo, profile, saved := liveTarget(o, stateDirOr(o.stateDir, getenv), keyID)
+	if !o.live && !saved {
+		return nil
+	}
+	host, _, _, _ := postfix.ParseRelayHost(d.RelayHost)
+	cfg, err := loadAWSConfig(ctx, profile, ses.RegionOfSMTPHost(host))
+	if err != nil {
+		if o.live {
+			return exitFor(err)
+		}
+		d.Findings = append(d.Findings, postfix.Finding{ID: "live", Severity: postfix.SeverityWarning,
+			Summary: "the live checks could not load AWS credentials: " + err.Error(), Fix: "run with AWS credentials (--profile), or without --live"})
+		return nil
+	}
+	d.Findings = append(d.Findings, postfix.Live(ctx, *d, liveAPI(newClients(cfg, nil, 30*time.Second), o), lo)...)
+	return nil
 }

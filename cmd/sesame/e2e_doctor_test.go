@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -8,6 +9,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 )
 
 // doctorConf is a Postfix configuration directory (Postfix not running)
@@ -181,5 +185,70 @@ func TestStatusShowsRelayHealth(t *testing.T) {
 	r := sim.sesame(t, t.TempDir(), "status", "--domain", "example.com", "--region", "us-east-1", "--postfix-dir", dir)
 	if r.code != 1 || !strings.Contains(r.stdout+r.stderr, "Postfix relay in "+dir) || !strings.Contains(r.stdout+r.stderr, "530") {
 		t.Fatalf("status = %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestDoctorLive: after the wizard set up example.com and its relay was
+// installed by hand, doctor finds the saved setup that made the key and
+// checks with AWS on its own: the key exists, the domain is verified in
+// the relay host's region, the SMTP login works. Once the key is deleted,
+// doctor says so and exits 1.
+func TestDoctorLive(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("doctor needs root-owned Postfix files: run as root")
+	}
+	master, err := os.ReadFile("/etc/postfix/master.cf")
+	if _, perr := exec.LookPath("/usr/sbin/postconf"); err != nil || perr != nil {
+		t.Skip("Postfix is not installed here")
+	}
+	sim := startSim(t)
+	home := t.TempDir()
+	out := filepath.Join(home, "relay")
+	if r := sim.sesame(t, home, "--no-input", "--yes", "--domain", "example.com", "--region", "us-east-1", "--out", out); r.code != 0 {
+		t.Fatalf("wizard exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	conf := t.TempDir()
+	os.Mkdir(filepath.Join(conf, "queue"), 0o755)
+	writeFile(t, filepath.Join(conf, "master.cf"), string(master))
+	mainCF := "myhostname = doctor-test.localdomain\nqueue_directory = " + filepath.Join(conf, "queue") + "\n"
+	for _, line := range strings.Split(readFile(t, filepath.Join(out, "main.cf.snippet")), "\n") {
+		if line != "" && !strings.HasPrefix(line, "#") {
+			mainCF += strings.Replace(line, "/etc/postfix", conf, 1) + "\n"
+		}
+	}
+	writeFile(t, filepath.Join(conf, "main.cf"), mainCF)
+	passwd := readFile(t, filepath.Join(out, "sasl_passwd"))
+	if err := os.WriteFile(filepath.Join(conf, "sasl_passwd"), []byte(passwd), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if o, err := exec.Command("/usr/sbin/postmap", "-c", conf, "hash:"+filepath.Join(conf, "sasl_passwd")).CombinedOutput(); err != nil {
+		t.Fatalf("postmap: %v: %s", err, o)
+	}
+	doctor := func() (doctorJSON, result) {
+		r := sim.sesame(t, home, "doctor", "--postfix-dir", conf, "--json", "--smtp-endpoint", sim.smtp, "--smtp-ca", sim.cert)
+		var d doctorJSON
+		if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+			t.Fatalf("doctor = %d, %v:\n%s\n%s", r.code, err, r.stdout, r.stderr)
+		}
+		return d, r
+	}
+	d, r := doctor()
+	for _, id := range []string{"live-key", "live-identity", "live-login"} {
+		if !slices.Contains(d.ids("ok"), id) {
+			t.Errorf("ok findings %v lack %s:\n%s", d.ids("ok"), id, r.stdout)
+		}
+	}
+	if r.code == 1 {
+		t.Errorf("doctor = 1 on a working relay:\n%s", r.stdout)
+	}
+
+	keyID, _, _ := strings.Cut(strings.Fields(lastLine(passwd))[1], ":")
+	if _, err := iam.NewFromConfig(sim.awsConfig("us-east-1")).DeleteAccessKey(context.Background(),
+		&iam.DeleteAccessKeyInput{UserName: aws.String("ses-smtp-example-com"), AccessKeyId: aws.String(keyID)}); err != nil {
+		t.Fatal(err)
+	}
+	d, r = doctor()
+	if r.code != 1 || !slices.Contains(d.ids("broken"), "live-key") || !slices.Contains(d.ids("broken"), "live-login") {
+		t.Errorf("after the key's deletion doctor = %d, broken %v:\n%s", r.code, d.ids("broken"), r.stdout)
 	}
 }

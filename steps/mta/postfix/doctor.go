@@ -67,6 +67,9 @@ type Diagnosis struct {
 	// RemoveParams are obsolete or conflicting main.cf parameters that
 	// --fix removes (postconf -X).
 	RemoveParams []string `json:"-"`
+	// Installed are the credentials the password map holds for the relay
+	// host (nil when it holds none): the live checks log in with them.
+	Installed *mta.Credentials `json:"-"`
 }
 
 // Worst is the most severe finding's severity (ok when there is none).
@@ -215,6 +218,9 @@ func (p Install) Doctor(ctx context.Context, o DoctorOptions) (Diagnosis, error)
 	checkMaster(masterOut, p.dir(), add)
 	p.checkQueue(ctx, cur["queue_directory"], add)
 	checkLog(p.dir(), cur, o, add)
+	if creds != nil && strings.EqualFold(RelayHostField(creds.Host, creds.Port), RelayHostField(host, port)) {
+		d.Installed = creds
+	}
 	if creds != nil {
 		repair := Config{Region: ses.RegionOfSMTPHost(strings.ToLower(creds.Host)), Port: port, Username: creds.Username,
 			Password: creds.Password, PostfixDir: p.Dir, Distro: o.Distro}

@@ -2,6 +2,7 @@ package postfix
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
 
@@ -298,5 +300,55 @@ func TestRewriteSender(t *testing.T) {
 	c.RewriteSender = ""
 	if slices.ContainsFunc(c.Settings(), func(s Setting) bool { return s.Name == "smtp_generic_maps" }) || strings.Contains(c.ApplyScript(), "generic") {
 		t.Error("without a rewrite address the relay still rewrites")
+	}
+}
+
+// TestLive: each live check's verdict from what AWS and SES answer.
+func TestLive(t *testing.T) {
+	creds := &mta.Credentials{Host: ses.SMTPHost("eu-west-1"), Port: 587, Username: doctorKey, Password: "BPW"}
+	d := Diagnosis{RelayHost: "[email-smtp.eu-west-1.amazonaws.com]:587", Installed: creds}
+	api := func(keys []AccessKey, verified, prod bool, login error) LiveAPI {
+		return LiveAPI{
+			AccessKeys: func(context.Context, string) ([]AccessKey, error) { return keys, nil },
+			Verified: func(_ context.Context, region, _ string) (bool, error) {
+				if region != "eu-west-1" {
+					t.Errorf("identity checked in %s, not the relay host's region", region)
+				}
+				return verified, nil
+			},
+			Production: func(context.Context, string) (bool, error) { return prod, nil },
+			Login:      func(context.Context, mta.Credentials) error { return login },
+		}
+	}
+	active := []AccessKey{{doctorKey, "Active"}}
+	cases := []struct {
+		name string
+		api  LiveAPI
+		want map[string]Severity
+	}{
+		{"all good", api(active, true, true, nil), map[string]Severity{"live-key": SeverityOK, "live-identity": SeverityOK, "live-sandbox": SeverityOK, "live-login": SeverityOK}},
+		{"a deleted key", api(nil, true, true, errors.New("535")), map[string]Severity{"live-key": SeverityBroken, "live-login": SeverityBroken}},
+		{"an inactive key", api([]AccessKey{{doctorKey, "Inactive"}}, true, true, nil), map[string]Severity{"live-key": SeverityBroken}},
+		{"the domain not verified there", api(active, false, true, nil), map[string]Severity{"live-identity": SeverityBroken}},
+		{"the sandbox", api(active, true, false, nil), map[string]Severity{"live-sandbox": SeverityWarning}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := map[string]Severity{}
+			for _, f := range Live(context.Background(), d, c.api, LiveOptions{Domain: "example.com", User: "ses-smtp-example-com"}) {
+				got[f.ID] = f.Severity
+				if f.Severity != SeverityOK && f.Fix == "" {
+					t.Errorf("%s has no fix", f.ID)
+				}
+			}
+			for id, sev := range c.want {
+				if got[id] != sev {
+					t.Errorf("%s = %q, want %s (all: %v)", id, got[id], sev, got)
+				}
+			}
+		})
+	}
+	if fs := Live(context.Background(), Diagnosis{RelayHost: d.RelayHost}, api(active, true, true, nil), LiveOptions{}); len(fs) != 1 || fs[0].Severity != SeverityWarning {
+		t.Errorf("without installed credentials: %+v", fs)
 	}
 }
