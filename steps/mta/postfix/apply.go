@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -164,7 +165,7 @@ type Change struct {
 }
 
 // fallbackRelay matches a master.cf override that sends mail around the relay.
-var fallbackRelay = regexp.MustCompile(`(?m)^([ \t]+-o[ \t]*smtp_fallback_relay=)`)
+var fallbackRelay = regexp.MustCompile(`(?m)^([ \t]+-o[ \t]*(?:smtp_fallback_relay|relayhost)=)`)
 
 // Diff is what applying c would change, setting by setting (current value
 // → new value), then the installed sasl_passwd and its map, then master.cf.
@@ -217,7 +218,7 @@ func (p Install) Diff(ctx context.Context, c Config) ([]Change, error) {
 	}
 	if master, err := os.ReadFile(filepath.Join(p.dir(), "master.cf")); err == nil && fallbackRelay.Match(master) {
 		changes = append(changes, Change{Action: Update, Resource: "file", Name: filepath.Join(p.dir(), "master.cf"),
-			Value: "comment out -o smtp_fallback_relay=", Note: "the override would send mail around the SES relay"})
+			Value: "comment out -o smtp_fallback_relay= and -o relayhost= overrides", Note: "an override would send mail around the SES relay"})
 	}
 	return changes, nil
 }
@@ -232,11 +233,18 @@ func (p Install) passwdCurrent(c Config) bool {
 		return false
 	}
 	st, err := os.Stat(passwd)
-	if err != nil || st.Mode().Perm()&0o077 != 0 {
+	if err != nil || st.Mode().Perm()&0o077 != 0 || !rootOwned(st) {
 		return false
 	}
 	db, err := os.Stat(passwd + ".db")
-	return err == nil && !db.ModTime().Before(st.ModTime()) && db.Mode().Perm()&0o077 == 0
+	return err == nil && !db.ModTime().Before(st.ModTime()) && db.Mode().Perm()&0o077 == 0 && rootOwned(db)
+}
+
+// rootOwned reports whether a file belongs to root (true where the owner
+// cannot be read).
+func rootOwned(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return !ok || sys.Uid == 0
 }
 
 // Applied is what an apply did.

@@ -352,3 +352,78 @@ func TestLive(t *testing.T) {
 		t.Errorf("without installed credentials: %+v", fs)
 	}
 }
+
+// TestDoctorFixRepairs: for each fault doctor --fix can repair, applying
+// the diagnosis's repair (doctor --fix's code) leaves a configuration the
+// next doctor finds healthy, with the operator's other sasl_passwd entry
+// kept; a missing SASL plugin is refused with the package to install.
+func TestDoctorFixRepairs(t *testing.T) {
+	set := func(kv ...string) func(string, map[string]string) {
+		return func(_ string, m map[string]string) {
+			for i := 0; i < len(kv); i += 2 {
+				m[kv[i]] = kv[i+1]
+			}
+		}
+	}
+	cases := []struct {
+		name string
+		edit func(string, map[string]string)
+	}{
+		{"a relayhost for another region than the password", set("relayhost", "[email-smtp.eu-west-1.amazonaws.com]:587")},
+		{"a missing .db", func(dir string, _ map[string]string) { os.Remove(filepath.Join(dir, SASLPasswdFile+".db")) }},
+		{"a stale .db", func(dir string, _ map[string]string) {
+			old := time.Now().Add(-time.Hour)
+			os.Chtimes(filepath.Join(dir, SASLPasswdFile+".db"), old, old)
+		}},
+		{"a sasl_passwd others can read", func(dir string, _ map[string]string) { os.Chmod(filepath.Join(dir, SASLPasswdFile), 0o644) }},
+		{"a sasl_passwd.db not root's", func(dir string, _ map[string]string) { os.Chown(filepath.Join(dir, SASLPasswdFile+".db"), 65534, -1) }},
+		{"wrapper mode on port 587", set("smtp_tls_wrappermode", "yes")},
+		{"no wrapper mode on port 465", set("relayhost", "[email-smtp.us-east-1.amazonaws.com]:465")},
+		{"RHEL's CA path", set("smtp_tls_CAfile", "/etc/ssl/certs/ca-bundle.crt")},
+		{"the obsolete parameters", set("smtp_use_tls", "yes", "smtp_enforce_tls", "yes", "smtp_tls_security_level", "encrypt")},
+		{"noplaintext and SASL off", set("smtp_sasl_security_options", "noplaintext", "smtp_sasl_auth_enable", "no")},
+		{"master.cf overrides", func(dir string, _ map[string]string) {
+			appendTo(t, filepath.Join(dir, "master.cf"), "bypass unix - - n - - smtp\n  -o relayhost=[other.example]:25\n  -o smtp_fallback_relay=[x.example]:25\n")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir := doctorDir(t, c.edit)
+			os.Mkdir(filepath.Join(dir, "queue"), 0o755)
+			passwd := filepath.Join(dir, SASLPasswdFile)
+			inst := Install{Dir: dir, Sbin: "/usr/sbin"}
+			opts := DoctorOptions{Distro: ParseOSRelease("ID=debian\n"), LogFiles: []string{filepath.Join(dir, "no-maillog")}}
+			d, err := inst.Doctor(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Worst() == SeverityOK || d.Repair == nil {
+				t.Fatalf("the fault was not found (worst %s, repair %v)", d.Worst(), d.Repair)
+			}
+			if _, err := inst.Apply(context.Background(), *d.Repair); err != nil {
+				t.Fatal(err)
+			}
+			after, err := inst.Doctor(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range after.Findings {
+				if f.Severity != SeverityOK {
+					t.Errorf("after the fix: %s %s: %s", f.Severity, f.ID, f.Summary)
+				}
+			}
+			if data, _ := os.ReadFile(passwd); !strings.Contains(string(data), "[smtp.other.example]:587 bob:pw\n") {
+				t.Errorf("the other relay's entry is gone:\n%s", data)
+			}
+		})
+	}
+	t.Run("a missing SASL plugin is named with its package", func(t *testing.T) {
+		dir := doctorDir(t, nil)
+		inst := Install{Dir: dir, Sbin: "/usr/sbin", SASLLibDirs: []string{"/nonexistent/sasl2"}}
+		cfg := Config{Region: "us-east-1", Port: 587, Username: doctorKey, Password: "BPWexample", PostfixDir: dir}
+		if _, err := inst.Apply(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "libsasl2-modules") {
+			t.Errorf("Apply without the plugin = %v, want the package named", err)
+		}
+	})
+}

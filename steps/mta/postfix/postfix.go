@@ -439,10 +439,11 @@ postmap "$@" "hash:$passwd"
 chown root:root "$passwd.db"
 chmod 0600 "$passwd.db"
 
-# 4. A "-o smtp_fallback_relay=" override in master.cf sends mail around the
-# relay: comment it out (master.cf.sesame-bak keeps the original).
-if grep -Eq '^[[:space:]]+-o[[:space:]]*smtp_fallback_relay=' "$postfix_dir/master.cf"; then
-	sed -i.sesame-bak -E 's/^([[:space:]]+-o[[:space:]]*smtp_fallback_relay=)/#\1/' "$postfix_dir/master.cf"
+# 4. A "-o smtp_fallback_relay=" or "-o relayhost=" override in master.cf
+# sends mail around the relay: comment it out (master.cf.sesame-bak keeps
+# the original).
+if grep -Eq '^[[:space:]]+-o[[:space:]]*(smtp_fallback_relay|relayhost)=' "$postfix_dir/master.cf"; then
+	sed -i.sesame-bak -E 's/^([[:space:]]+-o[[:space:]]*(smtp_fallback_relay|relayhost)=)/#\1/' "$postfix_dir/master.cf"
 fi
 
 # 5. Check the configuration, then reload (or start) Postfix.
