@@ -252,3 +252,22 @@ func TestDoctorLive(t *testing.T) {
 		t.Errorf("after the key's deletion doctor = %d, broken %v:\n%s", r.code, d.ids("broken"), r.stdout)
 	}
 }
+
+// TestDoctorFixBrokenBefore: doctor --fix on a configuration postfix check
+// already refuses says so, with Postfix's reason, and leaves main.cf
+// byte-identical with no backup made.
+func TestDoctorFixBrokenBefore(t *testing.T) {
+	dir := doctorConf(t)
+	os.Remove(filepath.Join(dir, "queue")) // postfix check: chdir fails
+	before := readFile(t, filepath.Join(dir, "main.cf"))
+	r := runDoctorBin(t, "--postfix-dir", dir, "--fix", "--yes")
+	if r.code != 1 || !strings.Contains(r.stderr, "already broken, before sesame changed anything") || !strings.Contains(r.stderr, filepath.Join(dir, "queue")) {
+		t.Fatalf("doctor --fix = %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if after := readFile(t, filepath.Join(dir, "main.cf")); after != before {
+		t.Errorf("main.cf changed:\n%s", after)
+	}
+	if backups, _ := filepath.Glob(filepath.Join(dir, "*.sesame-*")); len(backups) != 0 {
+		t.Errorf("backups %q of a fix that changed nothing", backups)
+	}
+}
