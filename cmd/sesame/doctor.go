@@ -111,10 +111,8 @@ func runDoctor(ctx context.Context, o *doctorOptions, s *ioStreams, getenv func(
 	if err := addLiveFindings(ctx, o, getenv, &d); err != nil {
 		return err
 	}
-	if !o.json || !o.fix {
-		if !o.json {
-			printDiagnosis(out, d)
-		}
+	if !o.json {
+		printDiagnosis(out, d)
 	}
 	if !o.fix || (d.Worst() == postfix.SeverityOK && o.rewriteSenders == "") {
 		if o.json {

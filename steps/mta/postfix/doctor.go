@@ -64,9 +64,6 @@ type Diagnosis struct {
 	// credentials found in the password map, for the region they were
 	// derived for. Nil when no SES credentials were found to repair with.
 	Repair *Config `json:"-"`
-	// RemoveParams are obsolete or conflicting main.cf parameters that
-	// --fix removes (postconf -X).
-	RemoveParams []string `json:"-"`
 	// Installed are the credentials the password map holds for the relay
 	// host (nil when it holds none): the live checks log in with them.
 	Installed *mta.Credentials `json:"-"`
@@ -203,14 +200,12 @@ func (p Install) Doctor(ctx context.Context, o DoctorOptions) (Diagnosis, error)
 	checkSASLPlugin(o, add)
 	for _, name := range obsoleteParams {
 		if v, ok := explicit[name]; ok {
-			d.RemoveParams = append(d.RemoveParams, name)
 			add(Finding{ID: "obsolete-" + name, Severity: SeverityWarning, Params: []string{name},
 				Summary: fmt.Sprintf("%s = %s is obsolete: smtp_tls_security_level replaces it, and the two can disagree", name, v),
 				Fix:     fmt.Sprintf("remove it: postconf -c %s -X %s (doctor --fix does)", p.dir(), name)})
 		}
 	}
 	if v := cur["smtp_fallback_relay"]; v != "" {
-		d.RemoveParams = append(d.RemoveParams, "smtp_fallback_relay")
 		add(Finding{ID: "fallback-relay", Severity: SeverityWarning, Params: []string{"smtp_fallback_relay"},
 			Summary: fmt.Sprintf("smtp_fallback_relay = %s sends mail that SES defers to another relay, around SES and without its credentials", v),
 			Fix:     fmt.Sprintf("remove it: postconf -c %s -X smtp_fallback_relay (doctor --fix does)", p.dir())})
@@ -572,7 +567,7 @@ func checkMaster(out, dir string, add func(Finding)) {
 		case "relayhost":
 			add(Finding{ID: "master-override", Severity: SeverityBroken,
 				Summary: fmt.Sprintf("master.cf's %s service has -o relayhost=%s: mail through that service does not go to the relayhost in main.cf", svc, v),
-				Fix:     fmt.Sprintf("remove the -o relayhost line from %s/master.cf unless that service is meant to bypass SES", dir)})
+				Fix:     fmt.Sprintf("remove the -o relayhost line from %s/master.cf unless that service is meant to bypass SES (doctor --fix comments it out)", dir)})
 		}
 	}
 }
