@@ -372,3 +372,48 @@ func TestRealPostfixRewriteLocalSenders(t *testing.T) {
 		t.Errorf("relayed from %q:\n%s", m.From, m.Data)
 	}
 }
+
+// TestRealPostfixDoctor530Bounce: with only the region mismatch of the
+// write-up (the CA file right), Postfix finds no password for the relay
+// host, SES answers 530 and the mail bounces; the doctor names the
+// mismatch and groups the bounce from the log under 530 with its cause.
+func TestRealPostfixDoctor530Bounce(t *testing.T) {
+	postfixtest.Skip(t)
+	ctx := context.Background()
+	sim := awssim.New(awssim.Options{})
+	keyID, secret := simAccount(t, sim, "us-west-2")
+	ip, cert := sesEndpoint(t, sim, "us-east-1")
+	pf := postfixtest.New(t)
+	conf := strings.Replace(writeUp(pf.ConfDir), "/etc/ssl/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt", 1)
+	appendFile(t, filepath.Join(pf.ConfDir, "main.cf"), conf)
+	passwd := filepath.Join(pf.ConfDir, "sasl_passwd")
+	if err := os.WriteFile(passwd, []byte("[email-smtp.us-west-2.amazonaws.com]:587 "+keyID+":"+ses.SMTPPassword(secret, "us-west-2")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pf.Run("postmap", "hash:"+passwd); err != nil {
+		t.Fatal(err)
+	}
+	pf.StartResolving(map[string]string{"email-smtp.us-east-1.amazonaws.com": ip}, cert)
+	pf.Sendmail("sesame-test@example.com", "success@simulator.amazonses.com", "530", "bounces")
+	if !postfixtest.WaitFor(30*time.Second, func() bool { return strings.Contains(pf.Log(), "status=bounced") }) {
+		t.Fatalf("the message did not bounce; queue:\n%s\nlog:\n%s", pf.Queue(), pf.Log())
+	}
+	if !strings.Contains(pf.Log(), "530") {
+		t.Fatalf("the bounce is not SES's 530:\n%s", pf.Log())
+	}
+	d, err := (postfix.Install{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}).Doctor(ctx, postfix.DoctorOptions{Distro: postfix.ParseOSRelease("ID=debian\n")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := ids(d, postfix.SeverityBroken)
+	for _, want := range []string{"region-mismatch", "log-530"} {
+		if !slices.Contains(broken, want) {
+			t.Errorf("broken findings %v lack %s", broken, want)
+		}
+	}
+	for _, f := range d.Findings {
+		if f.ID == "log-530" && (!strings.Contains(f.Summary, "bounced") || !strings.Contains(f.Summary, "exactly the relayhost")) {
+			t.Errorf("the 530 finding does not say the mail bounced and why: %s", f.Summary)
+		}
+	}
+}
