@@ -311,6 +311,9 @@ func MergeAnswers(dst *state.Answers, saved state.Answers) {
 	if dst.OutDir == "" {
 		dst.OutDir = saved.OutDir
 	}
+	if dst.PostfixDir == "" {
+		dst.PostfixDir = saved.PostfixDir
+	}
 }
 
 // RevertAnswer sets the answer named by field (an InputError's Field:

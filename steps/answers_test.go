@@ -199,3 +199,19 @@ func (c *choosing) Choose(_ context.Context, q Question, opts []Option) (string,
 func (c *choosing) Input(_ context.Context, q Question, _ func(string) error) (string, error) {
 	return q.Default, nil
 }
+
+// TestMergeAnswersPostfixDir: the Postfix directory a setup installed into
+// is remembered for status; one given now wins.
+func TestMergeAnswersPostfixDir(t *testing.T) {
+	for _, tt := range []struct{ now, saved, want string }{
+		{"", "/srv/postfix", "/srv/postfix"},
+		{"/etc/postfix-b", "/srv/postfix", "/etc/postfix-b"},
+		{"", "", ""},
+	} {
+		dst := state.Answers{PostfixDir: tt.now}
+		MergeAnswers(&dst, state.Answers{PostfixDir: tt.saved})
+		if dst.PostfixDir != tt.want {
+			t.Errorf("merge %q over saved %q = %q, want %q", tt.now, tt.saved, dst.PostfixDir, tt.want)
+		}
+	}
+}

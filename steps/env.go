@@ -91,6 +91,9 @@ type Options struct {
 	ApplyPostfix bool
 	// PostfixDir is where --apply-postfix writes (default /etc/postfix).
 	PostfixDir string
+	// RewriteLocalSenders is the address local senders (root@host) are
+	// rewritten to by Postfix's smtp_generic_maps (--rewrite-local-senders).
+	RewriteLocalSenders string
 
 	// ConfirmDomain is the punycode form of a look-alike domain (see
 	// Lookalike) the operator confirms is theirs (--confirm-domain). It

@@ -6,7 +6,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,12 +89,18 @@ func startSimSMTP(t *testing.T, sim *awssim.Sim, region string) simSMTP {
 	os.Chmod(dir, 0o755)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	cert := filepath.Join(dir, "sim-smtp.pem")
-	addr, stop, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: "127.0.0.1:0", Region: region, CertOut: cert})
-	if err != nil {
-		t.Fatal(err)
+	// SES's own port on a loopback address of its own: Postfix reaches it
+	// under SES's host name (Instance.StartResolving), so the certificate
+	// is matched against that name as it is with SES.
+	for range 5 {
+		addr, stop, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: net.JoinHostPort(postfixtest.FreeLoopback(), "587"), Region: region, CertOut: cert})
+		if err == nil {
+			t.Cleanup(stop)
+			return simSMTP{addr: addr, certFile: cert, sim: sim}
+		}
 	}
-	t.Cleanup(stop)
-	return simSMTP{addr: addr, certFile: cert, sim: sim}
+	t.Fatal("no free loopback address for the SMTP endpoint")
+	return simSMTP{}
 }
 
 // settingsMap is the name → value of main.cf lines.
@@ -144,20 +149,14 @@ func TestRealPostfixRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The same files, except that the relay host is the simulator's
-	// endpoint (one string in relayhost and sasl_passwd) and its
-	// certificate is the CA file.
-	host, portStr, _ := net.SplitHostPort(endpoint.addr)
-	port, _ := strconv.Atoi(portStr)
-	cfg := postfix.Config{Region: "us-east-1", Port: port, Host: host, Username: entry.Username, Password: entry.Password,
+	// The same files, except that the simulator's certificate is the CA
+	// file; SES's host name leads to the simulator (StartResolving).
+	ip, _, _ := net.SplitHostPort(endpoint.addr)
+	cfg := postfix.Config{Region: "us-east-1", Port: 587, Username: entry.Username, Password: entry.Password,
 		PostfixDir: pf.ConfDir, CAFile: endpoint.certFile}
 	want, got := settingsMap(string(written)), settingsMap(cfg.MainCF())
 	for k, v := range want {
 		switch k {
-		case "relayhost":
-			if got[k] != "["+host+"]:"+portStr {
-				t.Fatalf("relayhost %q", got[k])
-			}
 		case "smtp_tls_CAfile":
 			if got[k] != endpoint.certFile {
 				t.Fatalf("CA file %q", got[k])
@@ -193,8 +192,8 @@ func TestRealPostfixRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	sesames, _ := os.ReadFile(filepath.Join(out, steps.SASLPasswdFile))
-	if string(installed) != strings.Replace(string(sesames), postfix.RelayHostField(ses.SMTPHost("us-east-1"), 587), cfg.RelayHost(), 1) {
-		t.Fatalf("installed sasl_passwd is not sesame's with the host replaced")
+	if string(installed) != string(sesames) {
+		t.Fatalf("installed sasl_passwd is not sesame's")
 	}
 	for _, f := range []string{steps.SASLPasswdFile, steps.SASLPasswdFile + ".db"} {
 		if st, err := os.Stat(filepath.Join(pf.ConfDir, f)); err != nil || st.Mode().Perm() != 0o600 {
@@ -205,7 +204,7 @@ func TestRealPostfixRelay(t *testing.T) {
 		t.Errorf("second apply = %+v, %v; want no change", again, err)
 	}
 
-	pf.Start()
+	pf.StartResolving(map[string]string{ses.SMTPHost("us-east-1"): ip}, "")
 	pf.Sendmail("sesame-test@example.com", "success@simulator.amazonses.com", "relay test", "through the simulator")
 	if !postfixtest.WaitFor(60*time.Second, func() bool { return len(endpoint.sim.Messages()) == 1 }) {
 		t.Fatalf("the simulator received nothing in 60 s; queue:\n%s", pf.Queue())
@@ -239,9 +238,12 @@ func TestRealPostfixRelay(t *testing.T) {
 	}
 }
 
-// TestRealPostfixApplyRestores breaks the instance so that postfix check
-// fails, and checks that --apply-postfix puts main.cf back as it was.
-func TestRealPostfixApplyRestores(t *testing.T) {
+// TestRealPostfixApplyBrokenBefore breaks the instance so that postfix
+// check fails before sesame changes anything: --apply-postfix says the
+// configuration was already broken, with the reason postfix check printed
+// (captured although no terminal is attached), and leaves every file
+// byte-identical.
+func TestRealPostfixApplyBrokenBefore(t *testing.T) {
 	postfixtest.Skip(t)
 	pf := postfixtest.New(t)
 	mainCF := filepath.Join(pf.ConfDir, "main.cf")
@@ -254,15 +256,59 @@ func TestRealPostfixApplyRestores(t *testing.T) {
 	before, _ := os.ReadFile(mainCF)
 	cfg := postfix.Config{Region: "eu-west-1", Port: 587, Username: "AKIAIOSFODNN7EXAMPLE", Password: "BPW", PostfixDir: pf.ConfDir}
 	_, err = postfix.Install{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}.Apply(context.Background(), cfg)
-	if err == nil || !strings.Contains(err.Error(), "postfix check refused") || !strings.Contains(err.Error(), "restored") {
-		t.Fatalf("Apply = %v, want a refused check and a restore", err)
+	if err == nil || !strings.Contains(err.Error(), "already broken, before sesame changed anything") ||
+		!strings.Contains(err.Error(), "/nonexistent/sesame-queue") {
+		t.Fatalf("Apply = %v, want the configuration said to be broken before, with postfix check's reason", err)
 	}
 	after, _ := os.ReadFile(mainCF)
 	if string(after) != string(before) {
-		t.Errorf("main.cf was not restored:\n%s", after)
+		t.Errorf("main.cf changed:\n%s", after)
 	}
 	if _, err := os.Stat(filepath.Join(pf.ConfDir, steps.SASLPasswdFile)); !os.IsNotExist(err) {
-		t.Errorf("a sasl_passwd stayed behind after the restore: %v", err)
+		t.Errorf("a sasl_passwd was written: %v", err)
+	}
+	if backups, _ := filepath.Glob(mainCF + ".sesame-*"); len(backups) != 0 {
+		t.Errorf("backups %q of an apply that changed nothing", backups)
+	}
+}
+
+// TestRealPostfixApplyRestores makes postfix check refuse the new
+// configuration (a postfix command that passes the first check and fails
+// the second, with a reason) and checks that --apply-postfix puts main.cf
+// and the operator's sasl_passwd back byte for byte, with that reason.
+func TestRealPostfixApplyRestores(t *testing.T) {
+	postfixtest.Skip(t)
+	pf := postfixtest.New(t)
+	sbin := t.TempDir()
+	for _, tool := range []string{"postconf", "postmap", "postqueue"} {
+		if err := os.Symlink(filepath.Join(postfixtest.Sbin, tool), filepath.Join(sbin, tool)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	marker := filepath.Join(sbin, "checked-once")
+	script := "#!/bin/sh\nif [ \"$3\" = check ] && [ -e " + marker + " ]; then echo 'postfix: fatal: simulated refusal' >&2; exit 1; fi\n" +
+		"[ \"$3\" = check ] && touch " + marker + "\nexec " + postfixtest.Sbin + "/postfix \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(sbin, "postfix"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mainCF := filepath.Join(pf.ConfDir, "main.cf")
+	passwd := filepath.Join(pf.ConfDir, steps.SASLPasswdFile)
+	other := []byte("[smtp.other.example]:587 bob:secret\n")
+	if err := os.WriteFile(passwd, other, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(mainCF)
+	cfg := postfix.Config{Region: "eu-west-1", Port: 587, Username: "AKIAIOSFODNN7EXAMPLE", Password: "BPW", PostfixDir: pf.ConfDir}
+	_, err := postfix.Install{Dir: pf.ConfDir, Sbin: sbin}.Apply(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "postfix check refused") || !strings.Contains(err.Error(), "simulated refusal") ||
+		!strings.Contains(err.Error(), "restored") {
+		t.Fatalf("Apply = %v, want a refused check with its reason and a restore", err)
+	}
+	if after, _ := os.ReadFile(mainCF); string(after) != string(before) {
+		t.Errorf("main.cf was not restored:\n%s", after)
+	}
+	if after, _ := os.ReadFile(passwd); string(after) != string(other) {
+		t.Errorf("sasl_passwd was not restored:\n%s", after)
 	}
 }
 

@@ -35,6 +35,33 @@ type Relay struct {
 	tested string
 	// testDetail says how the test went, for the Done detail.
 	testDetail string
+	// rewrite is the operator's answer to the sender rewrite question
+	// (asked once, with --apply-postfix, when no flag answered it).
+	rewrite      string
+	rewriteAsked bool
+}
+
+// askRewrite asks, once, with --apply-postfix on an interactive run that
+// --rewrite-local-senders did not answer, whether this machine's own
+// senders should be rewritten to an address SES accepts.
+func (r *Relay) askRewrite(ctx context.Context, env *Env) error {
+	o := env.Options
+	if !o.ApplyPostfix || o.RewriteLocalSenders != "" || o.NoInput || o.Yes || r.rewriteAsked || env.Prompt == nil {
+		return nil
+	}
+	r.rewriteAsked = true
+	domain := cmp.Or(env.Answers.Domain, "your-domain")
+	v, err := env.Prompt.Input(ctx, Question{
+		ID: "rewrite-local-senders", Step: "relay",
+		Title:  "Rewrite this machine's local senders (root@host, cron) to an address of " + domain + "? Give it, or leave empty for no",
+		Detail: "SES refuses a sender that is not a verified identity, so system mail from root@" + "<this host>" + " bounces with 554 once the relay is on. Postfix's smtp_generic_maps can rewrite it to, for example, postmaster@" + domain + ".",
+		Flag:   "--rewrite-local-senders",
+	}, postfix.ValidateRewriteSender)
+	if err != nil {
+		return err
+	}
+	r.rewrite = strings.TrimSpace(v)
+	return nil
 }
 
 // ID implements Step.
@@ -102,6 +129,7 @@ func (r *Relay) state(ctx context.Context, env *Env) (relayState, *Result, error
 	s := relayState{out: out, cfg: postfix.Config{
 		Region: region, Port: port, Username: entry.Username, Password: entry.Password,
 		PostfixDir: postfixDir, Distro: postfix.DetectDistro(r.OSRelease), CAFile: r.CAFile,
+		RewriteSender: cmp.Or(env.Options.RewriteLocalSenders, r.rewrite),
 	}}
 	if err := ValidateRelayConfig(s.cfg); err != nil {
 		return failed("%v", err)
@@ -134,6 +162,9 @@ func (r *Relay) Preflight(ctx context.Context, env *Env) ([]Change, error) {
 	}
 	if err := ValidatePostfixDir(env.Options.PostfixDir); err != nil {
 		return nil, err
+	}
+	if err := postfix.ValidateRewriteSender(env.Options.RewriteLocalSenders); err != nil {
+		return nil, &InputError{Field: "rewrite-local-senders", Flag: "--rewrite-local-senders", Msg: err.Error()}
 	}
 	out := env.Answers.OutDir
 	if out == "" {
@@ -217,6 +248,9 @@ func (r *Relay) loginState(env *Env, s relayState) string {
 // approval; changing the local Postfix (--apply-postfix) does, and the
 // plan shows each main.cf parameter's current and new value.
 func (r *Relay) Plan(ctx context.Context, env *Env) (Plan, error) {
+	if err := r.askRewrite(ctx, env); err != nil {
+		return Plan{}, err
+	}
 	s, res, err := r.state(ctx, env)
 	if err != nil {
 		return Plan{}, err

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http/httptest"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -47,15 +46,25 @@ func TestRealPostfixRotate(t *testing.T) {
 		t.Fatal(err)
 	}
 	pf := postfixtest.New(t)
-	host, portStr, _ := net.SplitHostPort(endpoint.addr)
-	port, _ := strconv.Atoi(portStr)
-	toSim := func(c *postfix.Config) { c.Host, c.Port, c.CAFile = host, port, endpoint.certFile }
+	// Postfix relays to SES's own host name on 587 and verifies the
+	// certificate against it (smtp_tls_security_level = secure): that
+	// name leads to the simulator inside the instance (StartResolving),
+	// and only the CA file is the simulator's.
+	ip, _, _ := net.SplitHostPort(endpoint.addr)
+	toSim := func(c *postfix.Config) { c.CAFile = endpoint.certFile }
+	// sesame's own login test reaches the same simulated endpoint on
+	// 127.0.0.1, which its certificate names.
+	loginAddr, stopLogin, err := sim.ServeSMTP(awssim.SMTPConfig{Region: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stopLogin)
 	cfg := postfix.Config{Region: "us-east-1", Port: 587, Username: oldKey, Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1")), PostfixDir: pf.ConfDir}
 	toSim(&cfg)
 	if _, err := (postfix.Install{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}).Apply(ctx, cfg); err != nil {
 		t.Fatal(err)
 	}
-	pf.Start()
+	pf.StartResolving(map[string]string{ses.SMTPHost("us-east-1"): ip}, "")
 
 	sent := 0
 	send := func(subject string) {
@@ -72,7 +81,7 @@ func TestRealPostfixRotate(t *testing.T) {
 	arrived(1)
 
 	env := steps.NewEnv(awsapi.Clients{IAM: ic}, &state.Answers{Domain: "example.com", Region: "us-east-1", OutDir: out, SMTPUser: "ses-smtp-example-com"},
-		steps.Options{Yes: true, NoInput: true, SMTPEndpoint: endpoint.addr, SMTPCA: endpoint.certFile})
+		steps.Options{Yes: true, NoInput: true, SMTPEndpoint: loginAddr, SMTPCA: endpoint.certFile})
 	env.Facts.Account = &steps.AccountInfo{ID: awssim.DefaultAccountID}
 	// Onboarding recorded the user as sesame's and the Postfix it
 	// installed into.

@@ -37,6 +37,7 @@ type options struct {
 	testTo                             string
 	applyPostfix                       bool
 	postfixDir                         string
+	rewriteSenders                     string
 
 	replaceKeys      []string
 	recreateIdentity bool
@@ -153,6 +154,7 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	f.StringVar(&o.testTo, "test-to", "", "after the login test, send one test message to this address")
 	f.BoolVar(&o.applyPostfix, "apply-postfix", false, "install the relay config into this machine's Postfix (root; shows the diff and asks)")
 	f.StringVar(&o.postfixDir, "postfix-dir", "/etc/postfix", "Postfix configuration directory for --apply-postfix")
+	f.StringVar(&o.rewriteSenders, "rewrite-local-senders", "", "rewrite local senders (root@this-host) to this address of the verified domain (smtp_generic_maps), so SES accepts system mail")
 	f.StringSliceVar(&o.replaceKeys, "replace-key", nil, "access key id sesame may delete to make room for a new key (repeatable)")
 	f.BoolVar(&o.recreateIdentity, "recreate-identity", false, "delete and re-create a FAILED SES identity (new DKIM tokens)")
 	f.BoolVar(&o.requestProduction, "request-production", false, "ask SES for production access (out of the sandbox)")
@@ -170,7 +172,7 @@ Every question has a flag, and every flag a SESAME_<FLAG> variable
 	completeValues(root)
 	completeValues(statusCmd)
 	completeValues(postfixCmd)
-	root.AddCommand(statusCmd, newRotateCmd(s, getenv), newRemoveCmd(s, getenv), newPolicyCmd(s), newSMTPPasswordCmd(s), postfixCmd, newCompletionCmd(root, s))
+	root.AddCommand(statusCmd, newRotateCmd(s, getenv), newRemoveCmd(s, getenv), newDoctorCmd(s, getenv), newPolicyCmd(s), newSMTPPasswordCmd(s), postfixCmd, newCompletionCmd(root, s))
 	// Flags first, then SESAME_* variables for what flags did not set.
 	root.PersistentPreRunE = func(cmd *cobra.Command, _ []string) error {
 		if err := applyEnv(cmd, getenv, o.fromEnv); err != nil {
@@ -306,7 +308,8 @@ func (o *options) stepOptions() steps.Options {
 		Timeout: o.timeout, Demo: o.demo,
 		SMTPEndpoint: o.smtpEndpoint, SMTPCA: o.smtpCA, NoSMTPTest: o.noSMTPTest,
 		SMTPPort: o.smtpPort, TestTo: o.testTo, ApplyPostfix: o.applyPostfix, PostfixDir: o.postfixDir,
-		ReplaceKeys: o.replaceKeys, RecreateIdentity: o.recreateIdentity,
+		RewriteLocalSenders: o.rewriteSenders,
+		ReplaceKeys:         o.replaceKeys, RecreateIdentity: o.recreateIdentity,
 		ConfirmDomain:     o.confirmDomain,
 		RequestProduction: o.requestProduction,
 		VerifyRecipient:   o.verifyRecipient,
@@ -323,6 +326,15 @@ func (o *options) answers() *state.Answers {
 		Domain: o.domain, Region: o.region, Profile: o.profile, SMTPUser: o.smtpUser,
 		MailFrom: o.mailFrom, MailFromAsked: o.mailFromSet,
 		DMARC: o.dmarc, DMARCAsked: o.dmarcSet,
-		ZoneID: o.zoneID, ZoneIDSet: o.zoneIDSet, OutDir: o.out,
+		ZoneID: o.zoneID, ZoneIDSet: o.zoneIDSet, OutDir: o.out, PostfixDir: o.savedPostfixDir(),
 	}
+}
+
+// savedPostfixDir is the Postfix directory to remember for status: the one
+// --apply-postfix installs into, or one named other than the default.
+func (o *options) savedPostfixDir() string {
+	if o.applyPostfix || (o.postfixDir != "" && o.postfixDir != steps.DefaultPostfixDir) {
+		return o.postfixDir
+	}
+	return ""
 }

@@ -3,10 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/ui"
@@ -29,6 +33,7 @@ state file write, no question. Without --domain it shows the most recent saved s
 	}
 	addCommonFlags(cmd.Flags(), o)
 	cmd.Flags().BoolVar(&o.demo, "demo", false, "check against a fresh simulated account")
+	cmd.Flags().StringVar(&o.postfixDir, "postfix-dir", "", "Postfix's configuration directory whose relay to check (default: the one the setup installed into)")
 	return cmd
 }
 
@@ -85,7 +90,47 @@ func runStatus(ctx context.Context, o *options, s *ioStreams, getenv func(string
 			return exitWith(exitFailure, err)
 		}
 	}
+	if err := relayHealth(ctx, out, env.Answers.PostfixDir); err != nil {
+		return err
+	}
 	return statusExit(rep)
+}
+
+// relayHealth is the offline doctor's verdict on the relay installed in
+// dir (the setup's --postfix-dir), in a few lines; a broken relay is exit
+// 1. Without a remembered directory, or without Postfix there, it says
+// nothing.
+func relayHealth(ctx context.Context, w io.Writer, dir string) error {
+	if dir == "" {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "main.cf")); err != nil {
+		return nil
+	}
+	d, err := postfix.Install{Dir: dir}.Doctor(ctx, postfix.DoctorOptions{Distro: postfix.DetectDistro("")})
+	if err != nil {
+		fmt.Fprintf(w, "Postfix relay in %s: not checked: %v\n", dir, err)
+		return nil
+	}
+	var problems []postfix.Finding
+	for _, f := range d.Findings {
+		if f.Severity != postfix.SeverityOK {
+			problems = append(problems, f)
+		}
+	}
+	if len(problems) == 0 {
+		fmt.Fprintf(w, "Postfix relay in %s (relayhost %s): healthy\n", dir, d.RelayHost)
+		return nil
+	}
+	fmt.Fprintf(w, "Postfix relay in %s (relayhost %s): %s\n", dir, d.RelayHost, d.Worst())
+	for _, f := range problems {
+		fmt.Fprintf(w, "  %s: %s\n", f.Severity, f.Summary)
+	}
+	fmt.Fprintln(w, "  → run `sudo sesame doctor` for the fixes, `sudo sesame doctor --fix` to repair")
+	if d.Worst() == postfix.SeverityBroken {
+		return exitWith(exitFailure, fmt.Errorf("the Postfix relay in %s is broken: run sesame doctor", dir))
+	}
+	return nil
 }
 
 // statusExit is 0 when every step is done or skipped, 1 when one failed,

@@ -22,6 +22,10 @@ type Answers struct {
 	ZoneIDSet bool `json:"-"`
 	// OutDir is where the relay files (and the SMTP password) are written.
 	OutDir string `json:"out_dir,omitempty"`
+	// PostfixDir is the Postfix configuration directory the relay was
+	// installed into (--postfix-dir with --apply-postfix), so status
+	// checks that relay's health.
+	PostfixDir string `json:"postfix_dir,omitempty"`
 }
 
 // Record is what sesame made, so a later run can tell its own resources

@@ -122,6 +122,12 @@ func New(t testing.TB) *Instance {
 		"minimal_backoff_time = 2s",
 		"maximal_backoff_time = 4s",
 		"smtp_connect_timeout = 5s",
+		// Host names are resolved as the system does (/etc/hosts first), so
+		// StartResolving can point SES's names at a local endpoint.
+		"smtp_host_lookup = native",
+		// Logs "Verified TLS connection established to ..." and why a
+		// certificate was refused.
+		"smtp_tls_loglevel = 1",
 		"",
 	}, "\n")
 	if err := os.WriteFile(filepath.Join(in.ConfDir, "main.cf"), []byte(mainCF), 0o644); err != nil {
@@ -189,6 +195,43 @@ func (in *Instance) Start() {
 		in.t.Fatalf("start the private Postfix: %v\n%s", err, in.Log())
 	}
 	in.started = true
+}
+
+// StartResolving starts the instance in a private mount namespace in
+// which /etc/hosts maps each name of hosts to its address and, when ca is
+// not "", the system CA bundle (/etc/ssl/certs/ca-certificates.crt) is ca.
+// Postfix's processes keep that namespace: its SMTP client reaches a local
+// endpoint under SES's own host name, and trusts its certificate as if a
+// public CA had signed it, while the machine's files stay as they are.
+// The test skips where mount namespaces are not allowed.
+func (in *Instance) StartResolving(hosts map[string]string, ca string) {
+	in.t.Helper()
+	var b strings.Builder
+	b.WriteString("127.0.0.1 localhost\n")
+	for name, addr := range hosts {
+		fmt.Fprintf(&b, "%s %s\n", addr, name)
+	}
+	hostsFile := filepath.Join(in.Dir, "hosts")
+	if err := os.WriteFile(hostsFile, []byte(b.String()), 0o644); err != nil {
+		in.t.Fatal(err)
+	}
+	if out, err := exec.Command("unshare", "-m", "--propagation", "private", "true").CombinedOutput(); err != nil {
+		in.t.Skipf("real-Postfix test skipped: no private mount namespace here (unshare -m: %v: %s)", err, out)
+	}
+	script := `mount --bind "$1" /etc/hosts && { [ -z "$2" ] || mount --bind "$2" /etc/ssl/certs/ca-certificates.crt; } && exec "$3"/postfix -c "$4" start`
+	cmd := exec.Command("unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", hostsFile, ca, Sbin, in.ConfDir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		in.t.Fatalf("start the private Postfix in its own mount namespace: %v: %s\n%s", err, out, in.Log())
+	}
+	in.started = true
+}
+
+// FreeLoopback returns a loopback address other than 127.0.0.1 (all of
+// 127.0.0.0/8 is local on Linux), so a test can listen on SES's own port
+// without meeting another listener.
+func FreeLoopback() string {
+	n := time.Now().UnixNano()
+	return fmt.Sprintf("127.%d.%d.%d", 10+n%200, (n/200)%250+1, os.Getpid()%250+1)
 }
 
 // Stop stops the instance if it runs.

@@ -11,7 +11,9 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -25,6 +27,9 @@ type Install struct {
 	Sbin string
 	// Now stamps the backups (default time.Now).
 	Now func() time.Time
+	// SASLLibDirs are where the Cyrus SASL plugins are looked for (nil:
+	// the usual library directories).
+	SASLLibDirs []string
 }
 
 func (p Install) dir() string { return cmp.Or(p.Dir, DefaultDir) }
@@ -79,6 +84,10 @@ func (p Install) Preflight() error {
 	if _, err := os.Stat(filepath.Join(p.dir(), "main.cf")); err != nil {
 		return fmt.Errorf("--apply-postfix: %w: is %s Postfix's configuration directory?", err, p.dir())
 	}
+	if !SASLPluginInstalled(p.SASLLibDirs) {
+		d := DetectDistro("")
+		return fmt.Errorf("the Cyrus SASL PLAIN/LOGIN plugin is not installed, so Postfix could not log in to SES (\"no mechanism available\"): install the %s package (%s), then run again", d.SASLPackage, d.InstallCmd)
+	}
 	return nil
 }
 
@@ -117,7 +126,32 @@ const (
 	Update    Action = "update"
 	Write     Action = "write"
 	Merge     Action = "merge"
+	// Remove deletes an obsolete or conflicting parameter (postconf -X).
+	Remove Action = "delete"
 )
+
+// settingWhy says why each relay setting has the value sesame gives it:
+// the reason shown beside current → new.
+var settingWhy = map[string]string{
+	"relayhost":                    "mail goes to SES's SMTP endpoint for the region the password was derived for; the same string keys sasl_passwd",
+	"smtp_sasl_auth_enable":        "without it Postfix never logs in and SES answers 530 (the mail bounces)",
+	"smtp_sasl_security_options":   "SES offers only PLAIN and LOGIN, which the default noplaintext forbids; TLS protects the password",
+	"smtp_sasl_password_maps":      "where Postfix finds the password for the relay host",
+	"smtp_tls_security_level":      "the password is sent only after TLS to a server whose certificate names the relay host",
+	"smtp_tls_secure_cert_match":   "SES's certificate names the relay host itself (nexthop)",
+	"smtp_tls_wrappermode":         "must match the port: yes for 465/2465, no for 587/2587",
+	"smtp_tls_note_starttls_offer": "logs servers that offer STARTTLS",
+	"smtp_tls_CAfile":              "this system's CA bundle, which verifies SES's certificate",
+	"smtp_generic_maps":            "rewrites local senders (root@host) to an address SES accepts",
+}
+
+// obsoleteWhy says why a parameter Diff removes has to go.
+var obsoleteWhy = map[string]string{
+	"smtp_use_tls":              "obsolete: smtp_tls_security_level replaces it, and the two can disagree",
+	"smtp_enforce_tls":          "obsolete: smtp_tls_security_level replaces it, and the two can disagree",
+	"smtp_tls_enforce_peername": "obsolete: smtp_tls_security_level replaces it, and the two can disagree",
+	"smtp_fallback_relay":       "sends mail that SES defers to another relay, around SES",
+}
 
 // Change is one setting or file that applying would change (or leave).
 type Change struct {
@@ -131,7 +165,7 @@ type Change struct {
 }
 
 // fallbackRelay matches a master.cf override that sends mail around the relay.
-var fallbackRelay = regexp.MustCompile(`(?m)^([ \t]+-o[ \t]*smtp_fallback_relay=)`)
+var fallbackRelay = regexp.MustCompile(`(?m)^([ \t]+-o[ \t]*(?:smtp_fallback_relay|relayhost)=)`)
 
 // Diff is what applying c would change, setting by setting (current value
 // → new value), then the installed sasl_passwd and its map, then master.cf.
@@ -148,8 +182,22 @@ func (p Install) Diff(ctx context.Context, c Config) ([]Change, error) {
 		ch := Change{Action: Unchanged, Resource: "postfix-setting", Name: s.Name, Value: s.Value, Current: cur[s.Name]}
 		if cur[s.Name] != s.Value {
 			ch.Action, ch.Note = Update, "in "+mainCF
+			if why := settingWhy[s.Name]; why != "" {
+				ch.Note = why + " (in " + mainCF + ")"
+			}
 		}
 		changes = append(changes, ch)
+	}
+	explicitOut, err := p.run(ctx, "postconf", "-n")
+	if err != nil {
+		return nil, fmt.Errorf("read the Postfix settings: %w", err)
+	}
+	explicit := postconfValues(explicitOut)
+	for _, name := range append(slices.Clone(obsoleteParams), "smtp_fallback_relay") {
+		if v, ok := explicit[name]; ok {
+			changes = append(changes, Change{Action: Remove, Resource: "postfix-setting", Name: name, Current: v,
+				Note: obsoleteWhy[name] + " (postconf -X, in " + mainCF + ")"})
+		}
 	}
 	passwd := filepath.Join(p.dir(), SASLPasswdFile)
 	ch := Change{Action: Unchanged, Resource: "file", Name: passwd, Value: "root:root 0600, then postmap"}
@@ -161,9 +209,16 @@ func (p Install) Diff(ctx context.Context, c Config) ([]Change, error) {
 		}
 	}
 	changes = append(changes, ch)
+	if c.RewriteSender != "" {
+		gch, err := p.genericChange(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, gch)
+	}
 	if master, err := os.ReadFile(filepath.Join(p.dir(), "master.cf")); err == nil && fallbackRelay.Match(master) {
 		changes = append(changes, Change{Action: Update, Resource: "file", Name: filepath.Join(p.dir(), "master.cf"),
-			Value: "comment out -o smtp_fallback_relay=", Note: "the override would send mail around the SES relay"})
+			Value: "comment out -o smtp_fallback_relay= and -o relayhost= overrides", Note: "an override would send mail around the SES relay"})
 	}
 	return changes, nil
 }
@@ -178,11 +233,18 @@ func (p Install) passwdCurrent(c Config) bool {
 		return false
 	}
 	st, err := os.Stat(passwd)
-	if err != nil || st.Mode().Perm()&0o077 != 0 {
+	if err != nil || st.Mode().Perm()&0o077 != 0 || !rootOwned(st) {
 		return false
 	}
 	db, err := os.Stat(passwd + ".db")
-	return err == nil && !db.ModTime().Before(st.ModTime()) && db.Mode().Perm()&0o077 == 0
+	return err == nil && !db.ModTime().Before(st.ModTime()) && db.Mode().Perm()&0o077 == 0 && rootOwned(db)
+}
+
+// rootOwned reports whether a file belongs to root (true where the owner
+// cannot be read).
+func rootOwned(st os.FileInfo) bool {
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return !ok || sys.Uid == 0
 }
 
 // Applied is what an apply did.
@@ -214,21 +276,30 @@ func (p Install) Apply(ctx context.Context, c Config) (Applied, error) {
 	if err != nil {
 		return res, err
 	}
-	var edits []string
-	passwdChanged, masterChanged := false, false
+	var edits, removals []string
+	passwdChanged, masterChanged, genericChanged := false, false, false
 	for _, ch := range changes {
 		switch {
 		case ch.Action == Unchanged:
+		case ch.Action == Remove:
+			removals = append(removals, ch.Name)
 		case ch.Resource == "postfix-setting":
 			edits = append(edits, ch.Name+" = "+ch.Value)
 		case ch.Name == filepath.Join(p.dir(), SASLPasswdFile):
 			passwdChanged = true
+		case ch.Name == filepath.Join(p.dir(), GenericFile):
+			genericChanged = true
 		default:
 			masterChanged = true
 		}
 	}
-	if len(edits) == 0 && !passwdChanged && !masterChanged {
+	if len(edits) == 0 && len(removals) == 0 && !passwdChanged && !masterChanged && !genericChanged {
 		return res, nil
+	}
+	// A configuration postfix check already refuses is the operator's to
+	// repair: said as such, before sesame touches anything.
+	if _, err := p.Check(ctx); err != nil {
+		return res, fmt.Errorf("the Postfix configuration in %s is already broken, before sesame changed anything (nothing was changed): %w\n  → fix what postfix check reports, then run again", p.dir(), err)
 	}
 	res.Changed = true
 	now := time.Now
@@ -258,6 +329,11 @@ func (p Install) Apply(ctx context.Context, c Config) (Applied, error) {
 			return res, restore(fmt.Errorf("set the relay in %s: %w", mainCF, err))
 		}
 	}
+	if len(removals) > 0 {
+		if _, err := p.run(ctx, "postconf", append([]string{"-X"}, removals...)...); err != nil {
+			return res, restore(fmt.Errorf("remove %s from %s: %w", strings.Join(removals, ", "), mainCF, err))
+		}
+	}
 	if passwdChanged {
 		passwd := filepath.Join(p.dir(), SASLPasswdFile)
 		old, err := os.ReadFile(passwd)
@@ -271,8 +347,12 @@ func (p Install) Apply(ctx context.Context, c Config) (Applied, error) {
 			if err := installRootFile(res.PasswdBackup, old, 0o600); err != nil {
 				return res, restore(fmt.Errorf("back up %s before changing it: %w", passwd, err))
 			}
+			oldPerm := os.FileMode(0o600)
+			if st, err := os.Stat(passwd); err == nil {
+				oldPerm = st.Mode().Perm()
+			}
 			restores = append(restores, func() error {
-				if err := installRootFile(passwd, old, 0o600); err != nil {
+				if err := installRootFile(passwd, old, oldPerm); err != nil {
 					return err
 				}
 				_, err := p.run(ctx, "postmap", "hash:"+passwd)
@@ -295,6 +375,35 @@ func (p Install) Apply(ctx context.Context, c Config) (Applied, error) {
 		}
 		_ = os.Chown(passwd+".db", 0, 0)
 	}
+	if genericChanged {
+		generic := filepath.Join(p.dir(), GenericFile)
+		data, err := p.genericData(ctx, c)
+		if err != nil {
+			return res, restore(err)
+		}
+		if old, err := os.ReadFile(generic); err == nil {
+			if err := installRootFile(generic+".sesame-"+stamp, old, 0o644); err != nil {
+				return res, restore(fmt.Errorf("back up %s: %w", generic, err))
+			}
+			restores = append(restores, func() error {
+				if err := installRootFile(generic, old, 0o644); err != nil {
+					return err
+				}
+				_, err := p.run(ctx, "postmap", "hash:"+generic)
+				return err
+			})
+		} else {
+			restores = append(restores, func() error {
+				return errors.Join(removeIfExists(generic), removeIfExists(generic+".db"))
+			})
+		}
+		if err := installRootFile(generic, data, 0o644); err != nil {
+			return res, restore(err)
+		}
+		if _, err := p.run(ctx, "postmap", "hash:"+generic); err != nil {
+			return res, restore(fmt.Errorf("build the sender rewrite map: %w", err))
+		}
+	}
 	if masterChanged {
 		old, err := os.ReadFile(masterCF)
 		if err != nil {
@@ -308,7 +417,7 @@ func (p Install) Apply(ctx context.Context, c Config) (Applied, error) {
 			return res, restore(err)
 		}
 	}
-	if _, err := p.run(ctx, "postfix", "check"); err != nil {
+	if _, err := p.Check(ctx); err != nil {
 		return res, restore(fmt.Errorf("postfix check refused the new configuration: %w", err))
 	}
 	if _, err := p.run(ctx, "postfix", "status"); err != nil {
@@ -362,4 +471,44 @@ func removeIfExists(path string) error {
 		return err
 	}
 	return nil
+}
+
+// Flush asks a running Postfix to retry its deferred mail now
+// (postqueue -f).
+func (p Install) Flush(ctx context.Context) error {
+	_, err := p.run(ctx, "postqueue", "-f")
+	return err
+}
+
+// genericData is the smtp_generic_maps table for c: the machine's own
+// names (myhostname, localhost) rewritten to c.RewriteSender.
+func (p Install) genericData(ctx context.Context, c Config) ([]byte, error) {
+	out, err := p.run(ctx, "postconf", "-h", "myhostname")
+	if err != nil {
+		return nil, fmt.Errorf("read myhostname for the sender rewrite: %w", err)
+	}
+	return []byte(c.GenericMap([]string{strings.TrimSpace(out), "localhost", "localhost.localdomain"})), nil
+}
+
+// genericChange is what applying does to the sender rewrite map: nothing
+// when it is current (and its map no older), else a write. A file there
+// that sesame did not write is refused, never replaced.
+func (p Install) genericChange(ctx context.Context, c Config) (Change, error) {
+	path := filepath.Join(p.dir(), GenericFile)
+	want, err := p.genericData(ctx, c)
+	if err != nil {
+		return Change{}, err
+	}
+	ch := Change{Action: Unchanged, Resource: "file", Name: path, Value: "local senders → " + c.RewriteSender + ", then postmap",
+		Note: settingWhy["smtp_generic_maps"]}
+	cur, err := os.ReadFile(path)
+	if err == nil && !hasSesameMark(cur) {
+		return ch, fmt.Errorf("%s exists and sesame did not write it: add the rewrite to it yourself (a line \"@<this host's name> %s\") and postmap it, or move it aside", path, c.RewriteSender)
+	}
+	st, serr := os.Stat(path)
+	db, dberr := os.Stat(path + ".db")
+	if err != nil || !bytes.Equal(cur, want) || serr != nil || dberr != nil || db.ModTime().Before(st.ModTime()) {
+		ch.Action = Write
+	}
+	return ch, nil
 }

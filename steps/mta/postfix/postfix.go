@@ -125,6 +125,47 @@ type Config struct {
 	// Host overrides the SES host. Only the real-Postfix test uses it, to
 	// send Postfix to the simulator; sesame's own files always name SES.
 	Host string
+	// RewriteSender, when set, is the address (of the verified domain)
+	// that local senders (root@host.localdomain, cron, logwatch) are
+	// rewritten to on their way to SES (smtp_generic_maps), since SES
+	// refuses a sender that is not a verified identity (554).
+	RewriteSender string
+}
+
+// GenericFile is the smtp_generic_maps table sesame writes when local
+// senders are rewritten.
+const GenericFile = "generic"
+
+// ValidateRewriteSender checks an address local senders are rewritten to
+// (--rewrite-local-senders): one address, local@domain, with a dotted
+// domain and nothing Postfix's table would split.
+func ValidateRewriteSender(addr string) error {
+	local, domain, ok := strings.Cut(addr, "@")
+	switch {
+	case addr == "":
+		return nil
+	case !ok || local == "" || !strings.Contains(domain, ".") || strings.ContainsAny(addr, " \t\r\n,<>\"'$") ||
+		strings.IndexFunc(addr, unicode.IsControl) >= 0 || strings.Count(addr, "@") != 1:
+		return fmt.Errorf("%q is not an address like postmaster@example.com: give one address of the domain SES verified", addr)
+	}
+	return nil
+}
+
+// GenericMap renders the smtp_generic_maps table: every sender at one of
+// hosts (the machine's own names) becomes c.RewriteSender.
+func (c Config) GenericMap(hosts []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: local senders rewritten to %s on their way to SES, which refuses\n# a sender that is not a verified identity (smtp_generic_maps; postmap after a change).\n", sesameMark, commentText(c.RewriteSender))
+	seen := map[string]bool{}
+	for _, h := range hosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" || seen[h] || strings.ContainsAny(h, " \t\r\n$") {
+			continue
+		}
+		seen[h] = true
+		fmt.Fprintf(&b, "@%s %s\n", h, c.RewriteSender)
+	}
+	return b.String()
 }
 
 // SMTPHost is the relay's SMTP host: the region's SES endpoint.
@@ -169,7 +210,11 @@ type Setting struct {
 func (s Setting) String() string { return s.Name + " = " + s.Value }
 
 // Settings are the main.cf parameters of the relay, in the order they are
-// applied. smtp_use_tls is never among them: it is obsolete (a warning
+// applied. The TLS level is secure: the SMTP password goes only to a server
+// whose certificate, signed by a CA in smtp_tls_CAfile, names the relay
+// host (SES's certificates name email-smtp.<region>.amazonaws.com, the
+// nexthop of relayhost [email-smtp.<region>.amazonaws.com]:port); encrypt
+// would send it to any server that offers TLS. smtp_use_tls is never among them: it is obsolete (a warning
 // since Postfix 3.9) and smtp_tls_security_level replaces it. The wrapper
 // mode is always set, to "no" too, so moving from 465 back to 587 does not
 // leave a stale "yes" behind.
@@ -178,16 +223,21 @@ func (c Config) Settings() []Setting {
 	if ses.ImplicitTLS(c.Port) {
 		wrapper = "yes"
 	}
-	return []Setting{
+	settings := []Setting{
 		{"relayhost", c.RelayHost()},
 		{"smtp_sasl_auth_enable", "yes"},
 		{"smtp_sasl_security_options", "noanonymous"},
 		{"smtp_sasl_password_maps", "hash:" + filepath.Join(c.Dir(), SASLPasswdFile)},
-		{"smtp_tls_security_level", "encrypt"},
+		{"smtp_tls_security_level", "secure"},
+		{"smtp_tls_secure_cert_match", "nexthop, dot-nexthop"},
 		{"smtp_tls_wrappermode", wrapper},
 		{"smtp_tls_note_starttls_offer", "yes"},
 		{"smtp_tls_CAfile", cmp.Or(c.CAFile, c.Distro.CAFile, debianDistro.CAFile)},
 	}
+	if c.RewriteSender != "" {
+		settings = append(settings, Setting{"smtp_generic_maps", "hash:" + filepath.Join(c.Dir(), GenericFile)})
+	}
+	return settings
 }
 
 func (c Config) tlsMode() string {
@@ -323,6 +373,25 @@ if [ "$postfix_dir" = %s ]; then set --; else set -- -c "$postfix_dir"; fi
 	for _, s := range c.Settings() {
 		fmt.Fprintf(&b, "postconf \"$@\" -e %s\n", shellQuote(s.String()))
 	}
+	if c.RewriteSender != "" {
+		fmt.Fprintf(&b, `
+# 2b. Local senders (root@this-host, cron, logwatch) become %s on their
+# way to SES, which refuses a sender that is not a verified identity.
+rewrite=%s
+generic="$postfix_dir/%s"
+if [ -e "$generic" ] && ! head -n 1 "$generic" | grep -q '^%s'; then
+	echo "apply-postfix.sh: $generic exists and sesame did not write it: merge the rewrite into it by hand" >&2
+	exit 1
+fi
+{
+	echo '%s: local senders rewritten on their way to SES (smtp_generic_maps).'
+	for h in "$(postconf "$@" -h myhostname)" localhost localhost.localdomain; do
+		printf '@%%s %%s\n' "$h" "$rewrite"
+	done
+} > "$generic"
+postmap "$@" "hash:$generic"
+`, commentText(c.RewriteSender), shellQuote(c.RewriteSender), GenericFile, sesameMark, sesameMark)
+	}
 	b.WriteString(applyScriptTail)
 	return b.String()
 }
@@ -370,10 +439,11 @@ postmap "$@" "hash:$passwd"
 chown root:root "$passwd.db"
 chmod 0600 "$passwd.db"
 
-# 4. A "-o smtp_fallback_relay=" override in master.cf sends mail around the
-# relay: comment it out (master.cf.sesame-bak keeps the original).
-if grep -Eq '^[[:space:]]+-o[[:space:]]*smtp_fallback_relay=' "$postfix_dir/master.cf"; then
-	sed -i.sesame-bak -E 's/^([[:space:]]+-o[[:space:]]*smtp_fallback_relay=)/#\1/' "$postfix_dir/master.cf"
+# 4. A "-o smtp_fallback_relay=" or "-o relayhost=" override in master.cf
+# sends mail around the relay: comment it out (master.cf.sesame-bak keeps
+# the original).
+if grep -Eq '^[[:space:]]+-o[[:space:]]*(smtp_fallback_relay|relayhost)=' "$postfix_dir/master.cf"; then
+	sed -i.sesame-bak -E 's/^([[:space:]]+-o[[:space:]]*(smtp_fallback_relay|relayhost)=)/#\1/' "$postfix_dir/master.cf"
 fi
 
 # 5. Check the configuration, then reload (or start) Postfix.
@@ -411,6 +481,14 @@ func (c Config) Files() []File {
 // content: sesame merges its entry into it.
 func Conflicts(dir string) []mta.Conflict {
 	var out []mta.Conflict
+	// Postfix's own directory is never the output: sesame's sasl_passwd
+	// there would be Postfix's (a merge of it into itself), and its files
+	// would sit among Postfix's. apply-postfix.sh and --apply-postfix
+	// install into it from elsewhere.
+	if st, err := os.Stat(filepath.Join(dir, "main.cf")); err == nil && st.Mode().IsRegular() {
+		out = append(out, mta.Conflict{Path: dir, Note: "holds main.cf: it is a Postfix configuration directory, and sesame writes its relay files (and the SMTP password) beside Postfix's, never into them: choose another --out, then install them with apply-postfix.sh or --apply-postfix"})
+		return out
+	}
 	for _, name := range []string{MainCFSnippetFile, SASLPasswdFile, ApplyScriptFile} {
 		path := filepath.Join(dir, name)
 		st, err := os.Lstat(path)

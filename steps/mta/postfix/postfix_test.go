@@ -28,7 +28,8 @@ relayhost = [email-smtp.us-east-1.amazonaws.com]:587
 smtp_sasl_auth_enable = yes
 smtp_sasl_security_options = noanonymous
 smtp_sasl_password_maps = hash:/etc/postfix/sasl_passwd
-smtp_tls_security_level = encrypt
+smtp_tls_security_level = secure
+smtp_tls_secure_cert_match = nexthop, dot-nexthop
 smtp_tls_wrappermode = no
 smtp_tls_note_starttls_offer = yes
 smtp_tls_CAfile = /etc/ssl/certs/ca-certificates.crt
@@ -82,7 +83,7 @@ func TestRelayFilesAgree(t *testing.T) {
 			}
 			dir := cmp.Or(tt.dir, "/etc/postfix")
 			for k, want := range map[string]string{
-				"smtp_tls_wrappermode": tt.wantWrapper, "smtp_tls_CAfile": tt.wantCA, "smtp_tls_security_level": "encrypt",
+				"smtp_tls_wrappermode": tt.wantWrapper, "smtp_tls_CAfile": tt.wantCA, "smtp_tls_security_level": "secure", "smtp_tls_secure_cert_match": "nexthop, dot-nexthop",
 				"smtp_sasl_auth_enable": "yes", "smtp_sasl_security_options": "noanonymous", "smtp_tls_note_starttls_offer": "yes",
 				"smtp_sasl_password_maps": "hash:" + dir + "/sasl_passwd",
 			} {
