@@ -17,6 +17,7 @@ import (
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
 	"github.com/sesame-tool/sesame/steps/dns"
+	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/state"
 	"github.com/sesame-tool/sesame/ui"
 )
@@ -403,6 +404,9 @@ func validateFlags(o *options, domain string) error {
 		if err := steps.ValidateCAFile(o.smtpCA); err != nil {
 			return err
 		}
+	}
+	if err := postfix.ValidateRewriteSender(o.rewriteSenders); err != nil {
+		return &steps.InputError{Field: "rewrite-local-senders", Flag: "--rewrite-local-senders", Msg: err.Error()}
 	}
 	for _, k := range o.replaceKeys {
 		if err := steps.ValidateAccessKeyID(k); err != nil {
