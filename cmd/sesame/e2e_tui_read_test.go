@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -285,8 +286,19 @@ func TestTUIFinishedHoldsNoLock(t *testing.T) {
 	p.waitFor(40*time.Second, "Request SES production access now? [y/N]")
 	p.keys("n")
 	p.waitFor(20*time.Second, "Finished")
-	// The same setup (the TUI's state directory), unattended.
+	// The same setup (the TUI's state directory), unattended. The lock is
+	// released as the run returns, before the end screen is drawn; under
+	// a loaded machine the screen and the file can be a moment apart, so
+	// wait (briefly: the old code held the lock until the TUI quit) until
+	// nothing holds it.
 	state := filepath.Join(p.home(), "state")
+	locks, _ := filepath.Glob(filepath.Join(state, "sesame", "*.lock"))
+	for _, l := range locks {
+		free := lockIsFree(l)
+		for end := time.Now().Add(5 * time.Second); !free() && time.Now().Before(end); {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	r := sim.sesame(t, p.home(), append(onboardArgs(out), "--state-dir", filepath.Join(state, "sesame"))...)
 	if r.code != 0 || strings.Contains(r.stderr, "is working on this setup") {
 		t.Errorf("a second sesame while the first shows Finished: exit %d\n%s", r.code, r.stderr)
@@ -366,4 +378,21 @@ func TestTUIProductionAnswersSurviveCtrlC(t *testing.T) {
 	}
 	again.keys("C-c")
 	again.exitCode()
+}
+
+// lockIsFree returns a check that the flock on path is free: it takes
+// and drops the lock without waiting.
+func lockIsFree(path string) func() bool {
+	return func() bool {
+		f, err := os.Open(path)
+		if err != nil {
+			return true
+		}
+		defer f.Close()
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) != nil {
+			return false
+		}
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		return true
+	}
 }

@@ -57,9 +57,10 @@ again.`,
 }
 
 // pickSetup fills the domain and region from the saved setups when the
-// flags leave them out and only one setup fits: remove deletes, so it
-// never guesses between several.
-func pickSetup(o *options, store state.Store) error {
+// flags leave them out and only one setup fits: remove and rotate change
+// things, so they never guess between several. verb is what the command
+// does to the setup ("remove", "rotate"), for the message.
+func pickSetup(o *options, store state.Store, verb string) error {
 	if o.domain != "" {
 		d, err := steps.NormalizeDomain(o.domain)
 		if err != nil {
@@ -82,7 +83,7 @@ func pickSetup(o *options, store state.Store) error {
 	}
 	switch {
 	case len(fit) == 0:
-		return exitWith(exitInput, &steps.InputError{Field: "domain", Flag: "--domain", Msg: fmt.Sprintf("no saved setup in %s to remove; name the domain and region (--domain, --region)", store.Dir)})
+		return exitWith(exitInput, &steps.InputError{Field: "domain", Flag: "--domain", Msg: fmt.Sprintf("no saved setup in %s to %s; name the domain and region (--domain, --region)", store.Dir, verb)})
 	case len(fit) > 1:
 		var names []string
 		for _, sv := range fit {
@@ -92,7 +93,7 @@ func pickSetup(o *options, store state.Store) error {
 		if o.domain != "" {
 			flag = "--region"
 		}
-		return exitWith(exitInput, &steps.InputError{Field: strings.TrimPrefix(flag, "--"), Flag: flag, Msg: "several saved setups fit (" + strings.Join(names, ", ") + "); name the one to remove"})
+		return exitWith(exitInput, &steps.InputError{Field: strings.TrimPrefix(flag, "--"), Flag: flag, Msg: "several saved setups fit (" + strings.Join(names, ", ") + "); name the one to " + verb})
 	}
 	o.domain, o.region = fit[0].Domain, fit[0].Region
 	return nil
@@ -104,7 +105,7 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 	o.smtpPort = ses.PortOrDefault(o.smtpPort)
 	o.wait = true
 	store := state.Store{Dir: stateDirOr(o.stateDir, getenv)}
-	if err := pickSetup(o, store); err != nil {
+	if err := pickSetup(o, store, "remove"); err != nil {
 		return err
 	}
 	w, err := wire(ctx, o, s, getenv, false)

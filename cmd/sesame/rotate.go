@@ -69,18 +69,10 @@ func runRotate(ctx context.Context, o *options, ro *rotateOptions, s *ioStreams,
 	}
 	// The port is sasl_passwd's: the new entry keeps the old one's.
 	o.smtpPort = ses.PortOrDefault(o.smtpPort)
-	if o.domain == "" {
-		saved, err := state.Store{Dir: stateDirOr(o.stateDir, getenv)}.List()
-		if err != nil {
-			return exitWith(exitFailure, err)
-		}
-		if len(saved) == 0 {
-			return exitWith(exitInput, &steps.InputError{Field: "domain", Flag: "--domain", Msg: "no saved setup to rotate; name the domain"})
-		}
-		o.domain = saved[0].Domain
-		if o.region == "" {
-			o.region = saved[0].Region
-		}
+	// Rotation replaces a live key: with several saved setups it never
+	// guesses which one.
+	if err := pickSetup(o, state.Store{Dir: stateDirOr(o.stateDir, getenv)}, "rotate"); err != nil {
+		return err
 	}
 	w, err := wire(ctx, o, s, getenv, false)
 	if err != nil {
