@@ -118,7 +118,9 @@ type Options struct {
 // Decisions are the answers the operator gave during a run to the
 // questions that stand in for a switch: they add to the switches in
 // Options (which stay as the operator gave them), and Plan and Apply read
-// both through the Env's methods, so they agree. None is persisted.
+// both through the Env's methods, so they agree. The steps persist none of
+// them; the command saves the production-access answers, so a request
+// interrupted halfway is not asked again.
 type Decisions struct {
 	// ReplaceKeys are access keys the operator chose to delete when the
 	// SMTP user was at IAM's limit.
@@ -132,8 +134,9 @@ type Decisions struct {
 	// ProductionOffered is true once the sandbox step offered production
 	// access: a run asks once.
 	ProductionOffered bool
-	// Production is the production request as completed by the questions
-	// (Options.Production with the missing fields asked); nil until asked.
+	// Production is the production request as completed by the saved
+	// answers of an interrupted request and the questions (Options.Production
+	// with the missing fields filled); nil until either gave a field.
 	Production *ProductionRequest
 }
 
@@ -155,9 +158,9 @@ func (e *Env) requestProduction() bool {
 	return e.Options.RequestProduction || e.Decisions.RequestProduction
 }
 
-// production is the production request: as completed by the questions,
-// else as the flags gave it.
-func (e *Env) production() ProductionRequest {
+// Production is the production-access request: as completed by saved
+// answers and the questions, else as the flags gave it.
+func (e *Env) Production() ProductionRequest {
 	if p := e.Decisions.Production; p != nil {
 		return *p
 	}

@@ -170,7 +170,7 @@ func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 				return Plan{}, err
 			}
 		}
-		pr := env.production()
+		pr := env.Production()
 		lines := []string{
 			"mail type: " + cmp.Or(pr.MailType, "(missing: --mail-type)"),
 			"website: " + cmp.Or(pr.WebsiteURL, "(missing: --website-url)"),
@@ -202,7 +202,7 @@ func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 // asking (a --no-input run fails naming the flag); the optional ones are
 // asked only in an interactive run.
 func askProduction(ctx context.Context, env *Env) error {
-	asked := env.production()
+	asked := env.Production()
 	pr := &asked
 	env.Decisions.Production = pr
 	pr.MailType = strings.ToUpper(strings.TrimSpace(pr.MailType))
@@ -337,7 +337,7 @@ func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
 	if !env.requestProduction() || rep.ProductionAccess || rep.ReviewStatus == string(sestypes.ReviewStatusPending) {
 		return nil
 	}
-	pr := env.production()
+	pr := env.Production()
 	if err := pr.Validate(); err != nil {
 		return err
 	}

@@ -43,14 +43,19 @@ func mergeProduction(dst *steps.ProductionRequest, saved *state.ProductionAnswer
 
 // savingPrompter saves each answer of the production-access request as it
 // is given (Ctrl+C halfway keeps the answers already typed); every other
-// question passes through.
+// question passes through. The answers go to the run's decisions, never
+// to the operator's flags (Options).
 type savingPrompter struct {
 	steps.Prompter
 	env *steps.Env
 }
 
 func (p savingPrompter) keep(id, v string) {
-	pr := &p.env.Options.Production
+	if p.env.Decisions.Production == nil {
+		pr := p.env.Production()
+		p.env.Decisions.Production = &pr
+	}
+	pr := p.env.Decisions.Production
 	switch id {
 	case "mail-type":
 		pr.MailType = v

@@ -55,7 +55,11 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 		steps.MergeAnswers(a, saved.Answers)
 		*s.env.Record = saved.Record
 		s.prev = saved.Answers
-		mergeProduction(&s.env.Options.Production, saved.Production)
+		if saved.Production != nil {
+			pr := s.env.Production()
+			mergeProduction(&pr, saved.Production)
+			s.env.Decisions.Production = &pr
+		}
 	}
 	if s.readOnly {
 		return nil
@@ -89,7 +93,7 @@ func (s *session) bind(acct *steps.AccountInfo) error {
 		return steps.StateDirInput(s.store.Save(&state.Saved{
 			Account: acct.ID, Region: a.Region, Domain: a.Domain,
 			UpdatedAt: time.Now().UTC(), Answers: s.answersToSave(), Record: *s.env.Record,
-			Production: productionToSave(s.env.Options.Production),
+			Production: productionToSave(s.env.Production()),
 		}))
 	}
 	if s.env.Options.DryRun {
