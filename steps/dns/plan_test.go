@@ -388,23 +388,9 @@ func FuzzPlanDNS(f *testing.F) {
 	f.Add(strings.Repeat("z", 300)+"\n"+strings.Repeat("y", 510), "", "", strings.Repeat("v", 256), "", uint8(8|128))
 	f.Fuzz(func(t *testing.T, mailTXT, mailMX, dkim1, dmarcTXT, apexMX string, flags uint8) {
 		var cur []dns.Record
-		add := func(name, typ string, raw string, quote bool) {
-			var vals []string
-			seen := map[string]bool{}
-			for _, v := range strings.Split(raw, "\n") {
-				if v == "" || len(v) > 1000 {
-					continue
-				}
-				if quote {
-					v = presentTXT(v, flags)
-				}
-				if !seen[v] {
-					seen[v] = true
-					vals = append(vals, v)
-				}
-			}
-			if len(vals) > 0 {
-				cur = append(cur, rrs(name, typ, 300, vals...))
+		add := func(name, typ, raw string, quote bool) {
+			if set, ok := fuzzRecordSet(name, typ, raw, quote, flags); ok {
+				cur = append(cur, set)
 			}
 		}
 		add("mail.example.com.", "TXT", mailTXT, true)
@@ -500,4 +486,28 @@ func conflicts(p dns.Plan) []dns.Planned {
 		}
 	}
 	return out
+}
+
+// fuzzRecordSet is the record set a fuzz input makes: a value a line, none
+// over 1000 bytes, TXT values presented as flags say, repeats dropped; ok
+// is false when no value is left.
+func fuzzRecordSet(name, typ, raw string, quote bool, flags uint8) (set dns.Record, ok bool) {
+	var vals []string
+	seen := map[string]bool{}
+	for _, v := range strings.Split(raw, "\n") {
+		if v == "" || len(v) > 1000 {
+			continue
+		}
+		if quote {
+			v = presentTXT(v, flags)
+		}
+		if !seen[v] {
+			seen[v] = true
+			vals = append(vals, v)
+		}
+	}
+	if len(vals) == 0 {
+		return dns.Record{}, false
+	}
+	return rrs(name, typ, 300, vals...), true
 }

@@ -168,22 +168,8 @@ func FuzzRemoveRestores(f *testing.F) {
 	f.Fuzz(func(t *testing.T, mailTXT, dmarcTXT, apexMX string, flags uint8) {
 		var cur []dns.Record
 		add := func(name, typ, raw string, quote bool) {
-			var vals []string
-			seen := map[string]bool{}
-			for _, v := range strings.Split(raw, "\n") {
-				if v == "" || len(v) > 1000 {
-					continue
-				}
-				if quote {
-					v = presentTXT(v, flags)
-				}
-				if !seen[v] {
-					seen[v] = true
-					vals = append(vals, v)
-				}
-			}
-			if len(vals) > 0 {
-				cur = append(cur, rrs(name, typ, 300, vals...))
+			if set, ok := fuzzRecordSet(name, typ, raw, quote, flags); ok {
+				cur = append(cur, set)
 			}
 		}
 		add("mail.example.com.", "TXT", mailTXT, true)
