@@ -40,6 +40,8 @@ func iamRoute(s *Sim, r *request) (string, func() (reply, *apiError)) {
 		"GetAccessKeyLastUsed": (*Sim).iamGetAccessKeyLastUsed,
 		"DeleteUserPolicy":     (*Sim).iamDeleteUserPolicy,
 		"DeleteUser":           (*Sim).iamDeleteUser,
+		// iam_simulate.go
+		"SimulatePrincipalPolicy": (*Sim).iamSimulatePrincipalPolicy,
 	}
 	h := handlers[op]
 	if h == nil {
