@@ -220,13 +220,9 @@ func (s *Sim) iamSimulatePrincipalPolicy(r *request) (reply, *apiError) {
 // item of the page) and MaxItems (default 100, at most 1000), as IAM's
 // list answers page.
 func pageItems[T any](items []T, r *request) ([]T, string, *apiError) {
-	max := 100
-	if v := first(r.Form["MaxItems"]); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return nil, "", iamValidation("maxItems", v, "Member must have value between 1 and 1000")
-		}
-		max = n
+	max, ae := iamMaxItems(r)
+	if ae != nil {
+		return nil, "", ae
 	}
 	start := 0
 	if m := first(r.Form["Marker"]); m != "" {
