@@ -140,6 +140,9 @@ func simulateSend(ctx context.Context, c awsapi.IAM, user, region, domain, from 
 	if err != nil {
 		return postfix.SendCheck{}, liveCallError("iam:GetUser", user, err)
 	}
+	if u.User == nil {
+		return postfix.SendCheck{}, fmt.Errorf("iam:GetUser on %s answered no user", user)
+	}
 	check := postfix.SendCheck{UserARN: aws.ToString(u.User.Arn)}
 	check.Resource = postfix.IdentityARN(check.UserARN, region, domain)
 	out, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
