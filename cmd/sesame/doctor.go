@@ -60,7 +60,7 @@ every file it touches beside the original.`,
 	f.BoolVar(&o.noInput, "no-input", false, "never ask; with --fix, --yes approves the plan")
 	f.StringVar(&o.stateDir, "state-dir", "", "where saved setups live (default $XDG_STATE_HOME/sesame): their regions are checked against the key in sasl_passwd")
 	f.StringVar(&o.osRelease, "os-release", "/etc/os-release", "the os-release file that picks the CA bundle and SASL package")
-	f.BoolVar(&o.live, "live", false, "also check with AWS (automatic when a saved setup made the installed key): the key is active, the domain verified in the relay host's region, the sandbox, an SMTP login (no mail sent)")
+	f.BoolVar(&o.live, "live", false, "also check with AWS (automatic when a saved setup made the installed key): the key is active, the domain verified in the relay host's region, the SMTP user's policy allows sending as it there (iam:SimulatePrincipalPolicy), the sandbox, an SMTP login (no mail sent)")
 	f.StringVar(&o.domain, "domain", "", "with --live: the domain the relay sends for (default: the saved setup's)")
 	f.StringVar(&o.smtpUser, "smtp-user", "", "with --live: the IAM user of the key in sasl_passwd (default: the saved setup's, or ses-smtp-<domain>)")
 	f.StringVar(&o.profile, "profile", "", "with --live: AWS shared config profile")

@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/sesame-tool/sesame/steps"
@@ -46,6 +48,11 @@ func liveTarget(o *doctorOptions, stateDir, keyID string) (postfix.LiveOptions, 
 	if lo.User == "" && lo.Domain != "" {
 		lo.User = steps.DefaultSMTPUserName(lo.Domain)
 	}
+	if o.rewriteSenders != "" && postfix.ValidateRewriteSender(o.rewriteSenders) == nil {
+		// The address local mail will be sent as: the policy check asks
+		// about it.
+		lo.From = o.rewriteSenders
+	}
 	return lo, profile, found
 }
 
@@ -81,6 +88,9 @@ func liveAPI(c awsapi.Clients, o *doctorOptions) postfix.LiveAPI {
 			}
 			return out.VerifiedForSendingStatus, nil
 		},
+		SendPolicy: func(ctx context.Context, user, region, domain, from string) (postfix.SendCheck, error) {
+			return simulateSend(ctx, c.IAM, user, region, domain, from)
+		},
 		Production: func(ctx context.Context, region string) (bool, error) {
 			out, err := c.SES.GetAccount(ctx, &sesv2.GetAccountInput{}, inRegion(region))
 			if err != nil {
@@ -105,3 +115,61 @@ func liveAPI(c awsapi.Clients, o *doctorOptions) postfix.LiveAPI {
 		},
 	}
 }
+
+// liveCallError explains a failed call of a live check; one the identity
+// running doctor may not make is a *postfix.DeniedError naming it.
+func liveCallError(op, resource string, err error) error {
+	explained := awsapi.Explain(op, resource, err)
+	if awsapi.IsAccessDenied(err) {
+		return &postfix.DeniedError{Action: op, Err: explained}
+	}
+	return explained
+}
+
+// simulateSend asks IAM's policy simulator whether user may send as
+// domain in region as SES's SMTP interface authorizes it (IAM API
+// Reference, SimulatePrincipalPolicy): ses:SendRawEmail (Amazon SES
+// Developer Guide, "Identity and access management in Amazon SES": the
+// SMTP interface needs it) on the domain identity's ARN, in the user's
+// partition and account (its ARN, from GetUser), with ses:FromAddress set
+// to from, the condition key SES checks a send's From address against
+// (sesame's own policy holds the user to *@domain with it). The decision
+// is the resource's (ResourceSpecificResults), else the action's.
+func simulateSend(ctx context.Context, c awsapi.IAM, user, region, domain, from string) (postfix.SendCheck, error) {
+	u, err := c.GetUser(ctx, &iam.GetUserInput{UserName: aws.String(user)})
+	if err != nil {
+		return postfix.SendCheck{}, liveCallError("iam:GetUser", user, err)
+	}
+	if u.User == nil {
+		return postfix.SendCheck{}, fmt.Errorf("iam:GetUser on %s answered no user", user)
+	}
+	check := postfix.SendCheck{UserARN: aws.ToString(u.User.Arn)}
+	check.Resource = postfix.IdentityARN(check.UserARN, region, domain)
+	out, err := c.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String(check.UserARN),
+		ActionNames:     []string{sendAction},
+		ResourceArns:    []string{check.Resource},
+		ContextEntries: []iamtypes.ContextEntry{{
+			ContextKeyName: aws.String("ses:FromAddress"), ContextKeyType: iamtypes.ContextKeyTypeEnumString, ContextKeyValues: []string{from},
+		}},
+	})
+	if err != nil {
+		return postfix.SendCheck{}, liveCallError("iam:SimulatePrincipalPolicy", user, err)
+	}
+	for _, r := range out.EvaluationResults {
+		if aws.ToString(r.EvalActionName) != sendAction {
+			continue
+		}
+		check.Decision, check.Missing = string(r.EvalDecision), r.MissingContextValues
+		for _, rr := range r.ResourceSpecificResults {
+			if aws.ToString(rr.EvalResourceName) == check.Resource {
+				check.Decision, check.Missing = string(rr.EvalResourceDecision), rr.MissingContextValues
+			}
+		}
+		return check, nil
+	}
+	return postfix.SendCheck{}, fmt.Errorf("iam:SimulatePrincipalPolicy on %s answered no result for %s", user, sendAction)
+}
+
+// sendAction is the action SES's SMTP interface authorizes a send with.
+const sendAction = "ses:SendRawEmail"

@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // doctorConf is a Postfix configuration directory (Postfix not running)
@@ -188,12 +190,18 @@ func TestStatusShowsRelayHealth(t *testing.T) {
 	}
 }
 
-// TestDoctorLive: after the wizard set up example.com and its relay was
-// installed by hand, doctor finds the saved setup that made the key and
-// checks with AWS on its own: the key exists, the domain is verified in
-// the relay host's region, the SMTP login works. Once the key is deleted,
-// doctor says so and exits 1.
-func TestDoctorLive(t *testing.T) {
+// liveRelay is a relay set up by the wizard for example.com in us-east-1
+// against sesame-sim and installed by hand in a Postfix configuration
+// directory (Postfix not running); doctor runs doctor --json there, with
+// the SMTP login pointed at the sim.
+type liveRelay struct {
+	sim        *simProc
+	home, conf string
+	passwd     string // the sasl_passwd the wizard wrote
+}
+
+func newLiveRelay(t *testing.T, simArgs ...string) *liveRelay {
+	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("doctor needs root-owned Postfix files: run as root")
 	}
@@ -201,7 +209,7 @@ func TestDoctorLive(t *testing.T) {
 	if _, perr := exec.LookPath("/usr/sbin/postconf"); err != nil || perr != nil {
 		t.Skip("Postfix is not installed here")
 	}
-	sim := startSim(t)
+	sim := startSim(t, simArgs...)
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")
 	if r := sim.sesame(t, home, "--no-input", "--yes", "--domain", "example.com", "--region", "us-east-1", "--out", out); r.code != 0 {
@@ -224,16 +232,39 @@ func TestDoctorLive(t *testing.T) {
 	if o, err := exec.Command("/usr/sbin/postmap", "-c", conf, "hash:"+filepath.Join(conf, "sasl_passwd")).CombinedOutput(); err != nil {
 		t.Fatalf("postmap: %v: %s", err, o)
 	}
-	doctor := func() (doctorJSON, result) {
-		r := sim.sesame(t, home, "doctor", "--postfix-dir", conf, "--json", "--smtp-endpoint", sim.smtp, "--smtp-ca", sim.cert)
-		var d doctorJSON
-		if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
-			t.Fatalf("doctor = %d, %v:\n%s\n%s", r.code, err, r.stdout, r.stderr)
-		}
-		return d, r
+	return &liveRelay{sim: sim, home: home, conf: conf, passwd: passwd}
+}
+
+func (l *liveRelay) doctor(t *testing.T) (doctorJSON, result) {
+	t.Helper()
+	r := l.sim.sesame(t, l.home, "doctor", "--postfix-dir", l.conf, "--json", "--smtp-endpoint", l.sim.smtp, "--smtp-ca", l.sim.cert)
+	var d doctorJSON
+	if err := json.Unmarshal([]byte(r.stdout), &d); err != nil {
+		t.Fatalf("doctor = %d, %v:\n%s\n%s", r.code, err, r.stdout, r.stderr)
 	}
-	d, r := doctor()
-	for _, id := range []string{"live-key", "live-identity", "live-login"} {
+	return d, r
+}
+
+// finding is the finding with id, or a zero one.
+func (d doctorJSON) finding(id string) (f struct{ ID, Severity, Summary, Fix string }) {
+	for _, x := range d.Findings {
+		if x.ID == id {
+			return x
+		}
+	}
+	return f
+}
+
+// TestDoctorLive: after the wizard set up example.com and its relay was
+// installed by hand, doctor finds the saved setup that made the key and
+// checks with AWS on its own: the key exists, the domain is verified in
+// the relay host's region, the user's policy allows sending as it there,
+// the SMTP login works. Once the key is deleted, doctor says so and exits
+// 1.
+func TestDoctorLive(t *testing.T) {
+	l := newLiveRelay(t)
+	d, r := l.doctor(t)
+	for _, id := range []string{"live-key", "live-identity", "live-policy", "live-login"} {
 		if !slices.Contains(d.ids("ok"), id) {
 			t.Errorf("ok findings %v lack %s:\n%s", d.ids("ok"), id, r.stdout)
 		}
@@ -242,14 +273,108 @@ func TestDoctorLive(t *testing.T) {
 		t.Errorf("doctor = 1 on a working relay:\n%s", r.stdout)
 	}
 
-	keyID, _, _ := strings.Cut(strings.Fields(lastLine(passwd))[1], ":")
-	if _, err := iam.NewFromConfig(sim.awsConfig("us-east-1")).DeleteAccessKey(context.Background(),
+	keyID, _, _ := strings.Cut(strings.Fields(lastLine(l.passwd))[1], ":")
+	if _, err := iam.NewFromConfig(l.sim.awsConfig("us-east-1")).DeleteAccessKey(context.Background(),
 		&iam.DeleteAccessKeyInput{UserName: aws.String("ses-smtp-example-com"), AccessKeyId: aws.String(keyID)}); err != nil {
 		t.Fatal(err)
 	}
-	d, r = doctor()
+	d, r = l.doctor(t)
 	if r.code != 1 || !slices.Contains(d.ids("broken"), "live-key") || !slices.Contains(d.ids("broken"), "live-login") {
 		t.Errorf("after the key's deletion doctor = %d, broken %v:\n%s", r.code, d.ids("broken"), r.stdout)
+	}
+}
+
+// TestDoctorLivePolicy: the SMTP user's policy is checked the way IAM
+// means it to be, by its policy simulator. A user whose send policy
+// allows only another region (the relay host is in us-east-1), or that
+// has none, is broken with SES's 554 and the fix; the exact aws command
+// the fix names, run as is, makes the relay healthy again; the AWS CLI
+// reads the sim's simulation.
+func TestDoctorLivePolicy(t *testing.T) {
+	l := newLiveRelay(t)
+	ctx := context.Background()
+	c := iam.NewFromConfig(l.sim.awsConfig("us-east-1"))
+	user := aws.String("ses-smtp-example-com")
+	dropPolicies := func() {
+		t.Helper()
+		names, err := c.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: user})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names.PolicyNames {
+			if _, err := c.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: user, PolicyName: aws.String(n)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	broken := func(why string) (fix string) {
+		t.Helper()
+		d, r := l.doctor(t)
+		f := d.finding("live-policy")
+		if r.code != 1 || f.Severity != "broken" || !strings.Contains(f.Summary, "554 Access denied") ||
+			!strings.Contains(f.Summary, "in us-east-1") || !strings.Contains(f.Fix, "sesame --domain example.com --region us-east-1") {
+			t.Fatalf("%s: doctor = %d, live-policy %+v:\n%s", why, r.code, f, r.stderr)
+		}
+		return f.Fix
+	}
+
+	dropPolicies()
+	otherRegion := ses.SMTPUserPolicyIn("aws", "eu-west-1", "123456789012", "example.com")
+	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: user, PolicyName: aws.String(ses.SMTPUserPolicyName("eu-west-1")), PolicyDocument: aws.String(otherRegion)}); err != nil {
+		t.Fatal(err)
+	}
+	broken("a policy for eu-west-1 only")
+	dropPolicies()
+	fix := broken("no policy")
+
+	cli, err := exec.LookPath("aws")
+	if err != nil {
+		t.Skip("the AWS CLI is not installed: the fix's command is not run")
+	}
+	run := cliRunner(t, cli, l.sim.url, l.home)
+	simulate := func() string {
+		t.Helper()
+		out, ok := run("iam", "simulate-principal-policy", "--policy-source-arn", "arn:aws:iam::123456789012:user/ses-smtp-example-com",
+			"--action-names", "ses:SendRawEmail", "--resource-arns", "arn:aws:ses:us-east-1:123456789012:identity/example.com",
+			"--context-entries", "ContextKeyName=ses:FromAddress,ContextKeyValues=postmaster@example.com,ContextKeyType=string",
+			"--query", "EvaluationResults[0].ResourceSpecificResults[0].EvalResourceDecision")
+		if !ok {
+			t.Fatalf("aws iam simulate-principal-policy:\n%s", out)
+		}
+		return strings.Trim(strings.TrimSpace(out), `"`)
+	}
+	if got := simulate(); got != "implicitDeny" {
+		t.Errorf("the CLI reads %q without a policy, want implicitDeny", got)
+	}
+	// The fix's command, as doctor printed it, through a shell.
+	_, cmdline, ok := strings.Cut(fix, "or aws iam put-user-policy")
+	if !ok {
+		t.Fatalf("the fix names no aws command: %s", fix)
+	}
+	sh := exec.Command("sh", "-c", cli+" --endpoint-url "+l.sim.url+" iam put-user-policy"+cmdline)
+	sh.Env = []string{"HOME=" + l.home, "PATH=" + os.Getenv("PATH"), "AWS_ACCESS_KEY_ID=AKIAOPERATOR00000000",
+		"AWS_SECRET_ACCESS_KEY=operator-secret-key-0000000000000000000000", "AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE=" + filepath.Join(l.home, "nonexistent"), "AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(l.home, "nonexistent")}
+	if out, err := sh.CombinedOutput(); err != nil {
+		t.Fatalf("the fix's command failed: %v\n%s", err, out)
+	}
+	if got := simulate(); got != "allowed" {
+		t.Errorf("the CLI reads %q after the fix, want allowed", got)
+	}
+	if d, r := l.doctor(t); d.finding("live-policy").Severity != "ok" || r.code == 1 {
+		t.Errorf("after the fix's command doctor = %d, live-policy %+v", r.code, d.finding("live-policy"))
+	}
+}
+
+// TestDoctorLivePolicyDenied: an operator who may not call
+// iam:SimulatePrincipalPolicy gets a warning naming the permission, and
+// a relay otherwise healthy exits 3, not 1.
+func TestDoctorLivePolicyDenied(t *testing.T) {
+	l := newLiveRelay(t, "--deny", "iam:SimulatePrincipalPolicy")
+	d, r := l.doctor(t)
+	f := d.finding("live-policy")
+	if r.code != 3 || f.Severity != "warning" || !strings.Contains(f.Summary, "may not call iam:SimulatePrincipalPolicy") || !strings.Contains(f.Fix, "sesame policy") {
+		t.Errorf("doctor = %d, live-policy %+v:\n%s", r.code, f, r.stdout)
 	}
 }
 

@@ -21,6 +21,7 @@ var operatorActions = []string{
 	"iam:ListAccessKeys", "iam:CreateAccessKey", "iam:DeleteAccessKey", "iam:GetAccessKeyLastUsed",
 	"iam:UpdateAccessKey",
 	"iam:ListUserPolicies", "iam:DeleteUserPolicy", "iam:DeleteUser",
+	"iam:SimulatePrincipalPolicy",
 }
 
 // SMTPUserPrefix starts the default SMTP user's name; the operator policy

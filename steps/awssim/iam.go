@@ -40,6 +40,8 @@ func iamRoute(s *Sim, r *request) (string, func() (reply, *apiError)) {
 		"GetAccessKeyLastUsed": (*Sim).iamGetAccessKeyLastUsed,
 		"DeleteUserPolicy":     (*Sim).iamDeleteUserPolicy,
 		"DeleteUser":           (*Sim).iamDeleteUser,
+		// iam_simulate.go
+		"SimulatePrincipalPolicy": (*Sim).iamSimulatePrincipalPolicy,
 	}
 	h := handlers[op]
 	if h == nil {
@@ -336,16 +338,25 @@ func rfc3986Escape(s string) string {
 	return b.String()
 }
 
+// iamMaxItems reads an IAM list call's MaxItems: default 100, 1 to 1000.
+func iamMaxItems(r *request) (int, *apiError) {
+	v := first(r.Form["MaxItems"])
+	if v == "" {
+		return 100, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 1000 {
+		return 0, iamValidation("maxItems", v, "Member must have value between 1 and 1000")
+	}
+	return n, nil
+}
+
 // page cuts a sorted list of names at an opaque Marker (the first name of
 // the page) and MaxItems (default 100, at most 1000).
 func page(names []string, r *request) (out []string, next string, ae *apiError) {
-	max := 100
-	if v := first(r.Form["MaxItems"]); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 1000 {
-			return nil, "", iamValidation("maxItems", v, "Member must have value between 1 and 1000")
-		}
-		max = n
+	max, ae := iamMaxItems(r)
+	if ae != nil {
+		return nil, "", ae
 	}
 	start := 0
 	if m := first(r.Form["Marker"]); m != "" {

@@ -3,6 +3,7 @@ package awssim
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/mail"
 	"path"
 	"slices"
@@ -162,40 +163,104 @@ func (l *stringOrList) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// IAM's three evaluation decisions, as SimulatePrincipalPolicy names them
+// (IAM API Reference, EvaluationResult: EvalDecision is allowed,
+// explicitDeny or implicitDeny).
+const (
+	decisionAllowed      = "allowed"
+	decisionExplicitDeny = "explicitDeny"
+	decisionImplicitDeny = "implicitDeny"
+)
+
+// evaluation is what the user's policies decide for one action on one
+// resource.
+type evaluation struct {
+	decision string
+	// matched names the policies whose statements decided it: the Deny
+	// statements' for explicitDeny, the Allow statements' for allowed
+	// (IAM API Reference, EvaluationResult: MatchedStatements "the deny
+	// statement is the only entry included in the result").
+	matched []string
+	// missing are the condition keys, as the policies spell them, that
+	// statements about this action and resource read and ctx lacks
+	// (EvaluationResult / ResourceSpecificResult: MissingContextValues).
+	missing []string
+}
+
 // policiesAllow evaluates documents for one action on one resource: an
 // explicit Deny wins, else an Allow is needed. A document that does not
 // parse grants nothing.
 func policiesAllow(docs map[string]string, action, resource string, ctx map[string][]string) bool {
-	allowed := false
-	for _, doc := range docs {
-		var p struct{ Statement json.RawMessage }
-		if json.Unmarshal([]byte(doc), &p) != nil {
-			continue
-		}
-		var stmts []policyStatement
-		if json.Unmarshal(p.Statement, &stmts) != nil {
-			var one policyStatement
-			if json.Unmarshal(p.Statement, &one) != nil {
+	return evaluatePolicies(docs, action, resource, ctx).decision == decisionAllowed
+}
+
+// evaluatePolicies is IAM's evaluation of identity-based policies (IAM
+// User Guide, "Policy evaluation logic"): any applicable Deny gives
+// explicitDeny, else any applicable Allow gives allowed, else
+// implicitDeny.
+func evaluatePolicies(docs map[string]string, action, resource string, ctx map[string][]string) evaluation {
+	var allows, denies, missing []string
+	for _, name := range slices.Sorted(maps.Keys(docs)) {
+		for _, st := range parseStatements(docs[name]) {
+			if !st.about(action, resource) {
 				continue
 			}
-			stmts = []policyStatement{one}
-		}
-		for _, st := range stmts {
-			if !st.applies(action, resource, ctx) {
+			for _, keys := range st.Condition {
+				for key := range keys {
+					if _, ok := ctx[strings.ToLower(key)]; !ok && !slices.Contains(missing, key) {
+						missing = append(missing, key)
+					}
+				}
+			}
+			if !st.conditionsHold(ctx) {
 				continue
 			}
 			switch st.Effect {
 			case "Deny":
-				return false
+				denies = appendNew(denies, name)
 			case "Allow":
-				allowed = true
+				allows = appendNew(allows, name)
 			}
 		}
 	}
-	return allowed
+	slices.Sort(missing)
+	switch {
+	case len(denies) > 0:
+		return evaluation{decisionExplicitDeny, denies, missing}
+	case len(allows) > 0:
+		return evaluation{decisionAllowed, allows, missing}
+	}
+	return evaluation{decisionImplicitDeny, nil, missing}
 }
 
-func (st policyStatement) applies(action, resource string, ctx map[string][]string) bool {
+func appendNew(list []string, s string) []string {
+	if slices.Contains(list, s) {
+		return list
+	}
+	return append(list, s)
+}
+
+// parseStatements reads a policy's Statement, one object or a list; a
+// document that does not parse has none.
+func parseStatements(doc string) []policyStatement {
+	var p struct{ Statement json.RawMessage }
+	if json.Unmarshal([]byte(doc), &p) != nil {
+		return nil
+	}
+	var stmts []policyStatement
+	if json.Unmarshal(p.Statement, &stmts) != nil {
+		var one policyStatement
+		if json.Unmarshal(p.Statement, &one) != nil {
+			return nil
+		}
+		stmts = []policyStatement{one}
+	}
+	return stmts
+}
+
+// about reports whether the statement's Action and Resource (or their Not
+// forms) cover this action on this resource, conditions aside.
+func (st policyStatement) about(action, resource string) bool {
 	// Action names match case-insensitively; ARNs case-sensitively.
 	actionMatch := func(pats []string) bool {
 		return slices.ContainsFunc(pats, func(p string) bool { return wildMatch(strings.ToLower(p), strings.ToLower(action)) })
@@ -213,6 +278,12 @@ func (st policyStatement) applies(action, resource string, ctx map[string][]stri
 		st.Resource == nil && st.NotResource == nil:
 		return false
 	}
+	return true
+}
+
+// conditionsHold reports whether every condition of the statement holds
+// on ctx.
+func (st policyStatement) conditionsHold(ctx map[string][]string) bool {
 	for op, keys := range st.Condition {
 		for key, want := range keys {
 			if !conditionHolds(op, ctx[strings.ToLower(key)], want) {

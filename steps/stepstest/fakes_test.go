@@ -162,3 +162,29 @@ func TestFakeIAMDeleteUserConflict(t *testing.T) {
 		t.Fatalf("DeleteUser of an empty user: %v (still there: %v)", err, f.HasUser("u"))
 	}
 }
+
+// TestFakeIAMSimulation: SimulatePrincipalPolicy answers the decision the
+// test set, per action and resource; an unknown user is NoSuchEntity and a
+// user without a decision an error, never an invented answer.
+func TestFakeIAMSimulation(t *testing.T) {
+	ctx := context.Background()
+	f := stepstest.NewFakeIAM("123456789012")
+	f.AddUser("u", nil)
+	sim := func(arn string) (*iam.SimulatePrincipalPolicyOutput, error) {
+		return f.SimulatePrincipalPolicy(ctx, &iam.SimulatePrincipalPolicyInput{PolicySourceArn: aws.String(arn),
+			ActionNames: []string{"ses:SendRawEmail"}, ResourceArns: []string{"arn:aws:ses:us-east-1:123456789012:identity/example.com"}})
+	}
+	if _, err := sim(f.UserARN("u")); err == nil {
+		t.Error("a user without a decision set: no error")
+	}
+	var nse *iamtypes.NoSuchEntityException
+	if _, err := sim(f.UserARN("nobody")); !errors.As(err, &nse) {
+		t.Errorf("an unknown user: %v, want NoSuchEntityException", err)
+	}
+	f.SetSimulation("u", iamtypes.PolicyEvaluationDecisionTypeExplicitDeny)
+	out, err := sim(f.UserARN("u"))
+	if err != nil || len(out.EvaluationResults) != 1 || out.EvaluationResults[0].EvalDecision != iamtypes.PolicyEvaluationDecisionTypeExplicitDeny ||
+		len(out.EvaluationResults[0].ResourceSpecificResults) != 1 || out.EvaluationResults[0].ResourceSpecificResults[0].EvalResourceDecision != iamtypes.PolicyEvaluationDecisionTypeExplicitDeny {
+		t.Errorf("SimulatePrincipalPolicy = %+v, %v", out, err)
+	}
+}

@@ -54,6 +54,9 @@ type fakeUser struct {
 	tags     map[string]string
 	policies map[string]string
 	keys     []string // access key ids, in creation order
+	// simulated is what SimulatePrincipalPolicy answers for the user
+	// (SetSimulation); "" when no test set it.
+	simulated iamtypes.PolicyEvaluationDecisionType
 }
 
 type fakeKey struct {
@@ -602,4 +605,55 @@ func (f *FakeIAM) DeleteUser(_ context.Context, in *iam.DeleteUserInput, _ ...fu
 	}
 	delete(f.users, strings.ToLower(u.name))
 	return &iam.DeleteUserOutput{}, nil
+}
+
+// SetSimulation sets the decision SimulatePrincipalPolicy answers for
+// every action and resource of user. FakeIAM does not evaluate policies
+// (the simulator in steps/awssim does, as IAM does): a test that needs the
+// call says what IAM decides.
+func (f *FakeIAM) SetSimulation(user string, decision iamtypes.PolicyEvaluationDecisionType) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if u := f.users[strings.ToLower(user)]; u != nil {
+		u.simulated = decision
+	}
+}
+
+// SimulatePrincipalPolicy answers the decision SetSimulation set for the
+// user PolicySourceArn names, in IAM's shape: one result per action, one
+// resource-specific result per resource (default "*"). An unknown ARN is
+// NoSuchEntity; a user without a decision set is an error naming
+// SetSimulation, never an invented answer.
+func (f *FakeIAM) SimulatePrincipalPolicy(_ context.Context, in *iam.SimulatePrincipalPolicyInput, _ ...func(*iam.Options)) (*iam.SimulatePrincipalPolicyOutput, error) {
+	err := f.enter("SimulatePrincipalPolicy")
+	defer f.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	arn := aws.ToString(in.PolicySourceArn)
+	var u *fakeUser
+	for _, x := range f.users {
+		if strings.EqualFold(f.UserARN(x.name), arn) {
+			u = x
+		}
+	}
+	if u == nil {
+		return nil, noSuchUser(arn[strings.LastIndex(arn, "/")+1:])
+	}
+	if u.simulated == "" {
+		return nil, fmt.Errorf("stepstest: FakeIAM has no simulated decision for %s: call SetSimulation", u.name)
+	}
+	resources := in.ResourceArns
+	if len(resources) == 0 {
+		resources = []string{"*"}
+	}
+	out := &iam.SimulatePrincipalPolicyOutput{}
+	for _, action := range in.ActionNames {
+		r := iamtypes.EvaluationResult{EvalActionName: aws.String(action), EvalResourceName: aws.String("*"), EvalDecision: u.simulated}
+		for _, res := range resources {
+			r.ResourceSpecificResults = append(r.ResourceSpecificResults, iamtypes.ResourceSpecificResult{EvalResourceName: aws.String(res), EvalResourceDecision: u.simulated})
+		}
+		out.EvaluationResults = append(out.EvaluationResults, r)
+	}
+	return out, nil
 }

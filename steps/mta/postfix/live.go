@@ -2,6 +2,7 @@ package postfix
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -22,6 +23,12 @@ type LiveAPI struct {
 	AccessKeys func(ctx context.Context, user string) ([]AccessKey, error)
 	// Verified reports whether domain is verified for sending in region.
 	Verified func(ctx context.Context, region, domain string) (bool, error)
+	// SendPolicy asks IAM (iam:SimulatePrincipalPolicy) whether user's
+	// policies allow ses:SendRawEmail, the action SES's SMTP interface
+	// authorizes, on domain's identity in region with the From address
+	// from. A call refused to the identity running doctor is a
+	// *DeniedError.
+	SendPolicy func(ctx context.Context, user, region, domain, from string) (SendCheck, error)
 	// Production reports whether the account left the sandbox in region.
 	Production func(ctx context.Context, region string) (bool, error)
 	// Login logs in to the SMTP endpoint with the credentials and sends
@@ -33,6 +40,59 @@ type LiveAPI struct {
 // user the credentials belong to (from sesame's saved setup or flags).
 type LiveOptions struct {
 	Domain, User string
+	// From is the sender address the policy check asks about (SES checks
+	// ses:FromAddress conditions against it); "" is postmaster@Domain,
+	// the one address every mail domain has (RFC 5321, 4.5.1).
+	From string
+}
+
+// SendCheck is IAM's answer to whether a user may send as a domain.
+type SendCheck struct {
+	// UserARN is the user's ARN; Resource the identity ARN asked about.
+	UserARN, Resource string
+	// Decision is IAM's EvalDecision: "allowed", "explicitDeny" or
+	// "implicitDeny" (IAM API Reference, EvaluationResult).
+	Decision string
+	// Missing are condition keys the user's policies read that the check
+	// could not give (MissingContextValues): a denial may then depend on
+	// what each message carries.
+	Missing []string
+}
+
+// IAM's decisions (SendCheck.Decision).
+const (
+	DecisionAllowed      = "allowed"
+	DecisionExplicitDeny = "explicitDeny"
+	DecisionImplicitDeny = "implicitDeny"
+)
+
+// DeniedError is a live check's AWS call that the identity running
+// doctor may not make: the finding names the permission.
+type DeniedError struct {
+	// Action is the IAM action refused ("iam:SimulatePrincipalPolicy").
+	Action string
+	Err    error
+}
+
+func (e *DeniedError) Error() string { return e.Err.Error() }
+func (e *DeniedError) Unwrap() error { return e.Err }
+
+// arnFields are the partition and account of an ARN
+// (arn:partition:service:region:account:resource), "" when it is not one.
+func arnFields(arn string) (partition, account string) {
+	f := strings.SplitN(arn, ":", 6)
+	if len(f) < 6 || f[0] != "arn" {
+		return "", ""
+	}
+	return f[1], f[4]
+}
+
+// IdentityARN is the ARN of domain's SES identity in region, in the
+// partition and account of userARN (the SMTP user's): the resource SES
+// authorizes an SMTP send from the domain against.
+func IdentityARN(userARN, region, domain string) string {
+	partition, account := arnFields(userARN)
+	return fmt.Sprintf("arn:%s:ses:%s:%s:identity/%s", partition, region, account, domain)
 }
 
 // Live checks, with AWS, the relay the doctor found: the access key in
@@ -87,6 +147,9 @@ func Live(ctx context.Context, d Diagnosis, api LiveAPI, o LiveOptions) []Findin
 			out = append(out, Finding{ID: "live-identity", Severity: SeverityOK, Summary: fmt.Sprintf("%s is verified in %s", o.Domain, region)})
 		}
 	}
+	if o.Domain != "" && o.User != "" && api.SendPolicy != nil {
+		out = append(out, sendPolicyFinding(ctx, api, o, region))
+	}
 	if api.Production != nil {
 		prod, err := api.Production(ctx, region)
 		switch {
@@ -110,4 +173,65 @@ func Live(ctx context.Context, d Diagnosis, api LiveAPI, o LiveOptions) []Findin
 		}
 	}
 	return out
+}
+
+// sendPolicyFinding is the live-policy check: may the SMTP user send as
+// the domain in the relay host's region, as IAM's policy simulator says.
+func sendPolicyFinding(ctx context.Context, api LiveAPI, o LiveOptions, region string) Finding {
+	from := o.From
+	if from == "" {
+		from = "postmaster@" + o.Domain
+	}
+	f := Finding{ID: "live-policy"}
+	c, err := api.SendPolicy(ctx, o.User, region, o.Domain, from)
+	var denied *DeniedError
+	switch {
+	case errors.As(err, &denied):
+		f.Severity = SeverityWarning
+		f.Summary = fmt.Sprintf("whether IAM user %s may send as %s in %s could not be checked: the AWS identity running doctor may not call %s", o.User, o.Domain, region, denied.Action)
+		f.Fix = fmt.Sprintf("grant it %s on the user (sesame policy prints sesame's operator policy, which has it), then run sesame doctor again", denied.Action)
+		return f
+	case err != nil:
+		f.Severity = SeverityWarning
+		f.Summary = fmt.Sprintf("whether IAM user %s may send as %s in %s could not be checked: %v", o.User, o.Domain, region, err)
+		f.Fix = "run sesame doctor again once AWS answers"
+		return f
+	}
+	refused := fmt.Sprintf("SES answers 554 Access denied: User `%s' is not authorized to perform `ses:SendRawEmail' on resource `%s'", c.UserARN, c.Resource)
+	switch c.Decision {
+	case DecisionAllowed:
+		f.Severity = SeverityOK
+		f.Summary = fmt.Sprintf("IAM user %s may send as %s in %s (ses:SendRawEmail, From %s)", o.User, o.Domain, region, from)
+	case DecisionExplicitDeny:
+		f.Severity = SeverityBroken
+		f.Summary = fmt.Sprintf("a policy of IAM user %s denies ses:SendRawEmail on %s in %s: %s", o.User, o.Domain, region, refused)
+		f.Fix = fmt.Sprintf("remove that Deny from the user's policies and its groups' (aws iam list-user-policies --user-name %s; aws iam list-groups-for-user --user-name %s), then run sesame doctor again", o.User, o.User)
+	case DecisionImplicitDeny:
+		f.Severity = SeverityBroken
+		f.Summary = fmt.Sprintf("no policy of IAM user %s allows ses:SendRawEmail on %s in %s, the relay host's region (From %s): %s", o.User, o.Domain, region, from, refused)
+		if len(c.Missing) > 0 {
+			// The Allow may hold for real messages: it reads keys the
+			// check could not give.
+			f.Severity = SeverityWarning
+			f.Summary = fmt.Sprintf("IAM user %s may send as %s in %s only under conditions on %s, which doctor cannot know: where they do not hold, %s", o.User, o.Domain, region, strings.Join(c.Missing, ", "), refused)
+		}
+		f.Fix = attachPolicyFix(c, o, region)
+	default:
+		f.Severity = SeverityWarning
+		f.Summary = fmt.Sprintf("IAM answered %q for whether IAM user %s may send as %s in %s", c.Decision, o.User, o.Domain, region)
+		f.Fix = attachPolicyFix(c, o, region)
+	}
+	return f
+}
+
+// attachPolicyFix says how to give the user sesame's send policy for the
+// region: the wizard's smtp-user step puts it, or the AWS CLI does.
+func attachPolicyFix(c SendCheck, o LiveOptions, region string) string {
+	partition, account := arnFields(c.UserARN)
+	if partition == "" {
+		partition = ses.PartitionOfRegion(region)
+	}
+	doc := ses.SMTPUserPolicyIn(partition, region, account, o.Domain)
+	return fmt.Sprintf("attach sesame's send policy for %s: sesame --domain %s --region %s --smtp-user %s (its smtp-user step puts it), or aws iam put-user-policy --user-name %s --policy-name %s --policy-document '%s'",
+		region, o.Domain, region, o.User, o.User, ses.SMTPUserPolicyName(region), doc)
 }
