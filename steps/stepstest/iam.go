@@ -161,6 +161,15 @@ func (f *FakeIAM) user(name *string) (*fakeUser, error) {
 	return u, nil
 }
 
+// enterUser is enter, then the user named: every call on one user starts
+// so. The caller unlocks f.mu, whatever the error.
+func (f *FakeIAM) enterUser(op string, name *string) (*fakeUser, error) {
+	if err := f.enter(op); err != nil {
+		return nil, err
+	}
+	return f.user(name)
+}
+
 func (f *FakeIAM) addUser(name string, tags map[string]string) *fakeUser {
 	f.seq++
 	u := &fakeUser{
@@ -327,12 +336,8 @@ func (f *FakeIAM) SetPolicy(user, name, doc string) {
 
 // GetUser returns a user or NoSuchEntity.
 func (f *FakeIAM) GetUser(_ context.Context, in *iam.GetUserInput, _ ...func(*iam.Options)) (*iam.GetUserOutput, error) {
-	err := f.enter("GetUser")
+	u, err := f.enterUser("GetUser", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -367,12 +372,8 @@ func (f *FakeIAM) CreateUser(_ context.Context, in *iam.CreateUserInput, _ ...fu
 
 // TagUser adds or replaces tags on a user.
 func (f *FakeIAM) TagUser(_ context.Context, in *iam.TagUserInput, _ ...func(*iam.Options)) (*iam.TagUserOutput, error) {
-	err := f.enter("TagUser")
+	u, err := f.enterUser("TagUser", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -385,12 +386,8 @@ func (f *FakeIAM) TagUser(_ context.Context, in *iam.TagUserInput, _ ...func(*ia
 // PutUserPolicy stores an inline policy; a document that is not JSON is
 // MalformedPolicyDocument.
 func (f *FakeIAM) PutUserPolicy(_ context.Context, in *iam.PutUserPolicyInput, _ ...func(*iam.Options)) (*iam.PutUserPolicyOutput, error) {
-	err := f.enter("PutUserPolicy")
+	u, err := f.enterUser("PutUserPolicy", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -404,12 +401,8 @@ func (f *FakeIAM) PutUserPolicy(_ context.Context, in *iam.PutUserPolicyInput, _
 
 // GetUserPolicy returns an inline policy, URL-encoded as IAM returns it.
 func (f *FakeIAM) GetUserPolicy(_ context.Context, in *iam.GetUserPolicyInput, _ ...func(*iam.Options)) (*iam.GetUserPolicyOutput, error) {
-	err := f.enter("GetUserPolicy")
+	u, err := f.enterUser("GetUserPolicy", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -438,12 +431,8 @@ func rfc3986Escape(s string) string {
 
 // ListAccessKeys lists a user's keys (no secrets), in creation order.
 func (f *FakeIAM) ListAccessKeys(_ context.Context, in *iam.ListAccessKeysInput, _ ...func(*iam.Options)) (*iam.ListAccessKeysOutput, error) {
-	err := f.enter("ListAccessKeys")
+	u, err := f.enterUser("ListAccessKeys", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -460,12 +449,8 @@ func (f *FakeIAM) ListAccessKeys(_ context.Context, in *iam.ListAccessKeysInput,
 // CreateAccessKey makes a key and returns its secret, the only time the
 // secret is ever returned; a third key is LimitExceeded.
 func (f *FakeIAM) CreateAccessKey(_ context.Context, in *iam.CreateAccessKeyInput, _ ...func(*iam.Options)) (*iam.CreateAccessKeyOutput, error) {
-	err := f.enter("CreateAccessKey")
+	u, err := f.enterUser("CreateAccessKey", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -484,12 +469,8 @@ func (f *FakeIAM) CreateAccessKey(_ context.Context, in *iam.CreateAccessKeyInpu
 
 // DeleteAccessKey deletes one of a user's keys.
 func (f *FakeIAM) DeleteAccessKey(_ context.Context, in *iam.DeleteAccessKeyInput, _ ...func(*iam.Options)) (*iam.DeleteAccessKeyOutput, error) {
-	err := f.enter("DeleteAccessKey")
+	u, err := f.enterUser("DeleteAccessKey", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -507,12 +488,8 @@ func (f *FakeIAM) DeleteAccessKey(_ context.Context, in *iam.DeleteAccessKeyInpu
 // unknown key is NoSuchEntity and a status other than those two is
 // ValidationError-like InvalidInput, as IAM answers.
 func (f *FakeIAM) UpdateAccessKey(_ context.Context, in *iam.UpdateAccessKeyInput, _ ...func(*iam.Options)) (*iam.UpdateAccessKeyOutput, error) {
-	err := f.enter("UpdateAccessKey")
+	u, err := f.enterUser("UpdateAccessKey", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -554,12 +531,8 @@ func (f *FakeIAM) GetAccessKeyLastUsed(_ context.Context, in *iam.GetAccessKeyLa
 
 // ListUserPolicies lists a user's inline policy names, sorted.
 func (f *FakeIAM) ListUserPolicies(_ context.Context, in *iam.ListUserPoliciesInput, _ ...func(*iam.Options)) (*iam.ListUserPoliciesOutput, error) {
-	err := f.enter("ListUserPolicies")
+	u, err := f.enterUser("ListUserPolicies", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -568,12 +541,8 @@ func (f *FakeIAM) ListUserPolicies(_ context.Context, in *iam.ListUserPoliciesIn
 
 // DeleteUserPolicy deletes one of a user's inline policies.
 func (f *FakeIAM) DeleteUserPolicy(_ context.Context, in *iam.DeleteUserPolicyInput, _ ...func(*iam.Options)) (*iam.DeleteUserPolicyOutput, error) {
-	err := f.enter("DeleteUserPolicy")
+	u, err := f.enterUser("DeleteUserPolicy", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
@@ -588,12 +557,8 @@ func (f *FakeIAM) DeleteUserPolicy(_ context.Context, in *iam.DeleteUserPolicyIn
 // DeleteUser deletes a user; like IAM it refuses with DeleteConflict while
 // the user still has access keys or inline policies.
 func (f *FakeIAM) DeleteUser(_ context.Context, in *iam.DeleteUserInput, _ ...func(*iam.Options)) (*iam.DeleteUserOutput, error) {
-	err := f.enter("DeleteUser")
+	u, err := f.enterUser("DeleteUser", in.UserName)
 	defer f.mu.Unlock()
-	if err != nil {
-		return nil, err
-	}
-	u, err := f.user(in.UserName)
 	if err != nil {
 		return nil, err
 	}
