@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -135,6 +136,15 @@ type Decisions struct {
 	// Production is the production request as completed by the questions
 	// (Options.Production with the missing fields asked); nil until asked.
 	Production *ProductionRequest
+	// TestTo is the address the operator chose for the relay step's test
+	// message when the sandbox step offered one (the SES mailbox
+	// simulator, or an address of theirs that the sandbox step verifies);
+	// "" for none. A resumed run takes it from the saved answers
+	// (state.Answers.TestTo), where it stays until SES accepts the message.
+	TestTo string
+	// TestMailOffered is true once the sandbox step offered a test
+	// message, or found the answer saved by an earlier run: a run asks once.
+	TestMailOffered bool
 }
 
 // replaceKey reports whether the operator allows deleting access key id:
@@ -162,6 +172,26 @@ func (e *Env) production() ProductionRequest {
 		return *p
 	}
 	return e.Options.Production
+}
+
+// testTo is the address of the relay step's test message: --test-to,
+// else the answer to the sandbox step's offer; "" sends none.
+func (e *Env) testTo() string {
+	return cmp.Or(e.Options.TestTo, e.Decisions.TestTo)
+}
+
+// verifyRecipient is the address the sandbox step verifies as an SES
+// identity for test mail: --verify-recipient, else the operator's own
+// address chosen for the test message. The mailbox simulator needs no
+// verification (Amazon SES Developer Guide, "Using the mailbox simulator").
+func (e *Env) verifyRecipient() string {
+	if v := e.Options.VerifyRecipient; v != "" {
+		return v
+	}
+	if to := e.Decisions.TestTo; to != "" && !isMailboxSimulator(to) {
+		return to
+	}
+	return ""
 }
 
 // ProductionRequest holds the fields of an SES production-access request.

@@ -820,7 +820,11 @@ func (m *model) endFacts(w int) []string {
 		l = append(l, m.st.Done.Render(markDone)+" "+m.verified)
 	}
 	if r := m.relay; r != nil {
-		l = append(l, wrap(fmt.Sprintf("relay %s:%d · SMTP login test: %s", r.Host, r.Port, orDefault(r.LoginTest, "not run")), w)...)
+		s := fmt.Sprintf("relay %s:%d · SMTP login test: %s", r.Host, r.Port, orDefault(r.LoginTest, "not run"))
+		if r.TestSentTo != "" {
+			s += " · test message to " + r.TestSentTo + " accepted by SES"
+		}
+		l = append(l, wrap(s, w)...)
 	}
 	if sb := m.sandbox; sb != nil {
 		limits := fmt.Sprintf("%s a day, %s a second", number(sb.Max24HourSend), number(sb.MaxSendRate))
