@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
@@ -223,7 +224,7 @@ func offerTestMail(ctx context.Context, env *Env) error {
 	case v == testMailOwn:
 		to, err = env.Prompt.Input(ctx, Question{
 			ID: "test-to", Step: "sandbox", Title: "Your address for the test message",
-			Detail: "SES mails a verification link to it now; the test message goes once the link is opened (sesame waits for it up to --timeout).",
+			Detail: fmt.Sprintf("SES mails a verification link to it; the test message goes once the link is opened (sesame waits up to %s for it).", recipientWait(env).Round(time.Second)),
 			Flag:   "--verify-recipient and --test-to",
 		}, func(s string) error { return ValidateEmailFor("test-to", strings.TrimSpace(s)) })
 		if cannotAsk(err) {
