@@ -292,6 +292,11 @@ func (q *questionLog) Choose(ctx context.Context, qu Question, options []Option)
 	return q.answers.Choose(ctx, qu, options)
 }
 
+// newAnswers is a prompter with no answers yet.
+func newAnswers() *answers {
+	return &answers{confirm: map[string]bool{}, choose: map[string]string{}, input: map[string]string{}}
+}
+
 func countAsked(asked []string, id string) int {
 	n := 0
 	for _, a := range asked {
@@ -388,7 +393,7 @@ func sandboxRelay(t *testing.T, opts Options) (*relayFixture, *stepstest.FakeSES
 	fake := stepstest.NewFakeSES("us-east-1")
 	fake.SetAccount(stepstest.SESAccount{SendingEnabled: true, Max24HourSend: 200, MaxSendRate: 1})
 	f.env.Clients.SES = fake
-	prompt := &answers{confirm: map[string]bool{}, choose: map[string]string{}, input: map[string]string{}}
+	prompt := newAnswers()
 	f.env.Prompt = prompt
 	return f, fake, prompt
 }
@@ -497,7 +502,7 @@ func TestSandboxTestMailResumed(t *testing.T) {
 	fake.SetIdentityStatus(me, true, "SUCCESS")
 	f.srv.Verify(me)
 	saved := *f.env.Answers
-	again := &answers{confirm: map[string]bool{}, choose: map[string]string{}, input: map[string]string{}}
+	again := newAnswers()
 	f.env = NewEnv(f.env.Clients, &saved, f.env.Options)
 	f.env.Clock = fakeclock.New(time.Date(2026, 5, 1, 13, 0, 0, 0, time.UTC))
 	f.env.Prompt = again
