@@ -247,12 +247,16 @@ func cannotAsk(err error) bool {
 }
 
 // Plan shows the production-access request (asking for missing fields)
-// and the recipient to verify.
+// and the recipient to verify. Each needs approval, but for an address of
+// the operator's that they chose for the test message (offerTestMail):
+// choosing it, told that SES mails it a link, was the consent, and the
+// question is not asked twice.
 func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 	region := env.Answers.Region
 	var p Plan
 	rep := env.Facts.Sandbox
 	if env.requestProduction() && rep != nil && !rep.ProductionAccess && rep.ReviewStatus != string(sestypes.ReviewStatusPending) {
+		p.NeedsApproval = true
 		if !env.Options.DryRun {
 			if err := askProduction(ctx, env); err != nil {
 				return Plan{}, err
@@ -272,11 +276,11 @@ func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 	if need, _, err := recipientState(ctx, env); err != nil {
 		return Plan{}, err
 	} else if need {
+		p.NeedsApproval = p.NeedsApproval || env.Options.VerifyRecipient != ""
 		p.Changes = append(p.Changes, Change{Action: ActionCreate, Resource: "ses-identity", Name: env.verifyRecipient(),
 			Note: "SES mails a verification link to this address; once opened, sandbox test mail can go to it"})
 	}
 	if len(p.Changes) > 0 {
-		p.NeedsApproval = true
 		var what []string
 		for _, c := range p.Changes {
 			what = append(what, string(c.Action)+" "+c.Name)
