@@ -205,12 +205,14 @@ func offerTestMail(ctx context.Context, env *Env) error {
 	d.TestMailOffered = true
 	v, err := env.Prompt.Choose(ctx, Question{
 		ID: "test-mail", Step: "sandbox", Title: "Send a test message once the relay works?",
-		Detail:  "After the SMTP login test, sesame can send one message through SES, so you see mail go out.",
+		Detail:  "After the SMTP login test, sesame can send one message through SES, so you see mail go out. SES's mailbox simulator takes it with no inbox to check.",
 		Flag:    "--test-to",
 		Default: testMailSimulator,
 	}, []Option{
-		{Value: testMailSimulator, Label: "To the SES mailbox simulator", Detail: ses.MailboxSimulatorSuccess + " accepts it; no inbox needed"},
-		{Value: testMailOwn, Label: "To an address of yours", Detail: "SES first mails it a link to open"},
+		// Short enough for one line each at 60 columns, where the
+		// question, its choices and its flag must all show.
+		{Value: testMailSimulator, Label: "SES mailbox simulator", Detail: ses.MailboxSimulatorSuccess},
+		{Value: testMailOwn, Label: "An address of yours", Detail: "SES mails it a link to open first"},
 		{Value: testMailNone, Label: "No test message"},
 	})
 	to := ""

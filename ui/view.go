@@ -304,7 +304,9 @@ func (m *model) paneLines(w, h int) []string {
 	default:
 		return m.stepPane(w, h)
 	}
-	if notes := m.noteLines(w, 0); len(notes) > 0 {
+	if notes := m.noteLines(w, 0); len(notes) > 0 && (m.prompt == nil || h <= 0 || len(l)+1+len(notes) <= h) {
+		// Under a question only where they fit: cut there, they would
+		// take the question's last line (its flag) with them.
 		l = append(l, "")
 		l = append(l, notes...)
 	}

@@ -37,7 +37,7 @@ func TestTUISandboxTestMail(t *testing.T) {
 			p.keys("n")
 			s := p.waitFor(10*time.Second, "Send a test message once the relay works?", "(next time: --test-to)")
 			checkLayout(t, "offer", s)
-			for _, once := range []string{"To the SES mailbox simulator", "success@simulator.amazonses.com", "To an address of yours", "No test message", "verified addresses"} {
+			for _, once := range []string{"› SES mailbox simulator", "success@simulator.amazonses.com", "An address of yours", "No test message", "verified addresses"} {
 				if n := strings.Count(s, once); n != 1 {
 					t.Errorf("the offer shows %q %d times, want once:\n%s", once, n, s)
 				}
