@@ -26,7 +26,8 @@ type Env struct {
 	Options Options
 	// Decisions are what the operator decided during this run by answering
 	// a question (a key to delete, consent to re-create an identity, a
-	// production request); never saved.
+	// production request, a test message); never saved as such (the
+	// test-message address is also kept in Answers.TestTo until sent).
 	Decisions Decisions
 	// Facts are what steps discovered from AWS during this run; never saved.
 	Facts *Facts
@@ -119,7 +120,8 @@ type Options struct {
 // Decisions are the answers the operator gave during a run to the
 // questions that stand in for a switch: they add to the switches in
 // Options (which stay as the operator gave them), and Plan and Apply read
-// both through the Env's methods, so they agree. None is persisted.
+// both through the Env's methods, so they agree. None is persisted, but
+// for the test-message address, which a resumed run needs (Answers.TestTo).
 type Decisions struct {
 	// ReplaceKeys are access keys the operator chose to delete when the
 	// SMTP user was at IAM's limit.
