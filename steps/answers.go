@@ -314,6 +314,9 @@ func MergeAnswers(dst *state.Answers, saved state.Answers) {
 	if dst.PostfixDir == "" {
 		dst.PostfixDir = saved.PostfixDir
 	}
+	if dst.TestTo == "" {
+		dst.TestTo = saved.TestTo
+	}
 }
 
 // RevertAnswer sets the answer named by field (an InputError's Field:

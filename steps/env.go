@@ -1,6 +1,7 @@
 package steps
 
 import (
+	"cmp"
 	"context"
 	"slices"
 	"time"
@@ -25,7 +26,8 @@ type Env struct {
 	Options Options
 	// Decisions are what the operator decided during this run by answering
 	// a question (a key to delete, consent to re-create an identity, a
-	// production request); never saved.
+	// production request, a test message); never saved as such (the
+	// test-message address is also kept in Answers.TestTo until sent).
 	Decisions Decisions
 	// Facts are what steps discovered from AWS during this run; never saved.
 	Facts *Facts
@@ -118,9 +120,11 @@ type Options struct {
 // Decisions are the answers the operator gave during a run to the
 // questions that stand in for a switch: they add to the switches in
 // Options (which stay as the operator gave them), and Plan and Apply read
-// both through the Env's methods, so they agree. The steps persist none of
-// them; the command saves the production-access answers, so a request
-// interrupted halfway is not asked again.
+// both through the Env's methods, so they agree. What outlives the run is
+// kept by others: the command saves the production-access answers (so a
+// request interrupted halfway is not asked again), and the test-message
+// address goes to the saved answers (Answers.TestTo), which a resumed run
+// needs.
 type Decisions struct {
 	// ReplaceKeys are access keys the operator chose to delete when the
 	// SMTP user was at IAM's limit.
@@ -138,6 +142,15 @@ type Decisions struct {
 	// answers of an interrupted request and the questions (Options.Production
 	// with the missing fields filled); nil until either gave a field.
 	Production *ProductionRequest
+	// TestTo is the address the operator chose for the relay step's test
+	// message when the sandbox step offered one (the SES mailbox
+	// simulator, or an address of theirs that the sandbox step verifies);
+	// "" for none. A resumed run takes it from the saved answers
+	// (state.Answers.TestTo), where it stays until SES accepts the message.
+	TestTo string
+	// TestMailOffered is true once the sandbox step offered a test
+	// message, or found the answer saved by an earlier run: a run asks once.
+	TestMailOffered bool
 }
 
 // replaceKey reports whether the operator allows deleting access key id:
@@ -165,6 +178,26 @@ func (e *Env) Production() ProductionRequest {
 		return *p
 	}
 	return e.Options.Production
+}
+
+// testTo is the address of the relay step's test message: --test-to,
+// else the answer to the sandbox step's offer; "" sends none.
+func (e *Env) testTo() string {
+	return cmp.Or(e.Options.TestTo, e.Decisions.TestTo)
+}
+
+// verifyRecipient is the address the sandbox step verifies as an SES
+// identity for test mail: --verify-recipient, else the operator's own
+// address chosen for the test message. The mailbox simulator needs no
+// verification (Amazon SES Developer Guide, "Using the mailbox simulator").
+func (e *Env) verifyRecipient() string {
+	if v := e.Options.VerifyRecipient; v != "" {
+		return v
+	}
+	if to := e.Decisions.TestTo; to != "" && !isMailboxSimulator(to) {
+		return to
+	}
+	return ""
 }
 
 // ProductionRequest holds the fields of an SES production-access request.

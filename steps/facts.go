@@ -124,5 +124,8 @@ type RelayReport struct {
 	Files map[string]string `json:"files"`
 	// LoginTest is "ok", "skipped" or "failed".
 	LoginTest string `json:"login_test"`
-	Detail    string `json:"detail,omitempty"`
+	// TestSentTo is the address SES accepted this run's test message for
+	// (--test-to, or the sandbox step's offer); "" when none was sent.
+	TestSentTo string `json:"test_sent_to,omitempty"`
+	Detail     string `json:"detail,omitempty"`
 }

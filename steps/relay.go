@@ -35,6 +35,8 @@ type Relay struct {
 	tested string
 	// testDetail says how the test went, for the Done detail.
 	testDetail string
+	// testSentTo is the address SES accepted the test message for.
+	testSentTo string
 	// rewrite is the operator's answer to the sender rewrite question
 	// (asked once, with --apply-postfix, when no flag answered it).
 	rewrite      string
@@ -299,8 +301,8 @@ func (r *Relay) Plan(ctx context.Context, env *Env) (Plan, error) {
 	} else {
 		parts = append(parts, "test the SMTP login at "+SMTPEndpoint(env.Options, s.cfg.Region))
 	}
-	if env.Options.TestTo != "" && !env.Options.NoSMTPTest {
-		parts = append(parts, "send one test message to "+env.Options.TestTo)
+	if to := env.testTo(); to != "" && !env.Options.NoSMTPTest {
+		parts = append(parts, "send one test message to "+to)
 	}
 	p.Summary = strings.Join(parts, ", then ")
 	return p, nil
@@ -387,7 +389,7 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 	}
 	r.tested = r.loginKey(env, s.cfg)
 	r.testDetail = fmt.Sprintf("SMTP login as %s at %s ok", login.Username, login.Endpoint)
-	if to := env.Options.TestTo; to != "" {
+	if to := env.testTo(); to != "" {
 		if env.Answers.Domain == "" {
 			return &InputError{Field: "domain", Flag: "--domain", Msg: "the test message needs the verified domain for its From address"}
 		}
@@ -401,7 +403,16 @@ func (r *Relay) Apply(ctx context.Context, env *Env) error {
 			return err
 		}
 		r.testDetail += fmt.Sprintf("; test message from %s to %s accepted", m.From, to)
+		r.testSentTo = to
 		env.Info(r.ID(), "SES accepted the test message from %s to %s", m.From, to)
+		if env.Answers.TestTo == to {
+			// The test a stopped run left to send is sent: a later run
+			// offers it again rather than mailing unasked.
+			env.Answers.TestTo = ""
+			if err := env.SaveState(); err != nil {
+				return fmt.Errorf("SES accepted the test message but the state file could not be saved: %w", err)
+			}
+		}
 	}
 	r.publish(env, s, "ok", r.testDetail)
 	return nil
@@ -431,7 +442,7 @@ func relayPaths(out string) map[string]string {
 // publishFacts fills env.Facts for front ends and the --json report, and
 // the credentials when no earlier step did (a run that found them on disk).
 func (r *Relay) publishFacts(env *Env, s relayState, login string) *RelayReport {
-	rep := &RelayReport{Host: s.cfg.SMTPHost(), Port: s.cfg.Port, Files: relayPaths(s.out), LoginTest: login}
+	rep := &RelayReport{Host: s.cfg.SMTPHost(), Port: s.cfg.Port, Files: relayPaths(s.out), LoginTest: login, TestSentTo: r.testSentTo}
 	env.Facts.Relay = rep
 	if env.Facts.Credentials == nil {
 		env.Facts.Credentials = &Credentials{AccessKeyID: s.cfg.Username, Host: s.cfg.SMTPHost(), Port: s.cfg.Port,

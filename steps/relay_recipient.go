@@ -35,13 +35,10 @@ const (
 // (exit 3) with the next action. An address with no identity of its own
 // is left to the send, whose 554 is explained in words.
 func awaitTestRecipient(ctx context.Context, env *Env, step, to string) error {
-	if rep := env.Facts.Sandbox; rep == nil || rep.ProductionAccess || strings.HasSuffix(strings.ToLower(to), "@simulator.amazonses.com") {
+	if rep := env.Facts.Sandbox; rep == nil || rep.ProductionAccess || isMailboxSimulator(to) {
 		return nil
 	}
-	limit := env.Options.Timeout
-	if limit <= 0 {
-		limit = defaultRecipientWait
-	}
+	limit := recipientWait(env)
 	start := env.Clock.Now()
 	for told := false; ; told = true {
 		out, err := env.Clients.SES.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String(to)})
@@ -54,9 +51,9 @@ func awaitTestRecipient(ctx context.Context, env *Env, step, to string) error {
 		case out.VerifiedForSendingStatus:
 			return nil
 		}
-		pending := fmt.Sprintf("the test message waits for %s: in the SES sandbox mail goes only to verified addresses, and SES verifies it when the link it mailed to that address is opened", to)
+		pending := fmt.Sprintf("the test message waits for %s to be verified (the sandbox sends only to verified addresses): open the link SES mailed to it", to)
 		if env.Options.NoWait || env.Clock.Now().Sub(start)+recipientPoll > limit {
-			return &PendingError{Step: step, Detail: pending + "; open the link, then run sesame again: the relay files are written, and it sends the test then"}
+			return &PendingError{Step: step, Detail: pending + ", then run sesame again: the relay files are written, and it sends the test then"}
 		}
 		if !told {
 			env.Info(step, "%s (waiting up to %s; --no-wait stops here instead)", pending, limit.Round(time.Second))
@@ -67,4 +64,20 @@ func awaitTestRecipient(ctx context.Context, env *Env, step, to string) error {
 		case <-env.Clock.After(recipientPoll):
 		}
 	}
+}
+
+// isMailboxSimulator reports whether addr is at SES's mailbox simulator,
+// which accepts mail from any account, sandbox or not, with no
+// verification (Amazon SES Developer Guide, "Using the mailbox simulator").
+func isMailboxSimulator(addr string) bool {
+	return strings.HasSuffix(strings.ToLower(strings.TrimSpace(addr)), "@simulator.amazonses.com")
+}
+
+// recipientWait is how long the relay step waits for the test recipient's
+// verification: --timeout, else defaultRecipientWait.
+func recipientWait(env *Env) time.Duration {
+	if t := env.Options.Timeout; t > 0 {
+		return t
+	}
+	return defaultRecipientWait
 }

@@ -34,7 +34,7 @@ func TestAwaitTestRecipient(t *testing.T) {
 		{name: "the mailbox simulator needs no verification", to: "success@simulator.amazonses.com", wantGets: 0},
 		{name: "an address with no identity is left to the send", to: "ops@example.net", wantGets: 1},
 		{name: "a pending recipient is waited for until its link is opened", to: "ops@example.net", identity: true, verifyOn: 3, wantGets: 3},
-		{name: "--no-wait stops pending", to: "ops@example.net", identity: true, opts: Options{NoWait: true}, wantErr: "open the link, then run sesame again", wantGets: 1},
+		{name: "--no-wait stops pending", to: "ops@example.net", identity: true, opts: Options{NoWait: true}, wantErr: "open the link SES mailed to it, then run sesame again", wantGets: 1},
 		{name: "--timeout bounds the wait", to: "ops@example.net", identity: true, opts: Options{Timeout: 10 * time.Second}, wantErr: "open the link", wantGets: 4}, // at 0, 3, 6 and 9 s
 	}
 	for _, tt := range tests {

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/ses"
 )
 
 // Sandbox reports the account's SES sending status in the region
@@ -58,7 +60,7 @@ func readSandbox(ctx context.Context, env *Env) (*SandboxReport, error) {
 // recipientState says whether the recipient address to verify needs
 // creating (true), and a line about where it stands.
 func recipientState(ctx context.Context, env *Env) (bool, string, error) {
-	addr := env.Options.VerifyRecipient
+	addr := env.verifyRecipient()
 	if addr == "" {
 		return false, "", nil
 	}
@@ -81,7 +83,7 @@ func recipientState(ctx context.Context, env *Env) (bool, string, error) {
 
 // Check reports the sending status and publishes it. In an interactive
 // run of a sandboxed account it offers (once) to request production
-// access.
+// access, then a test message (offerTestMail).
 func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 	region := env.Answers.Region
 	rep := env.Facts.Sandbox
@@ -92,6 +94,7 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 		}
 	}
 	env.Publish("sandbox", rep)
+	resumeTestMail(env)
 
 	var res Result
 	if !rep.SendingEnabled {
@@ -104,13 +107,6 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 		return res, nil
 	}
 
-	needRecipient, recipientLine, err := recipientState(ctx, env)
-	if err != nil {
-		return Result{}, err
-	}
-	if recipientLine != "" {
-		res.Warnings = append(res.Warnings, recipientLine)
-	}
 	pending := rep.ReviewStatus == string(sestypes.ReviewStatusPending)
 	if !pending && !env.requestProduction() && !env.Options.NoInput && !env.Options.DryRun && !env.Decisions.ProductionOffered {
 		env.Decisions.ProductionOffered = true
@@ -119,16 +115,27 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 			Detail: "This account is " + sandboxMeaning(region, rep) + ". AWS reviews a request in about a day; sesame needs the mail type, your website and a short use case.",
 			Flag:   "--request-production", Default: "n",
 		})
-		var ie *InputError
 		switch {
-		case errors.As(err, &ie): // a front end that cannot ask: not an error here
+		case cannotAsk(err):
 		case err != nil:
 			return Result{}, err
 		case ok:
 			env.Decisions.RequestProduction = true
 		}
 	}
+	if err := offerTestMail(ctx, env); err != nil {
+		return Result{}, err
+	}
 
+	// The recipient is read after the offer: an address of the
+	// operator's chosen there is verified by this step.
+	needRecipient, recipientLine, err := recipientState(ctx, env)
+	if err != nil {
+		return Result{}, err
+	}
+	if recipientLine != "" {
+		res.Warnings = append(res.Warnings, recipientLine)
+	}
 	res.Status = StatusDone
 	switch {
 	case pending:
@@ -153,18 +160,105 @@ func (s *Sandbox) Check(ctx context.Context, env *Env) (Result, error) {
 	}
 	if needRecipient {
 		res.Status = StatusTodo
-		res.Detail += fmt.Sprintf("; %s will be verified for test mail", env.Options.VerifyRecipient)
+		res.Detail += fmt.Sprintf("; %s will be verified for test mail", env.verifyRecipient())
 	}
 	return res, nil
 }
 
+// resumeTestMail takes the test-message address a stopped run saved
+// (state.Answers.TestTo) as this run's answer to the offer, unless a flag
+// answers it: the operator who closed the laptop during the wait for the
+// address's verification expects the rerun to send the test.
+func resumeTestMail(env *Env) {
+	saved, d := env.Answers.TestTo, &env.Decisions
+	if saved == "" || d.TestMailOffered || env.Options.TestTo != "" || env.Options.VerifyRecipient != "" {
+		return
+	}
+	d.TestMailOffered = true
+	if err := ValidateEmail(saved); err != nil {
+		env.Answers.TestTo = ""
+		env.Warn("sandbox", "the saved address for the test message is not an address (%v), so no test message is sent: give --test-to to send one", err)
+		return
+	}
+	d.TestTo = saved
+}
+
+// Values of the test-message choice.
+const (
+	testMailSimulator = "simulator"
+	testMailOwn       = "own"
+	testMailNone      = "none"
+)
+
+// offerTestMail offers, once, in an interactive run of a sandboxed
+// account that neither --test-to nor --verify-recipient answered, what
+// those flags do: a test message at the end of the run to the SES mailbox
+// simulator, or to an address of the operator's that this step verifies
+// (SES mails it a link; the relay step sends once it is opened), or none.
+// The answer is a decision of this run, saved as an answer (Answers.TestTo)
+// until SES accepts the message. A front end that cannot ask sends none.
+func offerTestMail(ctx context.Context, env *Env) error {
+	o, d := env.Options, &env.Decisions
+	if d.TestMailOffered || o.TestTo != "" || o.VerifyRecipient != "" || o.NoSMTPTest || o.NoInput || o.DryRun || o.ReadOnly {
+		return nil
+	}
+	d.TestMailOffered = true
+	v, err := env.Prompt.Choose(ctx, Question{
+		ID: "test-mail", Step: "sandbox", Title: "Send a test message once the relay works?",
+		Detail:  "After the SMTP login test, sesame can send one message through SES, so you see mail go out. SES's mailbox simulator takes it with no inbox to check.",
+		Flag:    "--test-to",
+		Default: testMailSimulator,
+	}, []Option{
+		// Short enough for one line each at 60 columns, where the
+		// question, its choices and its flag must all show.
+		{Value: testMailSimulator, Label: "SES mailbox simulator", Detail: ses.MailboxSimulatorSuccess},
+		{Value: testMailOwn, Label: "An address of yours", Detail: "SES mails it a link to open first"},
+		{Value: testMailNone, Label: "No test message"},
+	})
+	to := ""
+	switch {
+	case cannotAsk(err):
+		return nil
+	case err != nil:
+		return err
+	case v == testMailSimulator:
+		to = ses.MailboxSimulatorSuccess
+	case v == testMailOwn:
+		to, err = env.Prompt.Input(ctx, Question{
+			ID: "test-to", Step: "sandbox", Title: "Your address for the test message",
+			Detail: fmt.Sprintf("SES mails a verification link to it; the test message goes once the link is opened (sesame waits up to %s for it).", recipientWait(env).Round(time.Second)),
+			Flag:   "--verify-recipient and --test-to",
+		}, func(s string) error { return ValidateEmailFor("test-to", strings.TrimSpace(s)) })
+		if cannotAsk(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		to = strings.TrimSpace(to)
+	}
+	d.TestTo, env.Answers.TestTo = to, to
+	return nil
+}
+
+// cannotAsk reports whether err is a front end's answer that it cannot
+// ask (an *InputError): an offer then stays unmade, not an error.
+func cannotAsk(err error) bool {
+	var ie *InputError
+	return errors.As(err, &ie)
+}
+
 // Plan shows the production-access request (asking for missing fields)
-// and the recipient to verify.
+// and the recipient to verify. Each needs approval, but for an address of
+// the operator's that they chose for the test message (offerTestMail):
+// choosing it, told that SES mails it a link, was the consent, and the
+// question is not asked twice.
 func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 	region := env.Answers.Region
 	var p Plan
 	rep := env.Facts.Sandbox
 	if env.requestProduction() && rep != nil && !rep.ProductionAccess && rep.ReviewStatus != string(sestypes.ReviewStatusPending) {
+		p.NeedsApproval = true
 		if !env.Options.DryRun {
 			if err := askProduction(ctx, env); err != nil {
 				return Plan{}, err
@@ -184,11 +278,11 @@ func (s *Sandbox) Plan(ctx context.Context, env *Env) (Plan, error) {
 	if need, _, err := recipientState(ctx, env); err != nil {
 		return Plan{}, err
 	} else if need {
-		p.Changes = append(p.Changes, Change{Action: ActionCreate, Resource: "ses-identity", Name: env.Options.VerifyRecipient,
+		p.NeedsApproval = p.NeedsApproval || env.Options.VerifyRecipient != ""
+		p.Changes = append(p.Changes, Change{Action: ActionCreate, Resource: "ses-identity", Name: env.verifyRecipient(),
 			Note: "SES mails a verification link to this address; once opened, sandbox test mail can go to it"})
 	}
 	if len(p.Changes) > 0 {
-		p.NeedsApproval = true
 		var what []string
 		for _, c := range p.Changes {
 			what = append(what, string(c.Action)+" "+c.Name)
@@ -322,7 +416,7 @@ func (s *Sandbox) Apply(ctx context.Context, env *Env) error {
 		return err
 	}
 	if need {
-		addr := env.Options.VerifyRecipient
+		addr := env.verifyRecipient()
 		_, err := env.Clients.SES.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String(addr)})
 		var exists *sestypes.AlreadyExistsException
 		if err != nil && !errors.As(err, &exists) {

@@ -1,14 +1,19 @@
 package steps
 
 import (
+	"cmp"
 	"context"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sestypes "github.com/aws/aws-sdk-go-v2/service/sesv2/types"
 
+	"github.com/sesame-tool/sesame/steps/internal/fakeclock"
+	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/stepstest"
 )
 
@@ -156,7 +161,7 @@ func TestSandboxOfferDeclinedIsDone(t *testing.T) {
 	if err != nil || res.Status != StatusDone {
 		t.Fatalf("Check = %s %v", res.Status, err)
 	}
-	if _, err := s.Check(context.Background(), e.Env); err != nil || len(e.prompt.asked) != 1 {
+	if _, err := s.Check(context.Background(), e.Env); err != nil || countAsked(e.prompt.asked, "request-production") != 1 {
 		t.Errorf("asked %v, want the offer once", e.prompt.asked)
 	}
 }
@@ -168,6 +173,9 @@ func TestSandboxVerifyRecipient(t *testing.T) {
 	s := &Sandbox{}
 	if res, _ := s.Check(ctx, e.Env); res.Status != StatusTodo {
 		t.Fatalf("Check = %s", res.Status)
+	}
+	if p, err := s.Plan(ctx, e.Env); err != nil || !p.NeedsApproval {
+		t.Errorf("Plan = %+v %v, want the identity to need approval", p, err)
 	}
 	if err := s.Apply(ctx, e.Env); err != nil {
 		t.Fatal(err)
@@ -278,5 +286,240 @@ func TestSandboxUseCaseIsOptional(t *testing.T) {
 	d := e.ses.Account().Details
 	if d == nil || d.UseCaseDescription != nil || d.AdditionalContactEmailAddresses != nil {
 		t.Errorf("details sent = %+v, want no UseCaseDescription and no AdditionalContactEmailAddresses", d)
+	}
+}
+
+// Choose records the question asked, like Input.
+func (q *questionLog) Choose(ctx context.Context, qu Question, options []Option) (string, error) {
+	q.questions[qu.ID] = qu
+	return q.answers.Choose(ctx, qu, options)
+}
+
+// newAnswers is a prompter with no answers yet.
+func newAnswers() *answers {
+	return &answers{confirm: map[string]bool{}, choose: map[string]string{}, input: map[string]string{}}
+}
+
+func countAsked(asked []string, id string) int {
+	n := 0
+	for _, a := range asked {
+		if a == id {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSandboxTestMailOffer: an interactive run of a sandboxed account
+// that no flag answered is offered a test message once; --test-to,
+// --verify-recipient, --no-smtp-test, production access, --no-input and a
+// dry run are not asked, and a resumed run takes the address it saved.
+func TestSandboxTestMailOffer(t *testing.T) {
+	tests := []struct {
+		name       string
+		opts       Options
+		production bool
+		saved      string // state.Answers.TestTo of a run that stopped
+		choose     string // the answer to "test-mail", "" for none given
+		input      string // the answer to "test-to"
+		wantAsked  int
+		wantTo     string // Decisions.TestTo
+		wantVerify string // the address the step verifies
+	}{
+		{name: "offered once; the simulator", choose: "simulator", wantAsked: 1, wantTo: ses.MailboxSimulatorSuccess},
+		{name: "an address of the operator's is verified", choose: "own", input: " me@example.org ", wantAsked: 1, wantTo: "me@example.org", wantVerify: "me@example.org"},
+		{name: "no test message", choose: "none", wantAsked: 1},
+		{name: "a front end that cannot ask sends none", wantAsked: 1},
+		{name: "--test-to answers it", opts: Options{TestTo: "ops@example.org"}, choose: "simulator"},
+		{name: "--verify-recipient answers it", opts: Options{VerifyRecipient: "ops@example.org"}, choose: "simulator", wantVerify: "ops@example.org"},
+		{name: "--no-smtp-test sends no message", opts: Options{NoSMTPTest: true}, choose: "simulator"},
+		{name: "production access", production: true, choose: "simulator"},
+		{name: "--no-input", opts: Options{NoInput: true}, choose: "simulator"},
+		{name: "dry run", opts: Options{DryRun: true}, choose: "simulator"},
+		{name: "a resumed run sends what it saved, unasked", saved: "me@example.org", choose: "none", wantTo: "me@example.org", wantVerify: "me@example.org"},
+		{name: "a resumed run with --no-input too", opts: Options{NoInput: true}, saved: ses.MailboxSimulatorSuccess, wantTo: ses.MailboxSimulatorSuccess},
+		{name: "a flag wins over the saved address", opts: Options{TestTo: ses.MailboxSimulatorSuccess}, saved: "me@example.org"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			e := newSMTPEnv(t)
+			e.Options = tt.opts
+			e.Answers.TestTo = tt.saved
+			e.ses.SetAccount(stepstest.SESAccount{ProductionAccess: tt.production, SendingEnabled: true, Max24HourSend: 200, MaxSendRate: 1})
+			if tt.choose != "" {
+				e.prompt.choose["test-mail"] = tt.choose
+			}
+			if tt.input != "" {
+				e.prompt.input["test-to"] = tt.input
+			}
+			log := &questionLog{answers: e.prompt, questions: map[string]Question{}}
+			e.Prompt = log
+			s := &Sandbox{}
+			for range 2 { // the Check after Apply asks nothing again
+				if _, err := s.Check(ctx, e.Env); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got := countAsked(e.prompt.asked, "test-mail"); got != tt.wantAsked {
+				t.Errorf("offered %d times, want %d (asked %v)", got, tt.wantAsked, e.prompt.asked)
+			}
+			if e.Decisions.TestTo != tt.wantTo || e.verifyRecipient() != tt.wantVerify {
+				t.Errorf("decided %q, verifying %q; want %q, %q", e.Decisions.TestTo, e.verifyRecipient(), tt.wantTo, tt.wantVerify)
+			}
+			if want := cmp.Or(tt.opts.TestTo, tt.wantTo); e.testTo() != want {
+				t.Errorf("test message to %q, want %q", e.testTo(), want)
+			}
+			if tt.wantAsked > 0 && tt.saved == "" && e.Answers.TestTo != tt.wantTo {
+				t.Errorf("saved answer %q, want %q", e.Answers.TestTo, tt.wantTo)
+			}
+			if !reflect.DeepEqual(e.Options, tt.opts) {
+				t.Errorf("options changed to %+v, given %+v", e.Options, tt.opts)
+			}
+			// Each question names the flag that answers it next time.
+			if q, ok := log.questions["test-mail"]; ok && (q.Flag != "--test-to" || q.Default == "") {
+				t.Errorf("the offer names %q with default %q, want --test-to and a default", q.Flag, q.Default)
+			}
+			if q, ok := log.questions["test-to"]; ok && (!strings.Contains(q.Flag, "--verify-recipient") || !strings.Contains(q.Flag, "--test-to")) {
+				t.Errorf("the address question names %q, want --verify-recipient and --test-to", q.Flag)
+			}
+		})
+	}
+}
+
+// sandboxRelay is a run of the sandbox and relay steps against a fake SES
+// in the sandbox and the in-test SMTP server, asking through e.prompt.
+func sandboxRelay(t *testing.T, opts Options) (*relayFixture, *stepstest.FakeSES, *answers) {
+	t.Helper()
+	f := newRelayFixture(t, opts)
+	f.credentials(t, "us-east-1", 587)
+	fake := stepstest.NewFakeSES("us-east-1")
+	fake.SetAccount(stepstest.SESAccount{SendingEnabled: true, Max24HourSend: 200, MaxSendRate: 1})
+	f.env.Clients.SES = fake
+	prompt := newAnswers()
+	f.env.Prompt = prompt
+	return f, fake, prompt
+}
+
+func (f *relayFixture) runSandboxRelay() (*Report, error) {
+	return (&Runner{Steps: []Step{&Sandbox{}, &Relay{OSRelease: filepath.Join(f.out, "none")}}}).Run(context.Background(), f.env)
+}
+
+func (f *relayFixture) sentTo() [][]string {
+	var to [][]string
+	for _, m := range f.srv.Messages() {
+		to = append(to, m.To)
+	}
+	return to
+}
+
+// TestSandboxTestMailToSimulator: picking the mailbox simulator sends the
+// relay step's test message there, verifies nothing, shows the send in
+// the relay plan and on the end report, and leaves no saved test behind.
+func TestSandboxTestMailToSimulator(t *testing.T) {
+	f, fake, prompt := sandboxRelay(t, Options{})
+	prompt.choose["test-mail"] = "simulator"
+	if _, err := f.runSandboxRelay(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := f.sentTo(); !reflect.DeepEqual(got, [][]string{{ses.MailboxSimulatorSuccess}}) {
+		t.Errorf("messages to %v, want one to the simulator", got)
+	}
+	if n := fake.Calls("CreateEmailIdentity"); n != 0 {
+		t.Errorf("%d identities created for the simulator, want none", n)
+	}
+	var summary string
+	for _, ev := range f.events {
+		if ev.Kind == EventPlan && ev.Step == "relay" {
+			summary = ev.Plan.Summary
+		}
+	}
+	if !strings.Contains(summary, "send one test message to "+ses.MailboxSimulatorSuccess) {
+		t.Errorf("relay plan %q does not say where the test goes", summary)
+	}
+	if reps := f.relayReports(); len(reps) == 0 || reps[len(reps)-1].TestSentTo != ses.MailboxSimulatorSuccess {
+		t.Errorf("relay reports %+v, want the test message accepted for the simulator", reps)
+	}
+	if f.env.Answers.TestTo != "" {
+		t.Errorf("saved test address %q after SES accepted the message, want none", f.env.Answers.TestTo)
+	}
+}
+
+// TestSandboxTestMailOwnAddress: an address of the operator's is created
+// as an SES identity by the sandbox step, and the relay step waits until
+// its link is opened, then sends to it.
+func TestSandboxTestMailOwnAddress(t *testing.T) {
+	const me = "me@example.org"
+	f, fake, prompt := sandboxRelay(t, Options{})
+	prompt.choose["test-mail"] = "own"
+	prompt.input["test-to"] = me
+	polls := 0
+	fake.SetBefore(func(fs *stepstest.FakeSES, op string) {
+		// The operator opens the link while the relay step polls.
+		if op == "GetEmailIdentity" && fs.HasIdentity(me) {
+			if polls++; polls == 4 {
+				fs.SetIdentityStatus(me, true, "SUCCESS")
+				f.srv.Verify(me)
+			}
+		}
+	})
+	if _, err := f.runSandboxRelay(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if !fake.HasIdentity(me) || fake.Calls("CreateEmailIdentity") != 1 {
+		t.Errorf("identity %s created %d times, want once", me, fake.Calls("CreateEmailIdentity"))
+	}
+	// Choosing the address (told SES mails it a link) was the consent:
+	// no second question for the same thing.
+	if countAsked(prompt.asked, "approve-sandbox") != 0 {
+		t.Errorf("the chosen address's identity was asked for again: asked %v", prompt.asked)
+	}
+	waited := false
+	for _, ev := range f.events {
+		waited = waited || strings.Contains(ev.Detail, "the test message waits for "+me)
+	}
+	if !waited || polls < 4 {
+		t.Errorf("the relay step did not wait for the link (%d polls)", polls)
+	}
+	if got := f.sentTo(); !reflect.DeepEqual(got, [][]string{{me}}) {
+		t.Errorf("messages to %v, want one to %s", got, me)
+	}
+}
+
+// TestSandboxTestMailResumed: a run stopped while its test recipient was
+// unverified (--no-wait here; a closed laptop alike) keeps the address in
+// the saved answers; the next run asks nothing and sends the test once the
+// address is verified, then forgets it.
+func TestSandboxTestMailResumed(t *testing.T) {
+	const me = "me@example.org"
+	f, fake, prompt := sandboxRelay(t, Options{NoWait: true, Yes: true})
+	prompt.choose["test-mail"] = "own"
+	prompt.input["test-to"] = me
+	_, err := f.runSandboxRelay()
+	if ExitCode(err) != 3 || !strings.Contains(err.Error(), "open the link") {
+		t.Fatalf("first run: %v (exit %d), want pending on the link", err, ExitCode(err))
+	}
+	if f.env.Answers.TestTo != me || len(f.srv.Messages()) != 0 {
+		t.Fatalf("after the stop: saved %q, %d messages", f.env.Answers.TestTo, len(f.srv.Messages()))
+	}
+
+	fake.SetIdentityStatus(me, true, "SUCCESS")
+	f.srv.Verify(me)
+	saved := *f.env.Answers
+	again := newAnswers()
+	f.env = NewEnv(f.env.Clients, &saved, f.env.Options)
+	f.env.Clock = fakeclock.New(time.Date(2026, 5, 1, 13, 0, 0, 0, time.UTC))
+	f.env.Prompt = again
+	if _, err := f.runSandboxRelay(); err != nil {
+		t.Fatalf("resumed run: %v", err)
+	}
+	if countAsked(again.asked, "test-mail") != 0 {
+		t.Errorf("the resumed run asked again: %v", again.asked)
+	}
+	if got := f.sentTo(); !reflect.DeepEqual(got, [][]string{{me}}) {
+		t.Errorf("messages to %v, want one to %s", got, me)
+	}
+	if saved.TestTo != "" {
+		t.Errorf("saved test address %q after SES accepted the message, want none", saved.TestTo)
 	}
 }

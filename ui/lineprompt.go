@@ -106,6 +106,10 @@ func (p *LinePrompter) header(q steps.Question) {
 	} else if q.Detail != "" {
 		fmt.Fprintln(p.Out, q.Detail)
 	}
+	if q.Flag != "" && q.Plan == nil {
+		// As in the TUI: the flag that answers the question next time.
+		fmt.Fprintln(p.Out, "(next time: "+q.Flag+")")
+	}
 }
 
 // Confirm asks a yes/no question; an empty answer takes q.Default (yes

@@ -43,6 +43,9 @@ func TestLinePrompter(t *testing.T) {
 		{"input without a final newline", "mail", func(p *LinePrompter) (string, error) {
 			return p.Input(context.Background(), steps.Question{Title: "MAIL FROM", Default: "x"}, nil)
 		}, "mail", []string{"MAIL FROM [x]: "}, nil},
+		{"a question names its flag, as in the TUI", "\n", func(p *LinePrompter) (string, error) {
+			return p.Choose(context.Background(), steps.Question{Title: "Send a test message?", Detail: "One message through SES.", Flag: "--test-to"}, opts)
+		}, "us-east-1", []string{"One message through SES.\n(next time: --test-to)\n"}, nil},
 		{"input ends", "", func(p *LinePrompter) (string, error) {
 			return p.Input(context.Background(), steps.Question{Title: "Domain"}, nil)
 		}, "", nil, ErrNoAnswer},

@@ -188,6 +188,19 @@ func TestShortScreens(t *testing.T) {
 		Action: steps.ActionRequest, Resource: "account", Name: "SES production access in eu-west-1",
 		Value: "mail type: TRANSACTIONAL\nwebsite: https://www.example.com/about/our-company\nuse case: We send password resets and order receipts to customers who signed up on our website; bounces remove the address.\ncontact language: EN\ncontacts: postmaster@example.com, ops@example.com",
 		Note:  "AWS reviews the request, usually within a day"}}}
+	testMailOffer := []tea.Msg{
+		started("verification", "Wait for SES to verify the domain"),
+		finished("verification", steps.StatusDone, "SES has verified example.com for sending"),
+		started("sandbox", "Report the SES sending status"),
+		data("sandbox", &steps.SandboxReport{SendingEnabled: true, Max24HourSend: 200, MaxSendRate: 1}),
+		promptMsg{kind: promptChoose, q: steps.Question{ID: "test-mail", Step: "sandbox", Title: "Send a test message once the relay works?",
+			Detail: "After the SMTP login test, sesame can send one message through SES, so you see mail go out. SES's mailbox simulator takes it with no inbox to check.",
+			Flag:   "--test-to", Default: "simulator"}, options: []steps.Option{
+			{Value: "simulator", Label: "SES mailbox simulator", Detail: "success@simulator.amazonses.com"},
+			{Value: "own", Label: "An address of yours", Detail: "SES mails it a link to open first"},
+			{Value: "none", Label: "No test message"},
+		}, reply: make(chan promptReply, 1)},
+	}
 	tests := []struct {
 		name string
 		w, h int
@@ -201,6 +214,12 @@ func TestShortScreens(t *testing.T) {
 		{"a long confirm question wraps at 60 columns", 60, 20, []tea.Msg{
 			promptMsg{kind: promptConfirm, q: steps.Question{ID: "dmarc", Title: "Publish a DMARC record (p=none) if the domain has none?", Default: "n"}, reply: make(chan promptReply, 1)},
 		}, []string{"Publish a DMARC record", "[y/N]"}},
+		// The note under a question (verification's moment) gives way
+		// on a short screen: it took the question's last line, the flag.
+		{"the test-mail offer at 60x20 keeps its choices and its flag", 60, 20, testMailOffer, []string{
+			"Send a test message once the relay works?", "› SES mailbox simulator  success@simulator.amazonses.com", "An address of yours", "No test message", "(next time: --test-to)"}},
+		{"the test-mail offer at 80x24 keeps verification's moment", 80, 24, testMailOffer, []string{
+			"Send a test message once the relay works?", "(next time: --test-to)", "✓ SES verified example.com"}},
 		{"production request review shows every field", 80, 24, []tea.Msg{
 			started("sandbox", "Report the SES sending status"),
 			promptMsg{kind: promptConfirm, q: steps.Question{ID: "approve-sandbox", Step: "sandbox", Title: "Apply this plan?", Default: "y", Plan: request}, reply: make(chan promptReply, 1)},

@@ -3,11 +3,13 @@ package ui
 import (
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
 
 	tea "github.com/charmbracelet/bubbletea"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/teatest"
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
@@ -373,5 +375,25 @@ func TestSlowCallNamesTheCall(t *testing.T) {
 	feed(m, data("", &steps.SlowCall{Service: "SESv2", Operation: "CreateEmailIdentity", Done: true}))
 	if v := view(m); strings.Contains(v, "CreateEmailIdentity") {
 		t.Errorf("the call's line stays after it ended:\n%s", v)
+	}
+}
+
+// TestHangingWrapStyled: a styled line (the chosen option of a list, with
+// its detail) wraps with each word once; cutting it at the line's width
+// added a reset code that matched no prefix of the line, and the whole
+// line came again under its first part.
+func TestHangingWrapStyled(t *testing.T) {
+	st := DefaultStyles(forcedRenderer(io.Discard, true))
+	line := st.Selected.Render("› To the SES mailbox simulator") + "  " + st.Dim.Render("success@simulator.amazonses.com accepts it; no inbox needed")
+	for _, w := range []int{60, 80} {
+		got := ansi.Strip(strings.Join(hangingWrap(line, w), "\n"))
+		if n := strings.Count(got, "To the SES mailbox simulator"); n != 1 || !strings.HasSuffix(got, "needed") {
+			t.Errorf("at %d columns the label shows %d times:\n%s", w, n, got)
+		}
+		for _, l := range hangingWrap(line, w) {
+			if ansi.StringWidth(l) > w {
+				t.Errorf("at %d columns a line is %d wide: %q", w, ansi.StringWidth(l), ansi.Strip(l))
+			}
+		}
 	}
 }

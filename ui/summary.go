@@ -64,7 +64,11 @@ func hangingWrap(s string, width int) []string {
 	if len(first) == 1 {
 		return out
 	}
-	rest := strings.TrimLeft(strings.TrimPrefix(body, ansi.Truncate(body, ansi.StringWidth(first[0]), "")), " ")
+	// The first line is the body's first words as they are, escape codes
+	// and all: the rest follows it byte for byte. (Cutting the body at the
+	// line's width instead adds a reset code to a styled line, which then
+	// matches no prefix of the body and printed the line twice.)
+	rest := strings.TrimLeft(strings.TrimPrefix(body, first[0]), " ")
 	for _, l := range wordWrapBreak(rest, width-indent, false) {
 		out = append(out, strings.Repeat(" ", indent)+l)
 	}

@@ -15,17 +15,29 @@ type planRow struct {
 	value  string
 	// values are the value's lines, when it has several.
 	values []string
-	note   string
+	// doc is the value when it is a JSON document (an IAM policy): it is
+	// laid out over lines fitted to the width, never cut inside a token.
+	doc  *jsonNode
+	note string
 }
+
+// docWidth is the width a JSON value is laid out for when the plan has no
+// width to fit (a plain run with no terminal): an 80-column terminal's,
+// less the block's indent.
+const docWidth = 76
 
 func planRows(p *steps.Plan) []planRow {
 	rows := make([]planRow, 0, len(p.Changes))
 	for _, c := range p.Changes {
 		var values []string
-		if v := strings.TrimSpace(c.Value); strings.Contains(v, "\n") {
+		doc, isDoc := parseJSONDoc(c.Value)
+		switch v := strings.TrimSpace(c.Value); {
+		case isDoc:
+			values = jsonLines(doc, docWidth)
+		case strings.Contains(v, "\n"):
 			values = strings.Split(v, "\n")
 		}
-		rows = append(rows, planRow{action: c.Action, name: c.Name, kind: planKind(c), value: planValue(c), values: values, note: c.Note})
+		rows = append(rows, planRow{action: c.Action, name: c.Name, kind: planKind(c), value: planValue(c), values: values, doc: doc, note: c.Note})
 	}
 	return rows
 }
@@ -45,7 +57,7 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 	for _, r := range rows {
 		nameW = max(nameW, ansi.StringWidth(r.name))
 		kindW = max(kindW, ansi.StringWidth(r.kind))
-		for _, v := range r.valueLines() {
+		for _, v := range r.stackValues() {
 			valueW = max(valueW, ansi.StringWidth(v))
 		}
 		actW = max(actW, len(r.action))
@@ -60,7 +72,7 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 	for _, r := range rows {
 		name, kind := cellLines(r.name, nameW), cellLines(r.kind, kindW)
 		var value []string
-		for _, v := range r.valueLines() {
+		for _, v := range r.stackValues() {
 			value = append(value, cellLines(v, valueW)...)
 		}
 		for i := range max(len(name), len(kind), len(value)) {
@@ -75,6 +87,9 @@ func planTable(p *steps.Plan, width int, st *Styles) []string {
 				action = st.action(r.action).Render(string(r.action))
 			}
 			lines = append(lines, row(at(name), at(kind), at(value), action))
+		}
+		if r.doc != nil {
+			lines = append(lines, r.docBlock(width)...)
 		}
 		if r.note != "" {
 			noteW := 0
@@ -99,6 +114,9 @@ func planStack(rows []planRow, width, kindW, actW int, st *Styles) []string {
 	longest := 0
 	for _, r := range rows {
 		longest = max(longest, ansi.StringWidth(r.name))
+		if r.doc != nil {
+			continue // laid out below its name, in the width left
+		}
 		for _, v := range r.valueLines() {
 			for _, word := range strings.Fields(v) {
 				longest = max(longest, ansi.StringWidth(word))
@@ -112,7 +130,10 @@ func planStack(rows []planRow, width, kindW, actW int, st *Styles) []string {
 		for _, r := range rows {
 			lines = append(lines, st.action(r.action).Render(string(r.action))+"  "+r.kind)
 			lines = append(lines, "  "+r.name)
-			for _, v := range r.valueLines() {
+			if r.doc != nil {
+				lines = append(lines, r.docBlock(width)...)
+			}
+			for _, v := range r.stackValues() {
 				for _, l := range cellLines(v, width-4) {
 					if l != "" {
 						lines = append(lines, "    "+l)
@@ -138,7 +159,10 @@ func planStack(rows []planRow, width, kindW, actW int, st *Styles) []string {
 				lines = append(lines, indent+n)
 			}
 		}
-		for _, v := range r.valueLines() {
+		if r.doc != nil {
+			lines = append(lines, r.docBlock(width)...)
+		}
+		for _, v := range r.stackValues() {
 			if v == "" {
 				continue
 			}
@@ -153,6 +177,35 @@ func planStack(rows []planRow, width, kindW, actW int, st *Styles) []string {
 		}
 	}
 	return lines
+}
+
+// docBlock is a JSON value as a block under its row, four spaces in (less
+// where its widest token needs the room), laid out in the width left, and
+// in no more than an 80-column terminal's even on a wider one: a policy
+// is read from the left edge and down, not squeezed into the value column.
+func (r planRow) docBlock(width int) []string {
+	if width <= 0 || width > docWidth+4 {
+		width = docWidth + 4
+	}
+	in := 4
+	if wd := r.doc.widest(); wd <= width {
+		// A token wider than the screen breaks wherever the block is.
+		in = min(in, width-wd)
+	}
+	var l []string
+	for _, d := range jsonLines(r.doc, width-in) {
+		l = append(l, strings.Repeat(" ", in)+d)
+	}
+	return l
+}
+
+// stackValues are the values a stacked row lists in its value column:
+// none for a JSON document, which has its block.
+func (r planRow) stackValues() []string {
+	if r.doc != nil {
+		return nil
+	}
+	return r.valueLines()
 }
 
 // valueLines are the row's value as it is listed: one line per value.

@@ -304,7 +304,9 @@ func (m *model) paneLines(w, h int) []string {
 	default:
 		return m.stepPane(w, h)
 	}
-	if notes := m.noteLines(w, 0); len(notes) > 0 {
+	if notes := m.noteLines(w, 0); len(notes) > 0 && (m.prompt == nil || h <= 0 || len(l)+1+len(notes) <= h) {
+		// Under a question only where they fit: cut there, they would
+		// take the question's last line (its flag) with them.
 		l = append(l, "")
 		l = append(l, notes...)
 	}
@@ -820,7 +822,11 @@ func (m *model) endFacts(w int) []string {
 		l = append(l, m.st.Done.Render(markDone)+" "+m.verified)
 	}
 	if r := m.relay; r != nil {
-		l = append(l, wrap(fmt.Sprintf("relay %s:%d · SMTP login test: %s", r.Host, r.Port, orDefault(r.LoginTest, "not run")), w)...)
+		s := fmt.Sprintf("relay %s:%d · SMTP login test: %s", r.Host, r.Port, orDefault(r.LoginTest, "not run"))
+		if r.TestSentTo != "" {
+			s += " · test message to " + r.TestSentTo + " accepted by SES"
+		}
+		l = append(l, wrap(s, w)...)
 	}
 	if sb := m.sandbox; sb != nil {
 		limits := fmt.Sprintf("%s a day, %s a second", number(sb.Max24HourSend), number(sb.MaxSendRate))

@@ -282,7 +282,7 @@ func TestTUIFinishedHoldsNoLock(t *testing.T) {
 	t.Parallel()
 	sim := startSim(t)
 	out := filepath.Join(t.TempDir(), "relay")
-	p := startTmux(t, 80, 24, simTUIEnv(sim), "--domain", "example.com", "--region", "us-east-1", "--smtp-user", "ses-smtp-example-com", "--mail-from", "mail", "--dmarc", "--yes", "--out", out)
+	p := startTmux(t, 80, 24, simTUIEnv(sim), "--domain", "example.com", "--region", "us-east-1", "--smtp-user", "ses-smtp-example-com", "--mail-from", "mail", "--dmarc", "--yes", "--out", out, "--test-to", "success@simulator.amazonses.com")
 	p.waitFor(40*time.Second, "Request SES production access now? [y/N]")
 	p.keys("n")
 	p.waitFor(20*time.Second, "Finished")
@@ -340,7 +340,7 @@ func TestTUIProductionAnswersSurviveCtrlC(t *testing.T) {
 	t.Parallel()
 	sim := startSim(t)
 	home := t.TempDir()
-	args := []string{"--domain", "example.com", "--region", "us-east-1", "--smtp-user", "ses-smtp-example-com", "--mail-from", "mail", "--dmarc", "--yes"}
+	args := []string{"--domain", "example.com", "--region", "us-east-1", "--smtp-user", "ses-smtp-example-com", "--mail-from", "mail", "--dmarc", "--yes", "--test-to", "success@simulator.amazonses.com"}
 	p := startTmuxIn(t, home, 80, 24, simTUIEnv(sim), args...)
 	p.waitFor(40*time.Second, "Request SES production access now? [y/N]")
 	p.keys("y")

@@ -215,6 +215,9 @@ func TestTUIDemoInTmux(t *testing.T) {
 		}
 	}
 	p.keys("n")
+	// The test message has its own test (TestTUISandboxTestMail).
+	p.waitFor(10*time.Second, "Send a test message once the relay works?")
+	p.keys("Down", "Down", "Enter")
 	s = p.waitFor(20*time.Second, "Finished", "q quit")
 	for _, want := range []string{"✓✓✓✓⚠✓✓✓  finished", "SMTP username AKIA", "SMTP password ••••••••", "p show password", "These are demo files"} {
 		if !strings.Contains(s, want) {

@@ -26,6 +26,11 @@ type Answers struct {
 	// installed into (--postfix-dir with --apply-postfix), so status
 	// checks that relay's health.
 	PostfixDir string `json:"postfix_dir,omitempty"`
+	// TestTo is the address the operator chose, when the sandbox step
+	// offered it, for the relay step's test message, kept until SES
+	// accepts that message: a run stopped while it waited for the address
+	// to be verified sends the test when resumed. An address, not a secret.
+	TestTo string `json:"test_to,omitempty"`
 }
 
 // Record is what sesame made, so a later run can tell its own resources
