@@ -42,9 +42,9 @@ func (DNS) Title() string { return "Publish the DNS records" }
 
 // dnsState is what Check, Plan and Apply all work out from AWS.
 type dnsState struct {
-	desired []DNSRecord
+	desired []dns.Desired
 	// zone is the domain's hosted zone (nil: none in the account).
-	zone *ZoneInfo
+	zone *dns.Zone
 	// parts are the zones the records go to, each written in its own
 	// atomic batch: the domain's zone, and any zone delegated from it that
 	// holds some of the names.
@@ -54,7 +54,7 @@ type dnsState struct {
 	plan DNSPlan
 	// manual are the records no zone of this account serves (their names
 	// are delegated elsewhere), for the operator's DNS host.
-	manual []DNSRecord
+	manual []dns.Desired
 	// dmarcLeft is true when a DMARC policy at least as strict as
 	// sesame's already applies to the domain, so sesame publishes none.
 	dmarcLeft bool
@@ -74,16 +74,16 @@ type dnsState struct {
 
 // zonePart is what the dns step writes into one hosted zone.
 type zonePart struct {
-	zone *ZoneInfo
+	zone *dns.Zone
 	// records are the desired records served by this zone, and plan their
 	// plan (one change each, in the same order).
-	records []DNSRecord
+	records []dns.Desired
 	plan    DNSPlan
 }
 
 // DesiredRecords returns the record sets the domain needs for the identity
 // id (none of DKIM while id is nil), as dns.DesiredRecords says.
-func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dmarc bool) []DNSRecord {
+func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dmarc bool) []dns.Desired {
 	var tokens []string
 	zone := ""
 	if id != nil && !byoDKIM(id) {
@@ -94,7 +94,7 @@ func DesiredRecords(domain, region string, id *IdentityInfo, mailFrom string, dm
 	return dns.DesiredRecords(domain, region, tokens, zone, mailFrom, dmarc)
 }
 
-// Purposes of the records the domain needs (DNSRecord.Purpose).
+// Purposes of the records the domain needs (dns.Desired.Purpose).
 const (
 	PurposeDKIM        = dns.PurposeDKIM
 	PurposeMailFromMX  = dns.PurposeMailFromMX
@@ -135,7 +135,7 @@ func (p DNSPlan) Counts() map[Action]int {
 
 // PlanDNS plans the desired records of domain against the record sets
 // current in its zone (dns.PlanRecords), in the wizard's Changes.
-func PlanDNS(domain string, desired []DNSRecord, current []dns.Record) DNSPlan {
+func PlanDNS(domain string, desired []dns.Desired, current []dns.Record) DNSPlan {
 	p := dns.PlanRecords(domain, desired, current)
 	out := DNSPlan{Batch: p.Batch, Changes: make([]Change, len(p.Changes))}
 	for i, c := range p.Changes {
@@ -159,8 +159,8 @@ func (s DNS) read(ctx context.Context, env *Env) (*dnsState, error) {
 
 // visible are the records to look for in public DNS: every desired record
 // but a DMARC policy sesame leaves out because a stronger one applies.
-func (st *dnsState) visible() []DNSRecord {
-	var out []DNSRecord
+func (st *dnsState) visible() []dns.Desired {
+	var out []dns.Desired
 	for _, d := range st.desired {
 		if d.Purpose == PurposeDMARC && st.dmarcLeft {
 			continue
@@ -196,7 +196,7 @@ func (s DNS) readFor(ctx context.Context, env *Env, id *IdentityInfo) (*dnsState
 	}
 	st.plan.Changes = make([]Change, len(st.desired))
 	planned := make([]bool, len(st.desired))
-	if i := slices.IndexFunc(st.desired, func(d DNSRecord) bool { return d.Purpose == PurposeDMARC }); i >= 0 {
+	if i := slices.IndexFunc(st.desired, func(d dns.Desired) bool { return d.Purpose == PurposeDMARC }); i >= 0 {
 		ch, skip, warn, err := dmarcInForce(ctx, env, st.zone, domain, st.desired[i])
 		if err != nil {
 			return nil, err
@@ -510,7 +510,7 @@ func (s DNS) write(ctx context.Context, env *Env, part *zonePart) error {
 // line per set that changed since sesame read it (what sesame read, what
 // is there now, what was planned), or, if none changed, per set the
 // batch would have written.
-func batchLanded(ctx context.Context, r53 awsapi.Route53, z *ZoneInfo, part *zonePart) ([]string, error) {
+func batchLanded(ctx context.Context, r53 awsapi.Route53, z *dns.Zone, part *zonePart) ([]string, error) {
 	sets, err := readSets(ctx, r53, z.ID, part.records)
 	if err != nil {
 		return nil, err

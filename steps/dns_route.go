@@ -27,7 +27,7 @@ const maxDelegations = 8
 func (s DNS) route(ctx context.Context, env *Env, st *dnsState, domain string, planned []bool) error {
 	r53 := env.Clients.Route53
 	type pending struct {
-		zone *ZoneInfo
+		zone *dns.Zone
 		idx  []int
 	}
 	var first []int
@@ -46,7 +46,7 @@ func (s DNS) route(ctx context.Context, env *Env, st *dnsState, domain string, p
 		if hops > maxDelegations {
 			return fmt.Errorf("the DNS names of %s are delegated through more than %d hosted zones (a delegation loop?): check the NS records in zone %s (%s)", domain, maxDelegations, p.zone.Name, p.zone.ID)
 		}
-		recs := make([]DNSRecord, len(p.idx))
+		recs := make([]dns.Desired, len(p.idx))
 		for j, i := range p.idx {
 			recs[j] = st.desired[i]
 		}
@@ -126,7 +126,7 @@ func topCut(name, zone string, cuts map[string][]string) string {
 // delegatedZone finds the public hosted zone of this account that parent
 // delegates cut to: named cut, with one of the name servers ns. It returns
 // nil and the reason, in the operator's words, when there is none.
-func delegatedZone(ctx context.Context, r53 awsapi.Route53, parent *ZoneInfo, cut string, ns []string) (*ZoneInfo, string, error) {
+func delegatedZone(ctx context.Context, r53 awsapi.Route53, parent *dns.Zone, cut string, ns []string) (*dns.Zone, string, error) {
 	name := strings.TrimSuffix(cut, ".")
 	cands, err := publicZonesNamed(ctx, r53, name)
 	if err != nil {
@@ -139,7 +139,7 @@ func delegatedZone(ctx context.Context, r53 awsapi.Route53, parent *ZoneInfo, cu
 		if err != nil {
 			return nil, "", explainRoute53(err)
 		}
-		z := &ZoneInfo{ID: id, Name: name}
+		z := &dns.Zone{ID: id, Name: name}
 		for _, s := range full.NameServers {
 			z.NameServers = append(z.NameServers, strings.ToLower(strings.TrimRight(s, ".")))
 		}
@@ -167,7 +167,7 @@ func delegatedZone(ctx context.Context, r53 awsapi.Route53, parent *ZoneInfo, cu
 // it returns skip and the change that says what applies. The policy is
 // read from Route 53 when a zone of this account holds it, from public
 // DNS otherwise; when neither answers, sesame publishes nothing and warns.
-func dmarcInForce(ctx context.Context, env *Env, zone *ZoneInfo, domain string, d DNSRecord) (ch Change, skip bool, warn string, err error) {
+func dmarcInForce(ctx context.Context, env *Env, zone *dns.Zone, domain string, d dns.Desired) (ch Change, skip bool, warn string, err error) {
 	org, perr := publicsuffix.EffectiveTLDPlusOne(domain)
 	if perr != nil || org == domain || len(d.Values) == 0 {
 		return Change{}, false, "", nil
@@ -212,7 +212,7 @@ func dmarcInForce(ctx context.Context, env *Env, zone *ZoneInfo, domain string, 
 
 // orgDMARC returns the DMARC record at _dmarc.<org> ("" for none) and
 // where it was read.
-func orgDMARC(ctx context.Context, env *Env, zone *ZoneInfo, org string) (rec, where string, err error) {
+func orgDMARC(ctx context.Context, env *Env, zone *dns.Zone, org string) (rec, where string, err error) {
 	name := "_dmarc." + org
 	zoneID := ""
 	if dns.ZoneHolds(zone.Name, name) {

@@ -197,7 +197,7 @@ func TestDNSDelegatedChildZone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			manual := slices.ContainsFunc(fx.published(), func(d any) bool { _, ok := d.(*ManualRecords); return ok })
+			manual := slices.ContainsFunc(fx.published(), func(d any) bool { _, ok := d.(*dns.Manual); return ok })
 			if res.Status != StatusDone || manual == inAccount {
 				t.Errorf("check = %s (%s), manual records shown=%v", res.Status, res.Detail, manual)
 			}

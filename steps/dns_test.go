@@ -258,9 +258,9 @@ func TestDNSStepNoZone(t *testing.T) {
 	if fx.r53.Mutations() != 0 {
 		t.Fatal("wrote to Route 53 without a zone")
 	}
-	var mr *ManualRecords
+	var mr *dns.Manual
 	for _, d := range fx.published() {
-		if m, ok := d.(*ManualRecords); ok {
+		if m, ok := d.(*dns.Manual); ok {
 			mr = m
 		}
 	}

@@ -41,7 +41,7 @@ type Env struct {
 	Clock Clock
 	// DNS looks up records for the visibility checks (may be nil: the
 	// checks then report "unknown").
-	DNS Resolver
+	DNS dns.Resolver
 	// Emit reports an event to the front end. Never nil after NewEnv.
 	Emit func(Event)
 	// Save persists Answers and Record; nil means nothing is saved (tests,
@@ -263,10 +263,6 @@ func (RealClock) Now() time.Time { return time.Now() }
 
 // After returns time.After(d).
 func (RealClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-// Resolver looks up DNS records for the visibility checks (see
-// dns.Resolver).
-type Resolver = dns.Resolver
 
 // NewEnv returns an Env with defaults for everything optional.
 func NewEnv(c awsapi.Clients, a *state.Answers, opts Options) *Env {

@@ -28,7 +28,7 @@ const (
 	// Attempt/MaxAttempts and Detail say which and why.
 	EventRetrying
 	// EventData: step-specific data in Data (*Credentials,
-	// *VerificationProgress, *SandboxReport, *MXReport, *ManualRecords,
+	// *VerificationProgress, *SandboxReport, *MXReport, *dns.Manual,
 	// *RelayReport, *AccountInfo).
 	EventData
 )

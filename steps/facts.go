@@ -14,16 +14,16 @@ type Facts struct {
 	Account     *AccountInfo
 	Credentials *Credentials
 	Identity    *IdentityInfo
-	Zone        *ZoneInfo
+	Zone        *dns.Zone
 	// Records are the DNS records the domain needs, as the dns step worked
 	// them out (DKIM CNAMEs, MAIL FROM MX and SPF, DMARC).
-	Records []DNSRecord
+	Records []dns.Desired
 	MX      *MXReport
 	Sandbox *SandboxReport
 	Relay   *RelayReport
 	// Manual are the records the operator publishes at their DNS host
 	// (no hosted zone in this account, or names delegated away from it).
-	Manual *ManualRecords
+	Manual *dns.Manual
 }
 
 // AccountInfo is who and where sesame is working.
@@ -74,34 +74,21 @@ type IdentityInfo struct {
 	ErrorType string `json:"error_type,omitempty"`
 }
 
-// ZoneInfo is the public hosted zone that holds the domain's records.
-type ZoneInfo = dns.Zone
-
-// DNSRecord is one record set the domain needs (see dns.Desired).
-type DNSRecord = dns.Desired
-
 // MXReport lists the domain's MX records, which sesame never touches.
 type MXReport struct {
 	Domain  string   `json:"domain"`
 	Records []string `json:"records"`
 }
 
-// ManualRecords are the records to publish by hand when the domain has no
-// hosted zone in the account.
-type ManualRecords = dns.Manual
-
-// RecordVisibility is one record's state in public DNS while SES verifies.
-type RecordVisibility = dns.Visibility
-
 // VerificationProgress is published on each poll while SES verifies.
 type VerificationProgress struct {
-	Elapsed        time.Duration      `json:"elapsed"`
-	NextCheck      time.Duration      `json:"next_check"`
-	Checks         int                `json:"checks"`
-	Status         string             `json:"status"`
-	DKIMStatus     string             `json:"dkim_status"`
-	MailFromStatus string             `json:"mail_from_status,omitempty"`
-	Records        []RecordVisibility `json:"records"`
+	Elapsed        time.Duration    `json:"elapsed"`
+	NextCheck      time.Duration    `json:"next_check"`
+	Checks         int              `json:"checks"`
+	Status         string           `json:"status"`
+	DKIMStatus     string           `json:"dkim_status"`
+	MailFromStatus string           `json:"mail_from_status,omitempty"`
+	Records        []dns.Visibility `json:"records"`
 }
 
 // SandboxReport is the account's sending status in the region.

@@ -17,7 +17,7 @@ import (
 // records.zone and records.json in the output directory and reach the
 // report; a status or dry run writes nothing.
 func TestWriteRecordFiles(t *testing.T) {
-	recs := []DNSRecord{
+	recs := []dns.Desired{
 		{Name: "tok._domainkey.example.com", Type: "CNAME", TTL: 1800, Values: []string{"tok.dkim.amazonses.com"}, Purpose: PurposeDKIM},
 		{Name: "_dmarc.example.com", Type: "TXT", TTL: 300, Values: []string{"v=DMARC1; p=none;"}, Purpose: PurposeDMARC},
 	}
@@ -76,7 +76,7 @@ func TestWriteRecordFiles(t *testing.T) {
 // (a JSON file has no room for a mark: only a file the setup's record says
 // sesame wrote there is); sesame's own files are rewritten on the next run.
 func TestWriteRecordFilesKeepsOperatorFiles(t *testing.T) {
-	recs := []DNSRecord{{Name: "tok._domainkey.example.com", Type: "CNAME", TTL: 1800, Values: []string{"tok.dkim.amazonses.com"}, Purpose: PurposeDKIM}}
+	recs := []dns.Desired{{Name: "tok._domainkey.example.com", Type: "CNAME", TTL: 1800, Values: []string{"tok.dkim.amazonses.com"}, Purpose: PurposeDKIM}}
 	tests := []struct {
 		name     string
 		operator []string // files the operator had there

@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"strings"
+
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // Runner drives the steps in order and reports every transition as an
@@ -43,8 +45,8 @@ type Report struct {
 	Files   []string       `json:"files"`
 	// Records are the DNS records to publish by hand at the domain's DNS
 	// host (no Route 53 zone for them in this account); empty otherwise.
-	Records []DNSRecord `json:"records,omitempty"`
-	Error   string      `json:"error,omitempty"`
+	Records []dns.Desired `json:"records,omitempty"`
+	Error   string        `json:"error,omitempty"`
 }
 
 // SetupBinder is the step whose Check learns which setup the run works on

@@ -16,7 +16,7 @@ import (
 // zoneLookup is the outcome of looking for the domain's hosted zone.
 type zoneLookup struct {
 	// Zone is nil when the account has no public zone for the domain.
-	Zone     *ZoneInfo
+	Zone     *dns.Zone
 	Warnings []string
 }
 
@@ -96,7 +96,7 @@ func findZone(ctx context.Context, env *Env, step string) (zoneLookup, error) {
 	if err != nil {
 		return zoneLookup{}, explainRoute53(err)
 	}
-	z := &ZoneInfo{ID: id, Name: strings.TrimSuffix(strings.ToLower(hz.Name), ".")}
+	z := &dns.Zone{ID: id, Name: strings.TrimSuffix(strings.ToLower(hz.Name), ".")}
 	for _, ns := range full.NameServers {
 		z.NameServers = append(z.NameServers, strings.ToLower(strings.TrimRight(ns, ".")))
 	}
@@ -169,14 +169,14 @@ func explainRoute53(err error) error {
 
 // readSets returns the record sets at the names of the desired records
 // (every type), as the provider reads them (dns.Provider.RecordSets).
-func readSets(ctx context.Context, r53 awsapi.Route53, zoneID string, desired []DNSRecord) ([]dns.Record, error) {
+func readSets(ctx context.Context, r53 awsapi.Route53, zoneID string, desired []dns.Desired) ([]dns.Record, error) {
 	return readSetsBelow(ctx, r53, zoneID, "", desired)
 }
 
 // readSetsBelow is readSets that also reads the names between each desired
 // name and the apex of zone (when not ""), where an NS set would delegate
 // the desired name away from the zone.
-func readSetsBelow(ctx context.Context, r53 awsapi.Route53, zoneID, zone string, desired []DNSRecord) ([]dns.Record, error) {
+func readSetsBelow(ctx context.Context, r53 awsapi.Route53, zoneID, zone string, desired []dns.Desired) ([]dns.Record, error) {
 	names := make([]string, len(desired))
 	for i, d := range desired {
 		names[i] = d.Name
@@ -197,7 +197,7 @@ func trimZoneID(id string) string { return route53.TrimZoneID(id) }
 // DNS and returns a warning when they do not name this zone's servers:
 // records written into a zone the world does not ask are never seen. A
 // failed lookup gives no warning (there is nothing certain to say).
-func delegationWarning(ctx context.Context, env *Env, z *ZoneInfo) string {
+func delegationWarning(ctx context.Context, env *Env, z *dns.Zone) string {
 	if env.DNS == nil || len(z.NameServers) == 0 {
 		return ""
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // cardOpts say how a card is rendered: the styles, and whether the
@@ -41,7 +42,7 @@ func card(d any, o cardOpts) []string {
 			l = append(l, "  "+r)
 		}
 		return l
-	case *steps.ManualRecords:
+	case *dns.Manual:
 		l := []string{"Publish these records at your DNS host:"}
 		l = append(l, recordBlock(d.Records, 0, o.st)...)
 		if len(d.Files) > 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // script is a fake RunFunc: it asks the wizard's first questions, then
@@ -132,8 +133,8 @@ func (s *script) run(ctx context.Context, p steps.Prompter, emit func(steps.Even
 
 	ev(steps.EventStepStarted, "verification", "Wait for SES to verify the domain", "", "")
 	ev(steps.EventStepChecked, "verification", "", steps.StatusPending, "SES has not seen the DKIM records yet")
-	recs := func(state string) []steps.RecordVisibility {
-		var r []steps.RecordVisibility
+	recs := func(state string) []dns.Visibility {
+		var r []dns.Visibility
 		for i, c := range plan.Changes[:3] {
 			st := state
 			if i == 0 {
@@ -143,7 +144,7 @@ func (s *script) run(ctx context.Context, p steps.Prompter, emit func(steps.Even
 			if st == "visible" {
 				obs = []string{c.Value + "."}
 			}
-			r = append(r, steps.RecordVisibility{Name: c.Name, Type: c.Type, Expected: []string{c.Value + "."}, Observed: obs, State: st})
+			r = append(r, dns.Visibility{Name: c.Name, Type: c.Type, Expected: []string{c.Value + "."}, Observed: obs, State: st})
 		}
 		return r
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/charmbracelet/lipgloss"
 	"github.com/muesli/termenv"
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // defaultStepIDs are sesame's steps in the runner's order (steps.Default,
@@ -100,7 +101,7 @@ type model struct {
 	verifyAt time.Time
 	sandbox  *steps.SandboxReport
 	mx       *steps.MXReport
-	manual   *steps.ManualRecords
+	manual   *dns.Manual
 	relay    *steps.RelayReport
 
 	prompt   *promptMsg
@@ -650,7 +651,7 @@ func (m *model) handleData(d any) {
 		m.sandbox = d
 	case *steps.MXReport:
 		m.mx = d
-	case *steps.ManualRecords:
+	case *dns.Manual:
 		m.manual = d
 	case *steps.RelayReport:
 		m.relay = d

@@ -11,6 +11,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // testModel is a model at 80x24 that is fed messages directly, without a run.
@@ -88,7 +89,7 @@ func TestModelViews(t *testing.T) {
 				finished("inbound-mx", steps.StatusSkipped, "MX left alone"),
 				started("verification", "Wait for SES to verify the domain"),
 				data("verification", &steps.VerificationProgress{Elapsed: 65e9, NextCheck: 10e9, Checks: 3, Status: "PENDING", DKIMStatus: "PENDING",
-					Records: []steps.RecordVisibility{{Name: "tok._domainkey.example.com", Type: "CNAME", Expected: []string{"tok.dkim.amazonses.com."}, State: "missing"}}}),
+					Records: []dns.Visibility{{Name: "tok._domainkey.example.com", Type: "CNAME", Expected: []string{"tok.dkim.amazonses.com."}, State: "missing"}}}),
 			},
 			want: []string{"elapsed 1m05s", "next check in 10s", "check 3", "◷ CNAME tok._domainkey  missing", "    want tok.dkim.amazonses.com.", "q leaves; the demo account ends with this process.",
 				"⚠ inbound-mx", "! publishing SES's inbound MX", "MX records of example.com that stay:", "  10 mx1.example.net."},
@@ -171,9 +172,9 @@ func assertFits(t testing.TB, v string, w, h int) {
 // verification waits, and every field of the production-access request.
 func TestShortScreens(t *testing.T) {
 	warning := "SES's inbound MX (10 inbound-smtp.eu-west-1.amazonaws.com) is not published on purpose: it would replace every MX record of example.com and send all its incoming mail to SES, where it is not delivered to your mailboxes. sesame never writes an MX record at the domain itself."
-	var recs []steps.RecordVisibility
+	var recs []dns.Visibility
 	for _, c := range dnsPlan().Changes {
-		recs = append(recs, steps.RecordVisibility{Name: c.Name, Type: c.Type, Expected: []string{c.Value}, State: "visible"})
+		recs = append(recs, dns.Visibility{Name: c.Name, Type: c.Type, Expected: []string{c.Value}, State: "visible"})
 	}
 	waiting := []tea.Msg{
 		started("inbound-mx", "Leave inbound mail alone"),

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // Plain is the line reporter for runs without a TUI: no TTY, --no-input,
@@ -104,7 +105,7 @@ func (p *Plain) data(e steps.Event) []string {
 	for _, s := range card(e.Data, cardOpts{st: p.st}) {
 		l = append(l, "  "+s)
 	}
-	if m, ok := e.Data.(*steps.ManualRecords); ok && m.ZoneFile != "" {
+	if m, ok := e.Data.(*dns.Manual); ok && m.ZoneFile != "" {
 		// Lines to paste into a zone file, for an operator without a
 		// clipboard key.
 		l = append(l, "  As BIND zone-file lines:")

@@ -18,10 +18,10 @@ import (
 )
 
 // noZoneRecords are the records of a domain without a hosted zone.
-func noZoneRecords() []steps.DNSRecord {
-	var recs []steps.DNSRecord
+func noZoneRecords() []dns.Desired {
+	var recs []dns.Desired
 	for _, c := range dnsPlan().Changes {
-		recs = append(recs, steps.DNSRecord{Name: c.Name, Type: c.Type, TTL: 1800, Values: []string{strings.Trim(c.Value, `"`)}, Purpose: "DKIM"})
+		recs = append(recs, dns.Desired{Name: c.Name, Type: c.Type, TTL: 1800, Values: []string{strings.Trim(c.Value, `"`)}, Purpose: "DKIM"})
 	}
 	return recs
 }
@@ -49,9 +49,9 @@ func endReport(records bool) *steps.Report {
 func noZoneWait() []tea.Msg {
 	m := dns.NewManual(noZoneRecords())
 	m.Files = []string{"/out/records.zone", "/out/records.json"}
-	var vis []steps.RecordVisibility
+	var vis []dns.Visibility
 	for _, r := range m.Records {
-		vis = append(vis, steps.RecordVisibility{Name: r.Name, Type: r.Type, Expected: r.Values, State: "missing"})
+		vis = append(vis, dns.Visibility{Name: r.Name, Type: r.Type, Expected: r.Values, State: "missing"})
 	}
 	return []tea.Msg{
 		started("dns", "Publish the DNS records"),

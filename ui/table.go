@@ -5,6 +5,7 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/sesame-tool/sesame/steps"
+	"github.com/sesame-tool/sesame/steps/dns"
 )
 
 // planRow is one plan change as table cells.
@@ -237,7 +238,7 @@ func wrapOrKeep(s string, w int) []string {
 // full name on one line, each value in full on its own line below, so no
 // name or value is cut or broken inside (a line longer than the screen is
 // the only one that wraps, and c copies them all).
-func recordBlock(recs []steps.DNSRecord, w int, st *Styles) []string {
+func recordBlock(recs []dns.Desired, w int, st *Styles) []string {
 	var l []string
 	for _, r := range recs {
 		head := st.Bold.Render(pad(r.Type, 5)) + " " + r.Name
