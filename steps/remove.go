@@ -15,13 +15,16 @@ import (
 )
 
 // RemoveSteps are the steps of `sesame remove`, in order: the account
-// (which binds the saved setup), the DNS records, the SES identity, the
-// SMTP user, the files, and the saved setup last, so a remove that stops
-// part way is resumed by running it again. Each step takes back only what
-// the saved setup says sesame made, and only while it is still as sesame
-// left it; what changed since is listed and left alone.
-func RemoveSteps(files *RemoveFiles, user *RemoveSMTPUser, st *RemoveState) []Step {
-	return []Step{&Account{}, &RemoveDNS{}, &RemoveIdentity{}, user, files, st}
+// (which binds the saved setup); the Postfix sesame installed into, so no
+// message is sent with a key about to go; the SMTP user and its keys,
+// before the identity, so mail still relayed through SES is deferred (535)
+// rather than bounced for an unverified domain (554); the DNS records; the
+// SES identity; the files; and the saved setup last, so a remove that
+// stops part way is resumed by running it again. Each step takes back
+// only what the saved setup says sesame made, and only while it is still
+// as sesame left it; what changed since is listed and left alone.
+func RemoveSteps(pf *RemovePostfix, files *RemoveFiles, user *RemoveSMTPUser, st *RemoveState) []Step {
+	return []Step{&Account{}, pf, user, &RemoveDNS{}, &RemoveIdentity{}, files, st}
 }
 
 // RemoveDNS takes sesame's values out of the hosted zones: a record set

@@ -150,7 +150,7 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 			return nil
 		},
 	}
-	runner := &steps.Runner{Steps: steps.RemoveSteps(&steps.RemoveFiles{RestorePostfix: restorePostfix}, &steps.RemoveSMTPUser{Saved: saved}, forget)}
+	runner := &steps.Runner{Steps: steps.RemoveSteps(&steps.RemovePostfix{RestorePostfix: restorePostfix}, &steps.RemoveFiles{}, &steps.RemoveSMTPUser{Saved: saved}, forget)}
 	color := colorOK(o, s, getenv)
 	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
 		env.Prompt, env.Emit = p, emit

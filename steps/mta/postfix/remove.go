@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+
+	"github.com/sesame-tool/sesame/steps/mta"
 )
 
 // HasSesameMark reports whether a file's contents carry the "# Written by
@@ -21,6 +23,13 @@ func HasSesameMark(data []byte) bool { return hasSesameMark(data) }
 // holds no entry and no comment but sesame's own header, so the file can
 // go.
 func RemoveSASLEntries(data []byte, users []string) (out []byte, removed int, empty bool) {
+	return removeSASL(data, func(e mta.Credentials) bool { return slices.Contains(users, e.Username) })
+}
+
+// removeSASL returns data without the entries (and their continuation
+// lines) drop says are sesame's; every other line stays byte for byte.
+// removed and empty are as RemoveSASLEntries says.
+func removeSASL(data []byte, drop func(mta.Credentials) bool) (out []byte, removed int, empty bool) {
 	var b strings.Builder
 	dropping := false
 	empty = true
@@ -30,7 +39,7 @@ func RemoveSASLEntries(data []byte, users []string) (out []byte, removed int, em
 			continue
 		case l.key != "":
 			dropping = false
-			if e, ok := parseSASLEntry(l.text); ok && slices.Contains(users, e.Username) {
+			if e, ok := parseSASLEntry(l.text); ok && drop(e) {
 				dropping = true
 				removed++
 				continue
