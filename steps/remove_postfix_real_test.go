@@ -58,7 +58,9 @@ func TestRealPostfixRemove(t *testing.T) {
 		restore bool  // --restore-postfix
 		ask     *bool // interactive, with this answer to the restore question
 		// elsewhere: the operator pointed relayhost elsewhere first.
-		elsewhere   bool
+		elsewhere bool
+		// sesBefore: main.cf relayed through SES already before sesame.
+		sesBefore   bool
 		wantRestore bool
 		wantGone    bool
 	}{
@@ -67,6 +69,7 @@ func TestRealPostfixRemove(t *testing.T) {
 		{name: "relayhost already elsewhere: the entry goes, main.cf stays", elsewhere: true, wantGone: true},
 		{name: "still relaying through SES, asked and answered no: the entry stays, mail defers", ask: &no},
 		{name: "still relaying through SES, --no-input: the entry stays, mail defers"},
+		{name: "--restore-postfix to a main.cf that relayed through SES before sesame: restored, and the entry stays", restore: true, sesBefore: true, wantRestore: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,6 +84,11 @@ func TestRealPostfixRemove(t *testing.T) {
 			theirs := "# relays of this host\n[smtp.other-relay.example]:587 bob:bobs-password\n[email-smtp.us-east-1.amazonaws.com]:2587 AKIAOTHERKEY00000000:their-password\n"
 			if err := os.WriteFile(passwd, []byte(theirs), 0o600); err != nil {
 				t.Fatal(err)
+			}
+			if tt.sesBefore {
+				if out, err := pf.Run("postconf", "-e", "relayhost = [email-smtp.us-east-1.amazonaws.com]:587"); err != nil {
+					t.Fatalf("postconf: %v: %s", err, out)
+				}
 			}
 			ip, _, _ := net.SplitHostPort(endpoint.addr)
 			cfg := postfix.Config{Region: "us-east-1", Port: 587, Username: key, Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1")), PostfixDir: pf.ConfDir, CAFile: endpoint.certFile}
@@ -167,8 +175,18 @@ func TestRealPostfixRemove(t *testing.T) {
 				if _, ok := q("[email-smtp.us-east-1.amazonaws.com]:587"); !ok || !strings.Contains(string(got), key) {
 					t.Fatalf("the entry of the live relay went:\n%s", got)
 				}
+				mainCF, _ := os.ReadFile(filepath.Join(pf.ConfDir, "main.cf"))
+				if restored := string(mainCF) == string(mainBackup); restored != tt.wantRestore {
+					t.Errorf("main.cf restored = %v, want %v", restored, tt.wantRestore)
+				}
 				if kept.Status != steps.StatusSkipped {
 					t.Errorf("remove-state with the entry left = %s (%s), want the saved setup kept", kept.Status, kept.Detail)
+				}
+				if tt.sesBefore {
+					// The restored main.cf is the operator's own from
+					// before sesame (here without TLS or a login): mail
+					// goes their old way, whatever that does.
+					return
 				}
 				// The key goes (remove-smtp-user): a message now waits.
 				if _, err := ic.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("ses-smtp-example-com"), AccessKeyId: aws.String(key)}); err != nil {

@@ -78,3 +78,17 @@ func TestPlanWithdraw(t *testing.T) {
 		t.Errorf("no file: %+v, %v; want an empty withdrawal", w, err)
 	}
 }
+
+func TestMainCFValue(t *testing.T) {
+	tests := []struct{ name, data, want string }{
+		{"unset is Postfix's default, empty", "myhostname = a\n", ""},
+		{"the last definition wins", "relayhost = [a]:587\n# relayhost = [c]\nrelayhost = [b]:587\n", "[b]:587"},
+		{"continuation lines join", "relayhost =\n  [email-smtp.us-east-1.amazonaws.com]:587\n", "[email-smtp.us-east-1.amazonaws.com]:587"},
+		{"another parameter's name as a prefix is not it", "relayhosts = x\n", ""},
+	}
+	for _, tt := range tests {
+		if got := MainCFValue([]byte(tt.data), "relayhost"); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}

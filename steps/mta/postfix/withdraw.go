@@ -213,3 +213,28 @@ func chmodChownLike(path string, like os.FileInfo) error {
 	}
 	return nil
 }
+
+// MainCFValue is the value main.cf's text gives the parameter name: the
+// last "name = value" of it, with its continuation lines (lines that start
+// with whitespace) joined, as Postfix reads it; "" when it is not set
+// (Postfix's default). $references are not expanded.
+func MainCFValue(data []byte, name string) string {
+	var logical []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimRight(line, "\r")
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(line), "#") || strings.TrimSpace(line) == "":
+		case (line[0] == ' ' || line[0] == '\t') && len(logical) > 0:
+			logical[len(logical)-1] += " " + strings.TrimSpace(line)
+		default:
+			logical = append(logical, line)
+		}
+	}
+	value := ""
+	for _, l := range logical {
+		if k, v, ok := strings.Cut(l, "="); ok && strings.TrimSpace(k) == name {
+			value = strings.TrimSpace(v)
+		}
+	}
+	return value
+}
