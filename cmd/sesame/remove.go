@@ -26,15 +26,26 @@ func newRemoveCmd(s *ioStreams, getenv func(string) string) *cobra.Command {
 		Long: `remove takes back exactly what sesame made for one saved setup (a domain in a
 region), as a plan you approve first:
 
-  DNS    the records sesame created, only while they still hold the values it
-         wrote; from a TXT set it merged into, only its own value (and only
-         include:amazonses.com from an SPF record), one atomic change per zone
-  SES    the identity, only if sesame created it (else only the MAIL FROM
-         domain sesame set up)
-  IAM    the SMTP user's keys, sesame's inline policies and the user, only if
-         it is tagged managed-by=sesame; while the user serves the domain's
-         setup in another region, only this setup's key and policy go
-  files  the relay files sesame wrote (only its entry from sasl_passwd)
+  Postfix  first, where --apply-postfix installed the relay: sesame's entry
+           in its sasl_passwd (other lines kept byte for byte, a backup kept
+           beside it, mode and owner kept), postmap, postfix check, reload;
+           with --restore-postfix main.cf goes back to the copy from before
+           sesame. While main.cf still relays through SES the entry stays
+           (without it SES answers 530 and Postfix bounces the mail; with it,
+           once the key is gone, SES answers 535 and Postfix defers it) and
+           remove ends pending (exit 3) until relayhost points elsewhere
+  IAM      the SMTP user's keys, sesame's inline policies and the user, only
+           if it is tagged managed-by=sesame (before the identity, so mail
+           still sent through SES is deferred, not bounced); while the user
+           serves the domain's setup in another region, only this setup's
+           key and policy go
+  DNS      the records sesame created, only while they still hold the values
+           it wrote; from a TXT set it merged into, only its own value (and
+           only include:amazonses.com from an SPF record), one atomic change
+           per zone
+  SES      the identity, only if sesame created it (else only the MAIL FROM
+           domain sesame set up)
+  files    the relay files sesame wrote (only its entry from sasl_passwd)
 
 Anything that changed since sesame made it is listed and left alone. The saved
 setup goes last, so a remove that stops part way is finished by running it
@@ -52,7 +63,7 @@ again.`,
 	f.BoolVarP(&o.yes, "yes", "y", false, "approve planned changes without asking")
 	f.BoolVar(&o.dryRun, "dry-run", false, "show every step's plan and change nothing")
 	f.BoolVar(&o.noInput, "no-input", false, "never ask: a missing answer is an error naming its flag (exit 2)")
-	f.BoolVar(&restorePostfix, "restore-postfix", false, "restore Postfix's main.cf from the backup --apply-postfix took")
+	f.BoolVar(&restorePostfix, "restore-postfix", false, "restore Postfix's main.cf from the backup --apply-postfix took, then reload it")
 	return cmd
 }
 
