@@ -22,9 +22,15 @@ import (
 // SES identity; the files; and the saved setup last, so a remove that
 // stops part way is resumed by running it again. Each step takes back
 // only what the saved setup says sesame made, and only while it is still
-// as sesame left it; what changed since is listed and left alone.
-func RemoveSteps(pf *RemovePostfix, files *RemoveFiles, user *RemoveSMTPUser, st *RemoveState) []Step {
-	return []Step{&Account{}, pf, user, &RemoveDNS{}, &RemoveIdentity{}, files, st}
+// as sesame left it; what changed since is listed and left alone. Where
+// the saved setup is gone (u.On, set when the run binds), the steps only
+// look, and change nothing (RemoveUnsaved).
+func RemoveSteps(u *RemoveUnsaved, pf *RemovePostfix, files *RemoveFiles, user *RemoveSMTPUser, st *RemoveState) []Step {
+	out := []Step{&Account{}}
+	for _, s := range []Step{pf, user, &RemoveDNS{}, &RemoveIdentity{}, files, st} {
+		out = append(out, u.guard(s))
+	}
+	return out
 }
 
 // RemoveDNS takes sesame's values out of the hosted zones: a record set

@@ -20,7 +20,8 @@ import (
 // The end-to-end cases of `sesame remove`, against the built binaries and
 // sesame-sim, each compared through the AWS APIs (dumpAWS).
 var removeCases = []safetyCase{
-	{"remove after onboarding leaves the account and zone as before, keeping the operator's TXT values, MX and edited records", removeRestoresAccount},
+	{"remove after onboarding leaves the account and zone as before, keeping the operator's TXT values, MX and edited records; a rerun says nothing is left (exit 0)", removeRestoresAccount},
+	{"remove without the saved setup while AWS holds sesame's user deletes nothing and exits 2 naming --state-dir", removeWithoutSetupLeavesWhatIsLeft},
 	{"a remove killed after any of its deletions took effect finishes when run again, deleting nothing twice", removeInterruptedResumes},
 	{"remove of a setup whose identity existed before leaves the identity", removeKeepsPreexistingIdentity},
 	{"remove --dry-run changes nothing and shows the plan", removeDryRunChangesNothing},
@@ -269,14 +270,64 @@ func removeRestoresAccount(t *testing.T) {
 	if sf := removeSavedSetups(t, home); len(sf) != 0 {
 		t.Errorf("saved setup still there: %v", sf)
 	}
-	// Nothing is left to remove: the next remove says so (exit 2) and
-	// writes nothing.
+	removeRerunSaysNothingLeft(t, sim, home)
+}
+
+// removeRerunSaysNothingLeft reruns a remove that finished: plain, with
+// --json, and naming only the domain (the region is the AWS
+// configuration's). Each exits 0 saying nothing of sesame's is left, and
+// writes nothing.
+func removeRerunSaysNothingLeft(t *testing.T, sim *simProc, home string) {
+	t.Helper()
+	const line = "nothing of sesame's is left for example.com in account 123456789012/region us-east-1"
 	n := len(sim.mutating())
-	if r := sim.sesame(t, home, removeArgs...); r.code != 2 || !strings.Contains(r.stderr, "no saved setup") {
-		t.Errorf("second remove: exit %d, want 2 naming no saved setup\n%s", r.code, r.stderr)
+	for _, args := range [][]string{
+		{"remove", "--no-input", "--domain", "example.com", "--region", "us-east-1"},
+		removeArgs,
+		{"remove", "--no-input", "--yes", "--domain", "example.com"},
+	} {
+		r := sim.sesame(t, home, args...)
+		if r.code != 0 || !strings.Contains(r.stdout+r.stderr, line) {
+			t.Errorf("sesame %s after a finished remove: exit %d, want 0 saying %q\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, line, r.stdout, r.stderr)
+			continue
+		}
+		if !slices.Contains(args, "--json") {
+			continue
+		}
+		rep := parseReport(t, r)
+		for _, s := range rep.Steps {
+			switch {
+			case s.Status != "done" && s.Status != "skipped":
+				t.Errorf("--json: step %s is %s (%s)", s.ID, s.Status, s.Detail)
+			case s.ID == "remove-state" && !strings.HasPrefix(s.Detail, line):
+				t.Errorf("--json: remove-state says %q, want %q", s.Detail, line)
+			case s.ID == "remove-dns" && !strings.Contains(s.Detail, "not checked"):
+				t.Errorf("--json: remove-dns does not say it could not check: %q", s.Detail)
+			}
+		}
 	}
 	if m := sim.mutating(); len(m) != n {
-		t.Errorf("second remove wrote: %v", m[n:])
+		t.Errorf("the reruns wrote: %v", m[n:])
+	}
+	if sf := removeSavedSetups(t, home); len(sf) != 0 {
+		t.Errorf("the reruns saved a setup: %v", sf)
+	}
+}
+
+// The saved setup is not where remove looks (another --state-dir), and
+// AWS still holds sesame's tagged SMTP user with this region's policy:
+// remove deletes nothing and exits 2 naming --state-dir and the user.
+func removeWithoutSetupLeavesWhatIsLeft(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	removeMustRun(t, sim, home, removeOnboardArgs(filepath.Join(home, "relay"))...)
+	n := len(sim.mutating())
+	r := sim.sesame(t, home, append(removeArgs, "--state-dir", t.TempDir())...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--state-dir") || !strings.Contains(r.stderr, "ses-smtp-example-com") {
+		t.Fatalf("remove without the saved setup: exit %d, want 2 naming --state-dir and the user\n%s", r.code, r.stderr)
+	}
+	if m := sim.mutating(); len(m) != n {
+		t.Errorf("remove without the saved setup wrote: %v", m[n:])
 	}
 }
 

@@ -70,8 +70,10 @@ again.`,
 // pickSetup fills the domain and region from the saved setups when the
 // flags leave them out and only one setup fits: remove and rotate change
 // things, so they never guess between several. verb is what the command
-// does to the setup ("remove", "rotate"), for the message.
-func pickSetup(o *options, store state.Store, verb string) error {
+// does to the setup ("remove", "rotate"), for the message. With noneOK, a
+// named domain no saved setup fits is no error (remove then looks in AWS
+// for what is left of sesame's, in --region or the AWS configuration's).
+func pickSetup(o *options, store state.Store, verb string, noneOK bool) error {
 	if o.domain != "" {
 		d, err := steps.NormalizeDomain(o.domain)
 		if err != nil {
@@ -93,6 +95,8 @@ func pickSetup(o *options, store state.Store, verb string) error {
 		}
 	}
 	switch {
+	case len(fit) == 0 && noneOK && o.domain != "":
+		return nil
 	case len(fit) == 0:
 		return exitWith(exitInput, &steps.InputError{Field: "domain", Flag: "--domain", Msg: fmt.Sprintf("no saved setup in %s to %s; name the domain and region (--domain, --region)", store.Dir, verb)})
 	case len(fit) > 1:
@@ -116,7 +120,7 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 	o.smtpPort = ses.PortOrDefault(o.smtpPort)
 	o.wait = true
 	store := state.Store{Dir: stateDirOr(o.stateDir, getenv)}
-	if err := pickSetup(o, store, "remove"); err != nil {
+	if err := pickSetup(o, store, "remove", true); err != nil {
 		return err
 	}
 	w, err := wire(ctx, o, s, getenv, false)
@@ -128,6 +132,7 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 	store = w.sess.store
 
 	var path string
+	unsaved := &steps.RemoveUnsaved{}
 	bind := env.Bind
 	env.Bind = func(acct *steps.AccountInfo) error {
 		a := env.Answers
@@ -135,8 +140,13 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 		if err != nil {
 			return steps.StateDirInput(err)
 		}
+		// Without a saved setup the steps only look for what AWS still
+		// holds of sesame's (a remove that finished, rerun), and nothing
+		// is locked or saved.
+		*unsaved = steps.RemoveUnsaved{On: sv == nil}
 		if sv == nil {
-			return &steps.InputError{Field: "domain", Flag: "--domain", Msg: fmt.Sprintf("there is no saved setup of %s in %s for account %s in %s: sesame takes back only what it recorded making, so there is nothing to remove (check --domain, --region, --profile and --state-dir)", a.Domain, a.Region, acct.ID, store.Dir)}
+			path = ""
+			return nil
 		}
 		path = store.Path(acct.ID, a.Region, a.Domain)
 		return bind(acct)
@@ -161,11 +171,19 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 			return nil
 		},
 	}
-	runner := &steps.Runner{Steps: steps.RemoveSteps(&steps.RemovePostfix{RestorePostfix: restorePostfix}, &steps.RemoveFiles{}, &steps.RemoveSMTPUser{Saved: saved}, forget)}
+	runner := &steps.Runner{Steps: steps.RemoveSteps(unsaved, &steps.RemovePostfix{RestorePostfix: restorePostfix}, &steps.RemoveFiles{}, &steps.RemoveSMTPUser{Saved: saved}, forget)}
 	color := colorOK(o, s, getenv)
 	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
 		env.Prompt, env.Emit = p, emit
 		err := w.loadConfig(ctx)
+		if err == nil && env.Answers.Region == "" {
+			// A domain with no saved setup here and no --region: the
+			// region the AWS configuration names.
+			env.Answers.Region = w.cfg.Region
+			if env.Answers.Region == "" {
+				err = &steps.InputError{Field: "region", Flag: "--region", Msg: fmt.Sprintf("no saved setup of %s in %s names its region, and the AWS configuration names none: name it", env.Answers.Domain, store.Dir)}
+			}
+		}
 		if err == nil {
 			err = w.prepare()
 		}
@@ -251,6 +269,18 @@ func nothingToRemove(rep *steps.Report) bool {
 	return true
 }
 
+// nothingLeft is the line of a remove without a saved setup that found
+// nothing of sesame's left in AWS, or "".
+func nothingLeft(rep *steps.Report) string {
+	for _, s := range rep.Steps {
+		if s.ID == "remove-state" && s.Status == steps.StatusDone && strings.HasPrefix(s.Detail, "nothing of sesame's is left") {
+			first, _, _ := strings.Cut(s.Detail, "\n")
+			return first
+		}
+	}
+	return ""
+}
+
 // printRemoveSummary ends a plain remove: one line per step and the
 // outcome.
 func printRemoveSummary(w io.Writer, rep *steps.Report, dryRun bool) {
@@ -267,6 +297,8 @@ func printRemoveSummary(w io.Writer, rep *steps.Report, dryRun bool) {
 	case rep.Error != "":
 		first, _, _ := strings.Cut(rep.Error, "\n")
 		fmt.Fprintf(w, "\nStopped: %s\nNothing half-done is left: run sesame remove again to go on from here.\n", first)
+	case nothingLeft(rep) != "":
+		fmt.Fprintf(w, "\nNothing to remove: %s.\n", nothingLeft(rep))
 	case dryRun:
 		fmt.Fprintln(w, "\nDry run: nothing was changed. Run without --dry-run to take these back.")
 	default:
