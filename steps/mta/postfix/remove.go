@@ -3,10 +3,8 @@ package postfix
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
 	"github.com/sesame-tool/sesame/steps/mta"
 )
@@ -69,26 +67,8 @@ func RestoreMainCF(backup, mainCF string) error {
 	if err != nil {
 		return fmt.Errorf("read the backup %s: %w", backup, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(mainCF), "."+filepath.Base(mainCF)+".sesame-*")
-	if err != nil {
-		return fmt.Errorf("restore %s: %w", mainCF, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once renamed
-	_, werr := f.Write(data)
-	errs := []error{werr, f.Chmod(bst.Mode().Perm())}
-	if st, err := os.Stat(mainCF); err == nil {
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			errs = append(errs, f.Chown(int(sys.Uid), int(sys.Gid)))
-		}
-	}
-	errs = append(errs, f.Sync(), f.Close())
-	for _, err := range errs {
-		if err != nil {
-			return fmt.Errorf("restore %s: %w", mainCF, err)
-		}
-	}
-	if err := os.Rename(tmp, mainCF); err != nil {
+	mst, _ := os.Stat(mainCF) // nil when main.cf is gone: the owner is ours
+	if err := writeAtomic(mainCF, data, bst.Mode().Perm(), mst); err != nil {
 		return fmt.Errorf("restore %s: %w", mainCF, err)
 	}
 	return nil

@@ -182,6 +182,14 @@ func freeName(base string) string {
 // directory renamed over it) with like's mode and owner, without touching
 // the directory.
 func writeLike(path string, data []byte, like os.FileInfo) error {
+	return writeAtomic(path, data, like.Mode().Perm(), like)
+}
+
+// writeAtomic writes data to path through a temporary file in the same
+// directory renamed over it, with perm and, when owner is not nil, its
+// owner; the directory is left as it is (Postfix's daemons must still
+// read it).
+func writeAtomic(path string, data []byte, perm os.FileMode, owner os.FileInfo) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".sesame-*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
@@ -189,9 +197,11 @@ func writeLike(path string, data []byte, like os.FileInfo) error {
 	tmp := f.Name()
 	defer os.Remove(tmp) // a no-op once renamed
 	_, werr := f.Write(data)
-	errs := []error{werr, f.Chmod(like.Mode().Perm())}
-	if sys, ok := like.Sys().(*syscall.Stat_t); ok {
-		errs = append(errs, f.Chown(int(sys.Uid), int(sys.Gid)))
+	errs := []error{werr, f.Chmod(perm)}
+	if owner != nil {
+		if sys, ok := owner.Sys().(*syscall.Stat_t); ok {
+			errs = append(errs, f.Chown(int(sys.Uid), int(sys.Gid)))
+		}
 	}
 	errs = append(errs, f.Sync(), f.Close())
 	if err := errors.Join(errs...); err != nil {
