@@ -178,7 +178,8 @@ func (s *RemoveState) Check(_ context.Context, env *Env) (Result, error) {
 	if s.Exists == nil || !s.Exists() {
 		return Result{Status: StatusDone, Detail: "no saved setup is left"}, nil
 	}
-	if path := postfixEntryLeft(env); path != "" {
+	// A dry run's remove-postfix plan says whether the entry would stay.
+	if path := postfixEntryLeft(env); path != "" && !env.Options.DryRun {
 		return Result{Status: StatusSkipped, Detail: fmt.Sprintf("the saved setup stays while %s holds sesame's entry: it is what tells sesame remove, run again, which entry is its own", path)}, nil
 	}
 	return Result{Status: StatusTodo, Detail: "the saved setup is still on disk"}, nil

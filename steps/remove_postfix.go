@@ -155,6 +155,14 @@ func (r *postfixRemoval) stays(restore bool) string {
 		r.dir, r.relay, r.w.Path, what)
 }
 
+// relayWords names a relayhost value for the operator.
+func relayWords(v string) string {
+	if v == "" {
+		return "no relayhost: Postfix delivers mail itself"
+	}
+	return "relayhost = " + v
+}
+
 // restoring is whether main.cf is restored: asked for and possible.
 func (s *RemovePostfix) restoring(r *postfixRemoval) bool { return s.RestorePostfix && r.backup != "" }
 
@@ -222,7 +230,7 @@ func (s *RemovePostfix) Plan(ctx context.Context, env *Env) (Plan, error) {
 	var p Plan
 	if restore {
 		p.Changes = append(p.Changes, Change{Action: ActionUpdate, Resource: "file", Name: filepath.Join(r.dir, "main.cf"), Value: "the copy " + r.backup,
-			Note: fmt.Sprintf("the settings from before sesame (relayhost = %q): Postfix sends mail the way it did then", r.backupRelay)})
+			Note: fmt.Sprintf("the settings from before sesame (%s): Postfix sends mail the way it did then", relayWords(r.backupRelay))})
 	}
 	if r.entryGoes(restore) {
 		p.Changes = append(p.Changes,
@@ -243,7 +251,7 @@ func (s *RemovePostfix) Plan(ctx context.Context, env *Env) (Plan, error) {
 	}
 	p.Changes = append(p.Changes, Change{Action: ActionRequest, Resource: "command", Name: "postfix check, postfix reload",
 		Note: "a configuration postfix check refuses puts the files back; a Postfix that is not running reads them when it starts"})
-	mail := fmt.Sprintf("Postfix no longer relays through SES (relayhost = %q), so nothing uses the entry", r.relay)
+	mail := fmt.Sprintf("Postfix no longer relays through SES (%s), so nothing uses the entry", relayWords(r.relay))
 	if restore {
 		mail = "Postfix sends mail the way it did before sesame"
 	}
