@@ -28,9 +28,10 @@
 // and where its files are).
 //
 // `sesame remove` runs RemoveSteps through the same Runner: each step
-// takes back one kind of thing sesame made (DNS values, the SES identity,
-// the SMTP user, the files) while it is as sesame left it, and the saved
-// setup goes last, so a stopped removal resumes like the wizard does.
+// takes back one kind of thing sesame made (its entry in Postfix, the SMTP
+// user, DNS values, the SES identity, the files) while it is as sesame left
+// it, and the saved setup goes last, so a stopped removal resumes like the
+// wizard does; without a saved setup the steps only look (RemoveUnsaved).
 //
 // This package has no terminal code at all: it never imports bubbletea,
 // lipgloss or huh. Front ends (the TUI, plain lines, JSON) receive Events

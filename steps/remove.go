@@ -15,13 +15,22 @@ import (
 )
 
 // RemoveSteps are the steps of `sesame remove`, in order: the account
-// (which binds the saved setup), the DNS records, the SES identity, the
-// SMTP user, the files, and the saved setup last, so a remove that stops
-// part way is resumed by running it again. Each step takes back only what
-// the saved setup says sesame made, and only while it is still as sesame
-// left it; what changed since is listed and left alone.
-func RemoveSteps(files *RemoveFiles, user *RemoveSMTPUser, st *RemoveState) []Step {
-	return []Step{&Account{}, &RemoveDNS{}, &RemoveIdentity{}, user, files, st}
+// (which binds the saved setup); the Postfix sesame installed into, so no
+// message is sent with a key about to go; the SMTP user and its keys,
+// before the identity, so mail still relayed through SES is deferred (535)
+// rather than bounced for an unverified domain (554); the DNS records; the
+// SES identity; the files; and the saved setup last, so a remove that
+// stops part way is resumed by running it again. Each step takes back
+// only what the saved setup says sesame made, and only while it is still
+// as sesame left it; what changed since is listed and left alone. Where
+// the saved setup is gone (u.On, set when the run binds), the steps only
+// look, and change nothing (RemoveUnsaved).
+func RemoveSteps(u *RemoveUnsaved, pf *RemovePostfix, files *RemoveFiles, user *RemoveSMTPUser, st *RemoveState) []Step {
+	out := []Step{&Account{}}
+	for _, s := range []Step{pf, user, &RemoveDNS{}, &RemoveIdentity{}, files, st} {
+		out = append(out, u.guard(s))
+	}
+	return out
 }
 
 // RemoveDNS takes sesame's values out of the hosted zones: a record set

@@ -22,12 +22,9 @@ const RoleMainCFBackup = "main.cf-backup"
 // setup's Record.Files): a file is deleted only while it carries sesame's
 // "# Written by sesame" mark; from sasl_passwd only sesame's entries go
 // (the lines of this setup's access keys), and the file goes only when
-// nothing else is left in it. Where --apply-postfix changed Postfix, the
-// main.cf backup it took is offered for restoring (--restore-postfix).
-type RemoveFiles struct {
-	// RestorePostfix restores main.cf from sesame's backup without asking.
-	RestorePostfix bool
-}
+// nothing else is left in it. The Postfix --apply-postfix changed is
+// RemovePostfix's.
+type RemoveFiles struct{}
 
 // ID is the step's stable key.
 func (*RemoveFiles) ID() string { return "remove-files" }
@@ -108,13 +105,6 @@ func (s *RemoveFiles) Check(_ context.Context, env *Env) (Result, error) {
 			res.Warnings = append(res.Warnings, f.path+": "+f.note)
 		}
 	}
-	if b, m := mainCFBackup(env); b != "" {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("Postfix still relays through SES: sesame remove --restore-postfix restores %s from %s, the copy taken before sesame changed it (then run postfix reload); sesame's entry in %s stays, useless once its access key is deleted",
-			m, b, filepath.Join(filepath.Dir(m), postfix.SASLPasswdFile)))
-		if s.RestorePostfix {
-			n++
-		}
-	}
 	if n == 0 {
 		res.Status, res.Detail = StatusDone, "no file sesame wrote for this setup is left"
 		return res, nil
@@ -123,23 +113,11 @@ func (s *RemoveFiles) Check(_ context.Context, env *Env) (Result, error) {
 	return res, nil
 }
 
-// Plan lists each file and what happens to it. Where --apply-postfix
-// changed Postfix, an interactive run offers to restore main.cf from the
-// backup (--restore-postfix says yes without asking; the default is no).
+// Plan lists each file and what happens to it.
 func (s *RemoveFiles) Plan(ctx context.Context, env *Env) (Plan, error) {
 	files, err := s.read(env)
 	if err != nil {
 		return Plan{}, err
-	}
-	if b, m := mainCFBackup(env); b != "" && !s.RestorePostfix && !env.Options.NoInput && !env.Options.DryRun {
-		ok, err := env.Prompt.Confirm(ctx, Question{
-			ID: "restore-postfix", Step: s.ID(), Title: fmt.Sprintf("Restore %s from %s?", m, b), Flag: "--restore-postfix", Default: "n",
-			Detail: "--apply-postfix changed Postfix to relay through SES and kept this copy of main.cf from before; restoring it undoes those settings (reload Postfix afterwards)",
-		})
-		if err != nil {
-			return Plan{}, err
-		}
-		s.RestorePostfix = ok
 	}
 	var p Plan
 	n := 0
@@ -149,17 +127,12 @@ func (s *RemoveFiles) Plan(ctx context.Context, env *Env) (Plan, error) {
 			n++
 		}
 	}
-	if b, m := mainCFBackup(env); b != "" && s.RestorePostfix {
-		p.Changes = append(p.Changes, Change{Action: ActionUpdate, Resource: "file", Name: m, Value: "the copy " + b, Note: "restored from the backup --apply-postfix took; reload Postfix afterwards (postfix reload)"})
-		n++
-	}
 	p.Summary = fmt.Sprintf("take back %d %s sesame wrote", n, plural(n, "file", "files"))
 	p.NeedsApproval = n > 0
 	return p, nil
 }
 
-// Apply deletes or rewrites (atomically) each file, and restores main.cf
-// when asked. The backup itself is kept.
+// Apply deletes or rewrites (atomically) each file.
 func (s *RemoveFiles) Apply(_ context.Context, env *Env) error {
 	files, err := s.read(env)
 	if err != nil {
@@ -176,14 +149,6 @@ func (s *RemoveFiles) Apply(_ context.Context, env *Env) error {
 				return fmt.Errorf("take sesame's entry out of %s: %w", f.path, err)
 			}
 		}
-	}
-	if b, m := mainCFBackup(env); b != "" && s.RestorePostfix {
-		if err := postfix.RestoreMainCF(b, m); err != nil {
-			return err
-		}
-		env.Info(s.ID(), "restored %s from %s; reload Postfix (postfix reload) for it to take effect", m, b)
-		delete(env.Record.Files, RoleMainCFBackup)
-		return env.SaveState()
 	}
 	return nil
 }
@@ -205,10 +170,17 @@ func (*RemoveState) ID() string { return "remove-state" }
 // Title is the step's name for the operator.
 func (*RemoveState) Title() string { return "Forget the saved setup" }
 
-// Check is Todo while the saved setup is on disk.
-func (s *RemoveState) Check(context.Context, *Env) (Result, error) {
+// Check is Todo while the saved setup is on disk, unless the Postfix
+// sesame installed into still holds this setup's entry (RemovePostfix left
+// it for a live relay): the saved setup is what tells the rerun which
+// entry is sesame's, so it stays.
+func (s *RemoveState) Check(_ context.Context, env *Env) (Result, error) {
 	if s.Exists == nil || !s.Exists() {
 		return Result{Status: StatusDone, Detail: "no saved setup is left"}, nil
+	}
+	// A dry run's remove-postfix plan says whether the entry would stay.
+	if path := postfixEntryLeft(env); path != "" && !env.Options.DryRun {
+		return Result{Status: StatusSkipped, Detail: fmt.Sprintf("the saved setup stays while %s holds sesame's entry: it is what tells sesame remove, run again, which entry is its own", path)}, nil
 	}
 	return Result{Status: StatusTodo, Detail: "the saved setup is still on disk"}, nil
 }

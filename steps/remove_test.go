@@ -291,34 +291,6 @@ func TestRemoveDNSAfterTheDNSStep(t *testing.T) {
 	}
 }
 
-// --restore-postfix copies main.cf back from the backup --apply-postfix
-// took; without it main.cf stays and the check says how to restore it.
-func TestRemoveFilesRestorePostfix(t *testing.T) {
-	for _, restore := range []bool{false, true} {
-		e := newSMTPEnv(t)
-		dir := t.TempDir()
-		mainCF, backup := filepath.Join(dir, "main.cf"), filepath.Join(dir, "main.cf.sesame-20260101T000000")
-		if err := os.WriteFile(mainCF, []byte("relayhost = [email-smtp.eu-west-1.amazonaws.com]:587\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(backup, []byte("relayhost =\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		e.Record.Files = map[string]string{RoleMainCFBackup: backup}
-		first, _, _ := removeOnce(t, e.Env, &RemoveFiles{RestorePostfix: restore})
-		got, _ := os.ReadFile(mainCF)
-		if restored := string(got) == "relayhost =\n"; restored != restore {
-			t.Errorf("restore=%v: main.cf = %q", restore, got)
-		}
-		if !restore && !strings.Contains(strings.Join(first.Warnings, " "), "--restore-postfix") {
-			t.Errorf("the backup is not offered: %+v", first)
-		}
-		if _, err := os.Stat(backup); err != nil {
-			t.Errorf("the backup went: %v", err)
-		}
-	}
-}
-
 // A hosted zone deleted since onboarding holds nothing of sesame's: the
 // step is done, and says so.
 func TestRemoveDNSZoneGone(t *testing.T) {
@@ -334,27 +306,5 @@ func TestRemoveDNSZoneGone(t *testing.T) {
 	}
 	if !warned {
 		t.Errorf("no warning that the zone is gone: %+v", *fx.events)
-	}
-}
-
-// An interactive remove offers to restore main.cf; the answer decides.
-func TestRemoveFilesOffersRestore(t *testing.T) {
-	for _, yes := range []bool{false, true} {
-		e := newSMTPEnv(t)
-		e.Options.NoInput = false
-		e.prompt.confirm["restore-postfix"] = yes
-		dir := t.TempDir()
-		mainCF, backup, snippet := filepath.Join(dir, "main.cf"), filepath.Join(dir, "main.cf.sesame-1"), filepath.Join(dir, "main.cf.snippet")
-		for p, data := range map[string]string{mainCF: "relayhost = ses\n", backup: "relayhost =\n", snippet: "# Written by sesame\n"} {
-			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		e.Record.Files = map[string]string{RoleMainCFBackup: backup, postfix.RoleMainCF: snippet}
-		removeOnce(t, e.Env, &RemoveFiles{})
-		got, _ := os.ReadFile(mainCF)
-		if restored := string(got) == "relayhost =\n"; restored != yes || !slices.Contains(e.prompt.asked, "restore-postfix") {
-			t.Errorf("answer %v: main.cf = %q, asked %v", yes, got, e.prompt.asked)
-		}
 	}
 }

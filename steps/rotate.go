@@ -243,6 +243,7 @@ func extraKeys(ctx context.Context, env *Env, st *rotState) (orphans, replace []
 		}
 	}
 	var blocking []string
+	var lost []accessKey
 	for _, kk := range st.sorted.kept {
 		switch {
 		case kk.ID == newKey:
@@ -250,6 +251,9 @@ func extraKeys(ctx context.Context, env *Env, st *rotState) (orphans, replace []
 			replace = append(replace, kk.ID)
 		default:
 			blocking = append(blocking, fmt.Sprintf("%s (%s; %s)", kk.ID, describeKey(ctx, env, kk.accessKey), kk.Note))
+			if rot := env.Record.Rotation; rot != nil && rot.Phase == state.RotateCreate && madeDuringIntent(env.Record.KeyIntent, kk.accessKey) {
+				lost = append(lost, kk.accessKey)
+			}
 		}
 	}
 	for _, id := range env.Options.ReplaceKeys {
@@ -257,12 +261,33 @@ func extraKeys(ctx context.Context, env *Env, st *rotState) (orphans, replace []
 			return nil, nil, &InputError{Field: "replace-key", Flag: "--replace-key", Msg: fmt.Sprintf("%s is the key in use (in %s): sesame rotate replaces it by itself, after the new key logged in; --replace-key names a second key to delete first", id, st.path)}
 		}
 	}
+	if len(blocking) == 1 && len(lost) == 1 {
+		return nil, nil, lostKeyError(env, st, lost[0])
+	}
 	if len(blocking) > 0 {
 		return nil, nil, &InputError{Field: "replace-key", Flag: "--replace-key", Msg: fmt.Sprintf(
 			"%s has a second access key besides %s, the one in use, so IAM has no room for the new key; sesame never deletes a key it did not make unless you name it: %s. Name it with --replace-key to delete it first (whatever uses it stops working), or delete it yourself",
 			st.user, st.entry.Username, strings.Join(blocking, "; "))}
 	}
 	return orphans, replace, nil
+}
+
+// lostKeyError is the rerun's answer after a rotation was killed during
+// its CreateAccessKey: the one key that appeared since is most likely the
+// one that run made (its secret died with the run, so nothing can use
+// it), but a colleague's key made at the same moment would look the same.
+// Timing is no proof, so sesame deletes it only when the operator names
+// it; the message gives the one command that continues.
+func lostKeyError(env *Env, st *rotState, k accessKey) error {
+	intent := env.Record.KeyIntent
+	const stamp = "2006-01-02 15:04:05 MST"
+	a := env.Answers
+	cmd := fmt.Sprintf("sesame rotate --domain %s --region %s --replace-key %s", a.Domain, a.Region, k.ID)
+	return &InputError{Field: "replace-key", Flag: "--replace-key", Msg: fmt.Sprintf(
+		"the rotation of key %s was stopped while IAM's CreateAccessKey was running (sesame recorded the intent at %s and no answer came). %s now has key %s, created %s, next to %s in use: "+
+			"it is most likely the key that run made, whose secret died with it so nothing can use it, but a key someone else made at that moment would look the same, and timing is no proof. "+
+			"sesame deleted nothing and made no new key (IAM allows two keys per user). If %s is not someone else's, continue the rotation (adding this run's --profile and --state-dir, if any); it deletes %s, then makes one new key:\n  %s\n",
+		st.entry.Username, intent.StartedAt.UTC().Format(stamp), st.user, k.ID, k.Created.UTC().Format(stamp), st.entry.Username, k.ID, k.ID, cmd)}
 }
 
 // Plan implements Step: the changes still to make, in order.

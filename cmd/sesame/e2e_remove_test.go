@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -19,11 +20,158 @@ import (
 // The end-to-end cases of `sesame remove`, against the built binaries and
 // sesame-sim, each compared through the AWS APIs (dumpAWS).
 var removeCases = []safetyCase{
-	{"remove after onboarding leaves the account and zone as before, keeping the operator's TXT values, MX and edited records", removeRestoresAccount},
+	{"remove after onboarding leaves the account and zone as before, keeping the operator's TXT values, MX and edited records; a rerun says nothing is left (exit 0)", removeRestoresAccount},
+	{"remove without the saved setup while AWS holds sesame's user deletes nothing and exits 2 naming --state-dir", removeWithoutSetupLeavesWhatIsLeft},
 	{"a remove killed after any of its deletions took effect finishes when run again, deleting nothing twice", removeInterruptedResumes},
 	{"remove of a setup whose identity existed before leaves the identity", removeKeepsPreexistingIdentity},
 	{"remove --dry-run changes nothing and shows the plan", removeDryRunChangesNothing},
 	{"removing one region's setup of a shared SMTP user keeps the other region's key, policy and user", removeOneRegionKeepsTheOther},
+	{"remove takes sesame's entry out of the Postfix --apply-postfix installed into, before the key, keeping the operator's lines, mode and a backup", removeTakesPostfixEntry},
+	{"while main.cf still relays through SES the entry stays (pending, exit 3) and the saved setup with it; once relayhost points elsewhere the rerun takes it out", removeKeepsLiveRelayEntry},
+}
+
+// removePostfixConf is a Postfix configuration directory as a fresh
+// install leaves it (no relayhost), whose password map already holds the
+// operator's entry for another relay: --apply-postfix installs into it.
+// Postfix does not run there (sesame says so instead of reloading).
+func removePostfixConf(t *testing.T) (dir, theirs string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("--apply-postfix needs root")
+	}
+	master, err := os.ReadFile("/etc/postfix/master.cf")
+	if _, perr := exec.LookPath("/usr/sbin/postconf"); err != nil || perr != nil {
+		t.Skip("Postfix is not installed here")
+	}
+	dir = t.TempDir()
+	os.Chmod(dir, 0o755)
+	writeFile(t, filepath.Join(dir, "master.cf"), string(master))
+	os.Mkdir(filepath.Join(dir, "queue"), 0o755)
+	writeFile(t, filepath.Join(dir, "main.cf"), "compatibility_level = 3.6\nmyhostname = remove-test.localdomain\nqueue_directory = "+filepath.Join(dir, "queue")+"\n")
+	theirs = "# this host's relays\n[smtp.other-relay.example]:587 bob:bobs-password\n"
+	if err := os.WriteFile(filepath.Join(dir, "sasl_passwd"), []byte(theirs), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir, theirs
+}
+
+// postmapQuery looks key up in dir's password map: its value, and whether
+// the map has it.
+func postmapQuery(t *testing.T, dir, key string) (string, bool) {
+	t.Helper()
+	out, err := exec.Command("/usr/sbin/postmap", "-c", dir, "-q", key, "hash:"+filepath.Join(dir, "sasl_passwd")).Output()
+	return strings.TrimSpace(string(out)), err == nil
+}
+
+const removeSESEntry = "[email-smtp.us-east-1.amazonaws.com]:587"
+
+// onboardIntoPostfix onboards example.com with --apply-postfix into conf
+// and returns the key of sesame's entry there; the operator then makes the
+// map readable by group postfix (mode 0640), which remove must keep.
+func onboardIntoPostfix(t *testing.T, sim *simProc, home, out, conf string) string {
+	t.Helper()
+	removeMustRun(t, sim, home, append(removeOnboardArgs(out), "--apply-postfix", "--postfix-dir", conf)...)
+	v, ok := postmapQuery(t, conf, removeSESEntry)
+	if !ok {
+		t.Fatalf("onboarding did not install sesame's entry into %s", conf)
+	}
+	key, _, _ := strings.Cut(v, ":")
+	for _, p := range []string{"sasl_passwd", "sasl_passwd.db"} {
+		if err := os.Chmod(filepath.Join(conf, p), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return key
+}
+
+// assertEntryOut checks that sesame's entry is out of conf's map and file,
+// the operator's lines are there byte for byte, the mode stayed, and the
+// file as it was is kept beside it.
+func assertEntryOut(t *testing.T, conf, theirs, key string) {
+	t.Helper()
+	if got := readFile(t, filepath.Join(conf, "sasl_passwd")); got != theirs {
+		t.Errorf("sasl_passwd after remove:\n%s\nwant the operator's lines byte for byte:\n%s", got, theirs)
+	}
+	if v, ok := postmapQuery(t, conf, removeSESEntry); ok {
+		t.Errorf("the map still answers sesame's entry: %q", v)
+	}
+	if v, ok := postmapQuery(t, conf, "[smtp.other-relay.example]:587"); !ok || v != "bob:bobs-password" {
+		t.Errorf("the operator's entry in the map = %q, %v", v, ok)
+	}
+	assertMode(t, filepath.Join(conf, "sasl_passwd"), 0o640)
+	assertMode(t, filepath.Join(conf, "sasl_passwd.db"), 0o640)
+	backups, _ := filepath.Glob(filepath.Join(conf, "sasl_passwd.sesame-*"))
+	if !slices.ContainsFunc(backups, func(b string) bool { return strings.Contains(readFile(t, b), key) }) {
+		t.Errorf("no backup of sasl_passwd holding sesame's entry among %v", backups)
+	}
+}
+
+// One remove with --restore-postfix: main.cf is back as before sesame,
+// the entry is out before the key is deleted, the account is as before
+// onboarding.
+func removeTakesPostfixEntry(t *testing.T) {
+	conf, theirs := removePostfixConf(t)
+	mainBefore := readFile(t, filepath.Join(conf, "main.cf"))
+	sim := startSim(t)
+	home := t.TempDir()
+	before := sim.dumpAWS(t, "us-east-1")
+	key := onboardIntoPostfix(t, sim, home, filepath.Join(home, "relay"), conf)
+
+	r := removeMustRun(t, sim, home, append(removeArgs, "--restore-postfix")...)
+	assertEntryOut(t, conf, theirs, key)
+	if got := readFile(t, filepath.Join(conf, "main.cf")); got != mainBefore {
+		t.Errorf("main.cf is not back as before sesame:\n%s", got)
+	}
+	out, del := strings.Index(r.stderr, "took sesame's entry"), strings.Index(r.stderr, "deleted access key "+key)
+	if out < 0 || del < 0 || out > del {
+		t.Errorf("the entry did not go before the key (entry at %d, key at %d):\n%s", out, del, r.stderr)
+	}
+	if after := sim.dumpAWS(t, "us-east-1"); !after.Equal(before) {
+		t.Fatalf("after remove the account differs from before onboarding:\nwant:\n%s\ngot:\n%s", before, after)
+	}
+	if sf := removeSavedSetups(t, home); len(sf) != 0 {
+		t.Errorf("saved setup still there: %v", sf)
+	}
+}
+
+// Without --restore-postfix, main.cf still relays through SES: the entry
+// stays (taking it out would make SES answer 530 and Postfix bounce the
+// mail), the rest goes, remove exits 3 and keeps the saved setup; once
+// the operator points relayhost elsewhere, the rerun takes the entry out.
+func removeKeepsLiveRelayEntry(t *testing.T) {
+	conf, theirs := removePostfixConf(t)
+	sim := startSim(t)
+	home := t.TempDir()
+	key := onboardIntoPostfix(t, sim, home, filepath.Join(home, "relay"), conf)
+
+	r := sim.sesame(t, home, removeArgs...)
+	if r.code != 3 || !strings.Contains(r.stderr, "530") || !strings.Contains(r.stderr, "deferred") || !strings.Contains(r.stderr, "--restore-postfix") {
+		t.Fatalf("remove with a live relay: exit %d, want 3 saying why the entry stays\n%s", r.code, r.stderr)
+	}
+	rep := parseReport(t, r)
+	for _, s := range rep.Steps {
+		if s.ID == "remove-postfix" && s.Status != "pending" {
+			t.Errorf("remove-postfix = %s (%s), want pending", s.Status, s.Detail)
+		}
+	}
+	if _, ok := postmapQuery(t, conf, removeSESEntry); !ok {
+		t.Fatal("the entry of the live relay went")
+	}
+	if users := sim.dumpAWS(t, "us-east-1").Users; len(users) != 0 {
+		t.Errorf("the SMTP user and its key stay with the entry: %v", users)
+	}
+	if sf := removeSavedSetups(t, home); len(sf) != 1 {
+		t.Fatalf("the saved setup that names the entry went: %v", sf)
+	}
+
+	if out, err := exec.Command("/usr/sbin/postconf", "-c", conf, "-e", "relayhost = [smtp.other-relay.example]:587").CombinedOutput(); err != nil {
+		t.Fatalf("postconf: %v: %s", err, out)
+	}
+	removeMustRun(t, sim, home, removeArgs...)
+	assertEntryOut(t, conf, theirs, key)
+	if sf := removeSavedSetups(t, home); len(sf) != 0 {
+		t.Errorf("saved setup still there: %v", sf)
+	}
 }
 
 func TestRemove(t *testing.T) {
@@ -122,14 +270,64 @@ func removeRestoresAccount(t *testing.T) {
 	if sf := removeSavedSetups(t, home); len(sf) != 0 {
 		t.Errorf("saved setup still there: %v", sf)
 	}
-	// Nothing is left to remove: the next remove says so (exit 2) and
-	// writes nothing.
+	removeRerunSaysNothingLeft(t, sim, home)
+}
+
+// removeRerunSaysNothingLeft reruns a remove that finished: plain, with
+// --json, and naming only the domain (the region is the AWS
+// configuration's). Each exits 0 saying nothing of sesame's is left, and
+// writes nothing.
+func removeRerunSaysNothingLeft(t *testing.T, sim *simProc, home string) {
+	t.Helper()
+	const line = "nothing of sesame's is left for example.com in account 123456789012/region us-east-1"
 	n := len(sim.mutating())
-	if r := sim.sesame(t, home, removeArgs...); r.code != 2 || !strings.Contains(r.stderr, "no saved setup") {
-		t.Errorf("second remove: exit %d, want 2 naming no saved setup\n%s", r.code, r.stderr)
+	for _, args := range [][]string{
+		{"remove", "--no-input", "--domain", "example.com", "--region", "us-east-1"},
+		removeArgs,
+		{"remove", "--no-input", "--yes", "--domain", "example.com"},
+	} {
+		r := sim.sesame(t, home, args...)
+		if r.code != 0 || !strings.Contains(r.stdout+r.stderr, line) {
+			t.Errorf("sesame %s after a finished remove: exit %d, want 0 saying %q\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, line, r.stdout, r.stderr)
+			continue
+		}
+		if !slices.Contains(args, "--json") {
+			continue
+		}
+		rep := parseReport(t, r)
+		for _, s := range rep.Steps {
+			switch {
+			case s.Status != "done" && s.Status != "skipped":
+				t.Errorf("--json: step %s is %s (%s)", s.ID, s.Status, s.Detail)
+			case s.ID == "remove-state" && !strings.HasPrefix(s.Detail, line):
+				t.Errorf("--json: remove-state says %q, want %q", s.Detail, line)
+			case s.ID == "remove-dns" && !strings.Contains(s.Detail, "not checked"):
+				t.Errorf("--json: remove-dns does not say it could not check: %q", s.Detail)
+			}
+		}
 	}
 	if m := sim.mutating(); len(m) != n {
-		t.Errorf("second remove wrote: %v", m[n:])
+		t.Errorf("the reruns wrote: %v", m[n:])
+	}
+	if sf := removeSavedSetups(t, home); len(sf) != 0 {
+		t.Errorf("the reruns saved a setup: %v", sf)
+	}
+}
+
+// The saved setup is not where remove looks (another --state-dir), and
+// AWS still holds sesame's tagged SMTP user with this region's policy:
+// remove deletes nothing and exits 2 naming --state-dir and the user.
+func removeWithoutSetupLeavesWhatIsLeft(t *testing.T) {
+	sim := startSim(t)
+	home := t.TempDir()
+	removeMustRun(t, sim, home, removeOnboardArgs(filepath.Join(home, "relay"))...)
+	n := len(sim.mutating())
+	r := sim.sesame(t, home, append(removeArgs, "--state-dir", t.TempDir())...)
+	if r.code != 2 || !strings.Contains(r.stderr, "--state-dir") || !strings.Contains(r.stderr, "ses-smtp-example-com") {
+		t.Fatalf("remove without the saved setup: exit %d, want 2 naming --state-dir and the user\n%s", r.code, r.stderr)
+	}
+	if m := sim.mutating(); len(m) != n {
+		t.Errorf("remove without the saved setup wrote: %v", m[n:])
 	}
 }
 

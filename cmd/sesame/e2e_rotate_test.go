@@ -185,11 +185,15 @@ func TestRotateKilledAfterEachMutation(t *testing.T) {
 				t.Fatalf("rotate ended with %d before the kill\n%s", r.code, r.stderr)
 			}
 
+			creates := sim.count("iam", "CreateAccessKey")
 			r := sim.sesame(t, home, rotateArgs()...)
 			t.Logf("rerun (exit %d):\n%s", r.code, r.stderr)
 			if tt.named {
 				if r.code != 2 || !strings.Contains(r.stderr, "--replace-key") {
 					t.Fatalf("rerun after a lost CreateAccessKey: exit %d, want 2 naming --replace-key\n%s", r.code, r.stderr)
+				}
+				if n := sim.count("iam", "CreateAccessKey"); n != creates {
+					t.Fatalf("the stopped rerun asked IAM for another key (%d CreateAccessKey calls, want none)", n-creates)
 				}
 				var appeared string
 				for id := range sim.keyStatuses(t, rotateUser) {
@@ -197,8 +201,14 @@ func TestRotateKilledAfterEachMutation(t *testing.T) {
 						appeared = id
 					}
 				}
-				if appeared == "" || !strings.Contains(r.stderr, appeared) {
-					t.Fatalf("the rerun does not name the key that appeared (%q):\n%s", appeared, r.stderr)
+				// The message says what happened (the unanswered call, the
+				// key's creation time against the recorded intent) and
+				// gives the one command that continues.
+				cont := "sesame rotate --domain example.com --region us-east-1 --replace-key " + appeared
+				for _, want := range []string{appeared, cont, "CreateAccessKey", "recorded the intent at", "created 20"} {
+					if appeared == "" || !strings.Contains(r.stderr, want) {
+						t.Fatalf("the rerun's message lacks %q (key that appeared: %q):\n%s", want, appeared, r.stderr)
+					}
 				}
 				if diskKey(t, out) != old {
 					t.Fatalf("the stopped rerun changed sasl_passwd")

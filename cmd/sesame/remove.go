@@ -26,15 +26,26 @@ func newRemoveCmd(s *ioStreams, getenv func(string) string) *cobra.Command {
 		Long: `remove takes back exactly what sesame made for one saved setup (a domain in a
 region), as a plan you approve first:
 
-  DNS    the records sesame created, only while they still hold the values it
-         wrote; from a TXT set it merged into, only its own value (and only
-         include:amazonses.com from an SPF record), one atomic change per zone
-  SES    the identity, only if sesame created it (else only the MAIL FROM
-         domain sesame set up)
-  IAM    the SMTP user's keys, sesame's inline policies and the user, only if
-         it is tagged managed-by=sesame; while the user serves the domain's
-         setup in another region, only this setup's key and policy go
-  files  the relay files sesame wrote (only its entry from sasl_passwd)
+  Postfix  first, where --apply-postfix installed the relay: sesame's entry
+           in its sasl_passwd (other lines kept byte for byte, a backup kept
+           beside it, mode and owner kept), postmap, postfix check, reload;
+           with --restore-postfix main.cf goes back to the copy from before
+           sesame. While main.cf still relays through SES the entry stays
+           (without it SES answers 530 and Postfix bounces the mail; with it,
+           once the key is gone, SES answers 535 and Postfix defers it) and
+           remove ends pending (exit 3) until relayhost points elsewhere
+  IAM      the SMTP user's keys, sesame's inline policies and the user, only
+           if it is tagged managed-by=sesame (before the identity, so mail
+           still sent through SES is deferred, not bounced); while the user
+           serves the domain's setup in another region, only this setup's
+           key and policy go
+  DNS      the records sesame created, only while they still hold the values
+           it wrote; from a TXT set it merged into, only its own value (and
+           only include:amazonses.com from an SPF record), one atomic change
+           per zone
+  SES      the identity, only if sesame created it (else only the MAIL FROM
+           domain sesame set up)
+  files    the relay files sesame wrote (only its entry from sasl_passwd)
 
 Anything that changed since sesame made it is listed and left alone. The saved
 setup goes last, so a remove that stops part way is finished by running it
@@ -52,15 +63,17 @@ again.`,
 	f.BoolVarP(&o.yes, "yes", "y", false, "approve planned changes without asking")
 	f.BoolVar(&o.dryRun, "dry-run", false, "show every step's plan and change nothing")
 	f.BoolVar(&o.noInput, "no-input", false, "never ask: a missing answer is an error naming its flag (exit 2)")
-	f.BoolVar(&restorePostfix, "restore-postfix", false, "restore Postfix's main.cf from the backup --apply-postfix took")
+	f.BoolVar(&restorePostfix, "restore-postfix", false, "restore Postfix's main.cf from the backup --apply-postfix took, then reload it")
 	return cmd
 }
 
 // pickSetup fills the domain and region from the saved setups when the
 // flags leave them out and only one setup fits: remove and rotate change
 // things, so they never guess between several. verb is what the command
-// does to the setup ("remove", "rotate"), for the message.
-func pickSetup(o *options, store state.Store, verb string) error {
+// does to the setup ("remove", "rotate"), for the message. With noneOK, a
+// named domain no saved setup fits is no error (remove then looks in AWS
+// for what is left of sesame's, in --region or the AWS configuration's).
+func pickSetup(o *options, store state.Store, verb string, noneOK bool) error {
 	if o.domain != "" {
 		d, err := steps.NormalizeDomain(o.domain)
 		if err != nil {
@@ -82,6 +95,8 @@ func pickSetup(o *options, store state.Store, verb string) error {
 		}
 	}
 	switch {
+	case len(fit) == 0 && noneOK && o.domain != "":
+		return nil
 	case len(fit) == 0:
 		return exitWith(exitInput, &steps.InputError{Field: "domain", Flag: "--domain", Msg: fmt.Sprintf("no saved setup in %s to %s; name the domain and region (--domain, --region)", store.Dir, verb)})
 	case len(fit) > 1:
@@ -105,7 +120,7 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 	o.smtpPort = ses.PortOrDefault(o.smtpPort)
 	o.wait = true
 	store := state.Store{Dir: stateDirOr(o.stateDir, getenv)}
-	if err := pickSetup(o, store, "remove"); err != nil {
+	if err := pickSetup(o, store, "remove", true); err != nil {
 		return err
 	}
 	w, err := wire(ctx, o, s, getenv, false)
@@ -117,6 +132,7 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 	store = w.sess.store
 
 	var path string
+	unsaved := &steps.RemoveUnsaved{}
 	bind := env.Bind
 	env.Bind = func(acct *steps.AccountInfo) error {
 		a := env.Answers
@@ -124,8 +140,13 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 		if err != nil {
 			return steps.StateDirInput(err)
 		}
+		// Without a saved setup the steps only look for what AWS still
+		// holds of sesame's (a remove that finished, rerun), and nothing
+		// is locked or saved.
+		*unsaved = steps.RemoveUnsaved{On: sv == nil}
 		if sv == nil {
-			return &steps.InputError{Field: "domain", Flag: "--domain", Msg: fmt.Sprintf("there is no saved setup of %s in %s for account %s in %s: sesame takes back only what it recorded making, so there is nothing to remove (check --domain, --region, --profile and --state-dir)", a.Domain, a.Region, acct.ID, store.Dir)}
+			path = ""
+			return nil
 		}
 		path = store.Path(acct.ID, a.Region, a.Domain)
 		return bind(acct)
@@ -150,11 +171,19 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 			return nil
 		},
 	}
-	runner := &steps.Runner{Steps: steps.RemoveSteps(&steps.RemoveFiles{RestorePostfix: restorePostfix}, &steps.RemoveSMTPUser{Saved: saved}, forget)}
+	runner := &steps.Runner{Steps: steps.RemoveSteps(unsaved, &steps.RemovePostfix{RestorePostfix: restorePostfix}, &steps.RemoveFiles{}, &steps.RemoveSMTPUser{Saved: saved}, forget)}
 	color := colorOK(o, s, getenv)
 	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
 		env.Prompt, env.Emit = p, emit
 		err := w.loadConfig(ctx)
+		if err == nil && env.Answers.Region == "" {
+			// A domain with no saved setup here and no --region: the
+			// region the AWS configuration names.
+			env.Answers.Region = w.cfg.Region
+			if env.Answers.Region == "" {
+				err = &steps.InputError{Field: "region", Flag: "--region", Msg: fmt.Sprintf("no saved setup of %s in %s names its region, and the AWS configuration names none: name it", env.Answers.Domain, store.Dir)}
+			}
+		}
 		if err == nil {
 			err = w.prepare()
 		}
@@ -240,6 +269,18 @@ func nothingToRemove(rep *steps.Report) bool {
 	return true
 }
 
+// nothingLeft is the line of a remove without a saved setup that found
+// nothing of sesame's left in AWS, or "".
+func nothingLeft(rep *steps.Report) string {
+	for _, s := range rep.Steps {
+		if s.ID == "remove-state" && s.Status == steps.StatusDone && strings.HasPrefix(s.Detail, "nothing of sesame's is left") {
+			first, _, _ := strings.Cut(s.Detail, "\n")
+			return first
+		}
+	}
+	return ""
+}
+
 // printRemoveSummary ends a plain remove: one line per step and the
 // outcome.
 func printRemoveSummary(w io.Writer, rep *steps.Report, dryRun bool) {
@@ -256,6 +297,8 @@ func printRemoveSummary(w io.Writer, rep *steps.Report, dryRun bool) {
 	case rep.Error != "":
 		first, _, _ := strings.Cut(rep.Error, "\n")
 		fmt.Fprintf(w, "\nStopped: %s\nNothing half-done is left: run sesame remove again to go on from here.\n", first)
+	case nothingLeft(rep) != "":
+		fmt.Fprintf(w, "\nNothing to remove: %s.\n", nothingLeft(rep))
 	case dryRun:
 		fmt.Fprintln(w, "\nDry run: nothing was changed. Run without --dry-run to take these back.")
 	default:

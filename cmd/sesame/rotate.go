@@ -71,7 +71,7 @@ func runRotate(ctx context.Context, o *options, ro *rotateOptions, s *ioStreams,
 	o.smtpPort = ses.PortOrDefault(o.smtpPort)
 	// Rotation replaces a live key: with several saved setups it never
 	// guesses which one.
-	if err := pickSetup(o, state.Store{Dir: stateDirOr(o.stateDir, getenv)}, "rotate"); err != nil {
+	if err := pickSetup(o, state.Store{Dir: stateDirOr(o.stateDir, getenv)}, "rotate", false); err != nil {
 		return err
 	}
 	w, err := wire(ctx, o, s, getenv, false)

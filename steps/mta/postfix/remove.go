@@ -3,10 +3,10 @@ package postfix
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
+
+	"github.com/sesame-tool/sesame/steps/mta"
 )
 
 // HasSesameMark reports whether a file's contents carry the "# Written by
@@ -21,6 +21,13 @@ func HasSesameMark(data []byte) bool { return hasSesameMark(data) }
 // holds no entry and no comment but sesame's own header, so the file can
 // go.
 func RemoveSASLEntries(data []byte, users []string) (out []byte, removed int, empty bool) {
+	return removeSASL(data, func(e mta.Credentials) bool { return slices.Contains(users, e.Username) })
+}
+
+// removeSASL returns data without the entries (and their continuation
+// lines) drop says are sesame's; every other line stays byte for byte.
+// removed and empty are as RemoveSASLEntries says.
+func removeSASL(data []byte, drop func(mta.Credentials) bool) (out []byte, removed int, empty bool) {
 	var b strings.Builder
 	dropping := false
 	empty = true
@@ -30,7 +37,7 @@ func RemoveSASLEntries(data []byte, users []string) (out []byte, removed int, em
 			continue
 		case l.key != "":
 			dropping = false
-			if e, ok := parseSASLEntry(l.text); ok && slices.Contains(users, e.Username) {
+			if e, ok := parseSASLEntry(l.text); ok && drop(e) {
 				dropping = true
 				removed++
 				continue
@@ -60,26 +67,8 @@ func RestoreMainCF(backup, mainCF string) error {
 	if err != nil {
 		return fmt.Errorf("read the backup %s: %w", backup, err)
 	}
-	f, err := os.CreateTemp(filepath.Dir(mainCF), "."+filepath.Base(mainCF)+".sesame-*")
-	if err != nil {
-		return fmt.Errorf("restore %s: %w", mainCF, err)
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // a no-op once renamed
-	_, werr := f.Write(data)
-	errs := []error{werr, f.Chmod(bst.Mode().Perm())}
-	if st, err := os.Stat(mainCF); err == nil {
-		if sys, ok := st.Sys().(*syscall.Stat_t); ok {
-			errs = append(errs, f.Chown(int(sys.Uid), int(sys.Gid)))
-		}
-	}
-	errs = append(errs, f.Sync(), f.Close())
-	for _, err := range errs {
-		if err != nil {
-			return fmt.Errorf("restore %s: %w", mainCF, err)
-		}
-	}
-	if err := os.Rename(tmp, mainCF); err != nil {
+	mst, _ := os.Stat(mainCF) // nil when main.cf is gone: the owner is ours
+	if err := writeAtomic(mainCF, data, bst.Mode().Perm(), mst); err != nil {
 		return fmt.Errorf("restore %s: %w", mainCF, err)
 	}
 	return nil
