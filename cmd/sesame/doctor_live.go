@@ -24,7 +24,8 @@ import (
 // liveTarget is what the live checks are about: the saved setup that made
 // the installed key, or the flags.
 func liveTarget(o *doctorOptions, stateDir, keyID string) (postfix.LiveOptions, string, bool) {
-	lo := postfix.LiveOptions{Domain: o.domain, User: o.smtpUser}
+	lo := postfix.LiveOptions{Domain: o.domain, User: o.smtpUser,
+		KeyAge: func(id string, created time.Time) (string, string) { return steps.KeyAge(id, created, time.Now()) }}
 	profile := o.profile
 	found := false
 	if saved, err := (state.Store{Dir: stateDir}).List(); err == nil && keyID != "" {
@@ -77,7 +78,7 @@ func liveAPI(c awsapi.Clients, o *doctorOptions) postfix.LiveAPI {
 			}
 			var keys []postfix.AccessKey
 			for _, k := range out.AccessKeyMetadata {
-				keys = append(keys, postfix.AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status)})
+				keys = append(keys, postfix.AccessKey{ID: aws.ToString(k.AccessKeyId), Status: string(k.Status), Created: aws.ToTime(k.CreateDate)})
 			}
 			return keys, nil
 		},

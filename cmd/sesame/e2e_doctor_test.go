@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -271,6 +272,14 @@ func TestDoctorLive(t *testing.T) {
 	}
 	if r.code == 1 {
 		t.Errorf("doctor = 1 on a working relay:\n%s", r.stdout)
+	}
+	// The key's age, as status shows it (steps.KeyAge): made today.
+	today := "created " + time.Now().UTC().Format("2006-01-02")
+	if i := slices.IndexFunc(d.Findings, func(f struct{ ID, Severity, Summary, Fix string }) bool { return f.ID == "live-key" }); i < 0 || !strings.Contains(d.Findings[i].Summary, today) {
+		t.Errorf("the live-key finding does not give the key's age (%q):\n%s", today, r.stdout)
+	}
+	if slices.Contains(d.ids("warning"), "live-key-age") {
+		t.Errorf("a key made today is called old:\n%s", r.stdout)
 	}
 
 	keyID, _, _ := strings.Cut(strings.Fields(lastLine(l.passwd))[1], ":")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/ses"
@@ -13,6 +14,8 @@ import (
 // AccessKey is an IAM access key as ListAccessKeys reports it.
 type AccessKey struct {
 	ID, Status string
+	// Created is the key's CreateDate (zero when IAM did not say).
+	Created time.Time
 }
 
 // LiveAPI is what the live checks ask AWS and SES; the command wires it
@@ -44,6 +47,10 @@ type LiveOptions struct {
 	// ses:FromAddress conditions against it); "" is postmaster@Domain,
 	// the one address every mail domain has (RFC 5321, 4.5.1).
 	From string
+	// KeyAge, when set, says how old the installed key is and warns when
+	// it is due for rotation (the wizard's rule: steps.KeyAge), so doctor
+	// and status agree on when a key is too old.
+	KeyAge func(id string, created time.Time) (detail, warning string)
 }
 
 // SendCheck is IAM's answer to whether a user may send as a domain.
@@ -125,6 +132,14 @@ func Live(ctx context.Context, d Diagnosis, api LiveAPI, o LiveOptions) []Findin
 					continue
 				}
 				f = Finding{ID: "live-key", Severity: SeverityOK, Summary: fmt.Sprintf("the access key %s exists and is %s", c.Username, k.Status)}
+				if o.KeyAge != nil && !k.Created.IsZero() {
+					detail, warning := o.KeyAge(k.ID, k.Created)
+					f.Summary += "; " + detail
+					if warning != "" {
+						out = append(out, Finding{ID: "live-key-age", Severity: SeverityWarning, Summary: warning,
+							Fix: "sudo sesame rotate (a new key, its password installed and tested, then the old key deleted)"})
+					}
+				}
 				if !strings.EqualFold(k.Status, "Active") {
 					f = Finding{ID: "live-key", Severity: SeverityBroken,
 						Summary: fmt.Sprintf("the access key %s is %s: SES answers 535", c.Username, k.Status),
