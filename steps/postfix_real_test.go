@@ -3,16 +3,11 @@ package steps_test
 import (
 	"context"
 	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
@@ -23,85 +18,6 @@ import (
 	"github.com/sesame-tool/sesame/steps/ses"
 	"github.com/sesame-tool/sesame/steps/state"
 )
-
-// operatorCreds are the operator's credentials toward the Sim (it accepts
-// any signature).
-var operatorCreds = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-	return aws.Credentials{AccessKeyID: "AKIATESTOPERATOR0000", SecretAccessKey: "operator-secret"}, nil
-})
-
-// simAccount serves the Sim on a loopback HTTP endpoint and creates what
-// the wizard's AWS steps would: an IAM user and access key through the real
-// IAM SDK client, and example.com verified in SES (identity, DKIM CNAMEs in
-// its hosted zone).
-func simAccount(t *testing.T, sim *awssim.Sim) (keyID, secret string) {
-	t.Helper()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(func() { sim.Release(); srv.Close() })
-	ctx := context.Background()
-	ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: operatorCreds})
-	if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ses-smtp-example-com")}); err != nil {
-		t.Fatal(err)
-	}
-	// sesame's send policy, which the sim evaluates on every SMTP send.
-	if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("ses-smtp-example-com"), PolicyName: aws.String(ses.SMTPUserPolicyName("us-east-1")),
-		PolicyDocument: aws.String(ses.SMTPUserPolicy("us-east-1", awssim.DefaultAccountID, "example.com"))}); err != nil {
-		t.Fatal(err)
-	}
-	key, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ses-smtp-example-com")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := sesv2.New(sesv2.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: operatorCreds})
-	id, err := sc.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("example.com")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	zone := sim.CreateZone("example.com", false)
-	for _, tok := range id.DkimAttributes.Tokens {
-		if err := sim.PutRecordSet(zone, tok+"._domainkey.example.com", "CNAME", 300, tok+".dkim.amazonses.com"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !postfixtest.WaitFor(10*time.Second, func() bool {
-		got, err := sc.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("example.com")})
-		return err == nil && got.VerifiedForSendingStatus
-	}) {
-		t.Fatal("example.com did not verify in the Sim")
-	}
-	return aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
-}
-
-// simSMTP is the Sim's SES-like SMTP endpoint for a region.
-type simSMTP struct {
-	addr, certFile string
-	sim            *awssim.Sim
-}
-
-func startSimSMTP(t *testing.T, sim *awssim.Sim, region string) simSMTP {
-	t.Helper()
-	// The certificate sits beside the private Postfix's files, which its
-	// smtp client must be able to read.
-	dir, err := os.MkdirTemp("", "sesame-smtp-cert-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	cert := filepath.Join(dir, "sim-smtp.pem")
-	// SES's own port on a loopback address of its own: Postfix reaches it
-	// under SES's host name (Instance.StartResolving), so the certificate
-	// is matched against that name as it is with SES.
-	for range 5 {
-		addr, stop, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: net.JoinHostPort(postfixtest.FreeLoopback(), "587"), Region: region, CertOut: cert})
-		if err == nil {
-			t.Cleanup(stop)
-			return simSMTP{addr: addr, certFile: cert, sim: sim}
-		}
-	}
-	t.Fatal("no free loopback address for the SMTP endpoint")
-	return simSMTP{}
-}
 
 // settingsMap is the name → value of main.cf lines.
 func settingsMap(text string) map[string]string {
@@ -124,8 +40,8 @@ func TestRealPostfixRelay(t *testing.T) {
 	postfixtest.Skip(t)
 	ctx := context.Background()
 	sim := awssim.New(awssim.Options{})
-	keyID, secret := simAccount(t, sim)
-	endpoint := startSimSMTP(t, sim, "us-east-1")
+	keyID, secret := postfixtest.SimAccount(t, sim, "us-east-1")
+	endpoint := postfixtest.StartSimSMTP(t, sim, "us-east-1")
 
 	// What sesame writes: the smtp-user step's sasl_passwd, then the relay
 	// step's files (login test off: the real SES host is not reachable here).
@@ -151,14 +67,14 @@ func TestRealPostfixRelay(t *testing.T) {
 
 	// The same files, except that the simulator's certificate is the CA
 	// file; SES's host name leads to the simulator (StartResolving).
-	ip, _, _ := net.SplitHostPort(endpoint.addr)
+	ip, _, _ := net.SplitHostPort(endpoint.Addr)
 	cfg := postfix.Config{Region: "us-east-1", Port: 587, Username: entry.Username, Password: entry.Password,
-		PostfixDir: pf.ConfDir, CAFile: endpoint.certFile}
+		PostfixDir: pf.ConfDir, CAFile: endpoint.CertFile}
 	want, got := settingsMap(string(written)), settingsMap(cfg.MainCF())
 	for k, v := range want {
 		switch k {
 		case "smtp_tls_CAfile":
-			if got[k] != endpoint.certFile {
+			if got[k] != endpoint.CertFile {
 				t.Fatalf("CA file %q", got[k])
 			}
 		default:
@@ -206,10 +122,10 @@ func TestRealPostfixRelay(t *testing.T) {
 
 	pf.StartResolving(map[string]string{ses.SMTPHost("us-east-1"): ip}, "")
 	pf.Sendmail("sesame-test@example.com", "success@simulator.amazonses.com", "relay test", "through the simulator")
-	if !postfixtest.WaitFor(60*time.Second, func() bool { return len(endpoint.sim.Messages()) == 1 }) {
+	if !postfixtest.WaitFor(60*time.Second, func() bool { return len(sim.Messages()) == 1 }) {
 		t.Fatalf("the simulator received nothing in 60 s; queue:\n%s", pf.Queue())
 	}
-	m := endpoint.sim.Messages()[0]
+	m := sim.Messages()[0]
 	if m.AuthUser != keyID || !strings.Contains(string(m.Data), "Subject: relay test") {
 		t.Fatalf("received %+v, want a message authenticated as %s", m, keyID)
 	}
@@ -225,7 +141,7 @@ func TestRealPostfixRelay(t *testing.T) {
 	}) {
 		t.Fatalf("no deferred 535 in 60 s; queue:\n%s\nlog:\n%s", pf.Queue(), pf.Log())
 	}
-	if n := len(endpoint.sim.Messages()); n != 1 {
+	if n := len(sim.Messages()); n != 1 {
 		t.Errorf("the simulator received %d messages, want only the first", n)
 	}
 	for _, line := range strings.Split(pf.Log(), "\n") {

@@ -55,7 +55,7 @@ func TestRealPostfixWrapperMode(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sim := awssim.New(awssim.Options{})
-			keyID, secret := simAccount(t, sim)
+			keyID, secret := postfixtest.SimAccount(t, sim, "us-east-1")
 			dir, err := os.MkdirTemp("", "sesame-smtp-cert-")
 			if err != nil {
 				t.Fatal(err)

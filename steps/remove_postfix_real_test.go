@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"os/user"
@@ -75,8 +74,8 @@ func TestRealPostfixRemove(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := context.Background()
 			sim := awssim.New(awssim.Options{})
-			key, secret := simAccount(t, sim)
-			endpoint := startSimSMTP(t, sim, "us-east-1")
+			key, secret := postfixtest.SimAccount(t, sim, "us-east-1")
+			endpoint := postfixtest.StartSimSMTP(t, sim, "us-east-1")
 			pf := postfixtest.New(t)
 			passwd := filepath.Join(pf.ConfDir, "sasl_passwd")
 			// The operator's map before sesame: a comment, another relay,
@@ -90,8 +89,8 @@ func TestRealPostfixRemove(t *testing.T) {
 					t.Fatalf("postconf: %v: %s", err, out)
 				}
 			}
-			ip, _, _ := net.SplitHostPort(endpoint.addr)
-			cfg := postfix.Config{Region: "us-east-1", Port: 587, Username: key, Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1")), PostfixDir: pf.ConfDir, CAFile: endpoint.certFile}
+			ip, _, _ := net.SplitHostPort(endpoint.Addr)
+			cfg := postfix.Config{Region: "us-east-1", Port: 587, Username: key, Password: mta.Secret(ses.SMTPPassword(secret, "us-east-1")), PostfixDir: pf.ConfDir, CAFile: endpoint.CertFile}
 			applied, err := (postfix.Install{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}).Apply(ctx, cfg)
 			if err != nil {
 				t.Fatal(err)
@@ -121,9 +120,8 @@ func TestRealPostfixRemove(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			srv := httptest.NewServer(sim)
-			t.Cleanup(srv.Close)
-			ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: operatorCreds})
+			url := postfixtest.ServeSim(t, sim)
+			ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: postfixtest.OperatorCreds})
 			env := steps.NewEnv(awsapi.Clients{IAM: ic}, &state.Answers{Domain: "example.com", Region: "us-east-1"}, steps.Options{Yes: true, NoInput: tt.ask == nil})
 			env.Facts.Account = &steps.AccountInfo{ID: awssim.DefaultAccountID}
 			env.Record.UserCreated, env.Record.KeysCreated, env.Record.PostfixDir = true, []string{key}, pf.ConfDir

@@ -3,7 +3,6 @@ package steps_test
 import (
 	"context"
 	"net"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -32,11 +31,10 @@ func TestRealPostfixRotate(t *testing.T) {
 	postfixtest.Skip(t)
 	ctx := context.Background()
 	sim := awssim.New(awssim.Options{})
-	oldKey, secret := simAccount(t, sim)
-	endpoint := startSimSMTP(t, sim, "us-east-1")
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL), Credentials: operatorCreds})
+	oldKey, secret := postfixtest.SimAccount(t, sim, "us-east-1")
+	endpoint := postfixtest.StartSimSMTP(t, sim, "us-east-1")
+	url := postfixtest.ServeSim(t, sim)
+	ic := iam.New(iam.Options{Region: "us-east-1", BaseEndpoint: aws.String(url), Credentials: postfixtest.OperatorCreds})
 
 	// The setup as onboarding with --apply-postfix leaves it: sesame's
 	// sasl_passwd in --out, installed into the running Postfix.
@@ -50,8 +48,8 @@ func TestRealPostfixRotate(t *testing.T) {
 	// certificate against it (smtp_tls_security_level = secure): that
 	// name leads to the simulator inside the instance (StartResolving),
 	// and only the CA file is the simulator's.
-	ip, _, _ := net.SplitHostPort(endpoint.addr)
-	toSim := func(c *postfix.Config) { c.CAFile = endpoint.certFile }
+	ip, _, _ := net.SplitHostPort(endpoint.Addr)
+	toSim := func(c *postfix.Config) { c.CAFile = endpoint.CertFile }
 	// sesame's own login test reaches the same simulated endpoint on
 	// 127.0.0.1, which its certificate names.
 	loginAddr, stopLogin, err := sim.ServeSMTP(awssim.SMTPConfig{Region: "us-east-1"})
@@ -81,7 +79,7 @@ func TestRealPostfixRotate(t *testing.T) {
 	arrived(1)
 
 	env := steps.NewEnv(awsapi.Clients{IAM: ic}, &state.Answers{Domain: "example.com", Region: "us-east-1", OutDir: out, SMTPUser: "ses-smtp-example-com"},
-		steps.Options{Yes: true, NoInput: true, SMTPEndpoint: loginAddr, SMTPCA: endpoint.certFile})
+		steps.Options{Yes: true, NoInput: true, SMTPEndpoint: loginAddr, SMTPCA: endpoint.CertFile})
 	env.Facts.Account = &steps.AccountInfo{ID: awssim.DefaultAccountID}
 	// Onboarding recorded the user as sesame's and the Postfix it
 	// installed into.

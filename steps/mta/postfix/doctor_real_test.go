@@ -2,8 +2,6 @@ package postfix_test
 
 import (
 	"context"
-	"net"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,86 +9,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/iam"
-	"github.com/aws/aws-sdk-go-v2/service/sesv2"
-
 	"github.com/sesame-tool/sesame/steps/awssim"
 	"github.com/sesame-tool/sesame/steps/internal/postfixtest"
 	"github.com/sesame-tool/sesame/steps/mta"
 	"github.com/sesame-tool/sesame/steps/mta/postfix"
 	"github.com/sesame-tool/sesame/steps/ses"
 )
-
-var operatorCreds = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-	return aws.Credentials{AccessKeyID: "AKIATESTOPERATOR0000", SecretAccessKey: "operator-secret"}, nil
-})
-
-// simAccount makes, in the Sim, what the wizard would: an IAM user with an
-// access key, and example.com verified in SES in region.
-func simAccount(t *testing.T, sim *awssim.Sim, region string) (keyID, secret string) {
-	t.Helper()
-	srv := httptest.NewServer(sim)
-	t.Cleanup(func() { sim.Release(); srv.Close() })
-	ctx := context.Background()
-	ic := iam.New(iam.Options{Region: region, BaseEndpoint: aws.String(srv.URL), Credentials: operatorCreds})
-	if _, err := ic.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("ses-smtp-example-com")}); err != nil {
-		t.Fatal(err)
-	}
-	// The user may send as the domain, as the wizard's policy says: the Sim
-	// evaluates it on every SMTP send, as SES does.
-	if _, err := ic.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("ses-smtp-example-com"),
-		PolicyName: aws.String(ses.SMTPUserPolicyName(region)), PolicyDocument: aws.String(ses.SMTPUserPolicy(region, awssim.DefaultAccountID, "example.com"))}); err != nil {
-		t.Fatal(err)
-	}
-	key, err := ic.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("ses-smtp-example-com")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := sesv2.New(sesv2.Options{Region: region, BaseEndpoint: aws.String(srv.URL), Credentials: operatorCreds})
-	id, err := sc.CreateEmailIdentity(ctx, &sesv2.CreateEmailIdentityInput{EmailIdentity: aws.String("example.com")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	zone := sim.CreateZone("example.com", false)
-	for _, tok := range id.DkimAttributes.Tokens {
-		if err := sim.PutRecordSet(zone, tok+"._domainkey.example.com", "CNAME", 300, tok+".dkim.amazonses.com"); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if !postfixtest.WaitFor(10*time.Second, func() bool {
-		got, err := sc.GetEmailIdentity(ctx, &sesv2.GetEmailIdentityInput{EmailIdentity: aws.String("example.com")})
-		return err == nil && got.VerifiedForSendingStatus
-	}) {
-		t.Fatal("example.com did not verify in the Sim")
-	}
-	return aws.ToString(key.AccessKey.AccessKeyId), aws.ToString(key.AccessKey.SecretAccessKey)
-}
-
-// sesEndpoint serves the Sim's SMTP endpoint for region on SES's port 587
-// of a private loopback address, and returns that address and the file
-// holding its certificate (which names email-smtp.<region>.amazonaws.com).
-func sesEndpoint(t *testing.T, sim *awssim.Sim, region string) (ip, certFile string) {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "sesame-smtp-cert-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	os.Chmod(dir, 0o755)
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	certFile = filepath.Join(dir, "sim-smtp.pem")
-	for range 5 {
-		ip = postfixtest.FreeLoopback()
-		_, stop, err := sim.ServeSMTP(awssim.SMTPConfig{Addr: net.JoinHostPort(ip, "587"), Region: region, CertOut: certFile})
-		if err == nil {
-			t.Cleanup(stop)
-			return ip, certFile
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Fatal("no free loopback address for the SMTP endpoint")
-	return "", ""
-}
 
 // writeUp is the hand-made configuration of a typical write-up: relayhost in
 // us-east-1, RHEL's CA path on Debian, the obsolete smtp_use_tls, TLS
@@ -143,8 +67,9 @@ func TestRealPostfixDoctorWriteUp(t *testing.T) {
 	postfixtest.Skip(t)
 	ctx := context.Background()
 	sim := awssim.New(awssim.Options{})
-	keyID, secret := simAccount(t, sim, "us-west-2")
-	ip, cert := sesEndpoint(t, sim, "us-west-2")
+	keyID, secret := postfixtest.SimAccount(t, sim, "us-west-2")
+	ep := postfixtest.StartSimSMTP(t, sim, "us-west-2")
+	ip, cert := ep.IP, ep.CertFile
 
 	pf := postfixtest.New(t)
 	appendFile(t, filepath.Join(pf.ConfDir, "main.cf"), writeUp(pf.ConfDir))
@@ -284,8 +209,9 @@ func TestRealPostfixSecureTLS(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := context.Background()
 			sim := awssim.New(awssim.Options{})
-			keyID, secret := simAccount(t, sim, "us-west-2")
-			ip, cert := sesEndpoint(t, sim, c.certRegion)
+			keyID, secret := postfixtest.SimAccount(t, sim, "us-west-2")
+			ep := postfixtest.StartSimSMTP(t, sim, c.certRegion)
+			ip, cert := ep.IP, ep.CertFile
 			pf := postfixtest.New(t)
 			cfg := postfix.Config{Region: "us-west-2", Port: 587, Username: keyID, Password: mta.Secret(ses.SMTPPassword(secret, "us-west-2")),
 				PostfixDir: pf.ConfDir, Distro: postfix.ParseOSRelease("ID=debian\n")}
@@ -329,8 +255,9 @@ func TestRealPostfixRewriteLocalSenders(t *testing.T) {
 	postfixtest.Skip(t)
 	ctx := context.Background()
 	sim := awssim.New(awssim.Options{})
-	keyID, secret := simAccount(t, sim, "us-west-2")
-	ip, cert := sesEndpoint(t, sim, "us-west-2")
+	keyID, secret := postfixtest.SimAccount(t, sim, "us-west-2")
+	ep := postfixtest.StartSimSMTP(t, sim, "us-west-2")
+	ip, cert := ep.IP, ep.CertFile
 	pf := postfixtest.New(t)
 	inst := postfix.Install{Dir: pf.ConfDir, Sbin: postfixtest.Sbin}
 	cfg := postfix.Config{Region: "us-west-2", Port: 587, Username: keyID, Password: mta.Secret(ses.SMTPPassword(secret, "us-west-2")),
@@ -387,8 +314,9 @@ func TestRealPostfixDoctor530Bounce(t *testing.T) {
 	postfixtest.Skip(t)
 	ctx := context.Background()
 	sim := awssim.New(awssim.Options{})
-	keyID, secret := simAccount(t, sim, "us-west-2")
-	ip, cert := sesEndpoint(t, sim, "us-east-1")
+	keyID, secret := postfixtest.SimAccount(t, sim, "us-west-2")
+	ep := postfixtest.StartSimSMTP(t, sim, "us-east-1")
+	ip, cert := ep.IP, ep.CertFile
 	pf := postfixtest.New(t)
 	conf := strings.Replace(writeUp(pf.ConfDir), "/etc/ssl/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt", 1)
 	appendFile(t, filepath.Join(pf.ConfDir, "main.cf"), conf)
