@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"reflect"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -172,7 +173,6 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 		},
 	}
 	runner := &steps.Runner{Steps: steps.RemoveSteps(unsaved, &steps.RemovePostfix{RestorePostfix: restorePostfix}, &steps.RemoveFiles{}, &steps.RemoveSMTPUser{Saved: saved}, forget)}
-	color := colorOK(o, s, getenv)
 	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
 		env.Prompt, env.Emit = p, emit
 		err := w.loadConfig(ctx)
@@ -203,8 +203,16 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 		if env.Options.Yes || env.Options.DryRun {
 			return runFn(ctx, p, emit)
 		}
+		// Each plan is shown once: the approved run prints a step's plan
+		// again only when it differs from the one approved.
+		shown := map[string]*steps.Plan{}
 		env.Options.DryRun = true
-		rep, err := runFn(ctx, p, emit)
+		rep, err := runFn(ctx, p, func(e steps.Event) {
+			if e.Kind == steps.EventPlan {
+				shown[e.Step] = e.Plan
+			}
+			emit(e)
+		})
 		env.Options.DryRun = false
 		if err != nil || nothingToRemove(rep) {
 			return rep, err
@@ -224,38 +232,26 @@ func runRemove(ctx context.Context, o *options, restorePostfix bool, s *ioStream
 			return rep, fmt.Errorf("sesame remove: %w", steps.ErrDeclined)
 		}
 		env.Options.Yes = true
-		return runFn(ctx, p, emit)
+		return runFn(ctx, p, func(e steps.Event) {
+			if e.Kind == steps.EventPlan && reflect.DeepEqual(e.Plan, shown[e.Step]) {
+				return
+			}
+			emit(e)
+		})
 	}
 
-	var rep *steps.Report
-	var out io.Writer = s.Out
-	if o.json {
-		out = s.ErrOut // stdout carries only the JSON document
+	ids := make([]string, len(runner.Steps))
+	for i, st := range runner.Steps {
+		ids[i] = st.ID()
 	}
-	front := chooseFrontEnd(o, s, getenv)
-	switch front {
-	case frontTUI:
-		var ids []string
-		for _, st := range runner.Steps {
-			ids = append(ids, st.ID())
-		}
-		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: ids}, runFn)
-	default:
-		plain := ui.NewPlain(out, color && !o.json)
-		var p steps.Prompter = steps.NoInput{}
-		if !env.Options.NoInput {
-			p = &ui.LinePrompter{In: s.In, Out: out}
-		}
-		rep, err = planFirst(ctx, p, plain.Event)
-	}
-	if o.json && rep != nil {
-		if jerr := ui.WriteJSON(s.Out, rep); jerr != nil && err == nil {
-			err = jerr
-		}
-	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
-		printRemoveSummary(out, rep, env.Options.DryRun)
-	}
-	return exitFor(o.nameEnv(err))
+	return w.runOnFront(ctx, o, s, getenv, frontRun{
+		tui:   ui.TUIOptions{Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: ids},
+		run:   runFn,
+		plain: planFirst,
+		summary: func(out io.Writer, rep *steps.Report, _ error, _ bool) {
+			printRemoveSummary(out, rep, env.Options.DryRun)
+		},
+	})
 }
 
 // nothingToRemove reports whether a dry run found every step done or

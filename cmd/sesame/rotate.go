@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,7 +79,6 @@ func runRotate(ctx context.Context, o *options, ro *rotateOptions, s *ioStreams,
 	}
 	defer w.close()
 	env := w.env
-	color := colorOK(o, s, getenv)
 	runner := &steps.Runner{Steps: steps.RotateSteps(steps.RotateOptions{Grace: ro.grace})}
 	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
 		env.Prompt, env.Emit = p, emit
@@ -103,33 +101,13 @@ func runRotate(ctx context.Context, o *options, ro *rotateOptions, s *ioStreams,
 		return runner.Run(ctx, env)
 	}
 
-	var rep *steps.Report
-	var out io.Writer = s.Out
-	if o.json {
-		out = s.ErrOut // stdout carries only the JSON document
+	ids := make([]string, len(runner.Steps))
+	for i, st := range runner.Steps {
+		ids[i] = st.ID()
 	}
-	front := chooseFrontEnd(o, s, getenv)
-	switch front {
-	case frontTUI:
-		ids := make([]string, len(runner.Steps))
-		for i, st := range runner.Steps {
-			ids[i] = st.ID()
-		}
-		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: ids}, runFn)
-	default:
-		plain := ui.NewPlain(out, color && !o.json)
-		var p steps.Prompter = steps.NoInput{}
-		if !env.Options.NoInput {
-			p = &ui.LinePrompter{In: s.In, Out: out}
-		}
-		rep, err = runFn(ctx, p, plain.Event)
-	}
-	if o.json && rep != nil {
-		if jerr := ui.WriteJSON(s.Out, rep); jerr != nil && err == nil {
-			err = jerr
-		}
-	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
-		ui.PrintSummary(out, rep, err, color)
-	}
-	return exitFor(o.nameEnv(err))
+	return w.runOnFront(ctx, o, s, getenv, frontRun{
+		tui:     ui.TUIOptions{Demo: o.demo, Domain: env.Answers.Domain, Region: env.Answers.Region, Steps: ids},
+		run:     runFn,
+		summary: ui.PrintSummary,
+	})
 }

@@ -5,14 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"golang.org/x/term"
 
 	"github.com/sesame-tool/sesame/steps"
 	"github.com/sesame-tool/sesame/steps/awsapi"
@@ -268,7 +266,6 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 	}
 	defer w.close()
 	env := w.env
-	color := colorOK(o, s, getenv)
 	runner := &steps.Runner{Steps: steps.Default()}
 	runFn := func(ctx context.Context, p steps.Prompter, emit func(steps.Event)) (*steps.Report, error) {
 		env.Prompt, env.Emit = p, emit
@@ -318,69 +315,15 @@ func runWizard(ctx context.Context, o *options, s *ioStreams, getenv func(string
 		return rep, err
 	}
 
-	var rep *steps.Report
-	var out io.Writer = s.Out
-	if o.json {
-		out = s.ErrOut // stdout carries only the JSON document
+	f := frontRun{
+		tui:     ui.TUIOptions{Demo: o.demo, DryRun: o.dryRun, Domain: env.Answers.Domain, Region: env.Answers.Region},
+		run:     runFn,
+		summary: ui.PrintSummary,
 	}
-	front := chooseFrontEnd(o, s, getenv)
-	if w.demo != nil && front != frontTUI {
-		fmt.Fprintln(out, describeDemo(w.stateDir, filepath.Join(w.demo.dir, "relay")))
+	if w.demo != nil {
+		f.before = func(out io.Writer) { fmt.Fprintln(out, describeDemo(w.stateDir, filepath.Join(w.demo.dir, "relay"))) }
 	}
-	if w.debugPath != "" {
-		fmt.Fprintf(s.ErrOut, "sesame: --debug writes to %s\n", w.debugPath)
-	}
-	switch front {
-	case frontTUI:
-		// Go's standard logger (net/http's server errors in the demo's
-		// simulator, for one) writes to stderr, which would draw over
-		// the screen: while the TUI runs it goes to the --debug log, or
-		// nowhere.
-		var logTo io.Writer = io.Discard
-		if w.debugFile != nil {
-			logTo = w.debugFile
-		}
-		log.SetOutput(logTo)
-		defer log.SetOutput(os.Stderr)
-		rep, err = ui.RunTUI(ctx, s.In, s.Out, ui.TUIOptions{Demo: o.demo, DryRun: o.dryRun, NoColor: !color, Domain: env.Answers.Domain, Region: env.Answers.Region}, runFn)
-	default:
-		plain := ui.NewPlain(out, color && !o.json)
-		if f, ok := out.(*os.File); ok && s.OutTTY && !o.json {
-			// On a terminal (ACCESSIBLE=1), plans fit its width.
-			if w, _, err := term.GetSize(int(f.Fd())); err == nil {
-				plain.Width = w
-			}
-		}
-		var p steps.Prompter = steps.NoInput{}
-		if !env.Options.NoInput {
-			p = &ui.LinePrompter{In: s.In, Out: out, PlansShown: true}
-		}
-		rep, err = runFn(ctx, p, plain.Event)
-		if errors.Is(err, context.Canceled) && s.InTTY {
-			// The terminal echoed ^C where the cursor was: what follows
-			// starts on a line of its own.
-			fmt.Fprintln(out)
-		}
-	}
-	if w.debugPath != "" {
-		fmt.Fprintf(s.ErrOut, "sesame: the --debug log is in %s\n", w.debugPath)
-	}
-	if o.json && rep != nil {
-		if jerr := ui.WriteJSON(s.Out, rep); jerr != nil && err == nil {
-			err = jerr
-		}
-	} else if rep != nil && len(rep.Steps) > 0 && front == frontPlain {
-		// The TUI prints its own summary when it ends.
-		ui.PrintSummary(out, rep, err, color)
-	}
-	res := exitFor(o.nameEnv(err))
-	var ee *exitError
-	if front == frontTUI && rep != nil && errors.As(res, &ee) {
-		// The TUI's summary, in the scrollback, already says what
-		// stopped the run and what to do: say it once.
-		ee.Err = nil
-	}
-	return res
+	return w.runOnFront(ctx, o, s, getenv, f)
 }
 
 // validateFlags checks the flags (and SESAME_* variables) that no question
