@@ -18,6 +18,7 @@ import (
 // operation: <message>"; an error the CLI cannot parse reads
 // "An error occurred ()" or "(Unknown)".
 func TestAWSCLIReadsEverySimError(t *testing.T) {
+	t.Parallel()
 	cli, err := exec.LookPath("aws")
 	if err != nil {
 		t.Skip("the AWS CLI is not installed")

@@ -35,7 +35,8 @@ func ops(lines []string) []string {
 // calls it needs and about 30 calls in all; a second run makes no change;
 // status makes each read once.
 func TestEndToEndCallBudget(t *testing.T) {
-	sim := startSim(t, "--verify-delay", "3s")
+	t.Parallel()
+	sim := startSim(t, append(simWaits, "--verify-delay", "3s")...)
 	home := t.TempDir()
 	args := []string{"--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-east-1", "--out", filepath.Join(home, "relay")}
 

@@ -121,6 +121,7 @@ func (p *simProc) countApplied(op string) int {
 // user ends with two keys, the one in sasl_passwd and the one the
 // operator may delete.
 func TestCrashAfterEachMutatingCall(t *testing.T) {
+	t.Parallel()
 	want := cleanState(t)
 	tests := []struct {
 		service, op string
@@ -184,6 +185,7 @@ func TestCrashAfterEachMutatingCall(t *testing.T) {
 // them: at IAM's two-key limit --no-input stops with exit 2 naming
 // --replace-key and both keys, and --replace-key ID deletes only that key.
 func TestReplaceKeyOnlyTheNamedOne(t *testing.T) {
+	t.Parallel()
 	seed := filepath.Join(t.TempDir(), "seed.json")
 	writeFile(t, seed, `{"zones":[{"name":"example.com","records":[]}],
 	  "users":[{"name":"ses-smtp-example-com","keys":[{"id":"AKIAOPERATORKEY00001"},{"id":"AKIAOPERATORKEY00002"}]}]}`)
@@ -214,6 +216,7 @@ func TestReplaceKeyOnlyTheNamedOne(t *testing.T) {
 // took it (the case is open, sesame never heard), the next run sees the
 // review under way and does not ask AWS a second time.
 func TestCrashAfterProductionRequest(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, "--hang-after", "PutAccountDetails")
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")

@@ -45,6 +45,7 @@ func denyingFront(t *testing.T, sim *simProc, action string, match func(*http.Re
 // and the resource's ARN and points to `sesame policy`; once allowed, the
 // next run resumes and completes, having made each thing once.
 func TestDenialNamesActionAndResourceThenResumes(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		action, op, resource string
 		match                func(*http.Request, []byte) bool

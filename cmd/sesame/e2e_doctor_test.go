@@ -151,14 +151,19 @@ var doctorCases = []safetyCase{
 
 // TestDoctor runs `sesame doctor` on a Postfix configuration directory.
 func TestDoctor(t *testing.T) {
+	t.Parallel()
 	for _, c := range doctorCases {
-		t.Run(c.name, c.run)
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case has its own Postfix directory
+			c.run(t)
+		})
 	}
 }
 
 // TestPostfixOutRefusesPostfixDir: `sesame postfix --out` into a directory
 // holding main.cf (Postfix's own) writes nothing there and leaves its mode.
 func TestPostfixOutRefusesPostfixDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	writeFile(t, filepath.Join(dir, "main.cf"), "relayhost =\n")
@@ -183,6 +188,7 @@ func TestPostfixOutRefusesPostfixDir(t *testing.T) {
 // TestStatusShowsRelayHealth: status given --postfix-dir checks the relay
 // installed there offline and a broken one is exit 1 with the findings.
 func TestStatusShowsRelayHealth(t *testing.T) {
+	t.Parallel()
 	dir := doctorConf(t)
 	sim := startSim(t)
 	r := sim.sesame(t, t.TempDir(), "status", "--domain", "example.com", "--region", "us-east-1", "--postfix-dir", dir)
@@ -263,6 +269,7 @@ func (d doctorJSON) finding(id string) (f struct{ ID, Severity, Summary, Fix str
 // the SMTP login works. Once the key is deleted, doctor says so and exits
 // 1.
 func TestDoctorLive(t *testing.T) {
+	t.Parallel()
 	l := newLiveRelay(t)
 	d, r := l.doctor(t)
 	for _, id := range []string{"live-key", "live-identity", "live-policy", "live-login"} {
@@ -300,6 +307,7 @@ func TestDoctorLive(t *testing.T) {
 // the fix names, run as is, makes the relay healthy again; the AWS CLI
 // reads the sim's simulation.
 func TestDoctorLivePolicy(t *testing.T) {
+	t.Parallel()
 	l := newLiveRelay(t)
 	ctx := context.Background()
 	c := iam.NewFromConfig(l.sim.awsConfig("us-east-1"))
@@ -379,6 +387,7 @@ func TestDoctorLivePolicy(t *testing.T) {
 // iam:SimulatePrincipalPolicy gets a warning naming the permission, and
 // a relay otherwise healthy exits 3, not 1.
 func TestDoctorLivePolicyDenied(t *testing.T) {
+	t.Parallel()
 	l := newLiveRelay(t, "--deny", "iam:SimulatePrincipalPolicy")
 	d, r := l.doctor(t)
 	f := d.finding("live-policy")
@@ -391,6 +400,7 @@ func TestDoctorLivePolicyDenied(t *testing.T) {
 // already refuses says so, with Postfix's reason, and leaves main.cf
 // byte-identical with no backup made.
 func TestDoctorFixBrokenBefore(t *testing.T) {
+	t.Parallel()
 	dir := doctorConf(t)
 	os.Remove(filepath.Join(dir, "queue")) // postfix check: chdir fails
 	before := readFile(t, filepath.Join(dir, "main.cf"))

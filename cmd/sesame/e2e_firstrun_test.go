@@ -21,6 +21,7 @@ import (
 // still holding that policy has it updated by the next run, which then
 // delivers.
 func TestEndToEndSandboxFirstRun(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")
@@ -97,6 +98,7 @@ func (p *simProc) aws(t *testing.T, home string, args ...string) {
 // call, exit 2 naming the flag, instead of a BadRequestException after the
 // domain is set up.
 func TestEndToEndFifthContactEmail(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	home := t.TempDir()
 	args := []string{"--no-input", "--yes", "--domain", "example.com", "--region", "us-east-1", "--out", filepath.Join(home, "relay"),
@@ -139,6 +141,7 @@ type reusedCase struct {
 //     DkimAttributes.Status, MailFromAttributes.MailFromDomainStatus,
 //     ReviewDetails.Status.
 func TestEndToEndReusedIdentities(t *testing.T) {
+	t.Parallel()
 	mailFromRecords := `,{"name":"mail.example.com","type":"MX","ttl":300,"values":["10 feedback-smtp.us-east-1.amazonses.com"]},
 	  {"name":"mail.example.com","type":"TXT","ttl":300,"values":["\"v=spf1 include:amazonses.com ~all\""]}`
 	cases := []reusedCase{
@@ -169,7 +172,10 @@ func TestEndToEndReusedIdentities(t *testing.T) {
 			wantCode: 0, wantSaid: []string{"AWS denied the last production-access request (case CASE123)", "AWS Support Center"}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, c.run)
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case seeds its own sesame-sim
+			c.run(t)
+		})
 	}
 }
 
@@ -216,6 +222,7 @@ func (c reusedCase) run(t *testing.T) {
 // with MalformedPolicyDocument. The test message goes through the SMTP
 // endpoint with the policy evaluated.
 func TestEndToEndGovCloud(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, "--smtp-region", "us-gov-west-1")
 	home := t.TempDir()
 	r := sim.sesame(t, home, "--no-input", "--yes", "--json", "--domain", "example.com", "--region", "us-gov-west-1",

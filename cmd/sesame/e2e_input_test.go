@@ -10,6 +10,7 @@ import (
 // run with exit 2, an error naming the field (and its flag) and saying what
 // is accepted, and the simulator sees no request at all.
 func TestBadInputRefusedBeforeAnyAWSCall(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	home := t.TempDir()
 	base := func(extra ...string) []string {
@@ -87,6 +88,7 @@ func TestBadInputRefusedBeforeAnyAWSCall(t *testing.T) {
 // punycode). The MAIL FROM answer, refused for being the normalised
 // domain itself, shows the normalised name, still before any AWS call.
 func TestDomainNormalisedBeforeAnyAWSCall(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	home := t.TempDir()
 	tests := []struct{ in, want string }{

@@ -33,6 +33,7 @@ func waitText(t *testing.T, buf *syncBuffer, text string) {
 // the first dies (SIGKILL: the kernel drops its lock) the waiting one
 // takes over and completes.
 func TestSecondProcessOnOneSetup(t *testing.T) {
+	t.Parallel()
 	script, err := exec.LookPath("script")
 	if err != nil {
 		t.Skip("needs script(1) from util-linux to give the interactive run a terminal")

@@ -85,6 +85,7 @@ func safetyCallsEndpoint404Named(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // each case starts its own sesame-sim
 			sim := startSim(t)
 			home := t.TempDir()
 			r := callsRun(t, sim, home, []string{tt.env}, onboardArgs(filepath.Join(home, "relay"))...)

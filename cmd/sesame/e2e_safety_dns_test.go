@@ -133,6 +133,7 @@ func safetyDNSMailFromConflict(t *testing.T) {
 		{"an MX elsewhere", `{"name":"mail.shop.example","type":"MX","ttl":300,"values":["10 inbound.example."]}`, "already has MX records"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case seeds its own sesame-sim
 			sim := startSimSeed(t, `{"zones":[{"name":"shop.example","records":[`+c.record+`]}]}`)
 			home := t.TempDir()
 			dry := sim.sesame(t, home, dnsArgs(home, "shop.example", "--mail-from", "mail", "--dry-run")...)
@@ -177,6 +178,7 @@ func safetyDNSDelegatedChild(t *testing.T) {
 		{"to servers outside the account", `"ns1.other-dns.example."`, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case seeds its own sesame-sim
 			sim := startSimSeed(t, `{"zones":[
 			  {"name":"shop.example","records":[
 			    {"name":"mail.shop.example","type":"NS","ttl":172800,"values":[`+c.ns+`]}]},

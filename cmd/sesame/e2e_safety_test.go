@@ -66,9 +66,15 @@ var safetyCases = []safetyCase{
 }
 
 // TestNeverDamage runs every safety case, one subtest each. The rows name
-// what must never happen; each function says how it is provoked.
+// what must never happen; each function says how it is provoked. Each row
+// starts its own sesame-sim and uses its own directories, so the rows run
+// in parallel.
 func TestNeverDamage(t *testing.T) {
+	t.Parallel()
 	for _, c := range safetyCases {
-		t.Run(c.name, c.run)
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			c.run(t)
+		})
 	}
 }

@@ -62,6 +62,7 @@ func startSimInProcess(t *testing.T) (*simProc, *awssim.Sim) {
 // files) and all output of a full run (--debug --json), a second run
 // (--debug, plain) and status are scanned.
 func TestSecretsGoNowhereElse(t *testing.T) {
+	t.Parallel()
 	sim, aws := startSimInProcess(t)
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")

@@ -23,6 +23,7 @@ func stateFiles(t *testing.T, home string) []string {
 // cancelled, the state saved, exit 130; the next run resumes and completes
 // with nothing made twice.
 func TestSignalsInterruptAndResume(t *testing.T) {
+	t.Parallel()
 	want := cleanState(t)
 	tests := []struct {
 		name string

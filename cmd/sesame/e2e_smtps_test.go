@@ -13,6 +13,7 @@ import (
 // The port must be 2465 (sesame picks the TLS mode from it), so the test
 // skips when something else holds it.
 func TestEndToEndOnboardingImplicitTLS(t *testing.T) {
+	t.Parallel()
 	const addr = "127.0.0.1:2465"
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

@@ -33,6 +33,7 @@ const stateV1Key = "AKIA1OEH4AUR486PYY0O"
 // (the IAM user is sesame's, though it carries no tag: only the record
 // says so), asks nothing, fails nothing, and keeps the file's answers.
 func TestStateFileV1Resumes(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// The account as the fixture's run left it: the zone with the
 	// operator's records, the IAM user with its key (untagged, so only the

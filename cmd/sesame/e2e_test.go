@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -53,7 +54,24 @@ func binaries(t *testing.T) (string, string) {
 	return sesameBin, simBin
 }
 
+// e2eParallel is how many tests of this package run at once when -parallel
+// is not given. Go's default is GOMAXPROCS (2 on CI), but these tests spend
+// their time waiting on child processes (sesame, sesame-sim, tmux), not
+// computing, so more of them overlap with little contention.
+const e2eParallel = "16"
+
 func TestMain(m *testing.M) {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		// m.Run reads -test.parallel when it starts the tests, so a value
+		// set here applies; an explicit -parallel still wins.
+		if err := flag.Set("test.parallel", e2eParallel); err != nil {
+			fmt.Fprintln(os.Stderr, "setting -test.parallel:", err)
+			os.Exit(2)
+		}
+	}
 	code := m.Run()
 	if binDir != "" {
 		os.RemoveAll(binDir)
@@ -71,8 +89,21 @@ type simProc struct {
 	smtpLog              []string // sesame-sim's SMTP session lines
 }
 
+// simWaits are the sesame-sim flags that make the dns and verification
+// steps wait as they do against AWS: each Route 53 change PENDING for 1 s
+// (the dns step polls GetChange every 2 s) and SES verifying the domain 1 s
+// after it first sees the DKIM records (the verification step polls every
+// 5 s). A test that looks at those waits (their progress lines, the TUI's
+// waiting screen, exit 3 with --no-wait, a signal or a call budget during
+// them) passes simWaits to startSim; later flags win, so a test may follow
+// it with its own delays.
+var simWaits = []string{"--verify-delay", "1s", "--change-delay", "1s"}
+
 // startSim starts sesame-sim with extra flags and a seed file holding a
 // public zone for example.com with the operator's own MX and TXT records.
+// Unless extra says otherwise (see simWaits), Route 53 changes are INSYNC
+// and identities verified as soon as their records are in the zone: a run
+// then waits for nothing it does not test, saving ~9 s per onboarding.
 func startSim(t *testing.T, extra ...string) *simProc {
 	t.Helper()
 	_, sim := binaries(t)
@@ -84,7 +115,7 @@ func startSim(t *testing.T, extra ...string) *simProc {
 	]}]}`)
 	p := &simProc{cert: filepath.Join(dir, "smtp.pem")}
 	args := append([]string{"--listen", "127.0.0.1:0", "--dns", "127.0.0.1:0", "--smtp", "127.0.0.1:0", "--smtp-cert-out", p.cert,
-		"--verify-delay", "1s", "--seed-file", seed}, extra...)
+		"--verify-delay", "0s", "--change-delay", "0s", "--seed-file", seed}, extra...)
 	p.cmd = exec.Command(sim, args...)
 	stdout, _ := p.cmd.StdoutPipe()
 	stderr, _ := p.cmd.StderrPipe()
@@ -244,7 +275,10 @@ func parseReport(t *testing.T, r result) report {
 // From nothing to verified with credentials on disk; the operator's MX and
 // TXT records survive; a second run and status change nothing.
 func TestEndToEndOnboarding(t *testing.T) {
-	sim := startSim(t)
+	t.Parallel()
+	// The real polling path: GetChange until INSYNC, GetEmailIdentity
+	// until verified.
+	sim := startSim(t, simWaits...)
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")
 	args := []string{"--no-input", "--yes", "--json", "--domain", "Example.COM.", "--region", "us-east-1", "--mail-from", "mail", "--dmarc", "--out", out}
@@ -301,7 +335,9 @@ func TestEndToEndOnboarding(t *testing.T) {
 }
 
 func TestEndToEndExitCodes(t *testing.T) {
-	sim := startSim(t)
+	t.Parallel()
+	sim := startSim(t, simWaits...) // --no-wait must find verification pending
+
 	home := t.TempDir()
 	tests := []struct {
 		name string
@@ -328,6 +364,7 @@ func TestEndToEndExitCodes(t *testing.T) {
 }
 
 func TestEndToEndDemo(t *testing.T) {
+	t.Parallel()
 	bin, _ := binaries(t)
 	home := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -403,6 +440,7 @@ func assertNowhere(t *testing.T, secret, root, output string, allowed ...string)
 
 // --dry-run shows every step's plan, changes nothing and exits 0.
 func TestEndToEndDryRun(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	home := t.TempDir()
 	r := sim.sesame(t, home, "--no-input", "--dry-run", "--domain", "example.com", "--region", "us-east-1", "--mail-from", "mail", "--out", filepath.Join(home, "out"))

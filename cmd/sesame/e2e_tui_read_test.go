@@ -59,7 +59,7 @@ type manualRecord struct {
 // records.zone and records.json are in --out, and --json lists them.
 func TestTUINoZoneRecordsInFull(t *testing.T) {
 	t.Parallel()
-	sim := startSim(t)
+	sim := startSim(t, simWaits...) // the TUI's waiting screen
 	p := startTmux(t, 80, 24, simTUIEnv(sim), "--domain", "nozone.example", "--region", "us-east-1", "--mail-from", "mail", "--dmarc", "--yes", "--smtp-user", "nozone-user")
 	p.tmux("set-option", "-g", "set-clipboard", "on")
 	s := p.waitFor(30*time.Second, "Publish these records at your DNS host", "z copy records")
@@ -232,7 +232,7 @@ func TestTUIPasteArrivesWhole(t *testing.T) {
 // the run checks them again, and titles the failure with its own step.
 func TestTUIRetryKeepsDone(t *testing.T) {
 	t.Parallel()
-	sim := startSim(t, "--deny", "ses:CreateEmailIdentity", "--latency", "100ms")
+	sim := startSim(t, append(simWaits, "--deny", "ses:CreateEmailIdentity", "--latency", "100ms")...)
 	p := startTmux(t, 80, 24, simTUIEnv(sim), "--domain", "retry.example", "--region", "us-east-1", "--mail-from", "", "--dmarc=false", "--yes", "--smtp-user", "retry-user")
 	s := p.waitFor(30*time.Second, "r retry •")
 	for _, want := range []string{"✓ account", "✓ smtp-user", "✗ identity", "Create the SES identity", "failed", "sesame policy"} {
@@ -268,7 +268,7 @@ func TestTUIRetryKeepsDone(t *testing.T) {
 // done for yet exits 3 (left to do), not 1 (failed).
 func TestStatusNotStartedIsLeftToDo(t *testing.T) {
 	t.Parallel()
-	sim := startSim(t)
+	sim := startSim(t, simWaits...) // the TUI's waiting screen
 	r := sim.sesame(t, t.TempDir(), "status", "--domain", "fresh.example", "--region", "us-east-1")
 	if r.code != 3 {
 		t.Errorf("status of an unstarted setup exits %d, want 3:\n%s\n%s", r.code, r.stdout, r.stderr)
@@ -280,7 +280,7 @@ func TestStatusNotStartedIsLeftToDo(t *testing.T) {
 // instead of being told the setup is in use.
 func TestTUIFinishedHoldsNoLock(t *testing.T) {
 	t.Parallel()
-	sim := startSim(t)
+	sim := startSim(t, simWaits...) // the TUI's waiting screen
 	out := filepath.Join(t.TempDir(), "relay")
 	p := startTmux(t, 80, 24, simTUIEnv(sim), "--domain", "example.com", "--region", "us-east-1", "--smtp-user", "ses-smtp-example-com", "--mail-from", "mail", "--dmarc", "--yes", "--out", out, "--test-to", "success@simulator.amazonses.com")
 	p.waitFor(40*time.Second, "Request SES production access now? [y/N]")
@@ -338,7 +338,7 @@ func TestTUIShiftTabGoesBack(t *testing.T) {
 // again.
 func TestTUIProductionAnswersSurviveCtrlC(t *testing.T) {
 	t.Parallel()
-	sim := startSim(t)
+	sim := startSim(t, simWaits...) // the TUI's waiting screen
 	home := t.TempDir()
 	args := []string{"--domain", "example.com", "--region", "us-east-1", "--smtp-user", "ses-smtp-example-com", "--mail-from", "mail", "--dmarc", "--yes", "--test-to", "success@simulator.amazonses.com"}
 	p := startTmuxIn(t, home, 80, 24, simTUIEnv(sim), args...)

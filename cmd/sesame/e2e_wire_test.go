@@ -48,8 +48,12 @@ var wireCases = []struct {
 }
 
 func TestWire(t *testing.T) {
+	t.Parallel()
 	for _, c := range wireCases {
-		t.Run(c.name, c.run)
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case starts its own sesame-sim
+			c.run(t)
+		})
 	}
 }
 
