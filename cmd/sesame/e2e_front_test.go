@@ -11,6 +11,7 @@ import (
 // mode on a terminal (ACCESSIBLE=1) each plan is printed once, by the
 // reporter, and the approval refers to it instead of printing it again.
 func TestPlainPlansShownOnce(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")

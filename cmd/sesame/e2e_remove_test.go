@@ -175,8 +175,12 @@ func removeKeepsLiveRelayEntry(t *testing.T) {
 }
 
 func TestRemove(t *testing.T) {
+	t.Parallel()
 	for _, c := range removeCases {
-		t.Run(c.name, c.run)
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel() // each case has its own sim, HOME and Postfix directory
+			c.run(t)
+		})
 	}
 }
 
@@ -340,6 +344,7 @@ func removeInterruptedResumes(t *testing.T) {
 		{"sesv2", "DeleteEmailIdentity"}, {"iam", "DeleteAccessKey"}, {"iam", "DeleteUserPolicy"}, {"iam", "DeleteUser"},
 	} {
 		t.Run(op.name, func(t *testing.T) {
+			t.Parallel()
 			sim := startSim(t, "--hang-after", op.name)
 			home := t.TempDir()
 			out := filepath.Join(home, "relay")

@@ -92,6 +92,7 @@ func assertConverged(t *testing.T, sim *simProc, out, old string) {
 // old key was deactivated before it was deleted; a second rotation works
 // the same.
 func TestRotateAfterOnboarding(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t)
 	home := t.TempDir()
 	out, old := onboard(t, sim, home)
@@ -158,6 +159,7 @@ func TestRotateAfterOnboarding(t *testing.T) {
 // exit 2 naming it and --replace-key, and the operator's rerun with it
 // converges.
 func TestRotateKilledAfterEachMutation(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		op string
 		// named: the first rerun stops with exit 2 and names the key
@@ -239,6 +241,7 @@ func TestRotateKilledAfterEachMutation(t *testing.T) {
 // back: exit 1 saying why, the old key the only one and active, and the
 // old password in sasl_passwd.
 func TestRotateFailedLoginRollsBack(t *testing.T) {
+	t.Parallel()
 	sim := startSim(t, "--smtp-region", "eu-west-1")
 	home := t.TempDir()
 	out := filepath.Join(home, "relay")
@@ -267,6 +270,7 @@ func TestRotateFailedLoginRollsBack(t *testing.T) {
 // A setup whose key is 200 days old: status says its age and that it is
 // past 90 days, naming sesame rotate; after the rotation it no longer does.
 func TestRotateKeyPast90DaysStatusWarns(t *testing.T) {
+	t.Parallel()
 	const id, secret = "AKIAOLDKEY0000000001", "abcdefghijABCDEFGHIJabcdefghijABCDEFGHIJ"
 	created := time.Now().Add(-200 * 24 * time.Hour).UTC().Format(time.RFC3339)
 	seed := filepath.Join(t.TempDir(), "seed.json")
