@@ -258,6 +258,21 @@ func (f *FakeSES) AddIdentity(name string) []string {
 	return slices.Clone(f.newIdentity(r, f.region, name, sesv2types.DkimSigningKeyLengthRsa2048Bit).tokens)
 }
 
+// enterIdentity is enter, then the identity named in the call's region
+// (NotFoundException when there is none): every call on one identity
+// starts so. The caller unlocks f.s.mu, whatever the error.
+func (f *FakeSES) enterIdentity(op string, name *string, optFns []func(*sesv2.Options)) (*fakeIdentity, error) {
+	r, err := f.enter(op, optFns)
+	if err != nil {
+		return nil, err
+	}
+	id := r.identities[identityKey(aws.ToString(name))]
+	if id == nil {
+		return nil, notFound(aws.ToString(name))
+	}
+	return id, nil
+}
+
 func (f *FakeSES) identity(name string) *fakeIdentity {
 	r := f.s.reg(f.region)
 	id := r.identities[identityKey(name)]
@@ -417,15 +432,10 @@ func (f *FakeSES) PutAccountDetails(_ context.Context, in *sesv2.PutAccountDetai
 
 // GetEmailIdentity reports an identity or NotFoundException.
 func (f *FakeSES) GetEmailIdentity(_ context.Context, in *sesv2.GetEmailIdentityInput, optFns ...func(*sesv2.Options)) (*sesv2.GetEmailIdentityOutput, error) {
-	r, err := f.enter("GetEmailIdentity", optFns)
+	id, err := f.enterIdentity("GetEmailIdentity", in.EmailIdentity, optFns)
 	defer f.s.mu.Unlock()
 	if err != nil {
 		return nil, err
-	}
-	name := aws.ToString(in.EmailIdentity)
-	id := r.identities[identityKey(name)]
-	if id == nil {
-		return nil, notFound(name)
 	}
 	id.gets++
 	if id.verifyAfter > 0 && id.gets >= id.verifyAfter {
@@ -515,16 +525,12 @@ func (f *FakeSES) DeleteEmailIdentity(_ context.Context, in *sesv2.DeleteEmailId
 // PutEmailIdentityMailFromAttributes sets (or, with an empty domain,
 // removes) the identity's MAIL FROM domain; a new one starts PENDING.
 func (f *FakeSES) PutEmailIdentityMailFromAttributes(_ context.Context, in *sesv2.PutEmailIdentityMailFromAttributesInput, optFns ...func(*sesv2.Options)) (*sesv2.PutEmailIdentityMailFromAttributesOutput, error) {
-	r, err := f.enter("PutEmailIdentityMailFromAttributes", optFns)
+	id, err := f.enterIdentity("PutEmailIdentityMailFromAttributes", in.EmailIdentity, optFns)
 	defer f.s.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
 	name := aws.ToString(in.EmailIdentity)
-	id := r.identities[identityKey(name)]
-	if id == nil {
-		return nil, notFound(name)
-	}
 	mf := strings.ToLower(strings.TrimSuffix(aws.ToString(in.MailFromDomain), "."))
 	if mf != "" && !strings.HasSuffix(mf, "."+identityKey(name)) {
 		return nil, badRequest(fmt.Sprintf("MAIL FROM domain %s is not a subdomain of %s.", mf, name))
@@ -546,22 +552,17 @@ func (f *FakeSES) PutEmailIdentityMailFromAttributes(_ context.Context, in *sesv
 // PutEmailIdentityDkimSigningAttributes with origin AWS_SES starts Easy
 // DKIM on a domain identity: three new tokens, DKIM PENDING.
 func (f *FakeSES) PutEmailIdentityDkimSigningAttributes(_ context.Context, in *sesv2.PutEmailIdentityDkimSigningAttributesInput, optFns ...func(*sesv2.Options)) (*sesv2.PutEmailIdentityDkimSigningAttributesOutput, error) {
-	r, err := f.enter("PutEmailIdentityDkimSigningAttributes", optFns)
+	id, err := f.enterIdentity("PutEmailIdentityDkimSigningAttributes", in.EmailIdentity, optFns)
 	defer f.s.mu.Unlock()
 	if err != nil {
 		return nil, err
-	}
-	name := aws.ToString(in.EmailIdentity)
-	id := r.identities[identityKey(name)]
-	if id == nil {
-		return nil, notFound(name)
 	}
 	if id.typ != sesv2types.IdentityTypeDomain || in.SigningAttributesOrigin != sesv2types.DkimSigningAttributesOriginAwsSes {
 		return nil, badRequest("the fake starts Easy DKIM (origin AWS_SES) on domain identities only.")
 	}
 	id.tokens = nil
 	for i := range 3 {
-		id.tokens = append(id.tokens, fmt.Sprintf("%s%dtok", strings.ReplaceAll(identityKey(name), ".", ""), i))
+		id.tokens = append(id.tokens, fmt.Sprintf("%s%dtok", strings.ReplaceAll(identityKey(aws.ToString(in.EmailIdentity)), ".", ""), i))
 	}
 	id.dkimStatus = sesv2types.DkimStatusPending
 	if a := in.SigningAttributes; a != nil {
