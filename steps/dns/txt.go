@@ -48,33 +48,7 @@ func TXTStrings(v string) []string {
 // TXTUnquote turns a Route 53 TXT value (one or more quoted strings, with
 // \" \\ and \ddd escapes) into the text it carries, the strings joined. A
 // value without quotes is returned as it is, escapes decoded.
-func TXTUnquote(v string) string {
-	v = strings.TrimSpace(v)
-	if !strings.HasPrefix(v, `"`) {
-		return decodeEscapes(v)
-	}
-	var b strings.Builder
-	in := false
-	for i := 0; i < len(v); i++ {
-		c := v[i]
-		switch {
-		case c == '"':
-			in = !in
-		case !in:
-			// whitespace between strings
-		case c == '\\' && i+3 < len(v) && isOctal(v[i+1]) && isOctal(v[i+2]) && isOctal(v[i+3]):
-			n, _ := strconv.ParseUint(v[i+1:i+4], 8, 8)
-			b.WriteByte(byte(n))
-			i += 3
-		case c == '\\' && i+1 < len(v):
-			b.WriteByte(v[i+1])
-			i++
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
-}
+func TXTUnquote(v string) string { return strings.Join(TXTStrings(v), "") }
 
 // TXTQuote turns text into a Route 53 TXT value: quoted strings of at most
 // 255 bytes each, separated by spaces, with " and \ escaped and bytes
