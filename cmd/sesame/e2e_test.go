@@ -62,9 +62,14 @@ const e2eParallel = "16"
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	given := false
-	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
-	if !given {
+	given, fuzzing := false, false
+	flag.Visit(func(f *flag.Flag) {
+		given = given || f.Name == "test.parallel"
+		fuzzing = fuzzing || f.Name == "test.fuzz"
+	})
+	// -parallel is also how many workers -fuzz starts: a fuzz target
+	// computes, so it keeps Go's default of one worker a core.
+	if !given && !fuzzing {
 		// m.Run reads -test.parallel when it starts the tests, so a value
 		// set here applies; an explicit -parallel still wins.
 		if err := flag.Set("test.parallel", e2eParallel); err != nil {
